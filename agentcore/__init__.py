@@ -1,0 +1,121 @@
+"""agentcore: an agent runtime with pluggable traits.
+
+This module is the public facade: frontends (ACP, CLI, voice) and embedding
+programs import from here only. Imports are lazy so that ``import agentcore``
+costs almost nothing; each name loads its module on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    # root and sessions
+    "AgentCore": "agentcore.core",
+    "DefaultAgentCore": "agentcore.core",
+    "AgentCoreBuilder": "agentcore.core",
+    "SessionObserver": "agentcore.core",
+    "SessionToolFactory": "agentcore.core",
+    "SessionLoader": "agentcore.core",
+    "SessionSnapshot": "agentcore.core",
+    "SessionSummary": "agentcore.core",
+    "SessionNotFound": "agentcore.core",
+    "SessionPolicy": "agentcore.core",
+    "ProviderSelection": "agentcore.core",
+    "MemorySessionStore": "agentcore.core",
+    "Session": "agentcore.session",
+    "DefaultSession": "agentcore.session",
+    "SessionCreateInfo": "agentcore.session",
+    "Frontend": "agentcore.frontend",
+    "FrontendKind": "agentcore.frontend",
+    # history
+    "History": "agentcore.history",
+    "VecHistory": "agentcore.history",
+    "ContextStatus": "agentcore.history",
+    "ContextBreakdown": "agentcore.history",
+    # turns
+    "TurnRunner": "agentcore.turn",
+    "TurnConfig": "agentcore.turn",
+    "TurnOutcome": "agentcore.turn",
+    "TurnInProgress": "agentcore.turn",
+    "TurnAbortedError": "agentcore.turn",
+    # tools
+    "Tool": "agentcore.tools.base",
+    "ToolContext": "agentcore.tools.base",
+    "ToolResult": "agentcore.tools.base",
+    "ToolDescription": "agentcore.tools.base",
+    "ToolKind": "agentcore.tools.base",
+    "Safety": "agentcore.tools.base",
+    "FunctionTool": "agentcore.tools.base",
+    "ToolRegistry": "agentcore.tools.registry",
+    "StaticToolRegistry": "agentcore.tools.registry",
+    "CompositeRegistry": "agentcore.tools.registry",
+    "ToolFilter": "agentcore.tools.registry",
+    "FsBackend": "agentcore.tools.backends",
+    "ShellBackend": "agentcore.tools.backends",
+    "Workspace": "agentcore.tools.workspace",
+    # providers
+    "LlmProvider": "agentcore.llm.base",
+    "LlmRequest": "agentcore.llm.base",
+    "ModelInfo": "agentcore.llm.base",
+    "EchoProvider": "agentcore.llm.echo",
+    "ProviderError": "agentcore.llm.errors",
+    # events and permissions
+    "AgentEvent": "agentcore.events",
+    "EventEmitter": "agentcore.events",
+    "FanoutEmitter": "agentcore.events",
+    "PermissionGate": "agentcore.permissions",
+    "DefaultPermissionGate": "agentcore.permissions",
+    "NonInteractiveGate": "agentcore.permissions",
+    "PermissionMode": "agentcore.permissions",
+    "PermissionOption": "agentcore.permissions",
+    "Rule": "agentcore.permissions",
+    "RuleAction": "agentcore.permissions",
+    # messages
+    "Message": "agentcore.messages",
+    "UserMessage": "agentcore.messages",
+    "AssistantMessage": "agentcore.messages",
+    "ToolResultMessage": "agentcore.messages",
+    "TextBlock": "agentcore.messages",
+    "ImageBlock": "agentcore.messages",
+    "ThinkingBlock": "agentcore.messages",
+    "ToolUseBlock": "agentcore.messages",
+    "ToolResultBlock": "agentcore.messages",
+    "Usage": "agentcore.messages",
+    "StopReason": "agentcore.messages",
+    # prompt
+    "resolve_system_prompt": "agentcore.prompt",
+    "load_project_prompt": "agentcore.prompt",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'agentcore' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover - static names for type checkers and IDEs
+    from agentcore.core import *  # noqa: F403
+    from agentcore.events import *  # noqa: F403
+    from agentcore.frontend import *  # noqa: F403
+    from agentcore.history import *  # noqa: F403
+    from agentcore.llm.base import *  # noqa: F403
+    from agentcore.messages import *  # noqa: F403
+    from agentcore.permissions import *  # noqa: F403
+    from agentcore.session import *  # noqa: F403
+    from agentcore.tools.base import *  # noqa: F403
+    from agentcore.tools.registry import *  # noqa: F403
+    from agentcore.turn import *  # noqa: F403

@@ -1,0 +1,485 @@
+"""The root object: ``AgentCore`` holds the process-wide tools and configuration
+and creates sessions. All wiring (which implementation goes where) happens in
+:class:`AgentCoreBuilder`, never scattered through constructors.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+import trio
+
+from agentcore.events import AgentEvent, FanoutEmitter, Notice, PlanEntry
+from agentcore.history import History, VecHistory
+from agentcore.llm.base import LlmProvider
+from agentcore.messages import Message, Usage, new_id
+from agentcore.permissions import (
+    DefaultPermissionGate,
+    NonInteractiveGate,
+    PermissionGate,
+    PermissionMode,
+    Rule,
+)
+from agentcore.session import DefaultSession, Session, SessionCreateInfo
+from agentcore.tools.base import Tool
+from agentcore.tools.registry import CompositeRegistry, StaticToolRegistry, ToolFilter, ToolRegistry
+from agentcore.tools.workspace import Workspace
+from agentcore.turn import TurnConfig
+
+log = logging.getLogger(__name__)
+
+
+@attrs.frozen
+class SessionPolicy:
+    """What a profile decides for a session: prompt, tools, permissions, limits, model."""
+
+    profile: str = "default"
+    prompt: str = ""
+    inherit_project_prompt: bool = True
+    tool_filter: ToolFilter = ToolFilter()
+    mode: PermissionMode = PermissionMode.ASK
+    rules: tuple[Rule, ...] = ()
+    turn: TurnConfig = TurnConfig()
+    provider: str | None = None
+    model: str | None = None
+    spawn: tuple[str, ...] = ()  # profiles this one may start as sub-agents
+    settings: Any = None  # the effective agentcore.config.Settings, when loaded from config
+
+
+@attrs.frozen
+class ProviderSelection:
+    provider: LlmProvider
+    provider_name: str
+    model: str
+    reason: str = ""  # why this provider was picked, shown by every frontend
+    is_echo: bool = False
+
+
+@attrs.frozen
+class SessionSnapshot:
+    """What a :class:`SessionLoader` restores."""
+
+    id: str
+    cwd: Path
+    messages: tuple[Message, ...]
+    mode: PermissionMode | None = None
+    provider: str | None = None
+    model: str | None = None
+    title: str | None = None
+    plan: tuple[PlanEntry, ...] = ()
+    usage: Usage = Usage()
+    cost_usd: float = 0.0
+    profile: str | None = None
+    updated: float = 0.0
+
+
+@attrs.frozen
+class SessionSummary:
+    id: str
+    cwd: Path
+    title: str | None
+    updated: float
+    message_count: int
+    cost_usd: float = 0.0
+
+
+class SessionNotFound(LookupError):
+    pass
+
+
+@runtime_checkable
+class SessionLoader(Protocol):
+    def load(self, session_id: str) -> SessionSnapshot: ...
+
+    def list_sessions(self, *, cwd: Path | None = None) -> list[SessionSummary]: ...
+
+    def delete(self, session_id: str) -> None: ...
+
+
+@runtime_checkable
+class SessionObserver(Protocol):
+    """Sees every session the core opens: ``session_opened`` is called before
+    the first event; ``on_event`` synchronously for every event; ``session_closed`` last."""
+
+    def session_opened(self, session: DefaultSession) -> None: ...
+
+    def on_event(self, session: DefaultSession, event: AgentEvent) -> None: ...
+
+    def session_closed(self, session: DefaultSession) -> None: ...
+
+
+@runtime_checkable
+class SessionToolFactory(Protocol):
+    """Makes a session's own tools (MCP servers). Returns a registry layered over
+    the built-in tools; it may start tasks in ``nursery`` and change over time."""
+
+    async def open(self, session: DefaultSession, nursery: trio.Nursery) -> ToolRegistry | None: ...
+
+
+@runtime_checkable
+class AgentCore(Protocol):
+    @property
+    def tools(self) -> StaticToolRegistry: ...
+
+    def open_session(self, info: SessionCreateInfo) -> Any:
+        """``async with core.open_session(info) as session: ...``"""
+        ...
+
+    async def start_session(self, info: SessionCreateInfo, nursery: trio.Nursery) -> Session: ...
+
+    def list_sessions(self, *, cwd: Path | None = None) -> list[SessionSummary]: ...
+
+    def delete_session(self, session_id: str) -> None: ...
+
+
+PolicyResolver = Callable[[str | None, Path], SessionPolicy]
+ProviderResolver = Callable[[str | None, str | None], Awaitable[ProviderSelection]]
+
+
+class MemorySessionStore:
+    """Keeps sessions in memory (observer + loader) for embedders and tests that
+    need ``load`` without a disk; the journal store replaces it in the CLI."""
+
+    def __init__(self) -> None:
+        self._snapshots: dict[str, SessionSnapshot] = {}
+
+    def session_opened(self, session: DefaultSession) -> None:
+        self._save(session)
+
+    def on_event(self, session: DefaultSession, event: AgentEvent) -> None:
+        from agentcore.events import TurnAborted, TurnEnded
+
+        if isinstance(event, TurnEnded | TurnAborted):
+            self._save(session)
+
+    def session_closed(self, session: DefaultSession) -> None:
+        self._save(session)
+
+    def _save(self, session: DefaultSession) -> None:
+        self._snapshots[session.id] = SessionSnapshot(
+            id=session.id,
+            cwd=session.cwd,
+            messages=session.history.snapshot(),
+            mode=session.mode,
+            provider=session.provider_name,
+            model=session.model,
+            title=session.title,
+            plan=session.plan,
+            usage=session.usage,
+            cost_usd=session.cost_usd,
+            profile=session.policy.profile,
+            updated=trio.current_time() if _in_trio() else 0.0,
+        )
+
+    def load(self, session_id: str) -> SessionSnapshot:
+        try:
+            return self._snapshots[session_id]
+        except KeyError:
+            raise SessionNotFound(f"no session with id {session_id!r}") from None
+
+    def list_sessions(self, *, cwd: Path | None = None) -> list[SessionSummary]:
+        rows = [
+            SessionSummary(s.id, s.cwd, s.title, s.updated, len(s.messages), s.cost_usd)
+            for s in self._snapshots.values()
+            if cwd is None or s.cwd == cwd.resolve()
+        ]
+        return sorted(rows, key=lambda r: r.updated, reverse=True)
+
+    def delete(self, session_id: str) -> None:
+        if self._snapshots.pop(session_id, None) is None:
+            raise SessionNotFound(f"no session with id {session_id!r}")
+
+
+def _in_trio() -> bool:
+    try:
+        trio.lowlevel.current_task()
+    except RuntimeError:
+        return False
+    return True
+
+
+class DefaultAgentCore:
+    def __init__(
+        self,
+        *,
+        tools: StaticToolRegistry,
+        provider_resolver: ProviderResolver,
+        policy_resolver: PolicyResolver,
+        observers: Sequence[SessionObserver],
+        tool_factories: Sequence[SessionToolFactory],
+        loader: SessionLoader | None,
+        state_dir: Path,
+        on_always: Callable[[Rule, Path], None] | None,
+        backends: Callable[[SessionCreateInfo], tuple[Any, Any]],
+    ) -> None:
+        self._tools = tools
+        self.provider_resolver = provider_resolver
+        self.policy_resolver = policy_resolver
+        self.observers = list(observers)
+        self.tool_factories = list(tool_factories)
+        self.loader = loader
+        self.state_dir = state_dir
+        self._on_always = on_always
+        self._backends = backends
+
+    @property
+    def tools(self) -> StaticToolRegistry:
+        return self._tools
+
+    @asynccontextmanager
+    async def open_session(self, info: SessionCreateInfo) -> AsyncIterator[DefaultSession]:
+        # Everything that can fail on bad input happens before the nursery opens,
+        # so callers get the plain error (not an ExceptionGroup).
+        prepared = await self._prepare(info)
+        async with trio.open_nursery() as nursery:
+            session = await self._create(prepared, nursery)
+            try:
+                yield session
+            finally:
+                with trio.CancelScope(shield=True):
+                    await session.aclose()
+                nursery.cancel_scope.cancel()
+
+    async def start_session(self, info: SessionCreateInfo, nursery: trio.Nursery) -> DefaultSession:
+        """Open a session whose lifetime is a task in ``nursery``; it ends at ``aclose()``."""
+
+        async def hold(task_status: trio.TaskStatus[DefaultSession] = trio.TASK_STATUS_IGNORED) -> None:
+            async with self.open_session(info) as session:
+                closed = trio.Event()
+                session.on_close(closed.set)
+                task_status.started(session)
+                await closed.wait()
+
+        return await nursery.start(hold)
+
+    def list_sessions(self, *, cwd: Path | None = None) -> list[SessionSummary]:
+        return self.loader.list_sessions(cwd=cwd) if self.loader is not None else []
+
+    def delete_session(self, session_id: str) -> None:
+        if self.loader is None:
+            raise SessionNotFound(f"no session store configured; cannot delete {session_id!r}")
+        self.loader.delete(session_id)
+
+    async def _prepare(self, info: SessionCreateInfo) -> _Prepared:
+        snapshot = self.loader.load(info.session_id) if info.session_id and self.loader is not None else None
+        if info.session_id and snapshot is None:
+            raise SessionNotFound(f"no session store configured; cannot load {info.session_id!r}")
+        profile = info.profile or (snapshot.profile if snapshot else None)
+        policy = self.policy_resolver(profile, info.cwd)
+        policy.tool_filter.validate(self._tools.names(), source=f"profile {policy.profile!r}")
+        selection = await self.provider_resolver(
+            info.provider or (snapshot.provider if snapshot else None) or policy.provider,
+            info.model or (snapshot.model if snapshot else None) or policy.model,
+        )
+        return _Prepared(info, snapshot, policy, selection)
+
+    async def _create(self, prepared: _Prepared, nursery: trio.Nursery) -> DefaultSession:
+        info, snapshot, policy, selection = prepared.info, prepared.snapshot, prepared.policy, prepared.selection
+        emitter = FanoutEmitter()
+        session_id = snapshot.id if snapshot else (info.session_id or new_id("sess"))
+        workspace = Workspace(info.cwd, info.additional_dirs)
+        mode = info.mode or (snapshot.mode if snapshot else None) or policy.mode
+        project_root = workspace.cwd
+
+        def on_always(rule: Rule) -> None:
+            if self._on_always is not None:
+                self._on_always(rule, project_root)
+
+        gate: PermissionGate = DefaultPermissionGate(mode=mode, rules=policy.rules, emit=emitter.emit, on_always=on_always)
+        if not info.interactive:
+            gate = NonInteractiveGate(gate)
+        fs, shell = self._backends(info)
+        history: History = VecHistory(snapshot.messages if snapshot else ())
+        session = DefaultSession(
+            session_id=session_id,
+            info=info,
+            workspace=workspace,
+            provider=selection.provider,
+            provider_name=selection.provider_name,
+            model=selection.model,
+            history=history,
+            registry=CompositeRegistry([self._tools], tool_filter=policy.tool_filter),
+            gate=gate,
+            emitter=emitter,
+            policy=policy,
+            fs=fs,
+            shell=shell,
+            spill_dir=self.state_dir / "spills" / session_id,
+            nursery=nursery,
+            background=_open_background(nursery),
+            provider_resolver=self.provider_resolver,
+            title=snapshot.title if snapshot else None,
+            plan=snapshot.plan if snapshot else (),
+        )
+        session.selection = selection
+        if snapshot is not None:
+            session.usage, session.cost_usd = snapshot.usage, snapshot.cost_usd
+        session.startup_notices = [Notice("warning", _echo_banner())] if selection.is_echo else []
+        for observer in self.observers:
+            observer.session_opened(session)
+            emitter.add_observer(lambda ev, o=observer: o.on_event(session, ev))
+            session.on_close(lambda o=observer: o.session_closed(session))
+        for factory in self.tool_factories:
+            layer = await factory.open(session, nursery)
+            if layer is not None:
+                session.registry.push_layer(layer)
+        return session
+
+
+@attrs.frozen
+class _Prepared:
+    info: SessionCreateInfo
+    snapshot: SessionSnapshot | None
+    policy: SessionPolicy
+    selection: ProviderSelection
+
+
+def _echo_banner() -> str:
+    from agentcore.llm.echo import ECHO_BANNER
+
+    return ECHO_BANNER
+
+
+def _open_background(nursery: trio.Nursery) -> Any:
+    try:
+        from agentcore.background import BackgroundTasks
+    except ImportError:  # the background table is optional for minimal embeddings
+        return None
+    return BackgroundTasks(nursery)
+
+
+def _local_backends(info: SessionCreateInfo) -> tuple[Any, Any]:
+    from agentcore.tools.local import LocalFs, LocalShell
+
+    return info.fs or LocalFs(), info.shell or LocalShell()
+
+
+def _default_policy(profile: str | None, cwd: Path) -> SessionPolicy:
+    return SessionPolicy(profile=profile or "default")
+
+
+class AgentCoreBuilder:
+    """Wires an :class:`AgentCore`. Every ``with_*`` returns the builder."""
+
+    def __init__(self) -> None:
+        self._tools: list[Tool] = []
+        self._builtin = True
+        self._tool_settings: Any = None
+        self._env: Mapping[str, str] | None = None
+        self._fixed: ProviderSelection | None = None
+        self._provider_resolver: ProviderResolver | None = None
+        self._policy_resolver: PolicyResolver = _default_policy
+        self._observers: list[SessionObserver] = []
+        self._factories: list[SessionToolFactory] = []
+        self._loader: SessionLoader | None = None
+        self._state_dir: Path | None = None
+        self._on_always: Callable[[Rule, Path], None] | None = None
+        self._settings: Any = None
+
+    def with_env(self, env: Mapping[str, str]) -> AgentCoreBuilder:
+        """Where API keys and ``AGENTCORE_*`` settings are read from (default: os.environ)."""
+        self._env = env
+        return self
+
+    def with_provider(self, provider: LlmProvider, model: str, *, name: str | None = None) -> AgentCoreBuilder:
+        """Use exactly this provider for every session."""
+        self._fixed = ProviderSelection(provider, name or provider.name, model, "set by the embedding program")
+        return self
+
+    def with_provider_resolver(self, resolver: ProviderResolver) -> AgentCoreBuilder:
+        self._provider_resolver = resolver
+        return self
+
+    def with_tools(self, tools: Iterable[Tool]) -> AgentCoreBuilder:
+        self._tools.extend(tools)
+        return self
+
+    def without_builtin_tools(self) -> AgentCoreBuilder:
+        self._builtin = False
+        return self
+
+    def with_tool_settings(self, settings: Any) -> AgentCoreBuilder:
+        self._tool_settings = settings
+        return self
+
+    def with_policy_resolver(self, resolver: PolicyResolver) -> AgentCoreBuilder:
+        self._policy_resolver = resolver
+        return self
+
+    def with_policy(self, policy: SessionPolicy) -> AgentCoreBuilder:
+        self._policy_resolver = lambda _profile, _cwd: policy
+        return self
+
+    def with_observer(self, observer: SessionObserver) -> AgentCoreBuilder:
+        self._observers.append(observer)
+        return self
+
+    def with_session_tool_factory(self, factory: SessionToolFactory) -> AgentCoreBuilder:
+        self._factories.append(factory)
+        return self
+
+    def with_session_store(self, store: SessionLoader) -> AgentCoreBuilder:
+        """Load sessions from ``store``; if it is also an observer, it records them."""
+        self._loader = store
+        if isinstance(store, SessionObserver) and store not in self._observers:
+            self._observers.append(store)
+        return self
+
+    def with_state_dir(self, path: Path) -> AgentCoreBuilder:
+        self._state_dir = Path(path)
+        return self
+
+    def with_always_rule_sink(self, sink: Callable[[Rule, Path], None]) -> AgentCoreBuilder:
+        """Called with (rule, project root) when a user answers "allow always"."""
+        self._on_always = sink
+        return self
+
+    def build(self) -> DefaultAgentCore:
+        builder = StaticToolRegistry.builder()
+        if self._builtin:
+            from agentcore.tools.builtin import builtin_tools
+
+            for tool in builtin_tools(self._tool_settings):
+                builder.add(tool)
+        for tool in self._tools:
+            builder.add(tool)
+        return DefaultAgentCore(
+            tools=builder.build(),
+            provider_resolver=self._resolver(),
+            policy_resolver=self._policy_resolver,
+            observers=self._observers,
+            tool_factories=self._factories,
+            loader=self._loader,
+            state_dir=self._state_dir or Path(tempfile.gettempdir()) / "agentcore-state",
+            on_always=self._on_always,
+            backends=_local_backends,
+        )
+
+    def _resolver(self) -> ProviderResolver:
+        if self._fixed is not None:
+            fixed = self._fixed
+
+            async def fixed_resolver(provider: str | None, model: str | None) -> ProviderSelection:
+                if provider not in (None, fixed.provider_name):
+                    raise ValueError(f"this agent is fixed to provider {fixed.provider_name!r}")
+                return attrs.evolve(fixed, model=model or fixed.model)
+
+            return fixed_resolver
+        if self._provider_resolver is not None:
+            return self._provider_resolver
+        return _echo_only_resolver
+
+
+async def _echo_only_resolver(provider: str | None, model: str | None) -> ProviderSelection:
+    """Used until a real resolver is wired (the CLI wires config-driven selection)."""
+    from agentcore.llm.echo import ECHO_MODEL, EchoProvider
+
+    if provider not in (None, "echo"):
+        raise ValueError(f"no provider resolver configured for {provider!r}")
+    return ProviderSelection(EchoProvider(), "echo", model or ECHO_MODEL, "no provider configured", is_echo=True)

@@ -1,0 +1,93 @@
+"""Typed provider errors. Catch :class:`ProviderError` for all of them.
+
+Each carries what a caller needs to react: whether a retry may help, the
+vendor's request id (for bug reports), the HTTP status and a retry-after hint.
+Messages never contain API keys.
+"""
+
+from __future__ import annotations
+
+
+class ProviderError(Exception):
+    retryable: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        request_id: str | None = None,
+        retry_after_s: float | None = None,
+        provider: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.request_id = request_id
+        self.retry_after_s = retry_after_s
+        self.provider = provider
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.status is not None:
+            parts.append(f"(HTTP {self.status})")
+        if self.request_id:
+            parts.append(f"[request id {self.request_id}]")
+        return " ".join(parts)
+
+
+class AuthError(ProviderError):
+    """401/403: the key is missing, wrong or lacks access. The message names the env var."""
+
+
+class RateLimitError(ProviderError):
+    retryable = True
+
+
+class OverloadedError(ProviderError):
+    """Anthropic 529 ``overloaded_error`` and similar."""
+
+    retryable = True
+
+
+class ContextOverflowError(ProviderError):
+    """The prompt does not fit the model's context window."""
+
+
+class BadRequestError(ProviderError):
+    pass
+
+
+class ServerError(ProviderError):
+    retryable = True
+
+
+class NetworkError(ProviderError):
+    """Connection failures and timeouts. Retryable only before the first byte."""
+
+    retryable = True
+
+
+class StreamError(ProviderError):
+    """The stream failed after output had started; never retried (no duplicated text)."""
+
+
+class MalformedResponseError(ProviderError):
+    """The server answered with something that is not the protocol (bad JSON,
+    an unexpected content type). Usually a proxy or a misconfigured base URL."""
+
+
+REDACTED = "***"
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """Remove every occurrence of each secret from ``text``.
+
+    Servers sometimes echo (part of) the key they rejected; every message
+    built from a server body goes through here before it reaches an
+    exception, a log line or an event.
+    """
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text

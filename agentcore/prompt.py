@@ -1,0 +1,126 @@
+"""The system prompt, rebuilt for every request so nothing in it is ever lost
+to compaction: base -> environment -> AGENTS.md layers -> profile prompt.
+
+AGENTS.md files are read from the repository root (nearest ``.git`` above the
+cwd) down to the cwd, each under a heading naming its path, so a subproject's
+instructions come after (and refine) the repository's. Files are re-read only
+when their modification time changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+from collections.abc import Sequence
+from pathlib import Path
+
+from agentcore.frontend import Frontend
+
+AGENTS_FILE = "AGENTS.md"
+AGENTS_MAX_CHARS = 64_000  # per file; a runaway AGENTS.md must not eat the context window
+
+BASE_PROMPT = """\
+You are agentcore, a capable software engineering agent. You work in the user's \
+workspace through the tools you are given, and you finish what you start.
+
+How to work:
+- Understand before you change: read the relevant files and search the code first.
+- Make focused, minimal changes that fit the existing style; keep the code working.
+- Prefer the dedicated file tools (read_file, edit_file, write_file, glob, grep) over \
+shell commands for reading and editing files.
+- Use update_plan for multi-step work so the user can follow your progress.
+- Verify your work (run the tests or the program) when you can.
+- If a tool call is denied, do not retry it unchanged; adapt or ask the user.
+- Be concise. Report what you did and anything the user must know; do not pad.
+"""
+
+
+def find_repo_root(cwd: Path) -> Path | None:
+    for candidate in (cwd, *cwd.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+_CACHE: dict[Path, tuple[int, str]] = {}
+
+
+def _read_cached(path: Path) -> str | None:
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        return None
+    cached = _CACHE.get(path)
+    if cached is not None and cached[0] == mtime:
+        return cached[1]
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    if len(text) > AGENTS_MAX_CHARS:
+        text = text[:AGENTS_MAX_CHARS] + f"\n[... {path} was cut at {AGENTS_MAX_CHARS:,} characters ...]"
+    _CACHE[path] = (mtime, text)
+    return text
+
+
+def agents_md_files(cwd: Path) -> list[Path]:
+    """AGENTS.md paths from the repository root (or cwd) down to ``cwd``."""
+    cwd = cwd.resolve()
+    root = find_repo_root(cwd) or cwd
+    chain = [cwd, *cwd.parents]
+    dirs = list(reversed(chain[: chain.index(root) + 1]))
+    return [d / AGENTS_FILE for d in dirs if (d / AGENTS_FILE).is_file()]
+
+
+def load_project_prompt(cwd: Path) -> str:
+    """Only the AGENTS.md layer (empty when there is none)."""
+    sections = []
+    for path in agents_md_files(cwd):
+        text = _read_cached(path)
+        if text and text.strip():
+            sections.append(f"## Instructions from {path}\n\n{text.strip()}")
+    if not sections:
+        return ""
+    return "# Project instructions (AGENTS.md)\n\n" + "\n\n".join(sections)
+
+
+def environment_section(
+    *, cwd: Path, frontend: Frontend, additional_dirs: Sequence[Path] = (), today: dt.date | None = None
+) -> str:
+    today = today or dt.date.today()
+    lines = [
+        "# Environment",
+        f"- Interface: {frontend.describe()}",
+        f"- Operating system: {platform.system()} {platform.release()}",
+        f"- Working directory: {cwd}",
+        f"- Date: {today.isoformat()}",
+        f"- Shell: {os.environ.get('SHELL', '/bin/sh')}",
+    ]
+    if additional_dirs:
+        lines.append("- Additional directories: " + ", ".join(str(d) for d in additional_dirs))
+    if (repo := find_repo_root(cwd)) is not None:
+        lines.append(f"- Git repository root: {repo}")
+    return "\n".join(lines)
+
+
+def resolve_system_prompt(
+    *,
+    cwd: Path,
+    frontend: Frontend,
+    profile_prompt: str = "",
+    inherit_project_prompt: bool = True,
+    additional_dirs: Sequence[Path] = (),
+    extra_sections: Sequence[str] = (),
+    base: str = BASE_PROMPT,
+    today: dt.date | None = None,
+) -> str:
+    parts = [base.strip(), environment_section(cwd=cwd, frontend=frontend, additional_dirs=additional_dirs, today=today)]
+    if inherit_project_prompt:
+        project = load_project_prompt(cwd)
+        if project:
+            parts.append(project)
+    parts.extend(s.strip() for s in extra_sections if s.strip())
+    if profile_prompt.strip():
+        parts.append(profile_prompt.strip())
+    return "\n\n".join(parts) + "\n"

@@ -1,0 +1,425 @@
+"""Sessions: one conversation with its history, tools, gate and events.
+
+A session owns a trio nursery for its lifetime (background tasks, MCP servers)
+and runs at most one turn at a time. ``run_turn`` commits the prompt, hands a
+:class:`TurnRunner` everything it needs and maps the outcome:
+
+* cancelled (``Session.cancel``) -> ``StopReason.CANCELLED``, history consistent;
+* a fatal provider error -> history rolled back to before the prompt,
+  :class:`TurnAborted` emitted and :class:`TurnAbortedError` raised.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import attrs
+import trio
+
+from agentcore import tokens
+from agentcore.events import (
+    AgentEvent,
+    FanoutEmitter,
+    HistoryRolledBack,
+    MessageAppended,
+    ModeChanged,
+    ModelChanged,
+    PlanEntry,
+    PlanUpdated,
+    PromptCommitted,
+    TitleChanged,
+    TurnAborted,
+    TurnEnded,
+    TurnStarted,
+)
+from agentcore.frontend import Frontend
+from agentcore.history import ContextStatus, History
+from agentcore.llm.base import LlmProvider, LlmRequest, ModelInfo
+from agentcore.llm.errors import ProviderError
+from agentcore.messages import (
+    ImageBlock,
+    MessageKind,
+    StopReason,
+    TextBlock,
+    Usage,
+    UserMessage,
+    new_id,
+)
+from agentcore.permissions import PermissionGate, PermissionMode
+from agentcore.prompt import resolve_system_prompt
+from agentcore.tools.backends import FsBackend, ShellBackend
+from agentcore.tools.base import ToolContext, ToolProgress
+from agentcore.tools.registry import CompositeRegistry, tool_specs
+from agentcore.tools.workspace import Workspace
+from agentcore.turn import TurnAbortedError, TurnConfig, TurnInProgress, TurnOutcome, TurnRunner
+from agentcore.turn_tools import SessionToolExecutor
+
+if TYPE_CHECKING:
+    from agentcore.core import SessionPolicy
+
+log = logging.getLogger(__name__)
+
+TITLE_MAX_CHARS = 60  # fits a session list row and an editor tab
+Prompt = str | UserMessage | Sequence[TextBlock | ImageBlock]
+
+
+@attrs.frozen
+class SessionCreateInfo:
+    """How to create (or resume) a session. Everything is optional but ``cwd``."""
+
+    cwd: Path = attrs.field(converter=Path)
+    frontend: Frontend = Frontend.library()
+    profile: str | None = None
+    provider: str | None = None
+    model: str | None = None
+    mode: PermissionMode | None = None
+    additional_dirs: tuple[Path, ...] = attrs.field(default=(), converter=lambda ds: tuple(Path(d) for d in ds))
+    fs: FsBackend | None = None
+    shell: ShellBackend | None = None
+    mcp_servers: tuple[Any, ...] = ()
+    session_id: str | None = None  # set to resume a stored session
+    interactive: bool = True  # False: asks become denies (headless runs, sub-agents)
+
+
+@runtime_checkable
+class Session(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def cwd(self) -> Path: ...
+
+    @property
+    def history(self) -> History: ...
+
+    @property
+    def events(self) -> FanoutEmitter: ...
+
+    @property
+    def permissions(self) -> PermissionGate: ...
+
+    @property
+    def mode(self) -> PermissionMode: ...
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def title(self) -> str | None: ...
+
+    async def run_turn(self, prompt: Prompt) -> TurnOutcome: ...
+
+    def cancel(self) -> None: ...
+
+    def context_status(self) -> ContextStatus: ...
+
+    async def set_mode(self, mode: PermissionMode) -> None: ...
+
+    async def set_model(self, *, model: str, provider: str | None = None) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+def _to_message(prompt: Prompt) -> UserMessage:
+    if isinstance(prompt, UserMessage):
+        return prompt
+    if isinstance(prompt, str):
+        return UserMessage(content=(TextBlock(prompt),))
+    return UserMessage(content=tuple(prompt))
+
+
+def make_title(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= TITLE_MAX_CHARS else line[: TITLE_MAX_CHARS - 1].rstrip() + "…"
+
+
+class DefaultSession:
+    def __init__(
+        self,
+        *,
+        session_id: str,
+        info: SessionCreateInfo,
+        workspace: Workspace,
+        provider: LlmProvider,
+        provider_name: str,
+        model: str,
+        history: History,
+        registry: CompositeRegistry,
+        gate: PermissionGate,
+        emitter: FanoutEmitter,
+        policy: SessionPolicy,
+        fs: FsBackend,
+        shell: ShellBackend,
+        spill_dir: Path,
+        nursery: trio.Nursery,
+        background: Any = None,
+        provider_resolver: Callable[..., Any] | None = None,
+        title: str | None = None,
+        plan: tuple[PlanEntry, ...] = (),
+    ) -> None:
+        self._id = session_id
+        self.info = info
+        self.workspace = workspace
+        self.provider = provider
+        self.provider_name = provider_name
+        self._model = model
+        self._history = history
+        self.registry = registry
+        self._gate = gate
+        self._events = emitter
+        self.policy = policy
+        self.fs = fs
+        self.shell = shell
+        self.spill_dir = spill_dir
+        self.nursery = nursery
+        self.background = background
+        self._provider_resolver = provider_resolver
+        self._title = title
+        self.plan: tuple[PlanEntry, ...] = plan
+        self.usage = Usage()
+        self.cost_usd = 0.0
+        self.extra_prompt_sections: dict[str, str] = {}  # e.g. MCP server instructions, by name
+        self.pending_outcomes: list[str] = []  # background outcomes for the next turn
+        self.turn_config = policy.turn
+        self._turn_scope: trio.CancelScope | None = None
+        self._turn_running = False
+        self._closed = False
+        self.selection: Any = None  # the core's ProviderSelection (with the reason it was picked)
+        self.startup_notices: list[Any] = []  # Notices for frontends to show once (e.g. the echo banner)
+        self._close_callbacks: list[Callable[[], Any]] = []
+        emitter.add_observer(self._observe)
+
+    # ----------------------------------------------------------- properties
+
+    @property
+    def id(self) -> str:
+        return self._id
+
+    @property
+    def cwd(self) -> Path:
+        return self.workspace.cwd
+
+    @property
+    def history(self) -> History:
+        return self._history
+
+    @property
+    def events(self) -> FanoutEmitter:
+        return self._events
+
+    @property
+    def permissions(self) -> PermissionGate:
+        return self._gate
+
+    @property
+    def mode(self) -> PermissionMode:
+        return self._gate.mode
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    @property
+    def title(self) -> str | None:
+        return self._title
+
+    @property
+    def turn_running(self) -> bool:
+        return self._turn_running
+
+    def model_info(self) -> ModelInfo:
+        return self.provider.model_info(self._model)
+
+    # --------------------------------------------------------------- turns
+
+    async def run_turn(self, prompt: Prompt) -> TurnOutcome:
+        if self._turn_running:
+            raise TurnInProgress(f"session {self.id} is already running a turn; cancel it or wait")
+        if self._closed:
+            raise RuntimeError(f"session {self.id} is closed")
+        self._turn_running = True
+        turn_id = new_id("turn")
+        mark = len(self._history)
+        try:
+            await self._events.emit(TurnStarted(turn_id))
+            await self._commit_prompt(turn_id, _to_message(prompt))
+            runner = self._runner()
+            with trio.CancelScope() as scope:
+                self._turn_scope = scope
+                try:
+                    outcome = await runner.run(turn_id)
+                except ProviderError as exc:
+                    await self._abort(turn_id, mark, exc)
+                    raise TurnAbortedError(str(exc)) from exc
+            if scope.cancelled_caught:
+                outcome = TurnOutcome(StopReason.CANCELLED, runner.usage, "", runner.requests)
+            await self._events.emit(TurnEnded(turn_id, outcome.stop_reason, outcome.usage))
+            return outcome
+        finally:
+            self._turn_scope = None
+            self._turn_running = False
+            self._gate.cancel_pending()
+
+    async def _commit_prompt(self, turn_id: str, message: UserMessage) -> None:
+        if self.pending_outcomes:
+            outcomes, self.pending_outcomes = self.pending_outcomes, []
+            note = UserMessage((TextBlock("\n\n".join(outcomes)),), kind=MessageKind.BACKGROUND)
+            self._history.append(note)
+            await self._events.emit(MessageAppended(turn_id, note))
+        self._history.append(message)
+        await self._events.emit(PromptCommitted(turn_id, message))
+        await self._events.emit(MessageAppended(turn_id, message))
+        if self._title is None and message.kind is MessageKind.PROMPT and message.text.strip():
+            self._title = make_title(message.text)
+            await self._events.emit(TitleChanged(self._title))
+
+    async def _abort(self, turn_id: str, mark: int, exc: ProviderError) -> None:
+        self._history.truncate(mark)
+        with trio.CancelScope(shield=True):
+            await self._events.emit(HistoryRolledBack(turn_id, mark))
+            await self._events.emit(TurnAborted(turn_id, str(exc), type(exc).__name__, exc.retryable))
+
+    def _runner(self) -> TurnRunner:
+        executor = SessionToolExecutor(
+            registry=self.registry,
+            gate=self._gate,
+            make_context=self._tool_context,
+            emit=self._events.emit,
+            concurrency=self.turn_config.tool_concurrency,
+            max_result_chars=self.turn_config.max_tool_result_chars,
+            spill_dir=self.spill_dir,
+        )
+        return TurnRunner(
+            provider=self.provider,
+            model=self._model,
+            history=self._history,
+            tools=executor,
+            tool_specs=lambda: tool_specs(self.registry),
+            hooks=self,
+            emit=self._events.emit,
+            config=self.turn_config,
+        )
+
+    def cancel(self) -> None:
+        """Cancel the running turn (if any). ``run_turn`` returns ``CANCELLED``."""
+        self._gate.cancel_pending()
+        if self._turn_scope is not None:
+            self._turn_scope.cancel()
+
+    # --------------------------------------------------- TurnHooks protocol
+
+    def system_prompt(self) -> str:
+        return resolve_system_prompt(
+            cwd=self.cwd,
+            frontend=self.info.frontend,
+            profile_prompt=self.policy.prompt,
+            inherit_project_prompt=self.policy.inherit_project_prompt,
+            additional_dirs=self.workspace.additional,
+            extra_sections=tuple(self.extra_prompt_sections.values()),
+        )
+
+    async def before_llm_call(self, turn_id: str) -> None:
+        compaction = getattr(self, "compaction", None)
+        if compaction is not None:
+            await compaction.before_llm_call(turn_id)
+
+    def after_llm_call(self, usage: Usage, request: LlmRequest) -> tuple[float, ContextStatus]:
+        cost = self.model_info().pricing.cost(usage)
+        self.usage = self.usage + usage
+        self.cost_usd += cost
+        system_tokens = _count_cached(request.system)
+        tool_tokens = _count_specs(request.tools)
+        if usage.prompt_tokens:
+            self._history.calibrate(
+                reported_input_tokens=usage.prompt_tokens,
+                system_tokens=system_tokens,
+                tool_tokens=tool_tokens,
+                length=len(request.messages),
+            )
+        return cost, self.context_status()
+
+    @property
+    def session_cost_usd(self) -> float:
+        return self.cost_usd
+
+    # ------------------------------------------------------------ settings
+
+    def context_status(self) -> ContextStatus:
+        specs = tool_specs(self.registry)
+        return self._history.context_status(
+            window=self.model_info().context_window,
+            system_tokens=_count_cached(self.system_prompt()),
+            tool_tokens=_count_specs(specs),
+        )
+
+    async def set_mode(self, mode: PermissionMode) -> None:
+        self._gate.set_mode(mode)
+        await self._events.emit(ModeChanged(mode.value))
+
+    async def set_model(self, *, model: str, provider: str | None = None) -> None:
+        if provider is not None and provider != self.provider_name:
+            if self._provider_resolver is None:
+                raise ValueError("this session cannot switch providers")
+            selection = await self._provider_resolver(provider, model)
+            self.provider, self.provider_name = selection.provider, selection.provider_name
+        self._model = model
+        await self._events.emit(ModelChanged(self.provider_name, model))
+
+    def _tool_context(self, call_id: str, progress: Callable[[ToolProgress], Any]) -> ToolContext:
+        return ToolContext(
+            session_id=self.id,
+            workspace=self.workspace,
+            fs=self.fs,
+            shell=self.shell,
+            spill_dir=self.spill_dir,
+            tool_call_id=call_id,
+            progress=progress,
+            background=self.background,
+            emit=self._events.emit,
+            services={"session": self},
+        )
+
+    def _observe(self, event: AgentEvent) -> None:
+        if isinstance(event, PlanUpdated):
+            self.plan = event.entries
+
+    # ------------------------------------------------------------ lifetime
+
+    def on_close(self, callback: Callable[[], Any]) -> None:
+        self._close_callbacks.append(callback)
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.cancel()
+        for callback in reversed(self._close_callbacks):
+            result = callback()
+            if hasattr(result, "__await__"):
+                with trio.CancelScope(shield=True):
+                    await result
+
+
+@functools.lru_cache(maxsize=64)
+def _count_cached(text: str) -> int:
+    return tokens.count_text(text)
+
+
+_SPEC_TOKENS: dict[tuple[str, str], int] = {}  # an estimate: a schema change under the same text is rare
+
+
+def _count_specs(specs: Sequence[Any]) -> int:
+    """Tokens of the tool list, cached per tool (schemas are re-sent every request)."""
+    total = 0
+    for spec in specs:
+        key = (spec.name, spec.description)
+        count = _SPEC_TOKENS.get(key)
+        if count is None:
+            count = tokens.count_text(spec.name) + tokens.count_text(spec.description) + tokens.count_json(spec.parameters)
+            _SPEC_TOKENS[key] = count
+        total += count
+    return total

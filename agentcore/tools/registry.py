@@ -1,0 +1,160 @@
+"""Tool registries: an immutable process-wide set, session layers over it, and
+glob allowlists from the profile.
+
+``StaticToolRegistry`` holds the built-in tools and never changes after it is
+built. ``CompositeRegistry`` stacks registries, earlier layers shadowing later
+ones (session tools over process tools), and applies a :class:`ToolFilter`.
+Layers may change over time (MCP servers add tools as they become ready);
+the composite reads them on every call, so the next LLM request sees them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol, runtime_checkable
+
+import attrs
+import pathspec
+
+from agentcore.llm.base import ToolSpec
+from agentcore.tools.base import Tool
+
+SPAWN_AGENT = "spawn_agent"  # virtual: injected by the session only where sub-agents are allowed
+DYNAMIC_PREFIX = "mcp__"  # tools that appear after start-up; patterns for them cannot be checked early
+
+
+class ToolRegistryError(ValueError):
+    pass
+
+
+@runtime_checkable
+class ToolRegistry(Protocol):
+    def get(self, name: str) -> Tool | None: ...
+
+    def names(self) -> tuple[str, ...]: ...
+
+    def tools(self) -> tuple[Tool, ...]: ...
+
+
+def tool_specs(registry: ToolRegistry) -> tuple[ToolSpec, ...]:
+    """What the model is told about the tools, sorted by name for stable prompts (and caches)."""
+    return tuple(
+        ToolSpec(t.name, t.description, t.parameters) for t in sorted(registry.tools(), key=lambda t: t.name)
+    )
+
+
+class StaticToolRegistry:
+    """An immutable name -> tool map. Build it with :meth:`builder`."""
+
+    def __init__(self, tools: Mapping[str, Tool]) -> None:
+        self._tools = dict(tools)
+
+    @staticmethod
+    def builder() -> StaticToolRegistryBuilder:
+        return StaticToolRegistryBuilder()
+
+    @classmethod
+    def of(cls, tools: Iterable[Tool]) -> StaticToolRegistry:
+        builder = cls.builder()
+        for tool in tools:
+            builder.add(tool)
+        return builder.build()
+
+    def get(self, name: str) -> Tool | None:
+        return self._tools.get(name)
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(sorted(self._tools))
+
+    def tools(self) -> tuple[Tool, ...]:
+        return tuple(self._tools[n] for n in sorted(self._tools))
+
+
+class StaticToolRegistryBuilder:
+    def __init__(self) -> None:
+        self._tools: dict[str, Tool] = {}
+
+    def add(self, tool: Tool) -> StaticToolRegistryBuilder:
+        if tool.name in self._tools:
+            raise ToolRegistryError(f"tool {tool.name!r} is registered twice")
+        self._tools[tool.name] = tool
+        return self
+
+    def build(self) -> StaticToolRegistry:
+        return StaticToolRegistry(self._tools)
+
+
+def _spec(patterns: Sequence[str]) -> pathspec.PathSpec:
+    return pathspec.PathSpec.from_lines("gitignore", patterns)
+
+
+@attrs.frozen
+class ToolFilter:
+    """Allow and deny glob lists over tool names (``read_file``, ``*_file``, ``mcp__github__*``).
+
+    ``allow=None`` allows everything; deny wins over allow.
+    """
+
+    allow: tuple[str, ...] | None = None
+    deny: tuple[str, ...] = ()
+    _allow_spec: pathspec.PathSpec | None = attrs.field(init=False, eq=False, repr=False)
+    _deny_spec: pathspec.PathSpec = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_allow_spec", None if self.allow is None else _spec(self.allow))
+        object.__setattr__(self, "_deny_spec", _spec(self.deny))
+
+    def permits(self, name: str) -> bool:
+        if self._deny_spec.match_file(name):
+            return False
+        return self._allow_spec is None or self._allow_spec.match_file(name)
+
+    @property
+    def allows_spawn(self) -> bool:
+        """Whether the virtual ``spawn_agent`` tool is in the allowlist."""
+        return self.permits(SPAWN_AGENT)
+
+    def validate(self, available: Iterable[str], *, source: str = "the profile") -> None:
+        """Fail loudly on a pattern that matches none of ``available`` (a typo
+        would otherwise silently remove a tool). MCP patterns are checked when
+        their servers report tools, not here."""
+        names = sorted({*available, SPAWN_AGENT})
+        for field, patterns in (("tools.allow", self.allow or ()), ("tools.deny", self.deny)):
+            for pattern in patterns:
+                if pattern.startswith(DYNAMIC_PREFIX):
+                    continue
+                if not any(_spec([pattern]).match_file(n) for n in names):
+                    raise ToolRegistryError(
+                        f"{field} pattern {pattern!r} in {source} matches no tool; "
+                        f"available tools: {', '.join(names)}"
+                    )
+
+
+class CompositeRegistry:
+    """Layers of registries, first layer wins on a name clash, filtered."""
+
+    def __init__(self, layers: Sequence[ToolRegistry], *, tool_filter: ToolFilter | None = None) -> None:
+        self._layers = list(layers)
+        self.filter = tool_filter or ToolFilter()
+
+    def push_layer(self, registry: ToolRegistry) -> None:
+        """Add a layer that shadows all existing ones (session tools)."""
+        self._layers.insert(0, registry)
+
+    def get(self, name: str) -> Tool | None:
+        if not self.filter.permits(name):
+            return None
+        for layer in self._layers:
+            tool = layer.get(name)
+            if tool is not None:
+                return tool
+        return None
+
+    def names(self) -> tuple[str, ...]:
+        seen: set[str] = set()
+        for layer in self._layers:
+            seen.update(layer.names())
+        return tuple(sorted(n for n in seen if self.filter.permits(n)))
+
+    def tools(self) -> tuple[Tool, ...]:
+        return tuple(t for n in self.names() if (t := self.get(n)) is not None)

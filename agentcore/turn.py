@@ -1,0 +1,334 @@
+"""The turn loop: stream the model, run its tool calls, repeat until it stops.
+
+``TurnRunner.run`` is deliberately short; request building lives in
+:mod:`agentcore.turn_request`, stream assembly in :class:`StreamAssembler` and
+tool execution in :mod:`agentcore.turn_tools`.
+
+Invariants the runner keeps, even when cancelled mid-way:
+
+* every ``tool_use`` in history gets a ``tool_result`` (synthesised
+  "cancelled" results when the turn is cancelled while tools run);
+* a message is appended to history only when complete;
+* provider errors propagate (the session rolls the turn back).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from contextlib import aclosing
+from typing import Protocol
+
+import attrs
+import trio
+
+from agentcore.events import (
+    AgentEvent,
+    AssistantTextDelta,
+    LlmCallFinished,
+    MessageAppended,
+    RetryScheduled,
+    ThoughtDelta,
+)
+from agentcore.history import ContextStatus, History
+from agentcore.llm.base import (
+    Chunk,
+    LlmProvider,
+    LlmRequest,
+    ProviderStop,
+    ReasoningEffort,
+    RetryNotice,
+    StopChunk,
+    TextDelta,
+    ThinkingDelta,
+    ToolCallDelta,
+    ToolCallEnd,
+    ToolCallStart,
+    UsageChunk,
+)
+from agentcore.messages import (
+    AssistantMessage,
+    Message,
+    StopReason,
+    TextBlock,
+    ThinkingBlock,
+    ToolResultBlock,
+    ToolResultMessage,
+    ToolUseBlock,
+    Usage,
+    assert_never,
+)
+from agentcore.turn_request import repair_orphans
+
+REQUEST_LIMIT_DEFAULT = 64  # LLM calls per turn; long agentic turns rarely need more
+TOOL_CONCURRENCY_DEFAULT = 8  # parallel read-only tool calls
+TOOL_RESULT_CHARS_DEFAULT = 40_000  # ~10k tokens: big enough for real files, small enough to protect context
+CLEANUP_EMIT_TIMEOUT_S = 1.0  # how long a cancelled turn waits for a stalled subscriber
+CANCELLED_RESULT = "Cancelled: the user interrupted the turn before this tool call finished."
+
+
+class TurnInProgress(RuntimeError):
+    """``run_turn`` was called while a turn is already running in the session."""
+
+
+class TurnAbortedError(RuntimeError):
+    """A fatal error ended the turn; history was rolled back to before it."""
+
+
+@attrs.frozen
+class TurnConfig:
+    request_limit: int = REQUEST_LIMIT_DEFAULT
+    tool_concurrency: int = TOOL_CONCURRENCY_DEFAULT
+    max_tool_result_chars: int = TOOL_RESULT_CHARS_DEFAULT
+    max_tokens: int | None = None
+    temperature: float | None = None
+    reasoning_effort: ReasoningEffort | None = None
+
+
+@attrs.frozen
+class TurnOutcome:
+    stop_reason: StopReason
+    usage: Usage = Usage()
+    text: str = ""  # the final assistant text of the turn
+    requests: int = 0
+
+
+class ToolExecutor(Protocol):
+    async def run_calls(self, turn_id: str, calls: tuple[ToolUseBlock, ...], invalid: dict[str, str]) -> list[ToolResultBlock]: ...
+
+
+class TurnHooks(Protocol):
+    """Session services the runner calls around each LLM request."""
+
+    def system_prompt(self) -> str: ...
+
+    def llm_request_extras(self) -> TurnConfig: ...
+
+    async def before_llm_call(self, turn_id: str) -> None:
+        """Context management (compaction thresholds) before a request is built."""
+        ...
+
+    def after_llm_call(self, usage: Usage, request: LlmRequest) -> tuple[float, ContextStatus]:
+        """Record usage; return (call cost in USD, context status)."""
+        ...
+
+    @property
+    def session_cost_usd(self) -> float: ...
+
+
+@attrs.define
+class StreamAssembler:
+    """Builds one :class:`AssistantMessage` from provider chunks."""
+
+    blocks: list[TextBlock | ThinkingBlock | ToolUseBlock] = attrs.field(factory=list)
+    _text: list[str] = attrs.field(factory=list)
+    _thinking: list[str] = attrs.field(factory=list)
+    _signature: str | None = None
+    _calls: dict[int, list[str]] = attrs.field(factory=dict)  # index -> [id, name, args...]
+    invalid_args: dict[str, str] = attrs.field(factory=dict)  # call id -> problem
+    usage: Usage = Usage()
+    stop: ProviderStop | None = None
+
+    def feed(self, chunk: Chunk) -> None:
+        match chunk:
+            case TextDelta(text=text):
+                if self._thinking or self._signature:
+                    self._flush_thinking()
+                self._text.append(text)
+            case ThinkingDelta(text=text, signature=sig, redacted=redacted):
+                if self._text:
+                    self._flush_text()
+                if redacted is not None:
+                    self._flush_thinking()
+                    self.blocks.append(ThinkingBlock("", None, redacted))
+                self._thinking.append(text)
+                if sig is not None:
+                    self._signature = sig
+            case ToolCallStart(index=index, id=call_id, name=name):
+                self._flush_text()
+                self._flush_thinking()
+                self._calls[index] = [call_id, name]
+            case ToolCallDelta(index=index, arguments=fragment):
+                self._calls.setdefault(index, [f"call_{index}", "unknown"]).append(fragment)
+            case ToolCallEnd(index=index):
+                self._close_call(index)
+            case UsageChunk(usage=usage):
+                self.usage = usage
+            case StopChunk(reason=reason):
+                self.stop = reason
+            case RetryNotice():
+                pass
+            case _:
+                assert_never(chunk)
+
+    def _flush_text(self) -> None:
+        if self._text:
+            text = "".join(self._text)
+            self._text.clear()
+            if text:
+                self.blocks.append(TextBlock(text))
+
+    def _flush_thinking(self) -> None:
+        if self._thinking or self._signature:
+            text = "".join(self._thinking)
+            self._thinking.clear()
+            if text or self._signature:
+                self.blocks.append(ThinkingBlock(text, self._signature))
+            self._signature = None
+
+    def _close_call(self, index: int) -> None:
+        parts = self._calls.pop(index, None)
+        if parts is None:
+            return
+        call_id, name, raw = parts[0], parts[1], "".join(parts[2:])
+        args: object = {}
+        if raw.strip():
+            try:
+                args = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                self.invalid_args[call_id] = (
+                    f"The arguments for {name} were not valid JSON ({exc.msg} at character {exc.pos})"
+                    + (" - the response hit the output token limit" if self.stop is ProviderStop.MAX_TOKENS else "")
+                    + ". Call the tool again with complete, valid JSON arguments."
+                )
+                args = {}
+        if not isinstance(args, dict):
+            self.invalid_args[call_id] = f"The arguments for {name} must be a JSON object."
+            args = {}
+        self.blocks.append(ToolUseBlock(call_id, name, args))
+
+    def finish(self, model: str, *, complete: bool) -> AssistantMessage | None:
+        """The message so far. When cut short (cancelled) unfinished tool calls are dropped."""
+        self._flush_text()
+        self._flush_thinking()
+        if complete:
+            for index in sorted(self._calls):
+                self._close_call(index)
+        else:
+            self._calls.clear()
+        if not self.blocks:
+            return None
+        return AssistantMessage(content=tuple(self.blocks), model=model, usage=self.usage)
+
+
+Emit = Callable[[AgentEvent], Awaitable[None]]
+
+
+class TurnRunner:
+    """Runs one turn against a history. Owned by the session for one ``run_turn``."""
+
+    def __init__(
+        self,
+        *,
+        provider: LlmProvider,
+        model: str,
+        history: History,
+        tools: ToolExecutor,
+        tool_specs: Callable[[], tuple],
+        hooks: TurnHooks,
+        emit: Emit,
+        config: TurnConfig,
+    ) -> None:
+        self.provider = provider
+        self.model = model
+        self.history = history
+        self.tools = tools
+        self.tool_specs = tool_specs
+        self.hooks = hooks
+        self.emit = emit
+        self.config = config
+        self.usage = Usage()
+        self.requests = 0
+        self._pending_invalid: dict[str, str] = {}
+
+    async def run(self, turn_id: str) -> TurnOutcome:
+        last_text = ""
+        while True:
+            if self.requests >= self.config.request_limit:
+                return self._outcome(StopReason.MAX_TURN_REQUESTS, last_text)
+            await self.hooks.before_llm_call(turn_id)
+            message, stop = await self._call_model(turn_id)
+            if message is not None:
+                last_text = message.text or last_text
+            calls = message.tool_uses if message is not None else ()
+            if calls:
+                await self._run_tools(turn_id, calls)
+                continue
+            match stop:
+                case ProviderStop.MAX_TOKENS:
+                    return self._outcome(StopReason.MAX_TOKENS, last_text)
+                case ProviderStop.REFUSAL:
+                    return self._outcome(StopReason.REFUSAL, last_text)
+                case _:
+                    return self._outcome(StopReason.END_TURN, last_text)
+
+    def _outcome(self, reason: StopReason, text: str) -> TurnOutcome:
+        return TurnOutcome(reason, self.usage, text, self.requests)
+
+    async def _call_model(self, turn_id: str) -> tuple[AssistantMessage | None, ProviderStop | None]:
+        cfg = self.config
+        request = LlmRequest(
+            model=self.model,
+            system=self.hooks.system_prompt(),
+            messages=repair_orphans(self.history.snapshot()),
+            tools=self.tool_specs(),
+            max_tokens=cfg.max_tokens,
+            temperature=cfg.temperature,
+            reasoning_effort=cfg.reasoning_effort,
+        )
+        self.requests += 1
+        assembler = StreamAssembler()
+        complete = False
+        try:
+            async with aclosing(self.provider.complete(request)) as stream:
+                async for chunk in stream:
+                    assembler.feed(chunk)
+                    match chunk:
+                        case TextDelta(text=text) if text:
+                            await self.emit(AssistantTextDelta(turn_id, text))
+                        case ThinkingDelta(text=text) if text:
+                            await self.emit(ThoughtDelta(turn_id, text))
+                        case RetryNotice(attempt=a, max_attempts=m, delay_s=d, reason=r):
+                            await self.emit(RetryScheduled(turn_id, a, m, d, r))
+            complete = True
+        finally:
+            # Cancelled mid-stream: keep what the user already saw (text), never half a tool call.
+            message = assembler.finish(self.model, complete=complete)
+            if message is not None and (complete or message.text):
+                await self._append(turn_id, message)
+        self.usage = self.usage + assembler.usage
+        cost, status = self.hooks.after_llm_call(assembler.usage, request)
+        await self.emit(
+            LlmCallFinished(
+                turn_id=turn_id,
+                model=self.model,
+                usage=assembler.usage,
+                cost_usd=cost,
+                context_used=status.used,
+                context_window=status.window,
+                session_cost_usd=self.hooks.session_cost_usd,
+            )
+        )
+        self._pending_invalid = assembler.invalid_args
+        return message, assembler.stop
+
+    async def _run_tools(self, turn_id: str, calls: tuple[ToolUseBlock, ...]) -> None:
+        results: list[ToolResultBlock] = []
+        try:
+            results = await self.tools.run_calls(turn_id, calls, self._pending_invalid)
+        finally:
+            if len(results) != len(calls):  # cancelled: every call still gets a result
+                done = {r.tool_use_id: r for r in results}
+                results = [
+                    done.get(c.id) or ToolResultBlock(c.id, (TextBlock(CANCELLED_RESULT),), is_error=True)
+                    for c in calls
+                ]
+            await self._append(turn_id, ToolResultMessage(tuple(results)))
+
+    async def _append(self, turn_id: str, message: Message) -> None:
+        """Append and announce; also runs in cleanup after a cancel, hence the
+        shield. Observers (the journal) run first and cannot block; a stalled
+        stream subscriber is given a bounded time."""
+        self.history.append(message)
+        with trio.CancelScope(shield=True), trio.move_on_after(CLEANUP_EMIT_TIMEOUT_S):
+            await self.emit(MessageAppended(turn_id, message))

@@ -1,0 +1,189 @@
+"""Executing one assistant message's tool calls.
+
+Per call: look the tool up, validate arguments, ``describe`` it, announce it
+(:class:`ToolCallStarted`), ask the permission gate, ``execute``, cut an
+oversized result (head + tail, the whole text spilled to a file) and announce
+the result. Everything a model can get wrong is an error *result* it can read.
+
+Read-only calls run in parallel (bounded); anything that changes the world
+runs alone, in the order the model asked, so two edits never race.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from agentcore.events import AgentEvent, ToolCallFinished, ToolCallProgress, ToolCallStarted
+from agentcore.messages import TextBlock, ToolResultBlock, ToolUseBlock, thaw_json
+from agentcore.permissions import PermissionCheck, PermissionGate
+from agentcore.tools.args import format_problems, validate_args
+from agentcore.tools.base import (
+    Safety,
+    Tool,
+    ToolContext,
+    ToolDescription,
+    ToolProgress,
+    ToolResult,
+)
+from agentcore.tools.registry import ToolRegistry
+from agentcore.tools.spill import cut_head_tail
+
+log = logging.getLogger(__name__)
+
+ContextFactory = Callable[[str, Callable[[ToolProgress], Awaitable[None]]], ToolContext]
+
+
+def _parallel_safe(tool: Tool | None) -> bool:
+    if tool is None:
+        return True
+    flag = getattr(tool, "parallel_safe", None)
+    return bool(flag) if flag is not None else tool.safety is Safety.READ_ONLY
+
+
+class SessionToolExecutor:
+    def __init__(
+        self,
+        *,
+        registry: ToolRegistry,
+        gate: PermissionGate,
+        make_context: ContextFactory,
+        emit: Callable[[AgentEvent], Awaitable[None]],
+        concurrency: int,
+        max_result_chars: int,
+        spill_dir: Path,
+    ) -> None:
+        self.registry = registry
+        self.gate = gate
+        self.make_context = make_context
+        self.emit = emit
+        self.limiter = trio.CapacityLimiter(concurrency)
+        self.max_result_chars = max_result_chars
+        self.spill_dir = spill_dir
+
+    async def run_calls(
+        self, turn_id: str, calls: tuple[ToolUseBlock, ...], invalid: Mapping[str, str]
+    ) -> list[ToolResultBlock]:
+        results: dict[str, ToolResultBlock] = {}
+        batch: list[ToolUseBlock] = []
+
+        async def run_batch() -> None:
+            async with trio.open_nursery() as nursery:
+                for call in batch:
+                    nursery.start_soon(self._run_into, turn_id, call, invalid, results)
+            batch.clear()
+
+        for call in calls:
+            if _parallel_safe(self.registry.get(call.name)):
+                batch.append(call)
+                continue
+            await run_batch()
+            await self._run_into(turn_id, call, invalid, results)
+        await run_batch()
+        return [results[c.id] for c in calls]
+
+    async def _run_into(
+        self, turn_id: str, call: ToolUseBlock, invalid: Mapping[str, str], out: dict[str, ToolResultBlock]
+    ) -> None:
+        async with self.limiter:
+            out[call.id] = await self.run_one(turn_id, call, invalid.get(call.id))
+
+    async def run_one(self, turn_id: str, call: ToolUseBlock, invalid: str | None) -> ToolResultBlock:
+        started = time.monotonic()
+        args: dict[str, Any] = thaw_json(call.input)
+        tool = self.registry.get(call.name)
+
+        async def progress(p: ToolProgress) -> None:
+            await self.emit(ToolCallProgress(turn_id, call.id, p.text, p.terminal_id))
+
+        ctx = self.make_context(call.id, progress)
+        description = ToolDescription(title=call.name)
+        if tool is not None and invalid is None:
+            description = await self._describe(tool, args, ctx)
+        await self.emit(
+            ToolCallStarted(
+                turn_id=turn_id,
+                call_id=call.id,
+                name=call.name,
+                title=description.title,
+                kind=description.kind,
+                raw_input=args,
+                locations=description.locations,
+                diff=description.diff,
+            )
+        )
+        result = await self._decide_and_execute(turn_id, call, tool, args, ctx, description, invalid)
+        result = self._cap(result, call.name)
+        await self.emit(ToolCallFinished(turn_id, call.id, call.name, result, time.monotonic() - started))
+        return ToolResultBlock(call.id, result.content, result.is_error)
+
+    async def _decide_and_execute(
+        self,
+        turn_id: str,
+        call: ToolUseBlock,
+        tool: Tool | None,
+        args: dict[str, Any],
+        ctx: ToolContext,
+        description: ToolDescription,
+        invalid: str | None,
+    ) -> ToolResult:
+        if invalid is not None:
+            return ToolResult.error(invalid)
+        if tool is None:
+            names = ", ".join(self.registry.names())
+            return ToolResult.error(f"There is no tool named {call.name!r}. Available tools: {names}.")
+        problems = validate_args(tool.parameters, args)
+        if problems:
+            return ToolResult.error(format_problems(tool.name, problems))
+        decision = await self.gate.check(
+            PermissionCheck(
+                turn_id=turn_id,
+                call_id=call.id,
+                tool_name=tool.name,
+                safety=tool.safety,
+                subject=tool.permission_subject(args),
+                description=description,
+                raw_input=args,
+            )
+        )
+        if not decision.allowed:
+            return ToolResult.error(decision.reason)
+        try:
+            result = await tool.execute(args, ctx)
+        except trio.Cancelled:
+            raise
+        except Exception as exc:  # a tool bug must not end the turn; the model sees what failed
+            log.exception("tool %s failed", tool.name)
+            return ToolResult.error(f"{tool.name} failed unexpectedly: {type(exc).__name__}: {exc}")
+        if not isinstance(result, ToolResult):
+            log.error("tool %s returned %r instead of a ToolResult", tool.name, type(result))
+            return ToolResult.error(f"{tool.name} returned no result (a bug in the tool).")
+        return result
+
+    async def _describe(self, tool: Tool, args: dict[str, Any], ctx: ToolContext) -> ToolDescription:
+        try:
+            return await tool.describe(args, ctx)
+        except trio.Cancelled:
+            raise
+        except Exception:  # describe only decorates the UI; never let it block the call
+            log.debug("describe failed for %s", tool.name, exc_info=True)
+            return ToolDescription(title=tool.name)
+
+    def _cap(self, result: ToolResult, name: str) -> ToolResult:
+        blocks = []
+        changed = False
+        for block in result.content:
+            if isinstance(block, TextBlock) and len(block.text) > self.max_result_chars:
+                cut = cut_head_tail(block.text, self.max_result_chars, spill_dir=self.spill_dir, label=name)
+                blocks.append(TextBlock(cut.text))
+                changed = True
+            else:
+                blocks.append(block)
+        if not changed:
+            return result
+        return ToolResult(tuple(blocks), result.is_error, result.diff, result.raw_output, result.terminal_id)

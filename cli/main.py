@@ -1,0 +1,113 @@
+"""The ``agent`` command.
+
+Start-up is kept light: argparse and the standard library only until a
+subcommand needs more. ``agent --version`` imports nothing else, and each
+subcommand imports its own frontend module when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+
+VERSION = "0.1.0"
+MODES = ("read-only", "ask", "accept-edits", "yolo")
+
+DESCRIPTION = """\
+agentcore: a coding agent for your terminal, your editor (ACP) and your programs.
+
+Common commands:
+  agent chat                      talk to the agent in this directory
+  agent run -p "fix the tests"    one prompt, no questions asked (headless)
+  agent acp                       speak the Agent Client Protocol on stdio (for Zed & co.)
+  agent sessions list             earlier sessions you can --resume
+  agent config show --origin      effective configuration and where each value comes from
+
+With no API key set, chat uses the offline echo model so you can try it out.
+"""
+
+
+def _add_selection(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--profile", metavar="NAME", help="profile to use (model, prompt, tools, permissions)")
+    p.add_argument("--provider", metavar="P", help="provider: anthropic, openai, ollama, echo or one from config")
+    p.add_argument("--model", metavar="M", help="model id, e.g. claude-sonnet-4-5 or gpt-4o-mini")
+
+
+def _lazy(target: str) -> Callable[[argparse.Namespace], int]:
+    """``module:function``, imported only when the subcommand runs."""
+
+    def run(args: argparse.Namespace) -> int:
+        module, _, func = target.partition(":")
+        return getattr(importlib.import_module(module), func)(args)
+
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agent", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"agentcore {VERSION}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    chat = sub.add_parser("chat", help="interactive chat in the terminal")
+    _add_selection(chat)
+    chat.add_argument("--mode", choices=MODES, help="permission mode (default: ask)")
+    resume = chat.add_mutually_exclusive_group()
+    resume.add_argument("--resume", nargs="?", const="", metavar="ID", help="resume a session (latest here if no ID)")
+    resume.add_argument("--continue", dest="continue_", action="store_true", help="continue the latest session in this directory")
+    chat.add_argument("--no-color", action="store_true", help="plain output without colors")
+    chat.set_defaults(func=_lazy("cli.chat:main"))
+
+    run = sub.add_parser("run", help="run one prompt headless and exit")
+    _add_selection(run)
+    run.add_argument("-p", "--prompt", required=False, help="the prompt; '-' reads it from stdin")
+    run.add_argument("--format", choices=("text", "json", "stream-json"), default="text")
+    run.add_argument("--mode", choices=MODES, help="permission mode (asks become denies)")
+    run.add_argument("--goal", help="keep working until the goal is reached (calls goal_done)")
+    run.add_argument("--max-turns", type=int, default=None, help="cap for --goal (default 20)")
+    run.set_defaults(func=_lazy("cli.headless:main"))
+
+    acp = sub.add_parser("acp", help="serve the Agent Client Protocol on stdin/stdout")
+    _add_selection(acp)
+    acp.set_defaults(func=_lazy("acp.server:run_stdio"))
+
+    try:
+        from cli.config_cmds import add_subparsers as add_config
+    except ImportError:  # pragma: no cover - during development of the config commands
+        add_config = None
+    if add_config is not None:
+        add_config(sub)
+
+    for name, target, help_text in (
+        ("sessions", "cli.sessions_cmd:add_subparsers", "list, show and remove saved sessions"),
+        ("voice", "agentcore.live.cli:add_subparsers", "talk to the agent by voice"),
+    ):
+        module, _, func = target.partition(":")
+        try:
+            getattr(importlib.import_module(module), func)(sub)
+        except ImportError:
+            pass
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv in (["--version"], ["-V"]):  # the fast path: no parser, no imports
+        print(f"agentcore {VERSION}")
+        return 0
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
