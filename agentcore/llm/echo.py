@@ -29,6 +29,15 @@ ECHO_BANNER = "offline echo model: set ANTHROPIC_API_KEY or OPENAI_API_KEY, or c
 _WORD = re.compile(r"\S+\s*|\s+")
 
 
+CHARS_PER_TOKEN = 4  # a rough English average; echo's usage only has to be plausible
+
+
+def _estimate_input(request: LlmRequest) -> int:
+    """Cheap on purpose: exact counting would make every echo turn O(history)."""
+    chars = len(request.system) + sum(len(getattr(m, "text", "")) for m in request.messages)
+    return chars // CHARS_PER_TOKEN
+
+
 class EchoProvider:
     name = "echo"
 
@@ -37,8 +46,7 @@ class EchoProvider:
         text = prompt.text if prompt is not None and prompt.text else "(nothing to echo)"
         for word in _WORD.findall(text):
             yield TextDelta(word)
-        input_tokens = tokens.count_text(request.system) + sum(tokens.count_message(m) for m in request.messages)
-        yield UsageChunk(Usage(input_tokens=input_tokens, output_tokens=tokens.count_text(text)))
+        yield UsageChunk(Usage(input_tokens=_estimate_input(request), output_tokens=tokens.count_text(text)))
         yield StopChunk(ProviderStop.END_TURN)
 
     async def list_models(self) -> list[ModelInfo]:

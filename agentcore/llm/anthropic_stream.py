@@ -1,0 +1,200 @@
+"""Decode an Anthropic Messages event stream into chunks.
+
+Event flow: ``message_start`` (input usage), then per content block
+``content_block_start`` / ``content_block_delta`` ... / ``content_block_stop``,
+then ``message_delta`` (stop reason, cumulative usage) and ``message_stop``.
+``ping`` may appear anywhere; ``error`` ends the stream with an error object.
+Unknown event and block types are ignored, as the API's versioning policy
+asks.
+
+Thinking: ``thinking_delta`` text, then one ``signature_delta`` just before
+the block stops; a ``ThinkingDelta`` with a signature therefore closes the
+current thinking block. ``redacted_thinking`` blocks arrive whole and become
+one ``ThinkingDelta(redacted=...)``. Tool calls are numbered 0, 1, ... in
+order of appearance (not by content-block index).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from agentcore.llm.base import (
+    Chunk,
+    ProviderStop,
+    StopChunk,
+    TextDelta,
+    ThinkingDelta,
+    ToolCallDelta,
+    ToolCallEnd,
+    ToolCallStart,
+    UsageChunk,
+)
+from agentcore.llm.errors import MalformedResponseError, NetworkError
+from agentcore.llm.http_errors import error_from_object
+from agentcore.llm.sse import SseEvent
+from agentcore.messages import Usage
+
+_STOP = {
+    "end_turn": ProviderStop.END_TURN,
+    "stop_sequence": ProviderStop.END_TURN,
+    "pause_turn": ProviderStop.END_TURN,
+    "tool_use": ProviderStop.TOOL_USE,
+    "max_tokens": ProviderStop.MAX_TOKENS,
+    "model_context_window_exceeded": ProviderStop.MAX_TOKENS,
+    "refusal": ProviderStop.REFUSAL,
+}
+_USAGE_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+)
+
+
+class _ToolBlock:
+    __slots__ = ("ordinal", "initial_input", "streamed")
+
+    def __init__(self, ordinal: int, initial_input: Any) -> None:
+        self.ordinal = ordinal
+        self.initial_input = initial_input
+        self.streamed = False
+
+
+class AnthropicStreamDecoder:
+    def __init__(self, *, provider: str, api_key_env: str | None, secret: str | None) -> None:
+        self._provider = provider
+        self._api_key_env = api_key_env
+        self._secret = secret
+        self._tools: dict[int, _ToolBlock] = {}  # content-block index -> tool call
+        self._ordinals = 0
+        self._usage: dict[str, int] = {}
+        self._stop: str | None = None
+        self.done = False
+
+    def feed(self, event: SseEvent) -> list[Chunk]:
+        try:
+            obj = json.loads(event.data)
+        except ValueError as exc:
+            raise MalformedResponseError(
+                f"{self._provider} sent an event that is not JSON", provider=self._provider
+            ) from exc
+        if not isinstance(obj, dict):
+            return []
+        kind = obj.get("type") or event.event
+        match kind:
+            case "content_block_delta":
+                return self._block_delta(obj)
+            case "content_block_start":
+                return self._block_start(obj)
+            case "content_block_stop":
+                tool = self._tools.pop(obj.get("index", -1), None)
+                if tool is None:
+                    return []
+                out: list[Chunk] = []
+                if not tool.streamed and tool.initial_input:
+                    out.append(ToolCallDelta(tool.ordinal, json.dumps(tool.initial_input, ensure_ascii=False)))
+                out.append(ToolCallEnd(tool.ordinal))
+                return out
+            case "message_start":
+                self._merge_usage((obj.get("message") or {}).get("usage"))
+                return []
+            case "message_delta":
+                self._stop = (obj.get("delta") or {}).get("stop_reason") or self._stop
+                self._merge_usage(obj.get("usage"))
+                return []
+            case "message_stop":
+                self.done = True
+                return self._end()
+            case "error":
+                raise error_from_object(
+                    obj,
+                    status=None,
+                    provider=self._provider,
+                    api_key_env=self._api_key_env,
+                    secret=self._secret,
+                )
+            case _:  # "ping" and event types added after this was written
+                return []
+
+    def _block_start(self, obj: Mapping[str, Any]) -> list[Chunk]:
+        block = obj.get("content_block") or {}
+        btype = block.get("type")
+        if btype == "text":
+            text = block.get("text")
+            return [TextDelta(text)] if text else []
+        if btype == "thinking":
+            out: list[Chunk] = []
+            if block.get("thinking"):
+                out.append(ThinkingDelta(text=block["thinking"]))
+            if block.get("signature"):
+                out.append(ThinkingDelta(signature=block["signature"]))
+            return out
+        if btype == "redacted_thinking":
+            return [ThinkingDelta(redacted=block.get("data", ""))]
+        if btype == "tool_use":
+            tool = _ToolBlock(self._ordinals, block.get("input"))
+            self._ordinals += 1
+            self._tools[obj.get("index", -1)] = tool
+            return [ToolCallStart(tool.ordinal, str(block.get("id", "")), str(block.get("name", "")))]
+        return []  # server tools and other blocks the runner does not handle
+
+    def _block_delta(self, obj: Mapping[str, Any]) -> list[Chunk]:
+        delta = obj.get("delta") or {}
+        match delta.get("type"):
+            case "text_delta":
+                text = delta.get("text")
+                return [TextDelta(text)] if text else []
+            case "input_json_delta":
+                tool = self._tools.get(obj.get("index", -1))
+                part = delta.get("partial_json")
+                if tool is None or not part:
+                    return []
+                tool.streamed = True
+                return [ToolCallDelta(tool.ordinal, part)]
+            case "thinking_delta":
+                text = delta.get("thinking")
+                return [ThinkingDelta(text=text)] if text else []
+            case "signature_delta":
+                sig = delta.get("signature")
+                return [ThinkingDelta(signature=sig)] if sig else []
+            case _:
+                return []
+
+    def _merge_usage(self, raw: Any) -> None:
+        if not isinstance(raw, Mapping):
+            return
+        for field in _USAGE_FIELDS:
+            value = raw.get(field)
+            if isinstance(value, int):
+                self._usage[field] = value  # message_delta counts are cumulative
+
+    def _end(self) -> list[Chunk]:
+        out: list[Chunk] = [ToolCallEnd(t.ordinal) for t in self._tools.values()]
+        self._tools.clear()
+        if self._usage:
+            u = self._usage
+            out.append(
+                UsageChunk(
+                    Usage(
+                        input_tokens=u.get("input_tokens", 0),
+                        output_tokens=u.get("output_tokens", 0),
+                        cache_read_tokens=u.get("cache_read_input_tokens", 0),
+                        cache_write_tokens=u.get("cache_creation_input_tokens", 0),
+                    )
+                )
+            )
+        out.append(StopChunk(_STOP.get(self._stop or "end_turn", ProviderStop.END_TURN)))
+        return out
+
+    def finish(self) -> list[Chunk]:
+        if self.done:
+            return []
+        if self._stop is not None:
+            self.done = True
+            return self._end()  # message_delta said why it stopped; message_stop got lost
+        raise NetworkError(
+            f"{self._provider} closed the stream before the response was complete",
+            provider=self._provider,
+        )

@@ -1,0 +1,431 @@
+"""Provider presets, configured providers, and choosing one (with a reason).
+
+Selection order for the provider: ``--provider``, then ``AGENTCORE_PROVIDER``,
+then the configured default; with none of those, the first available of
+``ANTHROPIC_API_KEY``, ``OPENAI_API_KEY``, a local Ollama answering within
+100 ms, and the offline ``echo`` provider. The model comes from ``--model``,
+``AGENTCORE_MODEL``, the configured default, the provider's own default,
+the catalog's default for a preset, or (Ollama) its first installed model.
+
+Keys are read from the injected ``env`` mapping only, are handed to the
+provider that needs them, and are never stored in a config value, a
+selection or a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import httpx
+import trio
+
+from agentcore.llm.base import LlmProvider, ModelInfo, Pricing
+from agentcore.llm.catalog import ModelCatalog, default_catalog
+from agentcore.llm.transport import RetryPolicy, Timeouts
+
+OPENAI_CHAT = "openai-chat"
+ANTHROPIC_MESSAGES = "anthropic-messages"
+ECHO = "echo"
+PROTOCOLS = frozenset({OPENAI_CHAT, ANTHROPIC_MESSAGES, ECHO})
+
+OLLAMA_DEFAULT_HOST = "127.0.0.1:11434"  # Ollama's documented default bind address
+OLLAMA_PROBE_TIMEOUT_S = 0.1  # a local server answers in well under this; startup must not stall
+ECHO_MODEL = "echo"
+
+_CONFIG_KEYS = frozenset(
+    {"protocol", "base_url", "api_key_env", "headers", "models", "default_model", "max_tokens_field"}
+)
+_MODEL_KEYS = frozenset({"id", "context_window", "max_output_tokens", "input", "output", "cache_read", "cache_write"})
+
+
+class ProviderSelectionError(Exception):
+    """The requested provider cannot be used (unknown, missing key, bad config)."""
+
+
+class NoProviderError(ProviderSelectionError):
+    """Nothing is configured or detected and the echo fallback is not allowed."""
+
+
+@attrs.frozen
+class ProviderConfig:
+    """How to reach one provider. Holds the *name* of the key's env var, never the key."""
+
+    name: str
+    protocol: str
+    base_url: str = ""
+    api_key_env: str | None = None
+    headers: Mapping[str, str] = attrs.field(factory=dict, converter=lambda h: dict(h))
+    # Models this provider offers: a name (limits from the catalog) or a
+    # ModelInfo (explicit limits). The first one is the provider's default.
+    models: tuple[str | ModelInfo, ...] = attrs.field(default=(), converter=tuple)
+    default_model: str | None = None
+    max_tokens_field: str = "max_tokens"
+
+    @property
+    def model_overrides(self) -> tuple[ModelInfo, ...]:
+        return tuple(m for m in self.models if isinstance(m, ModelInfo))
+
+    @property
+    def own_default_model(self) -> str | None:
+        if self.default_model:
+            return self.default_model
+        if self.models:
+            first = self.models[0]
+            return first.id if isinstance(first, ModelInfo) else first
+        return None
+
+
+BUILTIN_PRESETS: Mapping[str, ProviderConfig] = {
+    "anthropic": ProviderConfig(
+        name="anthropic",
+        protocol=ANTHROPIC_MESSAGES,
+        base_url="https://api.anthropic.com",
+        api_key_env="ANTHROPIC_API_KEY",
+    ),
+    "openai": ProviderConfig(
+        name="openai",
+        protocol=OPENAI_CHAT,
+        base_url="https://api.openai.com/v1",
+        api_key_env="OPENAI_API_KEY",
+        max_tokens_field="max_completion_tokens",
+    ),
+    "ollama": ProviderConfig(name="ollama", protocol=OPENAI_CHAT, base_url=f"http://{OLLAMA_DEFAULT_HOST}/v1"),
+    "echo": ProviderConfig(name="echo", protocol=ECHO, default_model=ECHO_MODEL),
+}
+
+
+@attrs.frozen
+class Selection:
+    provider: LlmProvider
+    provider_name: str
+    model: str
+    reason: str  # why this provider, e.g. "ANTHROPIC_API_KEY is set"
+    model_reason: str = ""  # why this model, e.g. "the anthropic default"
+
+    @property
+    def is_echo(self) -> bool:
+        return self.provider_name == "echo" or getattr(self.provider, "name", None) == "echo"
+
+    def describe(self) -> str:
+        return f"{self.provider_name} / {self.model} ({self.reason}; model: {self.model_reason})"
+
+
+# ------------------------------------------------------------------ config
+
+
+def _model_entry(entry: Any, where: str) -> str | ModelInfo:
+    if isinstance(entry, str):
+        return entry
+    if not isinstance(entry, Mapping) or not isinstance(entry.get("id"), str):
+        raise ProviderSelectionError(f"{where}: each model is a name or a table with an 'id'")
+    extra = set(entry) - _MODEL_KEYS
+    if extra:
+        raise ProviderSelectionError(f"{where}: unknown model keys {sorted(extra)}")
+    try:
+        return ModelInfo(
+            id=entry["id"],
+            context_window=int(entry["context_window"]),
+            max_output_tokens=int(entry["max_output_tokens"]),
+            pricing=Pricing(
+                input=float(entry.get("input", 0.0)),
+                output=float(entry.get("output", 0.0)),
+                cache_read=float(entry.get("cache_read", 0.0)),
+                cache_write=float(entry.get("cache_write", 0.0)),
+            ),
+        )
+    except KeyError as exc:
+        raise ProviderSelectionError(f"{where}: model {entry['id']!r} lacks {exc.args[0]!r}") from None
+
+
+def parse_provider_configs(tables: Mapping[str, Any], *, source: str) -> dict[str, ProviderConfig]:
+    """Parse ``[providers.NAME]`` tables; a table named like a preset
+    overrides only the keys it sets. Errors name ``source`` and the key."""
+    out: dict[str, ProviderConfig] = {}
+    for name, table in tables.items():
+        where = f"{source}: providers.{name}"
+        if not isinstance(table, Mapping):
+            raise ProviderSelectionError(f"{where} must be a table")
+        extra = set(table) - _CONFIG_KEYS
+        if extra:
+            raise ProviderSelectionError(f"{where}: unknown keys {sorted(extra)}")
+        base = BUILTIN_PRESETS.get(name)
+        fields: dict[str, Any] = attrs.asdict(base, recurse=False) if base else {"name": name}
+        fields.update({k: v for k, v in table.items() if k != "models"})
+        if "models" in table:
+            if not isinstance(table["models"], list):
+                raise ProviderSelectionError(f"{where}.models must be a list")
+            fields["models"] = tuple(_model_entry(m, f"{where}.models") for m in table["models"])
+        protocol = fields.get("protocol")
+        if protocol not in PROTOCOLS:
+            raise ProviderSelectionError(
+                f"{where}.protocol must be one of {sorted(PROTOCOLS)}, not {protocol!r}"
+            )
+        if protocol != ECHO and not fields.get("base_url"):
+            raise ProviderSelectionError(f"{where}.base_url is required")
+        headers = fields.get("headers", {})
+        if not isinstance(headers, Mapping) or not all(isinstance(v, str) for v in headers.values()):
+            raise ProviderSelectionError(f"{where}.headers must be a table of strings")
+        out[name] = ProviderConfig(**fields)
+    return out
+
+
+def ollama_base_url(env: Mapping[str, str]) -> str:
+    """The Ollama OpenAI-compatible URL, honouring ``OLLAMA_HOST`` like the Ollama CLI."""
+    host = env.get("OLLAMA_HOST", "").strip() or OLLAMA_DEFAULT_HOST
+    if "://" not in host:
+        host = f"http://{host}"
+    scheme, rest = host.split("://", 1)
+    hostport = rest.rstrip("/")
+    if hostport.startswith("0.0.0.0"):  # a bind-all address; connect over loopback
+        hostport = "127.0.0.1" + hostport[len("0.0.0.0") :]
+    if ":" not in hostport.rsplit("]", 1)[-1]:
+        hostport += ":" + OLLAMA_DEFAULT_HOST.rsplit(":", 1)[1]
+    return f"{scheme}://{hostport}/v1"
+
+
+def from_settings(config: Any, catalog: ModelCatalog | None = None) -> ProviderConfig:
+    """Adapt a provider table from the configuration layer (any object with
+    ``name, protocol, base_url, api_key_env, headers`` and ``models`` mapping
+    ids to entries with ``context_window, max_output, input_price,
+    output_price, cache_read_price, cache_write_price``, all optional).
+    Missing limits and prices come from the catalog."""
+    if isinstance(config, ProviderConfig):
+        return config
+    catalog = catalog or default_catalog()
+    models: list[str | ModelInfo] = []
+    for model_id, entry in (getattr(config, "models", None) or {}).items():
+        values = {f: getattr(entry, f, None) for f in (
+            "context_window", "max_output", "input_price", "output_price", "cache_read_price", "cache_write_price")}
+        if all(v is None for v in values.values()):
+            models.append(model_id)
+            continue
+        known = catalog.lookup(model_id)
+
+        def pick(value: Any, fallback: Any) -> Any:
+            return fallback if value is None else value
+
+        models.append(
+            ModelInfo(
+                id=model_id,
+                context_window=int(pick(values["context_window"], known.context_window)),
+                max_output_tokens=int(pick(values["max_output"], known.max_output_tokens)),
+                pricing=Pricing(
+                    input=float(pick(values["input_price"], known.pricing.input)),
+                    output=float(pick(values["output_price"], known.pricing.output)),
+                    cache_read=float(pick(values["cache_read_price"], known.pricing.cache_read)),
+                    cache_write=float(pick(values["cache_write_price"], known.pricing.cache_write)),
+                ),
+            )
+        )
+    return ProviderConfig(
+        name=config.name,
+        protocol=config.protocol,
+        base_url=config.base_url or "",
+        api_key_env=config.api_key_env,
+        headers=dict(config.headers or {}),
+        models=tuple(models),
+    )
+
+
+def effective_providers(
+    env: Mapping[str, str], configured: Mapping[str, Any] | None
+) -> dict[str, ProviderConfig]:
+    """Presets with env base-URL overrides, then configured providers on top.
+
+    For a configured provider named like a preset, only the fields that differ
+    from the preset override it, so a configuration layer that merely repeats
+    the built-in table does not undo ``OPENAI_BASE_URL`` and the like.
+    """
+    presets = dict(BUILTIN_PRESETS)
+    for name, var in (("openai", "OPENAI_BASE_URL"), ("anthropic", "ANTHROPIC_BASE_URL")):
+        if env.get(var):
+            presets[name] = attrs.evolve(presets[name], base_url=env[var])
+    if env.get("OLLAMA_HOST"):
+        presets["ollama"] = attrs.evolve(presets["ollama"], base_url=ollama_base_url(env))
+    for name, raw in (configured or {}).items():
+        config = from_settings(raw)
+        builtin = BUILTIN_PRESETS.get(name)
+        if builtin is None:
+            presets[name] = config
+            continue
+        changed = {
+            f.name: getattr(config, f.name)
+            for f in attrs.fields(ProviderConfig)
+            if getattr(config, f.name) != getattr(builtin, f.name) and getattr(config, f.name) not in ("", None, (), {})
+        }
+        presets[name] = attrs.evolve(presets[name], **changed)
+    return presets
+
+
+# --------------------------------------------------------------- building
+
+
+def build_provider(
+    config: ProviderConfig,
+    *,
+    env: Mapping[str, str],
+    http_client: httpx.AsyncClient | None = None,
+    timeouts: Timeouts | None = None,
+    retry: RetryPolicy | None = None,
+    catalog: ModelCatalog | None = None,
+) -> LlmProvider:
+    """An :class:`LlmProvider` for ``config``, its key taken from ``env``."""
+    if config.protocol == ECHO:
+        from agentcore.llm.echo import EchoProvider  # the lead's module; keep import lazy
+
+        return EchoProvider()
+    api_key = None
+    if config.api_key_env:
+        api_key = env.get(config.api_key_env) or None
+        if api_key is None:
+            raise ProviderSelectionError(
+                f"provider {config.name!r} needs {config.api_key_env} set in the environment"
+            )
+    common: dict[str, Any] = {
+        "name": config.name,
+        "base_url": config.base_url,
+        "api_key": api_key,
+        "api_key_env": config.api_key_env,
+        "headers": config.headers,
+        "http_client": http_client,
+        "timeouts": timeouts,
+        "retry": retry,
+        "catalog": catalog,
+        "models": config.model_overrides,
+    }
+    if config.protocol == ANTHROPIC_MESSAGES:
+        from agentcore.llm.anthropic import AnthropicProvider
+
+        return AnthropicProvider(**common)
+    if config.protocol == OPENAI_CHAT:
+        from agentcore.llm.openai_chat import OpenAiChatProvider
+
+        return OpenAiChatProvider(max_tokens_field=config.max_tokens_field, **common)
+    raise ProviderSelectionError(f"provider {config.name!r} has unknown protocol {config.protocol!r}")
+
+
+async def probe_openai_models(base_url: str, client: httpx.AsyncClient | None) -> list[str] | None:
+    """Model ids from ``GET {base_url}/models`` within the probe timeout, or
+    None when nothing answers there in time."""
+    own = client is None
+    http = client or httpx.AsyncClient(trust_env=False)
+    try:
+        with trio.move_on_after(OLLAMA_PROBE_TIMEOUT_S):
+            try:
+                response = await http.get(f"{base_url}/models", timeout=OLLAMA_PROBE_TIMEOUT_S)
+                data = response.json() if response.status_code == 200 else None
+            except (httpx.HTTPError, ValueError):
+                return None
+            if not isinstance(data, Mapping):
+                return None
+            items = data.get("data") or []
+            return [m["id"] for m in items if isinstance(m, Mapping) and isinstance(m.get("id"), str)]
+        return None
+    finally:
+        if own:
+            await http.aclose()
+
+
+# -------------------------------------------------------------- selection
+
+
+def _first(*pairs: tuple[str | None, str]) -> tuple[str | None, str]:
+    for value, why in pairs:
+        if value:
+            return value, why
+    return None, ""
+
+
+async def select_provider(
+    *,
+    flag_provider: str | None = None,
+    flag_model: str | None = None,
+    env: Mapping[str, str],
+    configured: Mapping[str, Any] | None = None,
+    default_provider: str | None = None,
+    default_model: str | None = None,
+    allow_echo: bool = True,
+    http_client: httpx.AsyncClient | None = None,
+    timeouts: Timeouts | None = None,
+    retry: RetryPolicy | None = None,
+    catalog: ModelCatalog | None = None,
+) -> Selection:
+    """Pick a (provider, model) pair and say why. See the module docstring
+    for the order. Raises :class:`ProviderSelectionError` (or
+    :class:`NoProviderError` when ``allow_echo`` is False and nothing is
+    available)."""
+    catalog = catalog or default_catalog()
+    providers = effective_providers(env, configured)
+    model, model_why = _first(
+        (flag_model, "--model flag"),
+        (env.get("AGENTCORE_MODEL"), "AGENTCORE_MODEL is set"),
+        (default_model, "configured default model"),
+    )
+    name, why = _first(
+        (flag_provider, "--provider flag"),
+        (env.get("AGENTCORE_PROVIDER"), "AGENTCORE_PROVIDER is set"),
+        (default_provider, "configured default provider"),
+    )
+    probed: list[str] | None = None
+    if name is None:
+        name, why, probed = await _detect(
+            model=model, env=env, providers=providers, catalog=catalog, http_client=http_client
+        )
+        if name is None:
+            if not allow_echo:
+                raise NoProviderError(
+                    "no LLM provider is available: set ANTHROPIC_API_KEY or OPENAI_API_KEY, "
+                    "start a local Ollama, or choose one with --provider / AGENTCORE_PROVIDER"
+                )
+            name, why = "echo", "no API key is set and no local Ollama answered; using the offline echo provider"
+            model, model_why = ECHO_MODEL, "the echo provider's model"  # a named model needs a real provider
+    config = providers.get(name)
+    if config is None:
+        raise ProviderSelectionError(f"unknown provider {name!r}; known: {', '.join(sorted(providers))}")
+    if config.protocol == ECHO:
+        model, model_why = model or ECHO_MODEL, model_why or "the echo provider's model"
+    if model is None:
+        model, model_why = config.own_default_model, f"the {name} provider's configured default"
+    if model is None:
+        model, model_why = catalog.default_model(name), f"the {name} default"
+    if model is None and config.protocol == OPENAI_CHAT:
+        if probed is None:
+            probed = await probe_openai_models(config.base_url, http_client)
+        if probed:
+            model, model_why = probed[0], f"the first model {name} lists"
+    if model is None:
+        raise ProviderSelectionError(
+            f"no model known for provider {name!r}: pass --model or set AGENTCORE_MODEL"
+        )
+    model = catalog.resolve_alias(model)
+    provider = build_provider(
+        config, env=env, http_client=http_client, timeouts=timeouts, retry=retry, catalog=catalog
+    )
+    return Selection(provider=provider, provider_name=name, model=model, reason=why, model_reason=model_why)
+
+
+async def _detect(
+    *,
+    model: str | None,
+    env: Mapping[str, str],
+    providers: Mapping[str, ProviderConfig],
+    catalog: ModelCatalog,
+    http_client: httpx.AsyncClient | None,
+) -> tuple[str | None, str, list[str] | None]:
+    """Auto-detection: (provider name or None, reason, models Ollama listed)."""
+    keyed = [("anthropic", "ANTHROPIC_API_KEY"), ("openai", "OPENAI_API_KEY")]
+    if model is not None:
+        vendor = catalog.provider_of(model)
+        for name, var in keyed:
+            if vendor == name and env.get(var):
+                return name, f"{model} is a {name} model and {var} is set", None
+    for name, var in keyed:
+        if env.get(var):
+            return name, f"{var} is set", None
+    ollama = providers["ollama"]
+    probed = await probe_openai_models(ollama.base_url, http_client)
+    if probed is not None:
+        return "ollama", f"a local Ollama answered at {ollama.base_url}", probed
+    return None, "", None

@@ -1,0 +1,155 @@
+"""Byte-exact event streams in each vendor's documented wire format.
+
+OpenAI: ``data: <chat.completion.chunk JSON>\\n\\n`` per chunk, a final
+usage-only chunk (``choices: []``) when ``stream_options.include_usage`` is
+set, then ``data: [DONE]\\n\\n``. Anthropic: ``event: <type>\\ndata: <JSON>\\n\\n``
+for message_start, content_block_start/delta/stop, ping, message_delta,
+message_stop and error, shaped as in the Messages streaming documentation.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+CHATCMPL_ID = "chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG"
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def oa_chunk(
+    delta: dict[str, Any] | None = None,
+    *,
+    finish: str | None = None,
+    model: str = "gpt-4o-mini-2024-07-18",
+) -> bytes:
+    obj = {
+        "id": CHATCMPL_ID,
+        "object": "chat.completion.chunk",
+        "created": 1741569952,
+        "model": model,
+        "service_tier": "default",
+        "system_fingerprint": "fp_06737a9306",
+        "choices": [
+            {"index": 0, "delta": delta or {}, "logprobs": None, "finish_reason": finish}
+        ],
+        "usage": None,
+    }
+    return f"data: {_dumps(obj)}\n\n".encode()
+
+
+def oa_usage(prompt: int, completion: int, *, cached: int = 0, reasoning: int = 0) -> bytes:
+    obj = {
+        "id": CHATCMPL_ID,
+        "object": "chat.completion.chunk",
+        "created": 1741569952,
+        "model": "gpt-4o-mini-2024-07-18",
+        "service_tier": "default",
+        "system_fingerprint": "fp_06737a9306",
+        "choices": [],
+        "usage": {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+            "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
+            "completion_tokens_details": {
+                "reasoning_tokens": reasoning,
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0,
+            },
+        },
+    }
+    return f"data: {_dumps(obj)}\n\n".encode()
+
+
+OA_ROLE = oa_chunk({"role": "assistant", "content": "", "refusal": None})
+OA_DONE = b"data: [DONE]\n\n"
+
+
+def oa_tool_start(index: int, call_id: str, name: str) -> bytes:
+    return oa_chunk(
+        {
+            "tool_calls": [
+                {"index": index, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
+            ]
+        }
+    )
+
+
+def oa_tool_args(index: int, fragment: str) -> bytes:
+    return oa_chunk({"tool_calls": [{"index": index, "function": {"arguments": fragment}}]})
+
+
+# ------------------------------------------------------------------ Anthropic
+
+
+def an_event(type_: str, **fields: Any) -> bytes:
+    return f"event: {type_}\ndata: {_dumps({'type': type_, **fields})}\n\n".encode()
+
+
+def an_message_start(input_tokens: int = 25, *, cache_read: int = 0, cache_write: int = 0) -> bytes:
+    return an_event(
+        "message_start",
+        message={
+            "id": "msg_1nZdL29xx5MUA1yADyHTEsnR8uuvGzszyY",
+            "type": "message",
+            "role": "assistant",
+            "content": [],
+            "model": "claude-sonnet-4-5-20250929",
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {
+                "input_tokens": input_tokens,
+                "cache_creation_input_tokens": cache_write,
+                "cache_read_input_tokens": cache_read,
+                "output_tokens": 1,
+            },
+        },
+    )
+
+
+AN_PING = b'event: ping\ndata: {"type": "ping"}\n\n'
+AN_STOP = b'event: message_stop\ndata: {"type": "message_stop"}\n\n'
+
+
+def an_block_start(index: int, block: dict[str, Any]) -> bytes:
+    return an_event("content_block_start", index=index, content_block=block)
+
+
+def an_delta(index: int, delta: dict[str, Any]) -> bytes:
+    return an_event("content_block_delta", index=index, delta=delta)
+
+
+def an_text(index: int, text: str) -> bytes:
+    return an_delta(index, {"type": "text_delta", "text": text})
+
+
+def an_block_stop(index: int) -> bytes:
+    return an_event("content_block_stop", index=index)
+
+
+def an_message_delta(stop_reason: str, output_tokens: int) -> bytes:
+    return an_event(
+        "message_delta",
+        delta={"stop_reason": stop_reason, "stop_sequence": None},
+        usage={"output_tokens": output_tokens},
+    )
+
+
+def an_error(type_: str, message: str) -> bytes:
+    return an_event("error", error={"type": type_, "message": message})
+
+
+def an_text_message(*texts: str, output_tokens: int = 15) -> list[bytes]:
+    return [
+        an_message_start(),
+        an_block_start(0, {"type": "text", "text": ""}),
+        AN_PING,
+        *(an_text(0, t) for t in texts),
+        an_block_stop(0),
+        an_message_delta("end_turn", output_tokens),
+        AN_STOP,
+    ]
