@@ -165,6 +165,10 @@ class RetryScheduled:
 
 @attrs.frozen
 class ContextCompressed:
+    """History was rewritten to save context. ``replaced_ids`` are the ids of the
+    messages that ``replacement`` now stands for (the journal keeps the originals);
+    for ``micro`` elision each replaced message has one same-position replacement."""
+
     turn_id: str | None
     tokens_before: int
     tokens_after: int
@@ -172,6 +176,9 @@ class ContextCompressed:
     duration_s: float
     summary: str = ""
     strategy: str = "summary"  # "micro", "summary", "drop"
+    replaced_ids: tuple[str, ...] = ()
+    replacement: tuple[Message, ...] = ()
+    still_above_soft: bool = False
 
 
 @attrs.frozen
@@ -281,7 +288,10 @@ class FanoutEmitter:
             observer(event)
         for send in tuple(self._streams):
             try:
-                await send.send(event)
+                try:
+                    send.send_nowait(event)  # the common case: room in the buffer, no task switch
+                except trio.WouldBlock:
+                    await send.send(event)  # full: wait for the subscriber (backpressure)
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 # The subscriber left; it no longer wants events.
                 self._discard(send)

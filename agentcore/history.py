@@ -215,12 +215,13 @@ class VecHistory:
     def truncate(self, length: int) -> None:
         if not 0 <= length <= self._len:
             raise HistoryError(f"cannot truncate history of {self._len} to {length}")
+        for message, count in zip(self._buf.messages[length : self._len], self._buf.tokens[length : self._len], strict=True):
+            self._totals[_category(message)] -= count
         if self._exclusive:
             del self._buf.messages[length:]
             del self._buf.tokens[length:]
         self._len = length
         self._invalidate_calibration(length)
-        self._recount()
 
     # --------------------------------------------------------------- forks
 

@@ -327,10 +327,19 @@ class DefaultSession:
         if compaction is not None:
             await compaction.before_llm_call(turn_id)
 
-    def after_llm_call(self, usage: Usage, request: LlmRequest) -> tuple[float, ContextStatus]:
+    async def on_context_overflow(self, turn_id: str) -> bool:
+        compaction = getattr(self, "compaction", None)
+        return compaction is not None and await compaction.on_context_overflow(turn_id)
+
+    def record_usage(self, usage: Usage) -> float:
+        """Add a call's usage to the session totals; returns its cost in USD."""
         cost = self.model_info().pricing.cost(usage)
         self.usage = self.usage + usage
         self.cost_usd += cost
+        return cost
+
+    def after_llm_call(self, usage: Usage, request: LlmRequest) -> tuple[float, ContextStatus]:
+        cost = self.record_usage(usage)
         system_tokens = _count_cached(request.system)
         tool_tokens = _count_specs(request.tools)
         if usage.prompt_tokens:

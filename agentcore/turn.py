@@ -31,6 +31,7 @@ from agentcore.events import (
     ThoughtDelta,
 )
 from agentcore.history import ContextStatus, History
+from agentcore.llm.errors import ContextOverflowError
 from agentcore.llm.base import (
     Chunk,
     LlmProvider,
@@ -106,6 +107,10 @@ class TurnHooks(Protocol):
 
     async def before_llm_call(self, turn_id: str) -> None:
         """Context management (compaction thresholds) before a request is built."""
+        ...
+
+    async def on_context_overflow(self, turn_id: str) -> bool:
+        """The provider rejected the prompt as too long; True if context was freed."""
         ...
 
     def after_llm_call(self, usage: Usage, request: LlmRequest) -> tuple[float, ContextStatus]:
@@ -247,7 +252,13 @@ class TurnRunner:
             if self.requests >= self.config.request_limit:
                 return self._outcome(StopReason.MAX_TURN_REQUESTS, last_text)
             await self.hooks.before_llm_call(turn_id)
-            message, stop = await self._call_model(turn_id)
+            try:
+                message, stop = await self._call_model(turn_id)
+            except ContextOverflowError:
+                # Compact hard and retry once; a second overflow ends the turn with the error.
+                if not await self.hooks.on_context_overflow(turn_id):
+                    raise
+                message, stop = await self._call_model(turn_id)
             if message is not None:
                 last_text = message.text or last_text
             calls = message.tool_uses if message is not None else ()
