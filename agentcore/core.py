@@ -77,6 +77,10 @@ class SessionSnapshot:
     cost_usd: float = 0.0
     profile: str | None = None
     updated: float = 0.0
+    # A ready history to share copy-on-write (a fork of a live session): when
+    # set, the core opens the session on ``history.fork()`` (O(1), no token
+    # recount) instead of copying ``messages``, which must hold the same list.
+    history: History | None = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.frozen
@@ -295,7 +299,10 @@ class DefaultAgentCore:
         if not info.interactive:
             gate = NonInteractiveGate(gate)
         fs, shell = self._backends(info)
-        history: History = VecHistory(snapshot.messages if snapshot else ())
+        if snapshot is not None and snapshot.history is not None:
+            history: History = snapshot.history.fork()
+        else:
+            history = VecHistory(snapshot.messages if snapshot else ())
         session = DefaultSession(
             session_id=session_id,
             info=info,
@@ -325,6 +332,7 @@ class DefaultAgentCore:
             observer.session_opened(session)
             emitter.add_observer(lambda ev, o=observer: o.on_event(session, ev))
             session.on_close(lambda o=observer: o.session_closed(session))
+        session.compaction = _compactor(session, policy)
         for factory in self.tool_factories:
             layer = await factory.open(session, nursery)
             if layer is not None:
@@ -338,6 +346,15 @@ class _Prepared:
     snapshot: SessionSnapshot | None
     policy: SessionPolicy
     selection: ProviderSelection
+
+
+def _compactor(session: DefaultSession, policy: SessionPolicy) -> Any:
+    from agentcore.compaction import Compactor, Thresholds
+
+    context = getattr(policy.settings, "context", None)
+    if context is None:
+        return Compactor(session)
+    return Compactor(session, Thresholds(context.micro, context.soft, context.hard), auto=context.auto_compact)
 
 
 def _echo_banner() -> str:

@@ -243,17 +243,17 @@ class DefaultSession:
             raise RuntimeError(f"session {self.id} is closed")
         self._turn_running = True
         turn_id = new_id("turn")
-        mark = len(self._history)
+        mark = len(self._history)  # compaction during the turn may move it; see _rollback_point
         try:
             await self._events.emit(TurnStarted(turn_id))
-            await self._commit_prompt(turn_id, _to_message(prompt))
+            first_id = await self._commit_prompt(turn_id, _to_message(prompt))
             runner = self._runner()
             with trio.CancelScope() as scope:
                 self._turn_scope = scope
                 try:
                     outcome = await runner.run(turn_id)
                 except ProviderError as exc:
-                    await self._abort(turn_id, mark, exc)
+                    await self._abort(turn_id, self._rollback_point(first_id, mark), exc)
                     raise TurnAbortedError(str(exc)) from exc
             if scope.cancelled_caught:
                 outcome = TurnOutcome(StopReason.CANCELLED, runner.usage, "", runner.requests)
@@ -264,10 +264,22 @@ class DefaultSession:
             self._turn_running = False
             self._gate.cancel_pending()
 
-    async def _commit_prompt(self, turn_id: str, message: UserMessage) -> None:
+    def _rollback_point(self, first_id: str, mark: int) -> int:
+        """Where this turn's messages start now. Compaction may have rewritten the
+        prefix meanwhile, but it always keeps the current request verbatim."""
+        for index in range(len(self._history) - 1, -1, -1):
+            if self._history[index].id == first_id:
+                return index
+        return min(mark, len(self._history))
+
+    async def _commit_prompt(self, turn_id: str, message: UserMessage) -> str:
+        """Append the prompt (after queued background outcomes); returns the id of
+        the first message this turn added."""
+        first_id = message.id
         if self.pending_outcomes:
             outcomes, self.pending_outcomes = self.pending_outcomes, []
             note = UserMessage((TextBlock("\n\n".join(outcomes)),), kind=MessageKind.BACKGROUND)
+            first_id = note.id
             self._history.append(note)
             await self._events.emit(MessageAppended(turn_id, note))
         self._history.append(message)
@@ -276,6 +288,7 @@ class DefaultSession:
         if self._title is None and message.kind is MessageKind.PROMPT and message.text.strip():
             self._title = make_title(message.text)
             await self._events.emit(TitleChanged(self._title))
+        return first_id
 
     async def _abort(self, turn_id: str, mark: int, exc: ProviderError) -> None:
         self._history.truncate(mark)

@@ -85,6 +85,7 @@ class FakeServer:
         self.requests: list[RecordedRequest] = []
         self._queue: deque[Reply] = deque()
         self._routes: dict[tuple[str, str], Reply] = {}
+        self._responder: Callable[[RecordedRequest], Reply | None] | None = None
         self._request_seen = trio.Condition()
 
     def enqueue(self, *replies: Reply) -> None:
@@ -93,12 +94,21 @@ class FakeServer:
     def route(self, method: str, path: str, reply: Reply) -> None:
         self._routes[(method.upper(), path)] = reply
 
+    def respond_with(self, responder: Callable[[RecordedRequest], Reply | None]) -> None:
+        """Consult ``responder`` first for every request (e.g. to answer by body
+        content); when it returns None the routes and the queue are used."""
+        self._responder = responder
+
     async def wait_for_requests(self, count: int) -> None:
         async with self._request_seen:
             while len(self.requests) < count:
                 await self._request_seen.wait()
 
-    def _next_reply(self, method: str, path: str) -> Reply:
+    def _next_reply(self, method: str, path: str, request: RecordedRequest | None = None) -> Reply:
+        if self._responder is not None and request is not None:
+            chosen = self._responder(request)
+            if chosen is not None:
+                return chosen
         routed = self._routes.get((method, path.split("?", 1)[0]))
         if routed is not None:
             return routed
@@ -118,7 +128,7 @@ class FakeServer:
                 self.requests.append(request)
                 async with self._request_seen:
                     self._request_seen.notify_all()
-                reply = self._next_reply(request.method, request.path)
+                reply = self._next_reply(request.method, request.path, request)
                 keep_open = await _write_reply(stream, reply)
                 if not keep_open:
                     return

@@ -34,7 +34,7 @@ from agentcore.messages import (
 )
 from fakes.llm_server import FakeServer, json_reply, sse_reply
 from llm_helpers import ANTHROPIC_KEY, collect, collect_until_error, make_anthropic
-from wire_fixtures import (
+from fakes.vendor_wire import (
     AN_PING,
     AN_STOP,
     an_block_start,

@@ -24,7 +24,7 @@ from agentcore.llm.transport import RetryPolicy, Timeouts
 from agentcore.messages import user_text
 from fakes.llm_server import FakeServer, Reply, json_reply, sse_reply
 from llm_helpers import OPENAI_KEY, TINY_IDLE, collect, collect_until_error, make_openai
-from wire_fixtures import OA_DONE, oa_chunk
+from fakes.vendor_wire import OA_DONE, oa_chunk
 
 # Leaving a stream early (cancel, break, failure) closes the connection at
 # once; httpx's inner async generators are then finalised by trio's hook,

@@ -35,7 +35,7 @@ from agentcore.messages import (
 )
 from fakes.llm_server import FakeServer, sse_reply
 from llm_helpers import OPENAI_KEY, collect, make_openai
-from wire_fixtures import OA_DONE, OA_ROLE, oa_chunk, oa_tool_args, oa_tool_start, oa_usage
+from fakes.vendor_wire import OA_DONE, OA_ROLE, oa_chunk, oa_tool_args, oa_tool_start, oa_usage
 
 PROMPT = LlmRequest(model="gpt-4o-mini", system="Be brief.", messages=(user_text("hi"),))
 READ_TOOL = ToolSpec("read_file", "Read a file", {"type": "object", "properties": {"path": {"type": "string"}}})

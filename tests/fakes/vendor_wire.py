@@ -83,6 +83,19 @@ def oa_tool_args(index: int, fragment: str) -> bytes:
     return oa_chunk({"tool_calls": [{"index": index, "function": {"arguments": fragment}}]})
 
 
+def oa_text_stream(text: str, *, prompt: int = 10, completion: int = 5) -> list[bytes]:
+    """A whole streamed text answer, usage in the final chunk."""
+    return [OA_ROLE, oa_chunk({"content": text}), oa_chunk(finish="stop"), oa_usage(prompt, completion), OA_DONE]
+
+
+def oa_tool_stream(*calls: tuple[str, str, str], prompt: int = 10, completion: int = 5) -> list[bytes]:
+    """Streamed tool calls: (call id, tool name, JSON arguments) each."""
+    parts = [OA_ROLE]
+    for i, (call_id, name, args) in enumerate(calls):
+        parts += [oa_tool_start(i, call_id, name), oa_tool_args(i, args)]
+    return [*parts, oa_chunk(finish="tool_calls"), oa_usage(prompt, completion), OA_DONE]
+
+
 # ------------------------------------------------------------------ Anthropic
 
 

@@ -1,0 +1,1 @@
+from context_loop import loop_llm  # noqa: F401  (the fixture)
