@@ -144,6 +144,14 @@ def _cached_spec(kind: str, pattern: str) -> pathspec.PathSpec:
     return spec
 
 
+# Programs whose first argument is a subcommand ("git status" differs from "git push"),
+# so an "always" answer should cover that subcommand only.
+SUBCOMMAND_PROGRAMS = frozenset(
+    "git npm pnpm yarn bun deno cargo go docker podman kubectl helm pip pip3 uv poetry "
+    "gh apt apt-get brew make just npx terraform dotnet mvn gradle systemctl".split()
+)
+
+
 def suggest_always_rule(tool_name: str, subject: str | None, kind: ToolKind) -> Rule:
     """The rule an "allow always" answer adds: narrow enough to be safe, broad
     enough to stop repeated asks (a command prefix, an exact path, a URL host)."""
@@ -154,7 +162,8 @@ def suggest_always_rule(tool_name: str, subject: str | None, kind: ToolKind) -> 
             words = shlex.split(subject)
         except ValueError:
             words = subject.split()
-        keep = words[:2] if len(words) > 1 and not words[1].startswith("-") else words[:1]
+        has_subcommand = words[0] in SUBCOMMAND_PROGRAMS and len(words) > 1 and not words[1].startswith("-")
+        keep = words[:2] if has_subcommand else words[:1]
         return Rule(RuleAction.ALLOW, tool_name, " ".join(keep) + "*" if keep else subject)
     if kind is ToolKind.FETCH:
         match = re.match(r"^(https?://[^/]+)", subject)
@@ -218,6 +227,7 @@ class DefaultPermissionGate:
         self._emit = emit
         self._on_always = on_always
         self._pending: dict[str, _Pending] = {}
+        self.unattended_denials = 0  # asks refused because nobody can answer (headless exit code 4)
 
     @property
     def mode(self) -> PermissionMode:
@@ -270,6 +280,7 @@ class DefaultPermissionGate:
         if verdict is Verdict.DENY:
             return Decision(False, verdict, f"Permission denied: {reason}.")
         if self._emit is None:
+            self.unattended_denials += 1
             return unattended_denial(reason)
         return await self._ask(check, verdict)
 
@@ -358,6 +369,7 @@ class NonInteractiveGate:
 
     def __init__(self, inner: PermissionGate) -> None:
         self.inner = inner
+        self.unattended_denials = 0  # asks turned into denies (headless exit code 4)
 
     @property
     def mode(self) -> PermissionMode:
@@ -372,6 +384,7 @@ class NonInteractiveGate:
     async def check(self, check: PermissionCheck) -> Decision:
         verdict, reason = self.inner.evaluate(check)
         if verdict is Verdict.ASK:
+            self.unattended_denials += 1
             return unattended_denial(reason)
         return await self.inner.check(check)
 

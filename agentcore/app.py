@@ -1,0 +1,210 @@
+"""Wiring an :class:`AgentCore` from layered configuration, for the frontends.
+
+``build_app`` is what ``agent chat``, ``agent run``, ``agent acp`` and
+``agent voice`` call first: it loads the configuration (defaults < user <
+project < local < env < flags), and builds a core whose sessions resolve their
+profile and provider per session (an ACP client may open sessions in several
+directories, each with its own ``.agent/`` configuration).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from agentcore.config import LoadedConfig, load_settings
+from agentcore.config_schema import ConfigError
+from agentcore.core import AgentCoreBuilder, DefaultAgentCore, ProviderSelection, SessionPolicy
+from agentcore.frontend import Frontend
+from agentcore.llm.base import ReasoningEffort
+from agentcore.paths import AgentPaths
+from agentcore.permissions import PermissionMode, Rule, RuleAction
+from agentcore.profiles import Profile, apply_profile, load_profile
+from agentcore.session import SessionCreateInfo
+from agentcore.settings import Settings
+from agentcore.tools.registry import ToolFilter
+from agentcore.turn import TurnConfig
+
+log = logging.getLogger(__name__)
+
+FLAG_KEYS = {"profile": "profile", "provider": "provider", "model": "model", "mode": "permissions.mode"}
+
+
+class AppError(Exception):
+    """A user-facing start-up problem (bad configuration, unknown profile)."""
+
+
+@attrs.define
+class AppContext:
+    core: DefaultAgentCore
+    loaded: LoadedConfig
+    cwd: Path
+    env: Mapping[str, str]
+    flags: Mapping[str, Any]
+    frontend: Frontend
+    store: Any = None
+
+    @property
+    def settings(self) -> Settings:
+        return self.loaded.settings
+
+    @property
+    def paths(self) -> AgentPaths:
+        return self.loaded.paths
+
+    def session_info(self, **overrides: Any) -> SessionCreateInfo:
+        """A create-info for ``cwd`` with the frontend and flags filled in."""
+        mode = self.flags.get("mode")
+        base: dict[str, Any] = {
+            "cwd": self.cwd,
+            "frontend": self.frontend,
+            "profile": self.flags.get("profile"),
+            "provider": self.flags.get("provider"),
+            "model": self.flags.get("model"),
+            "mode": PermissionMode(mode) if mode else None,
+        }
+        base.update(overrides)
+        return SessionCreateInfo(**base)
+
+
+def _flag_layer(flags: Mapping[str, Any]) -> dict[str, Any]:
+    return {FLAG_KEYS[k]: v for k, v in flags.items() if k in FLAG_KEYS and v is not None}
+
+
+def _rules(settings: Settings) -> tuple[Rule, ...]:
+    p = settings.permissions
+    return tuple(
+        Rule.parse(text, action)
+        for action, texts in ((RuleAction.ALLOW, p.allow), (RuleAction.ASK, p.ask), (RuleAction.DENY, p.deny))
+        for text in texts
+    )
+
+
+def policy_from_profile(profile: Profile, settings: Settings) -> SessionPolicy:
+    """The session policy of ``profile`` under ``settings`` (which already has
+    the profile layered in, under env and flags)."""
+    effort = settings.reasoning_effort or profile.reasoning_effort
+    return SessionPolicy(
+        profile=profile.name,
+        prompt=profile.prompt or "",
+        inherit_project_prompt=profile.inherit_project_prompt,
+        tool_filter=ToolFilter(allow=profile.effective_tools_allow, deny=profile.tools_deny),
+        mode=PermissionMode(settings.permissions.mode),
+        rules=_rules(settings),
+        turn=TurnConfig(
+            request_limit=settings.turn.request_limit,
+            tool_concurrency=settings.turn.tool_concurrency,
+            max_tool_result_chars=settings.turn.max_tool_result_chars,
+            max_tokens=profile.max_tokens,
+            temperature=profile.temperature,
+            reasoning_effort=ReasoningEffort(effort) if effort else None,
+        ),
+        provider=settings.provider,
+        model=settings.model,
+        spawn=profile.spawn,
+        settings=settings,
+    )
+
+
+def build_app(
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    flags: Mapping[str, Any] | None = None,
+    frontend: Frontend,
+    allow_echo: bool = True,
+    http_client: Any = None,
+    user_config_dir: Path | None = None,
+) -> AppContext:
+    flags = dict(flags or {})
+    flag_layer = _flag_layer(flags)
+    try:
+        loaded = load_settings(cwd=cwd, env=env, flags=flag_layer, user_config_dir=user_config_dir)
+    except ConfigError as exc:
+        raise AppError(str(exc)) from exc
+    paths = loaded.paths
+
+    def session_config(session_cwd: Path, profile_name: str | None) -> tuple[Profile, LoadedConfig]:
+        at_cwd = loaded if session_cwd == cwd else load_settings(cwd=session_cwd, env=env, flags=flag_layer, paths=paths)
+        profile = load_profile(profile_name or at_cwd.settings.profile, cwd=session_cwd, paths=paths)
+        return profile, apply_profile(at_cwd, profile)
+
+    def resolve_policy(profile_name: str | None, session_cwd: Path) -> SessionPolicy:
+        profile, effective = session_config(session_cwd, profile_name)
+        return policy_from_profile(profile, effective.settings)
+
+    async def resolve_provider(provider: str | None, model: str | None) -> ProviderSelection:
+        from agentcore.llm.registry import select_provider
+
+        selection = await select_provider(
+            default_provider=provider,
+            default_model=model,
+            env=env,
+            configured=loaded.settings.providers,
+            allow_echo=allow_echo,
+            http_client=http_client,
+        )
+        reason = selection.reason
+        if reason == "configured default provider":
+            reason = f"provider set by {loaded.origins.get('provider', 'the session')}"
+        return ProviderSelection(
+            selection.provider,
+            selection.provider_name,
+            selection.model,
+            reason,
+            is_echo=selection.provider_name == "echo",
+        )
+
+    def persist_rule(rule: Rule, project_root: Path) -> None:
+        from agentcore.config_write import persist_permission_rule
+
+        try:
+            persist_permission_rule(str(rule), scope="project", paths=paths, cwd=project_root)
+        except (ConfigError, OSError) as exc:  # remembering is best effort; the session rule still applies
+            log.warning("could not save permission rule %s: %s", rule, exc)
+
+    builder = (
+        AgentCoreBuilder()
+        .with_env(env)
+        .with_state_dir(paths.state_dir)
+        .with_tool_settings(_tool_settings(loaded.settings))
+        .with_policy_resolver(resolve_policy)
+        .with_provider_resolver(resolve_provider)
+        .with_always_rule_sink(persist_rule)
+    )
+    store = _session_store(paths)
+    if store is not None:
+        builder = builder.with_session_store(store)
+    for factory in _session_tool_factories(loaded, env):
+        builder = builder.with_session_tool_factory(factory)
+    return AppContext(builder.build(), loaded, cwd, env, flags, frontend, store)
+
+
+def _tool_settings(settings: Settings) -> Any:
+    try:
+        from agentcore.tools.builtin import ToolSettings
+    except ImportError:
+        return None
+    names = {f.name for f in attrs.fields(ToolSettings)}
+    values = {k: v for k, v in attrs.asdict(settings.tools).items() if k in names}
+    return ToolSettings(**values)
+
+
+def _session_store(paths: AgentPaths) -> Any:
+    try:
+        from agentcore.store import JournalStore
+    except ImportError:
+        return None
+    return JournalStore(paths.sessions_dir)
+
+
+def _session_tool_factories(loaded: LoadedConfig, env: Mapping[str, str]) -> list[Any]:
+    try:
+        from agentcore.mcp import config_tool_factory
+    except ImportError:
+        return []
+    return [config_tool_factory(loaded, env)]
