@@ -203,8 +203,9 @@ def _session_store(paths: AgentPaths) -> Any:
 
 
 def _session_tool_factories(loaded: LoadedConfig, env: Mapping[str, str]) -> list[Any]:
-    try:
-        from agentcore.mcp import config_tool_factory
-    except ImportError:
-        return []
-    return [config_tool_factory(loaded, env)]
+    # Always present: ACP clients pass servers per session. The SDK is imported
+    # only when a session actually has servers.
+    from agentcore.mcp import McpToolFactory
+    from agentcore.mcp_spec import session_specs
+
+    return [McpToolFactory(lambda session: session_specs(session, env=env))]

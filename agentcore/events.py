@@ -231,6 +231,19 @@ class Notice:
     text: str
 
 
+@attrs.frozen
+class McpServerStatus:
+    """An MCP server of the session changed state: ``starting``, ``ready`` (with its
+    tool count), ``crashed`` (restarted on the next call) or ``failed`` (with the
+    reason and the last lines of its stderr)."""
+
+    server: str
+    state: str  # agentcore.mcp_server.ServerState value
+    tool_count: int = 0
+    error: str = ""
+    stderr_tail: tuple[str, ...] = ()
+
+
 AgentEvent: TypeAlias = (
     PromptCommitted
     | TurnStarted
@@ -255,6 +268,7 @@ AgentEvent: TypeAlias = (
     | ModelChanged
     | TitleChanged
     | Notice
+    | McpServerStatus
 )
 
 Observer = Callable[[AgentEvent], None]

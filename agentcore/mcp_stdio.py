@@ -1,0 +1,201 @@
+"""The stdio transport for MCP servers, with the process under our control.
+
+The SDK's own stdio client hides the process, so it can neither hand us the
+server's stderr (we keep a tail of it for error messages, and it must never
+reach our stdout or the user's terminal) nor tell us the moment the process
+exits, nor take down what the server left running in its process group. This
+module spawns the server in its own session (process group), bridges its
+stdin/stdout to the SDK's message streams with the SDK's own JSON-RPC codec,
+and shuts it down the way the MCP spec describes: close stdin, wait, SIGTERM
+the group, wait, SIGKILL the group.
+
+Imported only once a session has MCP servers (it imports the SDK).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import anyio
+import mcp_types
+import trio
+from mcp.client.stdio import get_default_environment
+from mcp.shared.message import SessionMessage
+
+from agentcore.mcp_state import StderrTail
+
+STDIN_CLOSE_GRACE_S = 2.0  # the spec's first step: a server exits on its own once stdin closes
+TERM_GRACE_S = 2.0  # after SIGTERM, before SIGKILL; same as the SDK's stdio client
+GROUP_POLL_S = 0.02  # how often to look for survivors in the process group
+READ_CHUNK_BYTES = 65_536
+STDERR_DRAIN_S = 0.5  # after the group is gone, for the pipe's last bytes (a stray holder can keep it open)
+
+
+def server_environment(extra: Mapping[str, str]) -> dict[str, str]:
+    """The SDK's safe inherited variables (PATH, HOME, ...) plus the server's own:
+    API keys in our environment are not handed to third-party servers."""
+    return get_default_environment() | dict(extra)
+
+
+@asynccontextmanager
+async def stdio_transport(
+    argv: list[str],
+    *,
+    env: Mapping[str, str],
+    cwd: Path | None,
+    stderr: StderrTail,
+    on_exit: Callable[[int], None],
+    on_spawn: Callable[[int], None] = lambda pid: None,
+) -> AsyncIterator[tuple[Any, Any]]:
+    """Spawn ``argv`` and yield the SDK's (read, write) message streams.
+
+    ``on_exit`` is called with the return code when the process ends while the
+    transport is open; on leaving, the whole process group is stopped.
+    """
+    process = await trio.lowlevel.open_process(
+        argv,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(env),
+        cwd=str(cwd) if cwd else None,
+        start_new_session=True,  # its own process group: we can signal everything it starts
+    )
+    on_spawn(process.pid)
+    read_send, read_recv = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+    write_send, write_recv = anyio.create_memory_object_stream[SessionMessage](0)
+    closing = False
+
+    async def read_stdout() -> None:
+        assert process.stdout is not None
+        buffer = b""
+        async with read_send:
+            while chunk := await process.stdout.receive_some(READ_CHUNK_BYTES):
+                *lines, buffer = (buffer + chunk).split(b"\n")
+                for line in lines:
+                    if not line.strip():
+                        continue
+                    try:
+                        await read_send.send(_parse(line))
+                    except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                        return  # the client session has closed; nobody reads any more
+
+    async def write_stdin() -> None:
+        assert process.stdin is not None
+        async with write_recv:
+            async for message in write_recv:
+                data = message.message.model_dump_json(by_alias=True, exclude_unset=True) + "\n"
+                try:
+                    await process.stdin.send_all(data.encode())
+                except (trio.BrokenResourceError, trio.ClosedResourceError):
+                    return  # the server is gone; the exit watcher reports it
+
+    stderr_done = trio.Event()
+
+    async def read_stderr() -> None:
+        assert process.stderr is not None
+        decoder = _decoder()
+        try:
+            while chunk := await process.stderr.receive_some(READ_CHUNK_BYTES):
+                stderr.feed(decoder.decode(chunk))
+        finally:
+            stderr_done.set()
+
+    async def watch_exit() -> None:
+        code = await process.wait()
+        if not closing:
+            on_exit(code)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(read_stdout)
+        nursery.start_soon(write_stdin)
+        nursery.start_soon(read_stderr)
+        nursery.start_soon(watch_exit)
+        try:
+            yield read_recv, write_send
+        finally:
+            closing = True
+            with trio.CancelScope(shield=True):
+                await stop_process_group(process)
+                with trio.move_on_after(STDERR_DRAIN_S):
+                    await stderr_done.wait()  # the last lines are often the reason it died
+            nursery.cancel_scope.cancel()
+
+
+def _decoder() -> Any:
+    import codecs
+
+    return codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+
+def _parse(line: bytes) -> SessionMessage | Exception:
+    """One stdout line; a line that is not JSON-RPC is handed to the session as an error value."""
+    try:
+        return SessionMessage(mcp_types.jsonrpc_message_adapter.validate_json(line, by_name=False))
+    except ValueError as exc:
+        return exc
+
+
+async def stop_process_group(process: trio.Process) -> None:
+    """Close stdin and wait; then SIGTERM and, if need be, SIGKILL the whole group.
+
+    The group is signalled even when the server exited by itself, so children
+    it left behind (a server started through ``npx`` or a shell) go too.
+    """
+    if process.stdin is not None:
+        with suppress(trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+            await process.stdin.aclose()
+    with trio.move_on_after(STDIN_CLOSE_GRACE_S):
+        await process.wait()
+    pgid = process.pid  # start_new_session: the leader's pid is the group id
+    if not _signal_group(pgid, signal.SIGTERM):
+        await process.wait()
+        return
+    with trio.move_on_after(TERM_GRACE_S):
+        while _group_has_live_members(pgid, process):
+            await trio.sleep(GROUP_POLL_S)
+        await process.wait()
+        return
+    _signal_group(pgid, signal.SIGKILL)
+    await process.wait()  # SIGKILL cannot be ignored; this reaps the leader
+
+
+def _signal_group(pgid: int, sig: int) -> bool:
+    """Whether any process of the group was there to receive ``sig``."""
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # ambiguous (zombies on some systems); keep escalating
+    return True
+
+
+def _group_has_live_members(pgid: int, process: trio.Process) -> bool:
+    _ = process.returncode  # polling reaps the leader, or its zombie keeps the group alive
+    return _signal_group(pgid, 0) and not _only_zombies(pgid)
+
+
+def _only_zombies(pgid: int) -> bool:
+    """On Linux, whether every process left in the group is a zombie (already
+    dead, waiting for a parent that is not us to reap it)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return False
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        state, group = fields[0], int(fields[2])
+        if group == pgid and state not in ("Z", "X"):
+            return False
+    return True
