@@ -17,13 +17,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from typing import TYPE_CHECKING
+
 import attrs
-import httpx
 import trio
 
 from agentcore.llm.base import LlmProvider, ModelInfo, Pricing
 from agentcore.llm.catalog import ModelCatalog, default_catalog
-from agentcore.llm.transport import RetryPolicy, Timeouts
+
+if TYPE_CHECKING:  # httpx costs ~100 ms to import; only real HTTP providers need it
+    import httpx
+
+    from agentcore.llm.transport import RetryPolicy, Timeouts
 
 OPENAI_CHAT = "openai-chat"
 ANTHROPIC_MESSAGES = "anthropic-messages"
@@ -309,6 +314,8 @@ def build_provider(
 async def probe_openai_models(base_url: str, client: httpx.AsyncClient | None) -> list[str] | None:
     """Model ids from ``GET {base_url}/models`` within the probe timeout, or
     None when nothing answers there in time."""
+    import httpx
+
     own = client is None
     http = client or httpx.AsyncClient(trust_env=False)
     try:
