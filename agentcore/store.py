@@ -1,0 +1,323 @@
+"""Sessions that survive: a crash-safe journal per session, resume, fork, list.
+
+``JournalStore`` is both a :class:`~agentcore.core.SessionLoader` and a
+:class:`~agentcore.core.SessionObserver`, so one object records and loads::
+
+    store = JournalStore(paths.sessions_dir)
+    core = AgentCoreBuilder().with_session_store(store).build()
+    sid = store.latest_for_cwd(cwd)                 # --continue
+    async with core.open_session(SessionCreateInfo(cwd, session_id=sid)) as s: ...
+    store.list_sessions(cwd=cwd)                    # newest first
+    store.open_read_only(sid)                       # snapshot + full transcript, no lock
+    new = store.fork_session(sid, at=None)          # a copy that records its origin
+    new = store.fork_live(session)                  # same for an open session (shares history)
+    store.delete(sid)
+
+Each session lives in ``<sessions_dir>/<id>/``: ``journal.jsonl`` (the truth,
+append-only, see :mod:`agentcore.store_format`), ``meta.json`` (a listing
+cache, never secrets) and ``lock`` (held while the session is open for
+writing). ``load`` is the resume path: it checks the writer lock, so a
+second writer fails with :class:`SessionLocked` *before* the core starts the
+session; ``session_opened`` then takes the lock for the session's lifetime.
+
+The observer runs synchronously on the emitting task: each record is one
+buffered write plus a flush; ``fsync`` happens at turn end only.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from agentcore.core import SessionNotFound, SessionSnapshot, SessionSummary
+from agentcore.events import AgentEvent
+from agentcore.history import History, safe_cut
+from agentcore.messages import Message, Usage, new_id
+from agentcore.session import DefaultSession
+from agentcore.store_files import JournalWriter, SessionLock, read_meta, sync_dir, write_meta
+from agentcore.store_format import (
+    JOURNAL_FILE,
+    LOCK_FILE,
+    META_FILE,
+    META_VERSION,
+    ForkOrigin,
+    JournalCorrupt,
+    JournalError,
+    JournalVersionError,
+    MessageFate,
+    RecordType,
+    SessionLocked,
+    TranscriptEntry,
+    message_record,
+    plan_entry_to_dict,
+    read_journal,
+    record,
+)
+from agentcore.store_recorder import (
+    Reservation,
+    SessionRecorder,
+    meta_for,
+    meta_from_replay,
+    reserve,
+    server_names,
+    snapshot_from_replay,
+    unchanged,
+)
+
+__all__ = [
+    "JournalCorrupt",
+    "JournalError",
+    "JournalStore",
+    "JournalVersionError",
+    "MessageFate",
+    "SessionLocked",
+    "SessionScan",
+    "StoredSession",
+    "TranscriptEntry",
+    "ForkOrigin",
+]
+
+# Ids become directory names: letters, digits, "_", "-" and "." (not leading), so
+# an id from a command line or a protocol peer can never point outside the store.
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+
+
+@attrs.frozen
+class StoredSession:
+    """A session read from disk without taking its lock (``agent sessions show``)."""
+
+    snapshot: SessionSnapshot
+    created: float
+    transcript: tuple[TranscriptEntry, ...]
+    fork: ForkOrigin | None
+    mcp_servers: tuple[str, ...]
+    journal: Path
+    interrupted_turn: str | None  # the last turn never finished (crash, or still running)
+
+
+@attrs.frozen
+class SessionScan:
+    """``list`` plus the sessions that could not be read (shown, never hidden)."""
+
+    sessions: tuple[SessionSummary, ...]
+    problems: tuple[JournalError, ...]
+
+
+class JournalStore:
+    """Sessions on disk under ``sessions_dir`` (see the module docstring)."""
+
+    def __init__(self, sessions_dir: Path, *, clock: Callable[[], float] = time.time) -> None:
+        self.sessions_dir = Path(sessions_dir)
+        self._clock = clock  # wall-clock seconds; injectable so tests order sessions deterministically
+        self._recorder = SessionRecorder(self.sessions_dir, clock)
+        self._reserved: dict[str, Reservation] = {}
+
+    # ------------------------------------------------------------ lookup
+
+    def session_dir(self, session_id: str) -> Path:
+        if not _SAFE_ID.fullmatch(session_id):
+            raise SessionNotFound(f"{session_id!r} is not a session id")
+        return self.sessions_dir / session_id
+
+    def _require(self, session_id: str) -> Path:
+        path = self.session_dir(session_id)
+        if not (path / JOURNAL_FILE).is_file():
+            raise SessionNotFound(f"no session {session_id!r} in {self.sessions_dir}")
+        return path
+
+    def resolve(self, id_or_prefix: str) -> str:
+        """The id of the one session whose id is or starts with ``id_or_prefix``."""
+        try:
+            self._require(id_or_prefix)
+            return id_or_prefix
+        except SessionNotFound:
+            pass
+        matches = [p.name for p in self._session_dirs() if p.name.startswith(id_or_prefix)] if id_or_prefix else []
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise SessionNotFound(f"{id_or_prefix!r} matches {len(matches)} sessions: {', '.join(sorted(matches)[:5])}")
+        raise SessionNotFound(f"no session {id_or_prefix!r} in {self.sessions_dir}")
+
+    def _session_dirs(self) -> list[Path]:
+        if not self.sessions_dir.is_dir():
+            return []
+        return [p for p in self.sessions_dir.iterdir() if (p / JOURNAL_FILE).is_file()]
+
+    # ----------------------------------------------------- SessionLoader
+
+    def load(self, session_id: str) -> SessionSnapshot:
+        """Load a session to resume it. Raises :class:`SessionNotFound`,
+        :class:`SessionLocked` (open for writing elsewhere: use
+        :meth:`open_read_only`) or :class:`JournalCorrupt`."""
+        path = self._require(session_id)
+        if session_id in self._recorder.live:
+            raise SessionLocked(session_id, "it is already open in this process")
+        SessionLock.acquire(path / LOCK_FILE, session_id).release()  # fail now, not inside the session's nursery
+        reservation = self._reserved.get(session_id)
+        if reservation is None or not unchanged(path, reservation):
+            reservation = reserve(session_id, path)
+            self._reserved[session_id] = reservation
+        return reservation.snapshot
+
+    def list_sessions(self, *, cwd: Path | None = None) -> list[SessionSummary]:
+        return list(self.scan(cwd=cwd).sessions)
+
+    def scan(self, *, cwd: Path | None = None) -> SessionScan:
+        """Sessions (in ``cwd`` or everywhere), newest first, and unreadable ones."""
+        wanted = str(Path(cwd).resolve()) if cwd is not None else None
+        rows: list[SessionSummary] = []
+        problems: list[JournalError] = []
+        for path in self._session_dirs():
+            try:
+                meta = self._current_meta(path)
+            except JournalError as exc:
+                problems.append(exc)
+                continue
+            if wanted is not None and meta["cwd"] != wanted:
+                continue
+            rows.append(
+                SessionSummary(
+                    id=meta["id"],
+                    cwd=Path(meta["cwd"]),
+                    title=meta.get("title"),
+                    updated=float(meta["updated"]),
+                    message_count=int(meta["message_count"]),
+                    cost_usd=float(meta.get("cost_usd", 0.0)),
+                )
+            )
+        rows.sort(key=lambda r: r.updated, reverse=True)
+        return SessionScan(tuple(rows), tuple(problems))
+
+    def _current_meta(self, path: Path) -> dict[str, Any]:
+        """meta.json when it matches the journal, else rebuilt from the journal."""
+        meta = read_meta(path / META_FILE)
+        journal = path / JOURNAL_FILE
+        if (
+            meta is not None
+            and meta.get("format") == META_VERSION
+            and meta.get("id") == path.name
+            and meta.get("journal_bytes") == journal.stat().st_size
+        ):
+            return meta
+        return meta_from_replay(path.name, read_journal(journal))
+
+    def latest_for_cwd(self, cwd: Path) -> str | None:
+        """The most recently updated session in ``cwd`` (``--continue``), if any."""
+        sessions = self.scan(cwd=cwd).sessions
+        return sessions[0].id if sessions else None
+
+    def delete(self, session_id: str) -> None:
+        """Remove the session's directory. Refuses while it is open for writing."""
+        path = self._require(session_id)
+        if session_id in self._recorder.live:
+            raise SessionLocked(session_id, "it is open in this process")
+        self._reserved.pop(session_id, None)
+        lock = SessionLock.acquire(path / LOCK_FILE, session_id)
+        try:
+            shutil.rmtree(path)
+        finally:
+            lock.release()
+
+    def open_read_only(self, session_id: str) -> StoredSession:
+        """Read a session without locking it (it may be open elsewhere: then the
+        turn still running there shows as interrupted)."""
+        path = self._require(session_id)
+        replay = read_journal(path / JOURNAL_FILE, keep_transcript=True)
+        return StoredSession(
+            snapshot=snapshot_from_replay(session_id, replay),
+            created=float(replay.header.get("created", replay.header["ts"])),
+            transcript=replay.transcript or (),
+            fork=replay.fork,
+            mcp_servers=tuple(replay.header.get("mcp_servers", ())),
+            journal=path / JOURNAL_FILE,
+            interrupted_turn=replay.open_turn,
+        )
+
+    # -------------------------------------------------------------- forks
+
+    def fork_session(self, source_id: str, *, at: int | None = None) -> str:
+        """Copy a stored session's history (all of it, or up to message ``at``,
+        moved back to a complete tool_use/result boundary) into a new session
+        whose journal starts with its origin. Open it with ``session_id=<new id>``."""
+        path = self._require(source_id)
+        replay = read_journal(path / JOURNAL_FILE)
+        messages = replay.live if at is None else replay.live[: safe_cut(replay.live, at)]
+        source = snapshot_from_replay(source_id, replay)
+        return self._write_fork(source, tuple(messages), tuple(replay.header.get("mcp_servers", ()))).snapshot.id
+
+    def fork_live(self, session: DefaultSession, *, at: int | None = None) -> str:
+        """Fork an open session. The new session shares the history copy-on-write
+        (O(1) in memory, no token recount) when opened with ``session_id=<new id>``
+        on a core using this store; a running turn is left out of the fork."""
+        live = self._recorder.live.get(session.id)
+        history = session.history
+        limit = live.turn_mark if live is not None and live.turn is not None else len(history)
+        cut = limit if at is None else max(0, min(at, limit))
+        forked: History = history.fork() if cut >= len(history) else history.fork_at(cut)
+        source = SessionSnapshot(
+            id=session.id, cwd=session.cwd, messages=(), mode=session.mode, provider=session.provider_name,
+            model=session.model, title=session.title, plan=session.plan, profile=session.policy.profile,
+        )
+        new = self._write_fork(source, forked.snapshot(), server_names(session.info.mcp_servers))
+        self._reserved[new.snapshot.id] = attrs.evolve(new, snapshot=attrs.evolve(new.snapshot, history=forked))
+        return new.snapshot.id
+
+    def _write_fork(self, source: SessionSnapshot, messages: tuple[Message, ...], servers: Sequence[str]) -> Reservation:
+        new_session = new_id("sess")
+        path = self._recorder.make_dir(self.session_dir(new_session))
+        now = self._clock()
+        header = record(
+            RecordType.SESSION, now, id=new_session, cwd=str(source.cwd), created=now, profile=source.profile,
+            provider=source.provider, model=source.model, mode=source.mode.value if source.mode else None,
+            mcp_servers=list(servers),
+        )
+        recs = [
+            header,
+            record(RecordType.FORK, now, source_id=source.id, at=len(messages), source_title=source.title),
+            *(message_record(now, None, m) for m in messages),
+        ]
+        if source.title:
+            recs.append(record(RecordType.TITLE, now, title=source.title))
+        if source.plan:
+            recs.append(record(RecordType.PLAN, now, entries=[plan_entry_to_dict(e) for e in source.plan]))
+        writer = JournalWriter.create(path / JOURNAL_FILE)
+        try:
+            writer.write_many(recs)
+        finally:
+            writer.close()
+        sync_dir(self.sessions_dir)
+        snapshot = attrs.evolve(source, id=new_session, messages=messages, usage=Usage(), cost_usd=0.0, updated=now)
+        meta = meta_for(header, snapshot, fork=ForkOrigin(source.id, len(messages), source.title))
+        meta["journal_bytes"] = (path / JOURNAL_FILE).stat().st_size
+        write_meta(path / META_FILE, meta, sync=True)
+        return Reservation(snapshot, meta, valid_bytes=meta["journal_bytes"])
+
+    # --------------------------------------------------- SessionObserver
+
+    def session_opened(self, session: DefaultSession) -> None:
+        reservation = self._reserved.pop(session.id, None)
+        path = self.session_dir(session.id)
+        if not (path / JOURNAL_FILE).is_file():
+            self._recorder.start(session, path)
+            return
+        lock = SessionLock.acquire(path / LOCK_FILE, session.id)
+        try:
+            if reservation is None or not unchanged(path, reservation):
+                reservation = reserve(session.id, path)  # resumed through another loader, or changed since
+            self._recorder.resume(session, path, reservation, lock)
+        except BaseException:
+            lock.release()
+            raise
+
+    def on_event(self, session: DefaultSession, event: AgentEvent) -> None:
+        self._recorder.on_event(session, event)
+
+    def session_closed(self, session: DefaultSession) -> None:
+        self._recorder.close(session)

@@ -1,0 +1,141 @@
+"""Files of one stored session: the writer lock, the journal writer, meta.json.
+
+Durability policy: every record is written and flushed to the OS at once (a
+killed process loses nothing it already recorded); ``fsync`` happens only at
+turn boundaries and on close, off the per-message critical path. meta.json is
+a cache for listing, replaced atomically; the journal is the truth.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from agentcore.store_format import TORN_SUFFIX, SessionLocked, encode
+
+try:  # POSIX advisory locks; elsewhere a session is not protected against a second writer
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+JOURNAL_BUFFER_BYTES = 64 * 1024  # one write per record anyway; the buffer only batches huge records
+FILE_MODE = 0o600  # sessions hold the user's conversations: readable by the owner only
+DIR_MODE = 0o700
+
+
+class SessionLock:
+    """An exclusive ``flock`` on the session's lock file, held while it is open
+    for writing. The holder's pid is written into the file for error messages."""
+
+    def __init__(self, fd: int | None, path: Path) -> None:
+        self._fd = fd
+        self.path = path
+
+    @classmethod
+    def acquire(cls, path: Path, session_id: str) -> SessionLock:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        if fcntl is None:  # pragma: no cover - Windows
+            return cls(fd, path)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            os.close(fd)
+            raise SessionLocked(session_id, f"by process {holder}" if holder else "by another process") from None
+        except BaseException:
+            os.close(fd)
+            raise
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        return cls(fd, path)
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)  # closing the descriptor drops the flock
+
+
+class JournalWriter:
+    """Appends encoded records to one journal."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file = open(path, "ab", buffering=JOURNAL_BUFFER_BYTES)  # noqa: SIM115 - closed by close()
+
+    @classmethod
+    def create(cls, path: Path) -> JournalWriter:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        os.close(fd)
+        return cls(path)
+
+    @classmethod
+    def reopen(cls, path: Path, *, valid_bytes: int, torn: bytes) -> JournalWriter:
+        """Open for appending after cutting off a torn last line (kept beside
+        the journal), so the next record starts on a line of its own."""
+        if torn:
+            with open(path.with_name(path.name + TORN_SUFFIX), "ab") as side:
+                side.write(torn + b"\n")
+            with open(path, "r+b") as f:
+                f.truncate(valid_bytes)
+                os.fsync(f.fileno())
+        return cls(path)
+
+    def write(self, rec: Mapping[str, Any]) -> None:
+        self._file.write(encode(rec))
+        self._file.flush()
+
+    def write_many(self, recs: list[dict[str, Any]]) -> None:
+        self._file.write(b"".join(encode(r) for r in recs))
+        self._file.flush()
+
+    def sync(self) -> None:
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self.sync()
+            self._file.close()
+
+
+def write_meta(path: Path, meta: Mapping[str, Any], *, sync: bool) -> None:
+    """Replace ``path`` atomically (write a temp file, then rename over it)."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(fd, "wb") as f:
+        f.write(json.dumps(meta, ensure_ascii=False, indent=1).encode())
+        if sync:
+            f.flush()
+            os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def read_meta(path: Path) -> dict[str, Any] | None:
+    """meta.json as a dict, or None when missing or unreadable (then the
+    caller rebuilds it from the journal, which is the source of truth)."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def sync_dir(path: Path) -> None:
+    """Make a new directory entry durable (POSIX); a no-op where unsupported."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms that cannot open directories
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)

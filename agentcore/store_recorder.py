@@ -1,0 +1,346 @@
+"""The recording half of the journal store: one :class:`LiveJournal` per
+session open for writing, fed synchronously from the session's events.
+
+Hot path: ``on_event`` for a ``MessageAppended`` is one O(1) consistency
+check, one encoded record, one write and one flush. Everything O(history)
+(the full comparison that catches rewrites) runs at turn boundaries only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from agentcore.core import SessionSnapshot
+from agentcore.events import (
+    AgentEvent,
+    ContextCompressed,
+    HistoryRolledBack,
+    LlmCallFinished,
+    MessageAppended,
+    ModeChanged,
+    ModelChanged,
+    PlanUpdated,
+    TitleChanged,
+    TurnAborted,
+    TurnEnded,
+    TurnStarted,
+)
+from agentcore.messages import Message, message_to_dict, usage_from_dict, usage_to_dict
+from agentcore.permissions import PermissionMode
+from agentcore.session import DefaultSession
+from agentcore.store_files import DIR_MODE, JournalWriter, SessionLock, sync_dir, write_meta
+from agentcore.store_format import (
+    JOURNAL_FILE,
+    LOCK_FILE,
+    META_FILE,
+    META_VERSION,
+    ForkOrigin,
+    InvalidRecord,
+    RecordType,
+    Replay,
+    apply_compaction,
+    message_record,
+    plan_entry_to_dict,
+    read_journal,
+    record,
+)
+
+INTERRUPTED_ERROR = "the process ended before the turn finished"
+CLOSED_ERROR = "the session was closed before the turn finished"
+
+
+@attrs.frozen
+class Reservation:
+    """A loaded session whose ``session_opened`` has not come yet (saves a
+    second replay; discarded if the journal changed in between)."""
+
+    snapshot: SessionSnapshot
+    meta: dict[str, Any]
+    open_turn: str | None = None
+    valid_bytes: int = 0
+    torn: bytes = b""
+
+
+@attrs.define
+class LiveJournal:
+    """Bookkeeping for one session open for writing in this process."""
+
+    dir: Path
+    writer: JournalWriter
+    lock: SessionLock
+    meta: dict[str, Any]
+    ids: list[str]  # the journal's view of the live history, to detect rewrites
+    turn: str | None = None
+    turn_mark: int = 0
+
+
+class SessionRecorder:
+    """Writes the journals of the sessions open for writing in this process."""
+
+    def __init__(self, sessions_dir: Path, clock: Callable[[], float]) -> None:
+        self.sessions_dir = sessions_dir
+        self._clock = clock
+        self.live: dict[str, LiveJournal] = {}
+
+    def make_dir(self, path: Path) -> Path:
+        self.sessions_dir.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+        path.mkdir(mode=DIR_MODE)  # never exist_ok: a new id must be new
+        return path
+
+    def start(self, session: DefaultSession, path: Path) -> None:
+        self.make_dir(path)
+        lock = SessionLock.acquire(path / LOCK_FILE, session.id)
+        now = self._clock()
+        header = record(
+            RecordType.SESSION, now, id=session.id, cwd=str(session.cwd), created=now,
+            profile=session.policy.profile, provider=session.provider_name, model=session.model,
+            mode=session.mode.value, mcp_servers=server_names(session.info.mcp_servers),
+        )
+        messages = session.history.snapshot()
+        recs = [header, *(message_record(now, None, m) for m in messages)]
+        if session.title:
+            recs.append(record(RecordType.TITLE, now, title=session.title))
+        writer = JournalWriter.create(path / JOURNAL_FILE)
+        writer.write_many(recs)
+        writer.sync()
+        sync_dir(self.sessions_dir)
+        snapshot = SessionSnapshot(
+            id=session.id, cwd=session.cwd, messages=messages, mode=session.mode, provider=session.provider_name,
+            model=session.model, title=session.title, profile=session.policy.profile, updated=now,
+        )
+        live = LiveJournal(path, writer, lock, meta_for(header, snapshot), [m.id for m in messages])
+        self._save_meta(live, sync=True)
+        self.live[session.id] = live
+
+    def resume(self, session: DefaultSession, path: Path, res: Reservation, lock: SessionLock) -> None:
+        writer = JournalWriter.reopen(path / JOURNAL_FILE, valid_bytes=res.valid_bytes, torn=res.torn)
+        live = LiveJournal(path, writer, lock, dict(res.meta), [m.id for m in res.snapshot.messages])
+        now = self._clock()
+        recs = []
+        if res.open_turn is not None:
+            recs.append(record(RecordType.TURN_ABORTED, now, turn=res.open_turn, error=INTERRUPTED_ERROR, error_type="Interrupted"))
+        snap = res.snapshot
+        if snap.mode is not session.mode:
+            recs.append(record(RecordType.MODE, now, mode=session.mode.value))
+        if (snap.provider, snap.model) != (session.provider_name, session.model):
+            recs.append(record(RecordType.MODEL, now, provider=session.provider_name, model=session.model))
+        if session.title and session.title != snap.title:
+            recs.append(record(RecordType.TITLE, now, title=session.title))
+        if recs:
+            writer.write_many(recs)
+        live.meta.update(mode=session.mode.value, provider=session.provider_name, model=session.model, title=session.title)
+        self._sync_history(session, live, strategy="resync")
+        self._save_meta(live, sync=bool(recs))
+        self.live[session.id] = live
+
+    def on_event(self, session: DefaultSession, event: AgentEvent) -> None:
+        live = self.live.get(session.id)
+        if live is None:
+            return  # closed: a cancelled turn may still be unwinding
+        now = self._clock()
+        match event:
+            case MessageAppended(turn_id=turn, message=message):
+                history = session.history
+                known = len(live.ids)
+                if not (len(history) == known + 1 and history[known] is message):
+                    self._sync_history(session, live, strategy="resync", pending=message)
+                    if not len(history) or history[len(history) - 1] is not message:
+                        return  # not (or no longer) in history: nothing to replay
+                live.writer.write(message_record(now, turn, message))
+                live.ids.append(message.id)
+            case TurnStarted(turn_id=turn):
+                live.turn, live.turn_mark = turn, len(live.ids)
+                live.writer.write(record(RecordType.TURN_STARTED, now, turn=turn))
+            case TurnEnded(turn_id=turn, stop_reason=reason, usage=usage):
+                self._sync_history(session, live, strategy="resync")
+                live.writer.write(record(RecordType.TURN_ENDED, now, turn=turn, stop_reason=reason.value, usage=usage_to_dict(usage)))
+                self._end_turn(live)
+            case TurnAborted(turn_id=turn, error=error, error_type=error_type):
+                self._sync_history(session, live, strategy="resync")
+                live.writer.write(record(RecordType.TURN_ABORTED, now, turn=turn, error=error, error_type=error_type))
+                self._end_turn(live)
+            case HistoryRolledBack(turn_id=turn, length=length):
+                live.writer.write(record(RecordType.ROLLBACK, now, turn=turn, length=length))
+                del live.ids[length:]
+            case ContextCompressed():
+                self._record_compaction(session, live, event)
+            case ModeChanged(mode=mode):
+                live.writer.write(record(RecordType.MODE, now, mode=mode))
+                live.meta["mode"] = mode
+            case ModelChanged(provider=provider, model=model):
+                live.writer.write(record(RecordType.MODEL, now, provider=provider, model=model))
+                live.meta.update(provider=provider, model=model)
+            case TitleChanged(title=title):
+                live.writer.write(record(RecordType.TITLE, now, title=title))
+                live.meta["title"] = title
+                self._save_meta(live, sync=False)  # lists show the title even if the first turn never ends
+            case PlanUpdated(entries=entries):
+                live.writer.write(record(RecordType.PLAN, now, entries=[plan_entry_to_dict(e) for e in entries]))
+            case LlmCallFinished(turn_id=turn, model=model, usage=usage, cost_usd=cost):
+                live.writer.write(record(RecordType.LLM_CALL, now, turn=turn, model=model, usage=usage_to_dict(usage), cost_usd=cost))
+                live.meta["usage"] = usage_to_dict(usage_from_dict(live.meta["usage"]) + usage)
+                live.meta["cost_usd"] = float(live.meta["cost_usd"]) + cost
+            case _:
+                pass  # deltas, tool progress, permissions: not part of the session's state
+
+    def _end_turn(self, live: LiveJournal) -> None:
+        live.turn = None
+        live.writer.sync()
+        # meta.json is a cache checked against the journal's size: no fsync needed.
+        self._save_meta(live, sync=False)
+
+    def _record_compaction(self, session: DefaultSession, live: LiveJournal, event: ContextCompressed) -> None:
+        if not event.replaced_ids:
+            self._sync_history(session, live, strategy=event.strategy, summary=event.summary)
+            return
+        try:
+            ids = apply_compaction(live.ids, event.replaced_ids, [m.id for m in event.replacement], str)
+        except InvalidRecord:
+            ids = None  # the journal lost track of history: record it whole instead
+        if ids is not None:
+            live.writer.write(
+                record(
+                    RecordType.COMPACTION, self._clock(), turn=event.turn_id, strategy=event.strategy,
+                    replaced=list(event.replaced_ids), messages=[message_to_dict(m) for m in event.replacement],
+                    summary=event.summary, tokens_before=event.tokens_before, tokens_after=event.tokens_after,
+                )
+            )
+            live.ids = ids
+        self._sync_history(session, live, strategy="resync")
+
+    def _sync_history(
+        self, session: DefaultSession, live: LiveJournal, *, strategy: str, summary: str = "", pending: Message | None = None
+    ) -> None:
+        """Make the journal's view equal the session's history (minus ``pending``,
+        the message about to be recorded) with one compaction record. Catches any
+        rewrite that came without a ContextCompressed carrying its ids."""
+        current = list(session.history.snapshot())
+        if pending is not None and current and current[-1] is pending:
+            current.pop()
+        current_ids = [m.id for m in current]
+        if current_ids == live.ids:
+            return
+        now = self._clock()
+        known = len(live.ids)
+        if current_ids[:known] == live.ids:  # only appended: record them as messages
+            live.writer.write_many([message_record(now, live.turn, m) for m in current[known:]])
+            live.ids = current_ids
+            return
+        kept = set(current_ids) & set(live.ids)
+        replaced = [i for i in live.ids if i not in kept]
+        added = [m for m in current if m.id not in kept]
+        try:
+            predicted = apply_compaction(live.ids, replaced, [m.id for m in added], str)
+        except InvalidRecord:  # pragma: no cover - replaced ids come from live.ids
+            predicted = None
+        if predicted != current_ids:  # reordered or edited in place: replace everything
+            replaced, added = list(live.ids), current
+        live.writer.write(
+            record(
+                RecordType.COMPACTION, now, turn=live.turn, strategy=strategy, replaced=replaced,
+                messages=[message_to_dict(m) for m in added], summary=summary,
+            )
+        )
+        live.ids = current_ids
+
+    def close(self, session: DefaultSession) -> None:
+        live = self.live.pop(session.id, None)
+        if live is None:
+            return
+        try:
+            if live.turn is not None:
+                # aclose() cancels without waiting for the turn to unwind: roll it back.
+                live.writer.write(
+                    record(RecordType.TURN_ABORTED, self._clock(), turn=live.turn, error=CLOSED_ERROR, error_type="SessionClosed")
+                )
+                del live.ids[live.turn_mark :]
+                live.turn = None
+            else:
+                self._sync_history(session, live, strategy="resync")
+            live.writer.sync()
+            self._save_meta(live, sync=True)
+            live.writer.close()
+        finally:
+            live.lock.release()
+
+    def _save_meta(self, live: LiveJournal, *, sync: bool) -> None:
+        live.meta["updated"] = self._clock()
+        live.meta["message_count"] = len(live.ids)
+        live.meta["journal_bytes"] = (live.dir / JOURNAL_FILE).stat().st_size
+        write_meta(live.dir / META_FILE, live.meta, sync=sync)
+
+
+def reserve(session_id: str, path: Path) -> Reservation:
+    replay = read_journal(path / JOURNAL_FILE)
+    return Reservation(
+        snapshot_from_replay(session_id, replay), meta_from_replay(session_id, replay), replay.open_turn,
+        replay.valid_bytes, replay.torn,
+    )
+
+
+def unchanged(path: Path, reservation: Reservation) -> bool:
+    """The journal is still the one the reservation was read from (append-only: same size)."""
+    return (path / JOURNAL_FILE).stat().st_size == reservation.valid_bytes + len(reservation.torn)
+
+
+def server_names(servers: Sequence[Any]) -> list[str]:
+    """MCP server names only: their configs carry env vars and headers (tokens)."""
+    names = []
+    for server in servers:
+        if isinstance(server, str):
+            name: Any = server
+        elif isinstance(server, Mapping):
+            name = server.get("name")
+        else:
+            name = getattr(server, "name", None)
+        if isinstance(name, str):
+            names.append(name)
+    return names
+
+
+def snapshot_from_replay(session_id: str, replay: Replay) -> SessionSnapshot:
+    return SessionSnapshot(
+        id=session_id,
+        cwd=Path(replay.header["cwd"]),
+        messages=tuple(replay.live),
+        mode=PermissionMode(replay.mode) if replay.mode else None,
+        provider=replay.provider,
+        model=replay.model,
+        title=replay.title,
+        plan=replay.plan,
+        usage=replay.usage,
+        cost_usd=replay.cost_usd,
+        profile=replay.header.get("profile"),
+        updated=replay.updated,
+    )
+
+
+def meta_for(header: Mapping[str, Any], snapshot: SessionSnapshot, *, fork: ForkOrigin | None = None) -> dict[str, Any]:
+    """meta.json: what a listing needs, and never a secret (no env, no headers)."""
+    return {
+        "format": META_VERSION,
+        "id": snapshot.id,
+        "cwd": str(header["cwd"]),
+        "created": float(header.get("created", header["ts"])),
+        "updated": snapshot.updated,
+        "title": snapshot.title,
+        "profile": snapshot.profile,
+        "provider": snapshot.provider,
+        "model": snapshot.model,
+        "mode": snapshot.mode.value if snapshot.mode else None,
+        "mcp_servers": list(header.get("mcp_servers", ())),
+        "message_count": len(snapshot.messages),
+        "usage": usage_to_dict(snapshot.usage),
+        "cost_usd": snapshot.cost_usd,
+        "forked_from": attrs.asdict(fork) if fork else None,
+    }
+
+
+def meta_from_replay(session_id: str, replay: Replay) -> dict[str, Any]:
+    meta = meta_for(replay.header, snapshot_from_replay(session_id, replay), fork=replay.fork)
+    meta["journal_bytes"] = replay.valid_bytes + len(replay.torn)
+    return meta

@@ -1,0 +1,224 @@
+"""``agent sessions list|show ID [--full]|rm ID``: the stored sessions.
+
+``cli/main.py`` calls :func:`add_subparsers`; each command's ``func(args)``
+runs it against the real environment. Tests and embedders call :func:`main`
+with a :class:`SessionsContext` instead (``env`` decides where sessions live:
+``AGENTCORE_HOME`` or the platform state directory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import attrs
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+PREVIEW_CHARS = 400  # per message in `show`; `--full` prints everything
+ARGS_PREVIEW_CHARS = 120  # tool-call arguments shown inline
+SMALLEST_COST_USD = 0.0001  # costs are shown to four decimals; below that, "<$0.0001"
+
+
+@attrs.frozen
+class SessionsContext:
+    cwd: Path
+    env: Mapping[str, str]
+    stdout: TextIO
+    stderr: TextIO
+    width: int | None = None  # console width; None detects the terminal
+    color: bool = True
+
+
+def add_subparsers(subparsers: Any) -> None:
+    """Register ``sessions`` on ``parser.add_subparsers()``."""
+    sessions = subparsers.add_parser("sessions", help="list, show and remove saved sessions")
+    sub = sessions.add_subparsers(dest="sessions_command", required=True, metavar="{list,show,rm}")
+    list_ = sub.add_parser("list", help="sessions in this directory, newest first")
+    list_.add_argument("--all", action="store_true", help="sessions from every directory")
+    list_.set_defaults(func=_entry(cmd_list))
+    show = sub.add_parser("show", help="print a session's details and conversation")
+    show.add_argument("id", metavar="ID", help="session id (a unique prefix is enough)")
+    show.add_argument("--full", action="store_true", help="also messages replaced by compaction or rolled back, untruncated")
+    show.set_defaults(func=_entry(cmd_show))
+    rm = sub.add_parser("rm", help="delete a session")
+    rm.add_argument("id", metavar="ID", help="session id (a unique prefix is enough)")
+    rm.set_defaults(func=_entry(cmd_rm))
+
+
+def main(argv: Sequence[str], ctx: SessionsContext) -> int:
+    """Run ``agent sessions ARGV`` against ``ctx`` (no process-wide state)."""
+    parser = argparse.ArgumentParser(prog="agent")
+    add_subparsers(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["sessions", *argv])
+    args.context = ctx
+    return int(args.func(args))
+
+
+def _entry(command: Callable[[argparse.Namespace, SessionsContext], int]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        ctx = getattr(args, "context", None) or SessionsContext(Path.cwd(), os.environ, sys.stdout, sys.stderr)
+        from agentcore.core import SessionNotFound
+        from agentcore.store import JournalError
+
+        try:
+            return command(args, ctx)
+        except (SessionNotFound, JournalError) as exc:
+            _console(ctx, ctx.stderr).print(f"error: {exc}", style="red", markup=False, highlight=False)
+            return EXIT_ERROR
+
+    return run
+
+
+def _store(ctx: SessionsContext) -> Any:
+    from agentcore.paths import resolve_paths
+    from agentcore.store import JournalStore
+
+    return JournalStore(resolve_paths(ctx.env).sessions_dir)
+
+
+def _console(ctx: SessionsContext, file: TextIO) -> Any:
+    from rich.console import Console
+
+    return Console(file=file, width=ctx.width, no_color=not ctx.color, highlight=False, soft_wrap=False)
+
+
+def _when(ts: float) -> str:
+    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+
+
+def _cost(usd: float) -> str:
+    if not usd:
+        return "-"
+    return f"${usd:.4f}" if usd >= SMALLEST_COST_USD else f"<${SMALLEST_COST_USD}"
+
+
+# ------------------------------------------------------------------- list
+
+
+def cmd_list(args: argparse.Namespace, ctx: SessionsContext) -> int:
+    from rich.table import Table
+    from rich.text import Text
+
+    store = _store(ctx)
+    scan = store.scan(cwd=None if args.all else ctx.cwd)
+    out = _console(ctx, ctx.stdout)
+    if not scan.sessions:
+        where = "" if args.all else f" in {ctx.cwd}"
+        hint = "" if args.all else " (--all lists every directory)"
+        out.print(f"No saved sessions{where}{hint}.", markup=False)
+    else:
+        table = Table(box=None, header_style="bold", pad_edge=False)
+        table.add_column("ID", no_wrap=True, style="cyan")
+        table.add_column("Updated", no_wrap=True)
+        table.add_column("Title", overflow="ellipsis")
+        table.add_column("Msgs", justify="right")
+        table.add_column("Cost", justify="right")
+        if args.all:
+            table.add_column("Directory", overflow="fold")
+        for s in scan.sessions:
+            # Text cells: a title is user text, never rich markup.
+            row = [s.id, _when(s.updated), s.title or "(untitled)", str(s.message_count), _cost(s.cost_usd)]
+            table.add_row(*(Text(cell) for cell in (*row, *([str(s.cwd)] if args.all else []))))
+        out.print(table)
+    err = _console(ctx, ctx.stderr)
+    for problem in scan.problems:
+        err.print(f"cannot read {problem}", style="yellow", markup=False)
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------- show
+
+
+def cmd_show(args: argparse.Namespace, ctx: SessionsContext) -> int:
+    from rich.text import Text
+
+    from agentcore.messages import AssistantMessage, ToolResultMessage, UserMessage
+    from agentcore.store import MessageFate
+
+    store = _store(ctx)
+    stored = store.open_read_only(store.resolve(args.id))
+    snap = stored.snapshot
+    out = _console(ctx, ctx.stdout)
+    out.print(Text(snap.title or "(untitled)", style="bold"))
+    facts = [
+        ("id", snap.id),
+        ("directory", str(snap.cwd)),
+        ("created", _when(stored.created)),
+        ("updated", _when(snap.updated)),
+        ("model", f"{snap.provider}/{snap.model}"),
+        ("mode", snap.mode.value if snap.mode else "-"),
+        ("profile", snap.profile or "-"),
+        ("messages", str(len(snap.messages))),
+        ("cost", _cost(snap.cost_usd)),
+    ]
+    if stored.fork is not None:
+        facts.append(("forked from", f"{stored.fork.source_id} at message {stored.fork.at}"))
+    if stored.mcp_servers:
+        facts.append(("mcp servers", ", ".join(stored.mcp_servers)))
+    if stored.interrupted_turn is not None:
+        facts.append(("note", "the last turn did not finish (crashed, or still running elsewhere)"))
+    for key, value in facts:
+        out.print(Text.assemble((f"{key:>12}  ", "dim"), value))
+    if snap.plan:
+        out.print(Text("\nplan", style="bold"))
+        for entry in snap.plan:
+            out.print(Text(f"  [{entry.status}] {entry.content}"))
+    out.print()
+    hidden = 0
+    for entry in stored.transcript:
+        if entry.fate is not MessageFate.LIVE and not args.full:
+            hidden += 1
+            continue
+        message = entry.message
+        tag = "" if entry.fate is MessageFate.LIVE else f" [{entry.fate.value}]"
+        match message:
+            case UserMessage():
+                label = "you" if message.kind.value == "prompt" else message.kind.value
+                _block(out, f"{label}{tag}", message.text, "green", full=args.full)
+            case AssistantMessage():
+                _block(out, f"assistant{tag}", message.text, "blue", full=args.full, calls=message.tool_uses)
+            case ToolResultMessage():
+                for result in message.results:
+                    style = "red" if result.is_error else "dim"
+                    _block(out, f"tool result{tag}", result.text, style, full=args.full)
+    if hidden:
+        out.print(Text(f"({hidden} messages replaced by compaction or rolled back; --full shows them)", style="dim"))
+    return EXIT_OK
+
+
+def _clip(text: str, limit: int, *, full: bool) -> str:
+    return text if full or len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _block(out: Any, label: str, body: str, style: str, *, full: bool, calls: Sequence[Any] = ()) -> None:
+    from rich.text import Text
+
+    from agentcore.messages import thaw_json
+
+    if not body and not calls:
+        return
+    out.print(Text(label, style=f"bold {style}"))
+    if body:
+        out.print(Text(_clip(body, PREVIEW_CHARS, full=full)))
+    for use in calls:
+        arguments = _clip(json.dumps(thaw_json(use.input), ensure_ascii=False), ARGS_PREVIEW_CHARS, full=full)
+        out.print(Text(f"→ {use.name} {arguments}", style="magenta"))
+    out.print()
+
+
+# --------------------------------------------------------------------- rm
+
+
+def cmd_rm(args: argparse.Namespace, ctx: SessionsContext) -> int:
+    store = _store(ctx)
+    session_id = store.resolve(args.id)
+    store.delete(session_id)
+    _console(ctx, ctx.stdout).print(f"Removed session {session_id}.", markup=False)
+    return EXIT_OK
