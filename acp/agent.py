@@ -1,0 +1,345 @@
+"""The ACP method handlers: ``initialize``, ``authenticate`` and ``session/*``.
+
+:class:`AcpAgent` is the connection's dispatcher. It holds what the client
+advertised, the open sessions (:class:`~acp.live.LiveSession`) and an
+:class:`AgentSetup` that says how sessions are made (the core plus the
+``--profile/--provider/--model`` flags). Stored sessions come from the core's
+:class:`~agentcore.core.SessionLoader`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import attrs
+import trio
+
+from acp import capabilities
+from acp.backends import ClientFsCapabilities, delegated_backends
+from acp.jsonrpc import (
+    AUTH_REQUIRED,
+    INTERNAL_ERROR,
+    RESOURCE_NOT_FOUND,
+    Connection,
+    InvalidParams,
+    JsonRpcError,
+    MethodNotFound,
+    RequestContext,
+)
+from acp.live import LiveSession
+from acp.options import config_options, mode_state, parse_mode, set_config_option
+from acp.project import ClientFeatures, replay_updates
+from agentcore.core import SessionNotFound
+from agentcore.frontend import Frontend
+from agentcore.session import SessionCreateInfo
+from agentcore.tools.local import LocalFs
+
+log = logging.getLogger("acp.agent")
+
+LIST_PAGE_SIZE = 50  # sessions per session/list page; a picker shows fewer at once
+PLAUSIBLE_EPOCH_S = 946_684_800  # 2000-01-01: smaller "updated" values are not wall-clock times
+
+
+@attrs.frozen
+class AgentSetup:
+    """How sessions are made. ``core`` is an :class:`~agentcore.core.AgentCore`."""
+
+    core: Any
+    profile: str | None = None
+    provider: str | None = None
+    model: str | None = None
+
+
+SetupFactory = Callable[[], AgentSetup]
+
+
+def _require_str(params: dict[str, Any], key: str) -> str:
+    value = params.get(key)
+    if not isinstance(value, str) or not value:
+        raise InvalidParams(f"{key} is required (a non-empty string)", {"path": key, "error": "required string"})
+    return value
+
+
+def _params(params: Any) -> dict[str, Any]:
+    if params is None:
+        return {}
+    if not isinstance(params, dict):
+        raise InvalidParams("params must be an object", {"path": "", "error": "expected an object"})
+    return params
+
+
+def _absolute_dir(value: Any, path: str) -> Path:
+    if not isinstance(value, str) or not Path(value).is_absolute():
+        raise InvalidParams(f"{path} must be an absolute path", {"path": path, "error": "absolute path required"})
+    directory = Path(value)
+    if not directory.is_dir():
+        raise InvalidParams(f"{path} {value} is not a directory", {"path": path, "error": "not a directory"})
+    return directory
+
+
+def _string_list(params: dict[str, Any], key: str) -> list[Any]:
+    value = params.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidParams(f"{key} must be an array", {"path": key, "error": "expected an array"})
+    return value
+
+
+class AcpAgent:
+    def __init__(self, conn: Connection, setup: SetupFactory, nursery: trio.Nursery, *, client_caps: dict[str, Any] | None = None) -> None:
+        self.conn = conn
+        self._setup_factory = setup
+        self._setup: AgentSetup | None = None
+        self._nursery = nursery
+        self.client_caps: dict[str, Any] = client_caps or {}
+        self.sessions: dict[str, LiveSession] = {}
+        self._handlers: dict[str, Callable[[dict[str, Any], RequestContext], Any]] = {
+            "initialize": self._initialize,
+            "authenticate": self._authenticate,
+            "session/new": self._new,
+            "session/load": self._load,
+            "session/resume": self._resume,
+            "session/list": self._list,
+            "session/close": self._close,
+            "session/delete": self._delete,
+            "session/set_mode": self._set_mode,
+            "session/set_config_option": self._set_config_option,
+            "session/prompt": self._prompt,
+        }
+
+    # ------------------------------------------------------------ dispatch
+
+    async def handle_request(self, method: str, params: Any, ctx: RequestContext) -> Any:
+        handler = self._handlers.get(method)
+        if handler is None:
+            raise MethodNotFound(method)
+        return await handler(_params(params), ctx)
+
+    async def handle_notification(self, method: str, params: Any, ctx: RequestContext) -> None:
+        if method == "session/cancel" and isinstance(params, dict):
+            live = self.sessions.get(params.get("sessionId"))  # type: ignore[arg-type]
+            if live is not None:
+                live.cancel(ctx.seq)
+        # Every other notification (extensions included) is ignored, as JSON-RPC asks.
+
+    async def aclose(self) -> None:
+        for live in list(self.sessions.values()):
+            with trio.CancelScope(shield=True):
+                await live.close()
+        self.sessions.clear()
+
+    # ----------------------------------------------------------- handshake
+
+    async def _initialize(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        try:
+            self.client_caps = capabilities.check_initialize_params(params)
+        except capabilities.ParamsProblem as exc:
+            raise InvalidParams(str(exc), exc.details) from None
+        return capabilities.initialize_result()
+
+    async def _authenticate(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        method_id = _require_str(params, "methodId")
+        if method_id != capabilities.ENV_AUTH_METHOD_ID:
+            raise InvalidParams(f"unknown auth method {method_id!r}", {"path": "methodId", "error": "unknown"})
+        raise JsonRpcError(AUTH_REQUIRED, _auth_message(), {"envVars": list(capabilities.API_KEY_ENV_VARS)})
+
+    # ------------------------------------------------------------ sessions
+
+    def setup(self) -> AgentSetup:
+        if self._setup is None:
+            try:
+                self._setup = self._setup_factory()
+            except Exception as exc:  # configuration errors are the user's to fix; say what they are
+                log.exception("agent setup failed")
+                raise JsonRpcError(INTERNAL_ERROR, f"Agent setup failed: {exc}") from None
+        return self._setup
+
+    @property
+    def features(self) -> ClientFeatures:
+        flags = capabilities.client_feature_flags(self.client_caps)
+        return ClientFeatures(notices=flags["notices"], compaction=flags["compaction"])
+
+    async def _open(self, params: dict[str, Any], *, session_id: str | None) -> LiveSession:
+        cwd = _absolute_dir(params.get("cwd"), "cwd")
+        extra = [_absolute_dir(d, f"additionalDirectories[{i}]") for i, d in enumerate(_string_list(params, "additionalDirectories"))]
+        mcp_servers = _string_list(params, "mcpServers")
+        for i, server in enumerate(mcp_servers):
+            if not isinstance(server, dict) or not isinstance(server.get("name"), str):
+                raise InvalidParams("each MCP server needs a name", {"path": f"mcpServers[{i}].name", "error": "required string"})
+        setup = self.setup()
+        flags = capabilities.client_feature_flags(self.client_caps)
+        caps = ClientFsCapabilities(flags["read_text_file"], flags["write_text_file"], flags["terminal"])
+        # The core picks the id of a new session; the backends read it when they run.
+        ref = _SessionRef()
+        fs, shell = delegated_backends(self.conn, ref.get, caps, local_fs=LocalFs())
+        info = SessionCreateInfo(
+            cwd=cwd,
+            frontend=Frontend.acp(fs_delegated=fs is not None, shell_delegated=shell is not None),
+            profile=setup.profile,
+            provider=setup.provider,
+            model=setup.model,
+            additional_dirs=tuple(extra),
+            fs=fs,
+            shell=shell,
+            mcp_servers=tuple(mcp_servers),
+            session_id=session_id,
+        )
+        try:
+            session = await setup.core.start_session(info, self._nursery)
+        except SessionNotFound as exc:
+            raise JsonRpcError(RESOURCE_NOT_FOUND, f"Session not found: {session_id}", {"sessionId": session_id}) from exc
+        except Exception as exc:
+            raise _session_error(exc) from None
+        ref.value = session.id
+        live = LiveSession(session, self.conn, self.features)
+        await self._nursery.start(live.run)
+        self.sessions[session.id] = live
+        return live
+
+    def _session_result(self, live: LiveSession) -> dict[str, Any]:
+        return {"modes": mode_state(live.session), "configOptions": config_options(live.session)}
+
+    def _after_open(self, live: LiveSession, ctx: RequestContext) -> None:
+        ctx.after_response.append(live.send_available_commands)
+        ctx.after_response.append(live.send_startup_notices)
+
+    async def _new(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        live = await self._open(params, session_id=None)
+        self._after_open(live, ctx)
+        return {"sessionId": live.id, **self._session_result(live)}
+
+    async def _load(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        session_id = _require_str(params, "sessionId")
+        live = self.sessions.get(session_id) or await self._open(params, session_id=session_id)
+        session = live.session
+        for update in replay_updates(session.history.snapshot(), plan=session.plan):
+            await live.send_update(update)
+        if session.title:
+            await live.send_update({"sessionUpdate": "session_info_update", "title": session.title})
+        self._after_open(live, ctx)
+        return self._session_result(live)
+
+    async def _resume(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        session_id = _require_str(params, "sessionId")
+        live = self.sessions.get(session_id) or await self._open(params, session_id=session_id)
+        self._after_open(live, ctx)
+        return self._session_result(live)
+
+    async def _list(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        cwd = params.get("cwd")
+        if cwd is not None and not isinstance(cwd, str):
+            raise InvalidParams("cwd must be a string", {"path": "cwd", "error": "expected a string"})
+        cursor = params.get("cursor")
+        start = 0
+        if cursor is not None:
+            if not isinstance(cursor, str) or not cursor.isdigit():
+                raise InvalidParams("cursor is not one this agent returned", {"path": "cursor", "error": "invalid cursor"})
+            start = int(cursor)
+        rows = self.setup().core.list_sessions(cwd=Path(cwd) if cwd else None)
+        page = rows[start : start + LIST_PAGE_SIZE]
+        result: dict[str, Any] = {"sessions": [_session_info(row) for row in page]}
+        if start + LIST_PAGE_SIZE < len(rows):
+            result["nextCursor"] = str(start + LIST_PAGE_SIZE)
+        return result
+
+    def _live(self, params: dict[str, Any]) -> LiveSession:
+        session_id = _require_str(params, "sessionId")
+        live = self.sessions.get(session_id)
+        if live is None:
+            raise JsonRpcError(RESOURCE_NOT_FOUND, f"Session not found or not open: {session_id}", {"sessionId": session_id})
+        return live
+
+    async def _close(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        live = self._live(params)
+        self.sessions.pop(live.id, None)
+        await live.close()
+        return {}
+
+    async def _delete(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        session_id = _require_str(params, "sessionId")
+        live = self.sessions.pop(session_id, None)
+        if live is not None:
+            await live.close()
+        try:
+            self.setup().core.delete_session(session_id)
+        except SessionNotFound:
+            if live is None:
+                raise JsonRpcError(RESOURCE_NOT_FOUND, f"Session not found: {session_id}", {"sessionId": session_id}) from None
+        return {}
+
+    async def _set_mode(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        live = self._live(params)
+        await live.session.set_mode(parse_mode(params.get("modeId"), path="modeId"))
+        return {}
+
+    async def _set_config_option(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        live = self._live(params)
+        await set_config_option(live.session, params.get("configId"), params.get("value"))
+        return {"configOptions": config_options(live.session)}
+
+    async def _prompt(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        live = self._live(params)
+        return await live.prompt(params.get("prompt"), ctx)
+
+
+@attrs.define
+class _SessionRef:
+    value: str = ""
+
+    def get(self) -> str:
+        return self.value
+
+
+def _auth_message() -> str:
+    names = " or ".join(capabilities.API_KEY_ENV_VARS)
+    return (
+        f"No LLM provider is configured: set {names} in the environment the editor starts "
+        "`agent acp` with (or configure a provider, or run a local Ollama), then restart the agent. "
+        "Pass --provider echo to try the offline echo model."
+    )
+
+
+def _session_error(exc: Exception) -> JsonRpcError:
+    from agentcore.llm.registry import NoProviderError, ProviderSelectionError
+
+    if isinstance(exc, NoProviderError) or (isinstance(exc, ProviderSelectionError) and "needs" in str(exc)):
+        return JsonRpcError(AUTH_REQUIRED, _auth_message() + f" ({exc})", {"envVars": list(capabilities.API_KEY_ENV_VARS)})
+    if isinstance(exc, ProviderSelectionError | ValueError):
+        return InvalidParams(str(exc), {"path": "", "error": str(exc)})
+    log.error("session could not start", exc_info=exc)
+    return JsonRpcError(INTERNAL_ERROR, f"The session could not start: {type(exc).__name__}")
+
+
+def _session_info(row: Any) -> dict[str, Any]:
+    info: dict[str, Any] = {"sessionId": row.id, "cwd": str(row.cwd)}
+    if row.title:
+        info["title"] = row.title
+    if row.updated >= PLAUSIBLE_EPOCH_S:
+        info["updatedAt"] = datetime.fromtimestamp(row.updated, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    return info
+
+
+async def serve_acp(
+    receive: trio.abc.ReceiveStream,
+    send: trio.abc.SendStream,
+    setup: SetupFactory,
+    *,
+    prefix: bytes = b"",
+    first_seq: int = 0,
+    client_caps: dict[str, Any] | None = None,
+) -> None:
+    """Serve one ACP connection until the client closes it; sessions close with it."""
+    async with trio.open_nursery() as nursery:
+        conn = Connection(receive, send, prefix=prefix, first_seq=first_seq)
+        agent = AcpAgent(conn, setup, nursery, client_caps=client_caps)
+        conn.dispatcher = agent
+        try:
+            await conn.serve()
+        finally:
+            await agent.aclose()
+            nursery.cancel_scope.cancel()

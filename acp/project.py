@@ -1,0 +1,411 @@
+"""AgentEvent -> ACP ``session/update`` payloads, and history -> replay updates.
+
+The projection is a small state machine per session: it remembers which tool
+calls it has announced and how far each got, so a tool call is always
+``tool_call`` (pending) -> ``tool_call_update`` (in_progress) ->
+``tool_call_update`` (completed | failed), whatever subset of events the turn
+produced. Text coalescing and timing live in :mod:`acp.pump`; this module is
+pure (no I/O, no clock) so every mapping is tested directly.
+
+Payloads are plain dicts in the wire shape (camelCase keys), ready to be put
+under ``{"sessionId": ..., "update": ...}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, assert_never
+
+import attrs
+
+from agentcore.events import (
+    McpServerStatus,
+    AgentEvent,
+    AssistantTextDelta,
+    BackgroundTaskFinished,
+    CompactionStarted,
+    ContextCompressed,
+    HistoryRolledBack,
+    LlmCallFinished,
+    MessageAppended,
+    ModeChanged,
+    ModelChanged,
+    Notice,
+    PermissionRequested,
+    PermissionResolved,
+    PlanEntry,
+    PlanUpdated,
+    PromptCommitted,
+    RetryScheduled,
+    ThoughtDelta,
+    TitleChanged,
+    ToolCallFinished,
+    ToolCallProgress,
+    ToolCallStarted,
+    TurnAborted,
+    TurnEnded,
+    TurnStarted,
+)
+from agentcore.messages import (
+    AssistantMessage,
+    ImageBlock,
+    Message,
+    MessageKind,
+    TextBlock,
+    ThinkingBlock,
+    ToolResultBlock,
+    ToolResultMessage,
+    ToolUseBlock,
+    UserMessage,
+    thaw_json,
+)
+from agentcore.tools.base import DiffPreview, Location, ToolKind, ToolResult
+
+Update = dict[str, Any]
+
+PROGRESS_TEXT_MAX_CHARS = 64 * 1024  # chars of live tool output kept in the tool-call view; the tail matters most
+REPLAY_TITLE_MAX_CHARS = 80  # chars of a replayed call's argument shown in its title
+COST_CURRENCY = "USD"  # every price in the model catalog is in US dollars
+
+
+@attrs.frozen
+class ClientFeatures:
+    """Optional session updates the client advertised it can present."""
+
+    notices: bool = False
+    compaction: bool = False
+
+
+# ------------------------------------------------------------------ builders
+
+
+def text_block(text: str) -> dict[str, Any]:
+    return {"type": "text", "text": text}
+
+
+def content_chunk(kind: str, text: str) -> Update:
+    """``kind`` is agent_message_chunk, agent_thought_chunk or user_message_chunk."""
+    return {"sessionUpdate": kind, "content": text_block(text)}
+
+
+def location_json(location: Location) -> dict[str, Any]:
+    out: dict[str, Any] = {"path": location.path}
+    if location.line is not None:
+        out["line"] = location.line
+    return out
+
+
+def diff_content(diff: DiffPreview) -> dict[str, Any]:
+    return {"type": "diff", "path": diff.path, "oldText": diff.old_text, "newText": diff.new_text}
+
+
+def terminal_content(terminal_id: str) -> dict[str, Any]:
+    return {"type": "terminal", "terminalId": terminal_id}
+
+
+def plan_update(entries: Iterable[PlanEntry]) -> Update:
+    return {
+        "sessionUpdate": "plan",
+        "entries": [{"content": e.content, "priority": e.priority, "status": e.status} for e in entries],
+    }
+
+
+def tool_call_json(
+    call_id: str,
+    *,
+    name: str,
+    title: str,
+    kind: ToolKind,
+    raw_input: Mapping[str, Any],
+    locations: Sequence[Location] = (),
+    diff: DiffPreview | None = None,
+) -> Update:
+    """The ``tool_call`` announcement (also the ``toolCall`` of a permission request, minus sessionUpdate)."""
+    update: Update = {
+        "sessionUpdate": "tool_call",
+        "toolCallId": call_id,
+        "name": name,
+        "title": title,
+        "kind": kind.value,
+        "status": "pending",
+        "locations": [location_json(loc) for loc in locations],
+        "rawInput": thaw_json(raw_input),
+    }
+    if diff is not None:
+        update["content"] = [diff_content(diff)]
+    return update
+
+
+def result_content(result: ToolResult, *, terminal_id: str | None) -> list[dict[str, Any]]:
+    content: list[dict[str, Any]] = []
+    if terminal_id is not None:
+        content.append(terminal_content(terminal_id))
+    if result.diff is not None:
+        content.append(diff_content(result.diff))
+    for block in result.content:
+        match block:
+            case TextBlock(text=text):
+                if text:
+                    content.append({"type": "content", "content": text_block(text)})
+            case ImageBlock(media_type=media_type, data=data):
+                content.append({"type": "content", "content": {"type": "image", "mimeType": media_type, "data": data}})
+            case _:
+                assert_never(block)
+    return content
+
+
+def result_update(call_id: str, result: ToolResult, *, terminal_id: str | None) -> Update:
+    update: Update = {
+        "sessionUpdate": "tool_call_update",
+        "toolCallId": call_id,
+        "status": "failed" if result.is_error else "completed",
+        "content": result_content(result, terminal_id=terminal_id),
+    }
+    update["rawOutput"] = thaw_json(result.raw_output) if result.raw_output is not None else {"output": result.text_content}
+    return update
+
+
+def status_update(call_id: str, status: str) -> Update:
+    return {"sessionUpdate": "tool_call_update", "toolCallId": call_id, "status": status}
+
+
+# ---------------------------------------------------------------- projector
+
+
+@attrs.define
+class _CallState:
+    in_progress: bool = False
+    terminal_id: str | None = None
+    diff: DiffPreview | None = None
+    output: str = ""
+
+
+class SessionProjector:
+    """Maps one session's events to updates. ``config_options`` returns the
+    session's current option list (for ``config_option_update``)."""
+
+    def __init__(self, *, features: ClientFeatures, config_options: Callable[[], list[dict[str, Any]]]) -> None:
+        self.features = features
+        self._config_options = config_options
+        self._calls: dict[str, _CallState] = {}
+        self._compaction_seq = 0
+        self._compaction_id: str | None = None
+
+    def project(self, event: AgentEvent) -> list[Update]:
+        match event:
+            case AssistantTextDelta(text=text):
+                return [content_chunk("agent_message_chunk", text)] if text else []
+            case ThoughtDelta(text=text):
+                return [content_chunk("agent_thought_chunk", text)] if text else []
+            case ToolCallStarted():
+                self._calls[event.call_id] = _CallState(diff=event.diff)
+                return [
+                    tool_call_json(
+                        event.call_id,
+                        name=event.name,
+                        title=event.title,
+                        kind=event.kind,
+                        raw_input=event.raw_input,
+                        locations=event.locations,
+                        diff=event.diff,
+                    )
+                ]
+            case PermissionResolved(call_id=call_id, allowed=allowed):
+                return self._start(call_id) if allowed else []
+            case ToolCallProgress():
+                return self._progress(event)
+            case ToolCallFinished():
+                return self._finish(event)
+            case PlanUpdated(entries=entries):
+                return [plan_update(entries)]
+            case LlmCallFinished():
+                return [self._usage(event)]
+            case TitleChanged(title=title):
+                return [{"sessionUpdate": "session_info_update", "title": title}]
+            case ModeChanged(mode=mode):
+                return [
+                    {"sessionUpdate": "current_mode_update", "currentModeId": mode},
+                    {"sessionUpdate": "config_option_update", "configOptions": self._config_options()},
+                ]
+            case ModelChanged():
+                return [{"sessionUpdate": "config_option_update", "configOptions": self._config_options()}]
+            case Notice(level=level, text=text):
+                return self._notice(level, text)
+            case RetryScheduled():
+                return self._notice(
+                    "warning",
+                    f"Retrying the model request ({event.attempt}/{event.max_attempts}) in {event.delay_s:.1f}s",
+                    event.reason,
+                )
+            case CompactionStarted():
+                return self._compaction_started()
+            case ContextCompressed():
+                return self._compaction_done(event)
+            case TurnAborted(error=error):
+                return self._notice("error", "The turn failed", error)
+            case McpServerStatus(server=server, state=state, tool_count=count, error=error, stderr_tail=tail):
+                if state == "ready":
+                    return self._notice("info", f"MCP server {server} is ready ({count} tools)")
+                if state in ("failed", "crashed"):
+                    detail = "\n".join(filter(None, [error, *tail[-5:]]))
+                    return self._notice("error" if state == "failed" else "warning", f"MCP server {server} {state}", detail or None)
+                return self._notice("info", f"MCP server {server} is {state}")
+            case (
+                PromptCommitted()
+                | TurnStarted()
+                | TurnEnded()
+                | MessageAppended()
+                | HistoryRolledBack()
+                | PermissionRequested()
+                | BackgroundTaskFinished()
+            ):
+                # Permission requests are JSON-RPC requests, not updates (the
+                # server sends them); the rest has no ACP counterpart.
+                return []
+            case _:
+                assert_never(event)
+
+    def _start(self, call_id: str) -> list[Update]:
+        state = self._calls.setdefault(call_id, _CallState())
+        if state.in_progress:
+            return []
+        state.in_progress = True
+        return [status_update(call_id, "in_progress")]
+
+    def _progress(self, event: ToolCallProgress) -> list[Update]:
+        updates = self._start(event.call_id)
+        state = self._calls[event.call_id]
+        changed = False
+        if event.terminal_id is not None and state.terminal_id != event.terminal_id:
+            state.terminal_id = event.terminal_id
+            changed = True
+        if event.text and state.terminal_id is None:
+            # A delegated terminal shows its own output; only local runs stream text here.
+            state.output = (state.output + event.text)[-PROGRESS_TEXT_MAX_CHARS:]
+            changed = True
+        if changed:
+            content: list[dict[str, Any]] = []
+            if state.terminal_id is not None:
+                content.append(terminal_content(state.terminal_id))
+            elif state.output:
+                content.append({"type": "content", "content": text_block(state.output)})
+            updates.append({"sessionUpdate": "tool_call_update", "toolCallId": event.call_id, "content": content})
+        return updates
+
+    def _finish(self, event: ToolCallFinished) -> list[Update]:
+        state = self._calls.pop(event.call_id, _CallState())
+        updates: list[Update] = []
+        if not state.in_progress and not event.result.is_error:
+            updates.append(status_update(event.call_id, "in_progress"))
+        terminal_id = event.result.terminal_id or state.terminal_id
+        updates.append(result_update(event.call_id, event.result, terminal_id=terminal_id))
+        return updates
+
+    @staticmethod
+    def _usage(event: LlmCallFinished) -> Update:
+        return {
+            "sessionUpdate": "usage_update",
+            "used": max(0, event.context_used),
+            "size": max(0, event.context_window),
+            "cost": {"amount": float(event.session_cost_usd), "currency": COST_CURRENCY},
+        }
+
+    def _notice(self, level: str, title: str, description: str | None = None) -> list[Update]:
+        if not self.features.notices or not title:
+            return []
+        update: Update = {"sessionUpdate": "notice", "severity": level, "title": title}
+        if description:
+            update["description"] = description
+        return [update]
+
+    def _compaction_started(self) -> list[Update]:
+        if not self.features.compaction:
+            return []
+        self._compaction_seq += 1
+        self._compaction_id = f"compaction-{self._compaction_seq}"
+        return [{"sessionUpdate": "compaction_update", "compactionId": self._compaction_id, "status": "in_progress"}]
+
+    def _compaction_done(self, event: ContextCompressed) -> list[Update]:
+        if not self.features.compaction:
+            return []
+        updates: list[Update] = []
+        if self._compaction_id is None:
+            updates.extend(self._compaction_started())
+        update: Update = {"sessionUpdate": "compaction_update", "compactionId": self._compaction_id, "status": "completed"}
+        if event.summary:
+            update["summary"] = [text_block(event.summary)]
+        updates.append(update)
+        self._compaction_id = None
+        return updates
+
+
+# ------------------------------------------------------------------- replay
+
+CallDescriber = Callable[[str, Mapping[str, Any]], tuple[str, ToolKind]]
+
+
+def default_describe(name: str, raw_input: Mapping[str, Any]) -> tuple[str, ToolKind]:
+    """A title from the call's first string argument; used when the tool is gone."""
+    subject = next((v for v in raw_input.values() if isinstance(v, str)), None)
+    if subject is None:
+        return name, ToolKind.OTHER
+    if len(subject) > REPLAY_TITLE_MAX_CHARS:
+        subject = subject[: REPLAY_TITLE_MAX_CHARS - 1] + "…"
+    return f"{name} {subject}", ToolKind.OTHER
+
+
+def replay_updates(
+    messages: Sequence[Message],
+    *,
+    plan: Sequence[PlanEntry] = (),
+    describe: CallDescriber = default_describe,
+) -> list[Update]:
+    """The updates that show a stored conversation again, in order (``session/load``)."""
+    updates: list[Update] = []
+    for message in messages:
+        match message:
+            case UserMessage(kind=kind, content=content):
+                if kind is not MessageKind.PROMPT:
+                    continue  # summaries, background outcomes and injected context were never typed
+                for block in content:
+                    updates.append(_user_block(block))
+            case AssistantMessage(content=content):
+                for block in content:
+                    updates.extend(_assistant_block(block, describe))
+            case ToolResultMessage(results=results):
+                for result in results:
+                    updates.append(_replayed_result(result))
+            case _:
+                assert_never(message)
+    if plan:
+        updates.append(plan_update(plan))
+    return updates
+
+
+def _user_block(block: TextBlock | ImageBlock) -> Update:
+    match block:
+        case TextBlock(text=text):
+            return content_chunk("user_message_chunk", text)
+        case ImageBlock(media_type=media_type, data=data):
+            return {"sessionUpdate": "user_message_chunk", "content": {"type": "image", "mimeType": media_type, "data": data}}
+        case _:
+            assert_never(block)
+
+
+def _assistant_block(block: TextBlock | ThinkingBlock | ToolUseBlock, describe: CallDescriber) -> list[Update]:
+    match block:
+        case TextBlock(text=text):
+            return [content_chunk("agent_message_chunk", text)] if text else []
+        case ThinkingBlock(text=text):
+            return [content_chunk("agent_thought_chunk", text)] if text else []
+        case ToolUseBlock(id=call_id, name=name, input=raw_input):
+            title, kind = describe(name, raw_input)
+            return [tool_call_json(call_id, name=name, title=title, kind=kind, raw_input=raw_input)]
+        case _:
+            assert_never(block)
+
+
+def _replayed_result(result: ToolResultBlock) -> Update:
+    tool_result = ToolResult(content=result.content, is_error=result.is_error)
+    return result_update(result.tool_use_id, tool_result, terminal_id=None)
+

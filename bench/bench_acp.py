@@ -1,0 +1,176 @@
+"""ACP frontend budgets, measured on real ``python -m acp`` processes.
+
+* spawn -> ``initialize`` response (median of several cold starts);
+* ``session/new`` without MCP servers (median of warm calls; the first call,
+  which builds the core from configuration, is reported separately);
+* a prompt whose loopback LLM streams 5,000 chunks without delay: prompt ->
+  response, every update delivered before it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import trio
+
+ROOT = Path(__file__).resolve().parent.parent
+SPAWNS = 10  # cold starts measured; enough for a stable median on a 2-core machine
+NEW_SESSIONS = 20  # warm session/new calls measured
+STREAM_CHUNKS = 5000  # text chunks the loopback LLM streams in one reply
+INIT_BUDGET_MS = 200
+NEW_BUDGET_MS = 30
+STREAM_BUDGET_MS = 1000
+READ_TIMEOUT_S = 30  # seconds; a benchmark step that takes longer has hung
+
+
+def _fake_server_module() -> Any:
+    spec = importlib.util.spec_from_file_location("bench_llm_server", ROOT / "tests" / "fakes" / "llm_server.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class AgentProcess:
+    def __init__(self, proc: trio.Process) -> None:
+        self.proc = proc
+        self.buffer = bytearray()
+        self.next_id = 0
+
+    async def send(self, message: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        await self.proc.stdin.send_all(json.dumps(message).encode() + b"\n")
+
+    async def receive(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        with trio.fail_after(READ_TIMEOUT_S):
+            while (newline := self.buffer.find(b"\n")) < 0:
+                chunk = await self.proc.stdout.receive_some(1 << 16)
+                if not chunk:
+                    raise EOFError("agent exited")
+                self.buffer += chunk
+        line = bytes(self.buffer[:newline])
+        del self.buffer[: newline + 1]
+        return json.loads(line)
+
+    async def request(self, method: str, params: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        """(response, notifications received before it)."""
+        self.next_id += 1
+        rid = self.next_id
+        await self.send({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
+        notes = 0
+        while True:
+            message = await self.receive()
+            if message.get("id") == rid and "method" not in message:
+                return message, notes
+            notes += 1
+
+    async def close(self) -> None:
+        assert self.proc.stdin is not None
+        await self.proc.stdin.aclose()
+        with trio.move_on_after(5):
+            await self.proc.wait()
+        if self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+
+
+def _env(home: Path, llm_url: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY") and not k.startswith("AGENTCORE_")}
+    env["AGENTCORE_HOME"] = str(home)
+    env["OLLAMA_HOST"] = "127.0.0.1:9"
+    if llm_url:
+        env["OPENAI_API_KEY"] = "sk-bench"
+        env["OPENAI_BASE_URL"] = f"{llm_url}/v1"
+    return env
+
+
+async def _spawn(args: list[str], home: Path, cwd: Path, llm_url: str | None = None) -> AgentProcess:
+    proc = await trio.lowlevel.open_process(
+        [sys.executable, "-m", "acp", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=str(cwd),
+        env=_env(home, llm_url),
+    )
+    return AgentProcess(proc)
+
+
+INIT = {"protocolVersion": 1, "clientCapabilities": {}}
+
+
+async def _measure(tmp: Path) -> list[tuple[str, str, str, str]]:
+    work = tmp / "work"
+    work.mkdir()
+    rows: list[tuple[str, str, str, str]] = []
+
+    init_ms = []
+    for _ in range(SPAWNS):
+        start = time.perf_counter()
+        agent = await _spawn(["--provider", "echo"], tmp / "home", work)
+        await agent.request("initialize", INIT)
+        init_ms.append((time.perf_counter() - start) * 1000)
+        await agent.close()
+    rows.append(("acp", "spawn -> initialize response (median)", f"{statistics.median(init_ms):.0f} ms", f"< {INIT_BUDGET_MS} ms"))
+
+    agent = await _spawn(["--provider", "echo"], tmp / "home", work)
+    await agent.request("initialize", INIT)
+    start = time.perf_counter()
+    await agent.request("session/new", {"cwd": str(work), "mcpServers": []})
+    first_ms = (time.perf_counter() - start) * 1000
+    new_ms = []
+    for _ in range(NEW_SESSIONS):
+        start = time.perf_counter()
+        await agent.request("session/new", {"cwd": str(work), "mcpServers": []})
+        new_ms.append((time.perf_counter() - start) * 1000)
+    await agent.close()
+    rows.append(("acp", "session/new, no MCP (median, warm)", f"{statistics.median(new_ms):.1f} ms", f"< {NEW_BUDGET_MS} ms"))
+    rows.append(("acp", "first session/new (builds the core)", f"{first_ms:.0f} ms", "-"))
+
+    fake = _fake_server_module()
+    async with fake.open_fake_server() as server:
+        server.enqueue(fake.sse_reply(*_stream_parts(STREAM_CHUNKS)))
+        agent = await _spawn(["--provider", "openai", "--model", "gpt-4o-mini"], tmp / "home", work, server.url)
+        await agent.request("initialize", INIT)
+        created, _ = await agent.request("session/new", {"cwd": str(work), "mcpServers": []})
+        sid = created["result"]["sessionId"]
+        start = time.perf_counter()
+        reply, notes = await agent.request("session/prompt", {"sessionId": sid, "prompt": [{"type": "text", "text": "stream"}]})
+        stream_ms = (time.perf_counter() - start) * 1000
+        await agent.close()
+    assert reply.get("result", {}).get("stopReason") == "end_turn", reply
+    rows.append(("acp", f"prompt -> response, {STREAM_CHUNKS} LLM chunks ({notes} updates)", f"{stream_ms:.0f} ms", f"< {STREAM_BUDGET_MS} ms"))
+    return rows
+
+
+def _stream_parts(count: int) -> list[bytes]:
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        obj = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "gpt-4o-mini",
+               "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        return b"data: " + json.dumps(obj).encode() + b"\n\n"
+
+    body = b"".join(chunk({"content": f"w{i} "}) for i in range(count))
+    usage = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "gpt-4o-mini", "choices": [],
+             "usage": {"prompt_tokens": 10, "completion_tokens": count, "total_tokens": count + 10}}
+    tail = chunk({}, "stop") + b"data: " + json.dumps(usage).encode() + b"\n\ndata: [DONE]\n\n"
+    return [chunk({"role": "assistant", "content": ""}), body, tail]
+
+
+def run() -> list[tuple[str, str, str, str]]:
+    with tempfile.TemporaryDirectory(prefix="bench-acp-") as tmp:
+        return trio.run(_measure, Path(tmp))
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(" | ".join(row))

@@ -1,0 +1,152 @@
+"""The agent (``python -m acp``, a real subprocess) driven by the official
+TypeScript SDK client, ``@agentclientprotocol/sdk@2.4.0``.
+
+Every line the agent writes is recorded on the wire and validated against the
+official schema afterwards. Skipped, with the reason, only when node/npm are
+not installed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+
+import interop_support as s
+
+pytestmark = pytest.mark.skipif(s.node_missing_reason() is not None, reason=s.node_missing_reason() or "")
+
+CANCEL_BUDGET_MS = 500  # session/cancel to the cancelled prompt response
+
+
+@pytest.fixture(scope="module", autouse=True)
+def node_modules() -> None:
+    s.ensure_node_modules()
+
+
+async def run_node(dirs: dict[str, Path], scenario: str, *, provider: str, llm_url: str | None = None, **options: Any) -> list[dict[str, Any]]:
+    env = s.agent_env(os.environ, dirs["home"], llm_url)
+    config = {
+        "scenario": scenario,
+        "command": s.agent_command(provider=provider),
+        "cwd": str(dirs["work"]),
+        "env": env,
+        "transcript": str(dirs["transcript"]),
+        **options,
+    }
+    events = await s.run_client(["node", str(s.NODE_CLIENT), json.dumps(config)], cwd=s.HERE, env=os.environ)
+    s.check_transcript(dirs["transcript"])
+    return events
+
+
+@asynccontextmanager
+async def llm(*replies: Any) -> AsyncIterator[Any]:
+    async with s.llm_server.open_fake_server() as server:
+        server.enqueue(*replies)
+        yield server
+
+
+async def test_handshake(interop_dirs: dict[str, Path]) -> None:
+    events = await run_node(interop_dirs, "handshake", provider="echo", clientCapabilities={"fs": {"readTextFile": True}})
+    init = s.step(events, "initialize")["result"]
+    assert init["protocolVersion"] == 1 and init["agentCapabilities"]["loadSession"] is True
+    session = s.step(events, "session")
+    assert session["sessionId"] and session["modes"]["currentModeId"] == "ask"
+    assert {o["category"] for o in session["configOptions"]} >= {"model", "mode"}
+
+
+async def test_text_prompt(interop_dirs: dict[str, Path]) -> None:
+    async with llm(s.text_reply("Hello", " from", " the model")) as server:
+        events = await run_node(interop_dirs, "prompt", provider="openai", llm_url=server.url, prompt="greet me")
+    result = s.step(events, "prompt")
+    assert result["stopReason"] == "end_turn"
+    assert result["text"] == "Hello from the model"
+    assert "usage_update" in result["kinds"] and "session_info_update" in result["kinds"]
+    assert server.requests[0].json()["messages"][-1]["content"] == "greet me"
+
+
+@pytest.mark.parametrize(("answer", "status", "written"), [("allow_once", "completed", True), ("reject_once", "failed", False)])
+async def test_tool_call_with_permission(interop_dirs: dict[str, Path], answer: str, status: str, written: bool) -> None:
+    call = s.tool_reply("call_1", "write_file", {"path": "hello.txt", "content": "hi\n"})
+    async with llm(call, s.text_reply("Done.")) as server:
+        events = await run_node(interop_dirs, "prompt", provider="openai", llm_url=server.url, prompt="write it", permission=answer)
+    request = s.step(events, "permission_request")
+    assert request["toolCall"]["toolCallId"] == "call_1"
+    assert request["options"] == ["allow_once", "allow_always", "reject_once", "reject_always"]
+    result = s.step(events, "prompt")
+    assert result["stopReason"] == "end_turn"
+    finals = [u for u in result["updates"] if u["sessionUpdate"] == "tool_call_update" and u.get("status") in ("completed", "failed")]
+    assert [u["status"] for u in finals] == [status]
+    assert (interop_dirs["work"] / "hello.txt").exists() is written
+
+
+async def test_cancel_mid_stream(interop_dirs: dict[str, Path]) -> None:
+    async def stall() -> None:
+        await trio.sleep_forever()  # the agent must give up on this stream when cancelled
+
+    async with llm(s.text_reply("partial", stall)) as server:
+        events = await run_node(interop_dirs, "cancel", provider="openai", llm_url=server.url, prompt="talk")
+    result = s.step(events, "cancel")
+    assert result["stopReason"] == "cancelled"
+    assert result["elapsedMs"] < CANCEL_BUDGET_MS
+
+
+async def test_cancel_while_permission_is_pending(interop_dirs: dict[str, Path]) -> None:
+    call = s.tool_reply("call_1", "bash", {"command": "echo hi"})
+    async with llm(call) as server:
+        events = await run_node(
+            interop_dirs, "cancel", provider="openai", llm_url=server.url, prompt="run", permission="cancel-later", cancelAfter="tool_call"
+        )
+    assert s.step(events, "cancel")["stopReason"] == "cancelled"
+
+
+async def test_fs_and_terminal_delegation(interop_dirs: dict[str, Path]) -> None:
+    work = interop_dirs["work"]
+    (work / "buf.txt").write_text("disk version\n")
+    replies = (
+        s.tool_reply("c1", "read_file", {"path": "buf.txt"}),
+        s.tool_reply("c2", "write_file", {"path": "out.txt", "content": "via editor\n"}),
+        s.tool_reply("c3", "bash", {"command": "echo from-terminal"}),
+        s.text_reply("all done"),
+    )
+    caps = {"fs": {"readTextFile": True, "writeTextFile": True}, "terminal": True}
+    async with llm(*replies) as server:
+        events = await run_node(
+            interop_dirs, "prompt", provider="openai", llm_url=server.url, prompt="do it",
+            permission="allow_once", clientCapabilities=caps, buffers={str(work / "buf.txt"): "unsaved editor buffer\n"},
+        )
+    result = s.step(events, "prompt")
+    assert result["stopReason"] == "end_turn"
+    for method in ("fs/read_text_file", "fs/write_text_file", "terminal/create", "terminal/wait_for_exit", "terminal/output", "terminal/release"):
+        assert method in result["calls"], method
+    assert result["written"] == {str(work / "out.txt"): "via editor\n"}
+    assert not (work / "out.txt").exists()
+    assert any(c.get("type") == "terminal" for u in result["updates"] for c in (u.get("content") or []))
+    tool_results = [m for m in server.requests[1].json()["messages"] if m["role"] == "tool"]
+    assert "unsaved editor buffer" in tool_results[-1]["content"]
+    assert "from-terminal" in json.dumps(server.requests[3].json()["messages"][-1])
+
+
+async def test_malformed_lines_then_working_prompt(interop_dirs: dict[str, Path]) -> None:
+    events = await run_node(interop_dirs, "malformed", provider="echo", prompt="echo me")
+    result = s.step(events, "malformed")
+    assert result["unknown"]["code"] == -32601
+    assert result["stopReason"] == "end_turn" and result["text"] == "echo me"
+
+
+async def test_load_replays_in_a_fresh_process(interop_dirs: dict[str, Path]) -> None:
+    pytest.importorskip("agentcore.store", reason="load across processes needs the journal session store")
+    async with llm(s.text_reply("remembered answer")) as server:
+        first = await run_node(interop_dirs, "prompt", provider="openai", llm_url=server.url, prompt="remember this")
+    session_id = s.step(first, "prompt")["sessionId"]
+    interop_dirs["transcript"].unlink()
+    events = await run_node(interop_dirs, "load", provider="echo", sessionId=session_id)
+    loaded = s.step(events, "load")
+    assert loaded["kinds"][:2] == ["user_message_chunk", "agent_message_chunk"]
+    assert loaded["updates"][0]["content"]["text"] == "remember this"

@@ -1,0 +1,100 @@
+"""The agent driven by a second, independent client: the Python SDK
+(PyPI ``agent-client-protocol``, asyncio) running in its own virtualenv and
+process. Skipped when that venv cannot be created (no network for pip)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+
+import interop_support as s
+
+CANCEL_BUDGET_MS = 500  # session/cancel to the cancelled prompt response
+
+
+@pytest.fixture(scope="module", autouse=True)
+def py_client_venv() -> None:
+    python = s.PY_VENV / "bin" / "python"
+    probe = [str(python), "-c", "import acp.core"]
+    if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
+        return
+    done = subprocess.run(["sh", str(s.HERE / "setup_py_client.sh")], capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        pytest.skip(f"could not install agent-client-protocol into {s.PY_VENV}: {done.stderr[-500:]}")
+
+
+async def run_py(dirs: dict[str, Path], scenario: str, *, provider: str, llm_url: str | None = None, **options: Any) -> list[dict[str, Any]]:
+    config = {
+        "scenario": scenario,
+        "command": s.agent_command(provider=provider),
+        "cwd": str(dirs["work"]),
+        "env": s.agent_env(os.environ, dirs["home"], llm_url),
+        "transcript": str(dirs["transcript"]),
+        **options,
+    }
+    python = str(s.PY_VENV / "bin" / "python")
+    # The client's own env must not carry this project's paths: its `acp` is the SDK's.
+    client_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    events = await s.run_client([python, str(s.PY_CLIENT), json.dumps(config)], cwd=s.HERE, env=client_env)
+    s.check_transcript(dirs["transcript"])
+    return events
+
+
+async def test_handshake_and_text_prompt(interop_dirs: dict[str, Path]) -> None:
+    async with s.llm_server.open_fake_server() as server:
+        server.enqueue(s.text_reply("Hi", " from python"))
+        events = await run_py(interop_dirs, "prompt", provider="openai", llm_url=server.url, prompt="hello")
+    assert s.step(events, "initialize")["loadSession"] is True
+    result = s.step(events, "prompt")
+    assert result["stopReason"] == "end_turn" and result["text"] == "Hi from python"
+
+
+@pytest.mark.parametrize(("answer", "status"), [("allow_once", "completed"), ("reject_once", "failed")])
+async def test_permission(interop_dirs: dict[str, Path], answer: str, status: str) -> None:
+    async with s.llm_server.open_fake_server() as server:
+        server.enqueue(s.tool_reply("call_1", "write_file", {"path": "f.txt", "content": "x"}), s.text_reply("ok"))
+        events = await run_py(interop_dirs, "prompt", provider="openai", llm_url=server.url, prompt="write", permission=answer)
+    assert s.step(events, "permission_request")["toolCallId"] == "call_1"
+    result = s.step(events, "prompt")
+    finals = [u.get("status") for u in result["updates"] if u.get("sessionUpdate") == "tool_call_update" and u.get("status") in ("completed", "failed")]
+    assert finals == [status]
+    assert (interop_dirs["work"] / "f.txt").exists() is (answer == "allow_once")
+
+
+async def test_cancel_mid_stream(interop_dirs: dict[str, Path]) -> None:
+    async def stall() -> None:
+        await trio.sleep_forever()
+
+    async with s.llm_server.open_fake_server() as server:
+        server.enqueue(s.text_reply("partial", stall))
+        events = await run_py(interop_dirs, "cancel", provider="openai", llm_url=server.url, prompt="talk")
+    result = s.step(events, "cancel")
+    assert result["stopReason"] == "cancelled" and result["elapsedMs"] < CANCEL_BUDGET_MS
+
+
+async def test_fs_and_terminal_delegation(interop_dirs: dict[str, Path]) -> None:
+    work = interop_dirs["work"]
+    (work / "buf.txt").write_text("disk\n")
+    async with s.llm_server.open_fake_server() as server:
+        server.enqueue(
+            s.tool_reply("c1", "read_file", {"path": "buf.txt"}),
+            s.tool_reply("c2", "bash", {"command": "echo py-terminal"}),
+            s.text_reply("done"),
+        )
+        events = await run_py(
+            interop_dirs, "prompt", provider="openai", llm_url=server.url, prompt="go", permission="allow_once",
+            clientCapabilities={"fs": {"readTextFile": True, "writeTextFile": True}, "terminal": True},
+            buffers={str(work / "buf.txt"): "editor buffer\n"},
+        )
+    result = s.step(events, "prompt")
+    assert result["stopReason"] == "end_turn"
+    assert result["calls"][:1] == ["fs/read_text_file"]
+    assert {"terminal/create", "terminal/wait_for_exit", "terminal/output", "terminal/release"} <= set(result["calls"])
+    assert "editor buffer" in json.dumps(server.requests[1].json()["messages"])
+    assert "py-terminal" in json.dumps(server.requests[2].json()["messages"])
