@@ -332,6 +332,9 @@ class Compactor:
         head = messages[:cut]
         strategy = "summary"
         current = next((m.text for m in reversed(messages[cut:]) if _is_prompt(m)), "")
+        hooks = getattr(self.session, "hooks", None)
+        if hooks is not None:  # pre_compact hooks may add instructions for the summary
+            focus = await hooks.pre_compact(turn_id, reason, focus)
         try:
             summary = await self._summarise(head, focus, current)
             self.failures = 0

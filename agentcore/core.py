@@ -296,7 +296,11 @@ class DefaultAgentCore:
                 self._on_always(rule, project_root)
 
         gate: PermissionGate = DefaultPermissionGate(mode=mode, rules=policy.rules, emit=emitter.emit, on_always=on_always)
-        if not info.interactive:
+        if info.parent is not None:  # a sub-agent: nobody to ask; the parent's rules decide asks
+            from agentcore.agents import SubAgentGate
+
+            gate = SubAgentGate(gate, parent=info.parent.permissions)
+        elif not info.interactive:
             gate = NonInteractiveGate(gate)
         fs, shell = self._backends(info)
         if snapshot is not None and snapshot.history is not None:
@@ -328,7 +332,8 @@ class DefaultAgentCore:
         if snapshot is not None:
             session.usage, session.cost_usd = snapshot.usage, snapshot.cost_usd
         session.startup_notices = [Notice("warning", _echo_banner())] if selection.is_echo else []
-        for observer in self.observers:
+        # Sub-agent sessions are part of their parent's work, not sessions to list or resume.
+        for observer in self.observers if info.parent is None else ():
             observer.session_opened(session)
             emitter.add_observer(lambda ev, o=observer: o.on_event(session, ev))
             session.on_close(lambda o=observer: o.session_closed(session))
@@ -337,6 +342,9 @@ class DefaultAgentCore:
             layer = await factory.open(session, nursery)
             if layer is not None:
                 session.registry.push_layer(layer)
+        from agentcore.agents import open_session_extensions
+
+        await open_session_extensions(self, session)  # sub-agents, background outcomes, hooks
         return session
 
 
@@ -461,8 +469,9 @@ class AgentCoreBuilder:
         builder = StaticToolRegistry.builder()
         if self._builtin:
             from agentcore.tools.builtin import builtin_tools
+            from agentcore.tools.tasks import background_task_tools
 
-            for tool in builtin_tools(self._tool_settings):
+            for tool in (*builtin_tools(self._tool_settings), *background_task_tools()):
                 builder.add(tool)
         for tool in self._tools:
             builder.add(tool)

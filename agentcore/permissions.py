@@ -78,7 +78,7 @@ class RuleError(ValueError):
     pass
 
 
-_PATH_KINDS = frozenset({ToolKind.READ, ToolKind.EDIT, ToolKind.DELETE, ToolKind.MOVE, ToolKind.SEARCH})
+PATH_KINDS = frozenset({ToolKind.READ, ToolKind.EDIT, ToolKind.DELETE, ToolKind.MOVE, ToolKind.SEARCH})
 _RULE_RE = re.compile(r"^\s*([A-Za-z0-9_*?\[\]-]+)\s*(?:\((.*)\))?\s*$", re.S)
 
 
@@ -241,7 +241,7 @@ class DefaultPermissionGate:
             self.rules.append(rule)
 
     def evaluate(self, check: PermissionCheck) -> tuple[Verdict, str]:
-        path_like = check.description.kind in _PATH_KINDS
+        path_like = check.description.kind in PATH_KINDS
         matched = {
             r.action
             for r in self.rules
@@ -283,6 +283,17 @@ class DefaultPermissionGate:
             self.unattended_denials += 1
             return unattended_denial(reason)
         return await self._ask(check, verdict)
+
+    async def ask(self, check: PermissionCheck, reason: str) -> Decision:
+        """Ask even where rules and mode would allow (a hook wants a person to
+        confirm); what evaluation denies stays denied."""
+        verdict, why = self.evaluate(check)
+        if verdict is Verdict.DENY:
+            return Decision(False, verdict, f"Permission denied: {why}.")
+        if self._emit is None:
+            self.unattended_denials += 1
+            return unattended_denial(reason)
+        return await self._ask(check, Verdict.ASK)
 
     async def _ask(self, check: PermissionCheck, verdict: Verdict) -> Decision:
         assert self._emit is not None
@@ -387,6 +398,13 @@ class NonInteractiveGate:
             self.unattended_denials += 1
             return unattended_denial(reason)
         return await self.inner.check(check)
+
+    async def ask(self, check: PermissionCheck, reason: str) -> Decision:
+        verdict, why = self.inner.evaluate(check)
+        if verdict is Verdict.DENY:
+            return Decision(False, verdict, f"Permission denied: {why}.")
+        self.unattended_denials += 1
+        return unattended_denial(reason)
 
     def resolve(self, request_id: str, option: PermissionOption) -> bool:
         return self.inner.resolve(request_id, option)

@@ -83,6 +83,8 @@ class SessionCreateInfo:
     mcp_servers: tuple[Any, ...] = ()
     session_id: str | None = None  # set to resume a stored session
     interactive: bool = True  # False: asks become denies (headless runs, sub-agents)
+    # The session that spawned this one as a sub-agent (agentcore.agents); None for top-level sessions.
+    parent: Any = attrs.field(default=None, eq=False, repr=False)
 
 
 @runtime_checkable
@@ -190,7 +192,14 @@ class DefaultSession:
         self._closed = False
         self.selection: Any = None  # the core's ProviderSelection (with the reason it was picked)
         self.startup_notices: list[Any] = []  # Notices for frontends to show once (e.g. the echo banner)
+        self.mcp: Any = None  # agentcore.mcp.McpManager when the session has MCP servers
+        self.compaction: Any = None  # agentcore.compaction.Compactor, set by the core
         self._close_callbacks: list[Callable[[], Any]] = []
+        self._idle_callbacks: list[Callable[[], Any]] = []
+        # Set by the core after construction (agentcore.agents.open_session_extensions):
+        self.core: Any = None  # the AgentCore that opened this session; sub-agents open through it
+        self.agents: Any = None  # agentcore.agents.SessionAgents: sub-agents and background outcomes
+        self.hooks: Any = None  # agentcore.hooks.SessionHooks when [[hooks]] are configured
         emitter.add_observer(self._observe)
 
     # ----------------------------------------------------------- properties
@@ -246,12 +255,23 @@ class DefaultSession:
         mark = len(self._history)  # compaction during the turn may move it; see _rollback_point
         try:
             await self._events.emit(TurnStarted(turn_id))
-            first_id = await self._commit_prompt(turn_id, _to_message(prompt))
+            message = _to_message(prompt)
+            context: tuple[UserMessage, ...] = ()
+            if self.hooks is not None:  # user_prompt_submit hooks may block the prompt or add context
+                verdict = await self.hooks.user_prompt_submit(turn_id, message)
+                if verdict.blocked:
+                    outcome = TurnOutcome(StopReason.REFUSAL)
+                    await self._events.emit(TurnEnded(turn_id, outcome.stop_reason, outcome.usage))
+                    return outcome
+                context = verdict.context
+            first_id = await self._commit_prompt(turn_id, message, context)
             runner = self._runner()
             with trio.CancelScope() as scope:
                 self._turn_scope = scope
                 try:
                     outcome = await runner.run(turn_id)
+                    if self.hooks is not None:  # stop hooks may send the agent back to work
+                        outcome = await self.hooks.stop(turn_id, runner, outcome)
                 except ProviderError as exc:
                     await self._abort(turn_id, self._rollback_point(first_id, mark), exc)
                     raise TurnAbortedError(str(exc)) from exc
@@ -263,6 +283,8 @@ class DefaultSession:
             self._turn_scope = None
             self._turn_running = False
             self._gate.cancel_pending()
+            for callback in tuple(self._idle_callbacks):  # e.g. a turn for queued background outcomes
+                callback()
 
     def _rollback_point(self, first_id: str, mark: int) -> int:
         """Where this turn's messages start now. Compaction may have rewritten the
@@ -272,9 +294,9 @@ class DefaultSession:
                 return index
         return min(mark, len(self._history))
 
-    async def _commit_prompt(self, turn_id: str, message: UserMessage) -> str:
-        """Append the prompt (after queued background outcomes); returns the id of
-        the first message this turn added."""
+    async def _commit_prompt(self, turn_id: str, message: UserMessage, context: Sequence[UserMessage] = ()) -> str:
+        """Append the prompt (after queued background outcomes, before ``context``
+        from hooks); returns the id of the first message this turn added."""
         first_id = message.id
         if self.pending_outcomes:
             outcomes, self.pending_outcomes = self.pending_outcomes, []
@@ -285,6 +307,9 @@ class DefaultSession:
         self._history.append(message)
         await self._events.emit(PromptCommitted(turn_id, message))
         await self._events.emit(MessageAppended(turn_id, message))
+        for extra in context:
+            self._history.append(extra)
+            await self._events.emit(MessageAppended(turn_id, extra))
         if self._title is None and message.kind is MessageKind.PROMPT and message.text.strip():
             self._title = make_title(message.text)
             await self._events.emit(TitleChanged(self._title))
@@ -305,6 +330,7 @@ class DefaultSession:
             concurrency=self.turn_config.tool_concurrency,
             max_result_chars=self.turn_config.max_tool_result_chars,
             spill_dir=self.spill_dir,
+            hooks=self.hooks,
         )
         return TurnRunner(
             provider=self.provider,
@@ -400,7 +426,12 @@ class DefaultSession:
             spill_dir=self.spill_dir,
             tool_call_id=call_id,
             progress=progress,
-            background=self.background,
+            # Background tasks the call starts report their output as its progress.
+            background=(
+                self.background.for_tool_call(lambda text: progress(ToolProgress(text=text)))
+                if self.background is not None
+                else None
+            ),
             emit=self._events.emit,
             services={"session": self},
         )
@@ -413,6 +444,10 @@ class DefaultSession:
 
     def on_close(self, callback: Callable[[], Any]) -> None:
         self._close_callbacks.append(callback)
+
+    def on_idle(self, callback: Callable[[], Any]) -> None:
+        """Call ``callback()`` (synchronously) whenever a turn has ended and the session is idle."""
+        self._idle_callbacks.append(callback)
 
     async def aclose(self) -> None:
         if self._closed:

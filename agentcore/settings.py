@@ -26,7 +26,7 @@ PERMISSION_MODES = ("read-only", "ask", "accept-edits", "yolo")
 REASONING_EFFORTS = ("low", "medium", "high")
 PROTOCOLS = ("openai-chat", "anthropic-messages", "echo")
 MCP_TRANSPORTS = ("stdio", "http", "sse")
-HOOK_EVENTS = ("session_start", "user_prompt_submit", "pre_tool_use", "post_tool_use", "stop")
+HOOK_EVENTS = ("session_start", "user_prompt_submit", "pre_tool_use", "post_tool_use", "pre_compact", "stop")
 COLOR_CHOICES = ("auto", "always", "never")
 
 DEFAULT_PROFILE = "default"

@@ -21,7 +21,8 @@ import trio
 
 from agentcore.events import AgentEvent, ToolCallFinished, ToolCallProgress, ToolCallStarted
 from agentcore.messages import TextBlock, ToolResultBlock, ToolUseBlock, thaw_json
-from agentcore.permissions import PermissionCheck, PermissionGate
+from agentcore.permissions import PATH_KINDS, PermissionCheck, PermissionGate
+from agentcore.tools.paths import resolved_subject
 from agentcore.tools.args import format_problems, validate_args
 from agentcore.tools.base import (
     Safety,
@@ -57,6 +58,7 @@ class SessionToolExecutor:
         concurrency: int,
         max_result_chars: int,
         spill_dir: Path,
+        hooks: Any = None,
     ) -> None:
         self.registry = registry
         self.gate = gate
@@ -65,6 +67,7 @@ class SessionToolExecutor:
         self.limiter = trio.CapacityLimiter(concurrency)
         self.max_result_chars = max_result_chars
         self.spill_dir = spill_dir
+        self.hooks = hooks  # agentcore.hooks.SessionHooks: pre_tool_use / post_tool_use
 
     async def run_calls(
         self, turn_id: str, calls: tuple[ToolUseBlock, ...], invalid: Mapping[str, str]
@@ -140,17 +143,23 @@ class SessionToolExecutor:
         problems = validate_args(tool.parameters, args)
         if problems:
             return ToolResult.error(format_problems(tool.name, problems))
-        decision = await self.gate.check(
-            PermissionCheck(
-                turn_id=turn_id,
-                call_id=call.id,
-                tool_name=tool.name,
-                safety=tool.safety,
-                subject=tool.permission_subject(args),
-                description=description,
-                raw_input=args,
-            )
+        subject = tool.permission_subject(args)
+        if subject is not None and description.kind in PATH_KINDS:
+            # Rules see the real file: a symlink named "notes" pointing at .env is ".env".
+            subject = resolved_subject(ctx.workspace, subject)
+        check = PermissionCheck(
+            turn_id=turn_id,
+            call_id=call.id,
+            tool_name=tool.name,
+            safety=tool.safety,
+            subject=subject,
+            description=description,
+            raw_input=args,
         )
+        if self.hooks is not None:  # pre_tool_use hooks may deny, allow without asking, or force an ask
+            decision = await self.hooks.pre_tool_use(check, self.gate)
+        else:
+            decision = await self.gate.check(check)
         if not decision.allowed:
             return ToolResult.error(decision.reason)
         try:
@@ -163,6 +172,8 @@ class SessionToolExecutor:
         if not isinstance(result, ToolResult):
             log.error("tool %s returned %r instead of a ToolResult", tool.name, type(result))
             return ToolResult.error(f"{tool.name} returned no result (a bug in the tool).")
+        if self.hooks is not None:  # post_tool_use hooks may add context for the model
+            result = await self.hooks.post_tool_use(check, result)
         return result
 
     async def _describe(self, tool: Tool, args: dict[str, Any], ctx: ToolContext) -> ToolDescription:

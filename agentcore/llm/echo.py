@@ -7,6 +7,7 @@ network. Every frontend says plainly that it is in use (:data:`ECHO_BANNER`).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 
@@ -20,7 +21,7 @@ from agentcore.llm.base import (
     TextDelta,
     UsageChunk,
 )
-from agentcore.messages import Usage, UserMessage
+from agentcore.messages import Usage, UserMessage, thaw_json
 
 ECHO_MODEL = "echo"
 ECHO_WINDOW_TOKENS = 128_000  # generous, so the offline model never triggers compaction by accident
@@ -35,6 +36,7 @@ CHARS_PER_TOKEN = 4  # a rough English average; echo's usage only has to be plau
 def _estimate_input(request: LlmRequest) -> int:
     """Cheap on purpose: exact counting would make every echo turn O(history)."""
     chars = len(request.system) + sum(len(getattr(m, "text", "")) for m in request.messages)
+    chars += sum(len(t.name) + len(t.description) + len(json.dumps(thaw_json(t.parameters))) for t in request.tools)
     return chars // CHARS_PER_TOKEN
 
 

@@ -440,3 +440,24 @@ async def test_echo_provider_is_the_offline_default(tmp_path):
         assert "offline echo model" in session.startup_notices[0].text
     assert outcome.text == "say this back"
     assert outcome.usage.output_tokens > 0
+
+
+async def test_deny_rule_sees_through_symlinks_with_real_read_file(tmp_path):
+    """read_file(**/.env) deny holds for a symlink named innocently (built-in tools, real files)."""
+    from agentcore import AgentCoreBuilder, SessionCreateInfo
+    from agentcore.permissions import Rule, RuleAction
+
+    work = tmp_path / "w"
+    work.mkdir()
+    (work / ".env").write_text("SECRET=hunter2\n")
+    (work / "notes.txt").symlink_to(work / ".env")
+    from core_fakes import ScriptedProvider
+
+    provider = ScriptedProvider([tool_reply(("c1", "read_file", {"path": "notes.txt"})), text_reply("ok")])
+    policy = SessionPolicy(rules=(Rule.parse("read_file(**/.env)", RuleAction.DENY),))
+    core = AgentCoreBuilder().with_provider(provider, "m").with_policy(policy).with_state_dir(tmp_path / "s").build()
+    async with core.open_session(SessionCreateInfo(cwd=work)) as session:
+        await session.run_turn("read my notes")
+    result = session.history[2].results[0]
+    assert result.is_error and "denied" in result.text
+    assert "hunter2" not in str(provider.requests[1].messages)

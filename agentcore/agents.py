@@ -1,0 +1,433 @@
+"""Sub-agents: ``spawn_agent`` starts a child session for one task.
+
+A child is an ordinary session opened through the same :class:`AgentCore`,
+with a fresh history and the child profile's model, prompt and tools. It runs
+unattended: its permission gate (:class:`SubAgentGate`) never asks anyone; a
+call its own rules would ask about runs only if the parent session would allow
+it without asking, and whatever the parent denies stays denied. The child's
+progress is shown on the parent's tool call; its final answer is the tool
+result (or, with ``run_in_background``, a background outcome delivered later),
+and its usage and cost are added to the parent's.
+
+Nesting is limited by ``settings.agents.max_depth`` (default 1: children may
+not spawn). Only profiles the parent's profile lists under ``agents.spawn``
+may be started, and the tool's schema enumerates them, so the tool is made
+per session (a registry layer) rather than shared.
+
+:func:`open_session_extensions` is what the core calls for every new session:
+it wires background outcomes, ``spawn_agent`` and hooks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import trio
+
+from agentcore.background import TaskHandle, TaskKind
+from agentcore.events import AgentEvent, AssistantTextDelta, ToolCallFinished, ToolCallStarted
+from agentcore.messages import StopReason, Usage, assert_never, freeze_json
+from agentcore.outcomes import OutcomeDelivery
+from agentcore.permissions import (
+    Decision,
+    PermissionCheck,
+    PermissionGate,
+    PermissionMode,
+    PermissionOption,
+    Rule,
+    Verdict,
+)
+from agentcore.settings import AGENT_MAX_DEPTH_DEFAULT
+from agentcore.tools.base import Safety, ToolContext, ToolDescription, ToolKind, ToolResult
+from agentcore.tools.common import BuiltinTool
+from agentcore.tools.registry import SPAWN_AGENT, StaticToolRegistry
+from agentcore.turn import TurnAbortedError
+
+if TYPE_CHECKING:
+    from agentcore.session import DefaultSession
+
+PROGRESS_INTERVAL_S = 0.5  # at most two progress reports a second on the parent's tool call
+PROGRESS_MAX_CHARS = 4000  # of new child output per report
+LABEL_TASK_CHARS = 60  # of the task shown in a background task's label
+ERROR_LINE_CHARS = 120  # of a failed child tool call shown in the progress
+
+DESCRIPTION = """\
+Start a sub-agent: a separate agent with its own fresh context, the given profile's \
+model, instructions and tools, to do one self-contained task and report back.
+
+Usage:
+- Use it for work that is independent and well defined (a review, an investigation, a \
+focused change), especially to keep large intermediate output out of your own context.
+- The sub-agent sees nothing of this conversation: `task` must hold everything it needs \
+(goal, relevant paths, constraints, what to report back).
+- It cannot ask the user anything. A tool call it would need approval for runs only if \
+this session would run it without asking; otherwise it is refused.
+- Several spawn_agent calls in one response run in parallel.
+- With `run_in_background` true you get a task id at once and the answer arrives as a \
+message when it finishes; inspect_background_task shows progress, cancel_background_task \
+stops it. Otherwise you wait for the answer.
+"""
+
+
+def agent_depth(session: DefaultSession) -> int:
+    """0 for a top-level session, 1 for its sub-agents, and so on."""
+    parent = session.info.parent
+    return 0 if parent is None else 1 + agent_depth(parent)
+
+
+# ------------------------------------------------------------------ permissions
+
+
+class SubAgentGate:
+    """A sub-agent's gate: nobody can be asked, so an ask is settled by the
+    parent session's gate: allowed only where the parent would allow without
+    asking. The parent's denials (deny rules, read-only mode) hold for the child."""
+
+    def __init__(self, inner: PermissionGate, *, parent: PermissionGate) -> None:
+        self.inner = inner
+        self.parent = parent
+        self.unattended_denials = 0  # asks refused because nobody can answer
+
+    @property
+    def mode(self) -> PermissionMode:
+        return self.inner.mode
+
+    def set_mode(self, mode: PermissionMode) -> None:
+        self.inner.set_mode(mode)
+
+    def evaluate(self, check: PermissionCheck) -> tuple[Verdict, str]:
+        parent_verdict, parent_why = self.parent.evaluate(check)
+        if parent_verdict is Verdict.DENY:
+            return Verdict.DENY, f"{parent_why} (in the session that started this sub-agent)"
+        verdict, why = self.inner.evaluate(check)
+        if verdict is Verdict.ASK and parent_verdict is Verdict.ALLOW:
+            return Verdict.ALLOW, f"{parent_why} (in the session that started this sub-agent)"
+        return verdict, why
+
+    async def check(self, check: PermissionCheck) -> Decision:
+        verdict, why = self.evaluate(check)
+        match verdict:
+            case Verdict.ALLOW:
+                return Decision(True, verdict, why)
+            case Verdict.DENY:
+                return Decision(False, verdict, f"Permission denied: {why}.")
+            case Verdict.ASK:
+                return self._unanswerable(why)
+            case _:
+                assert_never(verdict)
+
+    async def ask(self, check: PermissionCheck, reason: str) -> Decision:
+        verdict, why = self.evaluate(check)
+        if verdict is Verdict.DENY:
+            return Decision(False, verdict, f"Permission denied: {why}.")
+        return self._unanswerable(reason)
+
+    def _unanswerable(self, why: str) -> Decision:
+        self.unattended_denials += 1
+        return Decision(
+            False,
+            Verdict.ASK,
+            f"Permission denied: {why}. You are a sub-agent and cannot ask the user; only calls "
+            "the parent session already allows without asking can run. Do not retry this call: "
+            "continue without it, or finish and report which permission you needed.",
+            outcome="unattended",
+        )
+
+    def resolve(self, request_id: str, option: PermissionOption) -> bool:
+        return self.inner.resolve(request_id, option)
+
+    def cancel_pending(self) -> None:
+        self.inner.cancel_pending()
+
+    def add_rule(self, rule: Rule) -> None:
+        self.inner.add_rule(rule)
+
+
+# ------------------------------------------------------------------ running a child
+
+
+@attrs.frozen
+class ChildReport:
+    """How a sub-agent's run ended."""
+
+    profile: str
+    text: str
+    stop_reason: StopReason | None  # None when the turn was aborted by an error
+    usage: Usage
+    cost_usd: float
+    requests: int
+    error: str | None = None
+
+    def render(self) -> str:
+        """The answer as the parent model receives it, with a footer on cost."""
+        if self.error is not None:
+            head = f"The {self.profile} sub-agent failed: {self.error}"
+        else:
+            head = self.text.strip() or "(The sub-agent ended its turn without a final answer.)"
+        stop = self.stop_reason.value if self.stop_reason is not None else "error"
+        return (
+            f"{head}\n\n[{self.profile} sub-agent: {stop} · {self.requests} model requests · "
+            f"{self.usage.prompt_tokens:,} tokens in, {self.usage.output_tokens:,} out · ${self.cost_usd:.4f}]"
+        )
+
+
+Sink = Callable[[str], Awaitable[None]]
+
+
+class _ThrottledReport:
+    """Collects progress text and passes it on at most once per interval."""
+
+    def __init__(self, report: Sink, interval_s: float) -> None:
+        self._report = report
+        self._interval = interval_s
+        self._pending: list[str] = []
+        self._last = -math.inf
+
+    async def __call__(self, text: str) -> None:
+        self._pending.append(text)
+        if trio.current_time() - self._last >= self._interval:
+            await self.flush()
+
+    async def flush(self) -> None:
+        if not self._pending:
+            return
+        text = "".join(self._pending)[-PROGRESS_MAX_CHARS:]
+        self._pending.clear()
+        self._last = trio.current_time()
+        await self._report(text)
+
+
+def progress_text(event: AgentEvent) -> str | None:
+    """What a child's event adds to the progress shown on the parent's tool call."""
+    match event:
+        case AssistantTextDelta(text=text):
+            return text
+        case ToolCallStarted(title=title):
+            return f"\n→ {title}\n"
+        case ToolCallFinished(name=name, result=result) if result.is_error:
+            first = next((line for line in result.text_content.splitlines() if line.strip()), "")
+            return f"  ✗ {name}: {first[:ERROR_LINE_CHARS]}\n"
+        case _:
+            return None
+
+
+class SessionAgents:
+    """A session's sub-agent side (``session.agents``): its depth, what it may
+    spawn, and the delivery of background outcomes."""
+
+    def __init__(self, core: Any, session: DefaultSession, *, outcomes: OutcomeDelivery, max_depth: int) -> None:
+        self.core = core
+        self.session = session
+        self.outcomes = outcomes
+        self.max_depth = max_depth
+        self.depth = agent_depth(session)
+
+    @property
+    def spawnable(self) -> tuple[str, ...]:
+        return tuple(self.session.policy.spawn)
+
+    @property
+    def can_spawn(self) -> bool:
+        return bool(self.spawnable) and self.session.policy.tool_filter.allows_spawn and self.depth < self.max_depth
+
+    async def spawn(self, profile: str, task: str, *, background: bool, ctx: ToolContext) -> ToolResult:
+        if self.depth >= self.max_depth:
+            return ToolResult.error(
+                f"Sub-agents may nest at most {self.max_depth} level(s) deep; this session cannot start another."
+            )
+        if profile not in self.spawnable:
+            allowed = ", ".join(self.spawnable) or "none"
+            return ToolResult.error(f"Profile {profile!r} may not be spawned from here. Allowed: {allowed}.")
+        if background:
+            return self._spawn_in_background(profile, task, ctx)
+        relay = _ThrottledReport(lambda text: ctx.report(text), PROGRESS_INTERVAL_S)
+        try:
+            report = await self.run_child(profile, task, relay)
+        except (ValueError, LookupError) as exc:  # the child profile or its provider does not load
+            return ToolResult.error(f"Could not start the {profile} sub-agent: {exc}")
+        await relay.flush()
+        return ToolResult.text(report.render(), is_error=report.error is not None, raw_output=_raw(report))
+
+    def _spawn_in_background(self, profile: str, task: str, ctx: ToolContext) -> ToolResult:
+        tasks = ctx.background
+        if tasks is None:
+            return ToolResult.error("Background tasks are not available in this session; spawn the sub-agent without run_in_background.")
+        first_line = " ".join(task.split())
+        label = f"{profile}: {first_line[:LABEL_TASK_CHARS]}" + ("…" if len(first_line) > LABEL_TASK_CHARS else "")
+
+        async def job(handle: TaskHandle) -> str:
+            async def sink(text: str) -> None:
+                handle.append_output(text)
+
+            report = await self.run_child(profile, task, sink)
+            if report.error is not None:
+                raise SubAgentFailed(report.render())
+            return report.render()
+
+        handle = tasks.start(label, TaskKind.SUB_AGENT, job)
+        return ToolResult.text(
+            f"Started the {profile} sub-agent in the background as task {handle.id}. Its answer will "
+            "arrive as a message when it finishes; meanwhile continue with other work or end your turn. "
+            "inspect_background_task shows its progress; cancel_background_task stops it.",
+            raw_output={"task_id": handle.id, "profile": profile},
+        )
+
+    async def run_child(self, profile: str, task: str, sink: Sink) -> ChildReport:
+        """Open a child session, run ``task`` as its one turn, close it.
+        Progress text goes to ``sink``; usage and cost roll up into the parent."""
+        from agentcore.session import SessionCreateInfo
+
+        parent = self.session
+        info = SessionCreateInfo(
+            cwd=parent.cwd,
+            frontend=parent.info.frontend,
+            profile=profile,
+            additional_dirs=parent.workspace.additional,
+            fs=parent.fs,
+            shell=parent.shell,
+            interactive=False,
+            parent=parent,
+        )
+        async with self.core.open_session(info) as child:
+            outcome, error = None, None
+            try:
+                async with child.events.subscribe() as events, trio.open_nursery() as nursery:
+                    nursery.start_soon(_relay, events, sink)
+                    try:
+                        outcome = await child.run_turn(task)
+                    except TurnAbortedError as exc:
+                        error = str(exc)
+                    finally:
+                        nursery.cancel_scope.cancel()
+            finally:
+                # Whatever the child spent counts, also when it was cancelled.
+                parent.usage = parent.usage + child.usage
+                parent.cost_usd += child.cost_usd
+            return ChildReport(
+                profile=profile,
+                text=outcome.text if outcome is not None else "",
+                stop_reason=outcome.stop_reason if outcome is not None else None,
+                usage=child.usage,
+                cost_usd=child.cost_usd,
+                requests=outcome.requests if outcome is not None else 0,
+                error=error,
+            )
+
+
+class SubAgentFailed(Exception):
+    """A background sub-agent's turn was aborted (the task ends *failed*)."""
+
+
+async def _relay(events: trio.MemoryReceiveChannel[AgentEvent], sink: Sink) -> None:
+    async for event in events:
+        text = progress_text(event)
+        if text:
+            await sink(text)
+
+
+def _raw(report: ChildReport) -> Mapping[str, Any]:
+    return freeze_json(
+        {
+            "profile": report.profile,
+            "stop_reason": report.stop_reason.value if report.stop_reason is not None else None,
+            "requests": report.requests,
+            "input_tokens": report.usage.prompt_tokens,
+            "output_tokens": report.usage.output_tokens,
+            "cost_usd": report.cost_usd,
+        }
+    )
+
+
+# ------------------------------------------------------------------ the tool
+
+
+class SpawnAgentTool(BuiltinTool):
+    name = SPAWN_AGENT
+    description = DESCRIPTION
+    # The spawn itself touches nothing; every call the child makes is gated
+    # (by its own rules, capped by this session's).
+    safety = Safety.READ_ONLY
+    kind = ToolKind.OTHER
+    parallel_safe = True  # several sub-agents of one response run side by side
+
+    def __init__(self, profiles: tuple[str, ...]) -> None:
+        self.profiles = profiles
+        self.parameters = freeze_json(
+            {
+                "type": "object",
+                "properties": {
+                    "profile": {
+                        "type": "string",
+                        "enum": list(profiles),
+                        "description": "Which kind of agent to start.",
+                    },
+                    "task": {
+                        "type": "string",
+                        "minLength": 1,
+                        "description": "Complete, self-contained instructions; the sub-agent sees nothing else.",
+                    },
+                    "run_in_background": {
+                        "type": "boolean",
+                        "description": "Return at once and deliver the answer when it finishes. Default false.",
+                    },
+                },
+                "required": ["profile", "task"],
+                "additionalProperties": False,
+            }
+        )
+
+    def permission_subject(self, args: Mapping[str, Any]) -> str | None:
+        profile = args.get("profile")
+        return profile if isinstance(profile, str) else None
+
+    async def describe(self, args: Mapping[str, Any], ctx: ToolContext) -> ToolDescription:
+        task = args.get("task")
+        first = " ".join(task.split())[:LABEL_TASK_CHARS] if isinstance(task, str) else ""
+        return ToolDescription(title=f"{args.get('profile', 'sub')} agent: {first}".rstrip(": "), kind=self.kind)
+
+    async def run(self, args: Mapping[str, Any], ctx: ToolContext) -> ToolResult:
+        session = ctx.services.get("session")
+        agents = getattr(session, "agents", None)
+        if agents is None:
+            return ToolResult.error("Sub-agents are not available in this session.")
+        return await agents.spawn(
+            args["profile"], args["task"], background=bool(args.get("run_in_background", False)), ctx=ctx
+        )
+
+
+# ------------------------------------------------------------------ wiring
+
+
+def _setting(settings: Any, section: str, key: str, default: Any) -> Any:
+    return getattr(getattr(settings, section, None), key, default)
+
+
+async def open_session_extensions(core: Any, session: DefaultSession) -> None:
+    """Called by the core for every session it opens: background outcomes,
+    ``spawn_agent`` (where allowed) and hooks (where configured)."""
+    from agentcore.hooks import SessionHooks
+
+    settings = session.policy.settings
+    session.core = core
+    outcomes = OutcomeDelivery(session, autonomous=_setting(settings, "background", "autonomous_turns", True))
+    if session.background is not None and session.background.on_finished is None:
+        session.background.on_finished = outcomes.task_finished
+    agents = SessionAgents(
+        core, session, outcomes=outcomes, max_depth=_setting(settings, "agents", "max_depth", AGENT_MAX_DEPTH_DEFAULT)
+    )
+    session.agents = agents
+    if agents.can_spawn:
+        session.registry.push_layer(StaticToolRegistry.of([SpawnAgentTool(agents.spawnable)]))
+    hooks = tuple(getattr(settings, "hooks", None) or ())
+    if hooks:
+        session.hooks = SessionHooks(session, hooks)
+        if session.info.parent is not None:
+            source = "sub_agent"
+        elif session.info.session_id is not None:
+            source = "resume"
+        else:
+            source = "startup"
+        await session.hooks.session_start(source)
