@@ -1,0 +1,57 @@
+"""What ``agent chat`` and ``agent run`` share: turning parsed flags into an
+:class:`~agentcore.app.AppContext`, and the errors that end start-up with a
+message instead of a traceback."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from agentcore.app import AppContext, AppError, build_app
+from agentcore.config_schema import ConfigError
+from agentcore.core import SessionNotFound
+from agentcore.frontend import Frontend
+from agentcore.llm.errors import ProviderError
+from agentcore.llm.registry import ProviderSelectionError
+from agentcore.permissions import RuleError
+
+# Problems a person fixes by changing a flag, a key or a file: shown as one line.
+STARTUP_ERRORS: tuple[type[BaseException], ...] = (
+    AppError,
+    ConfigError,
+    ProviderSelectionError,
+    ProviderError,
+    SessionNotFound,
+    RuleError,
+    ValueError,
+)
+
+
+def selection_flags(args: argparse.Namespace) -> dict[str, Any]:
+    return {name: getattr(args, name, None) for name in ("profile", "provider", "model", "mode")}
+
+
+def open_app(args: argparse.Namespace, *, cwd: Path, env: Mapping[str, str]) -> AppContext:
+    return build_app(cwd=cwd, env=env, flags=selection_flags(args), frontend=Frontend.cli(), allow_echo=True)
+
+
+def latest_session_id(app: AppContext) -> str | None:
+    """The most recent session in the app's directory, if a store keeps sessions."""
+    store = app.store
+    if store is None:
+        return None
+    latest = getattr(store, "latest_for_cwd", None)
+    if latest is not None:
+        return latest(app.cwd)
+    rows = app.core.list_sessions(cwd=app.cwd)
+    return rows[0].id if rows else None
+
+
+def selection_notice(session: Any) -> str:
+    """``using openai/gpt-4o (OPENAI_API_KEY is set)``: every frontend says what it picked and why."""
+    selection = getattr(session, "selection", None)
+    reason = getattr(selection, "reason", "") if selection is not None else ""
+    text = f"using {session.provider_name}/{session.model}"
+    return f"{text} ({reason})" if reason else text

@@ -1,0 +1,335 @@
+"""``agent chat``: the interactive terminal frontend.
+
+One trio loop does everything: a task turns keystrokes into :class:`Key`
+values (the terminal is in raw mode, so Ctrl-C is a key, not a signal), a
+task pumps the session's events into the :class:`~cli.render.Renderer`, a
+ticker redraws the live region, and the main task alternates between the
+line editor and running a turn. While a turn runs, keys go to the turn:
+Ctrl-C cancels it, ``y``/``a``/``n``/``N`` answer a permission question.
+
+When stdin or stdout is not a terminal the same loop runs on lines (one
+prompt per line) with plain output, so ``echo hi | agent chat`` works.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import trio
+from rich.console import Console
+from rich.text import Text
+
+from agentcore.app import AppContext
+from agentcore.paths import find_project
+from agentcore.permissions import PermissionOption
+from agentcore.session import DefaultSession, SessionCreateInfo
+from agentcore.turn import TurnAbortedError, TurnInProgress
+from cli.app_support import STARTUP_ERRORS, latest_session_id, open_app, selection_notice
+from cli.keys import Key, KeyQueue, pump_keys, pump_lines, raw_mode
+from cli.line_editor import InputHistory, LineEditor
+from cli.render import REFRESH_PER_SECOND, Renderer
+from cli.render_blocks import StatusInfo, status_line
+
+PROMPT = "› "
+KEY_BUFFER = 256  # keystrokes typed ahead while a command runs
+ANSWERS: Mapping[str, PermissionOption] = {
+    "y": PermissionOption.ALLOW_ONCE,
+    "a": PermissionOption.ALLOW_ALWAYS,
+    "n": PermissionOption.REJECT_ONCE,
+    "N": PermissionOption.REJECT_ALWAYS,
+}
+
+
+class SessionView:
+    """Pumps one session's events into the renderer and knows when it has caught up."""
+
+    def __init__(self, session: DefaultSession, renderer: Renderer) -> None:
+        self.session = session
+        self.renderer = renderer
+        self.emitted = 0
+        self.handled = 0
+        self._progress = trio.Event()
+        self.scope = trio.CancelScope()
+        session.events.add_observer(self._count)
+
+    def _count(self, _event: Any) -> None:
+        self.emitted += 1
+
+    async def pump(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        with self.scope:
+            async with self.session.events.subscribe() as events:
+                task_status.started()
+                async for event in events:
+                    self.renderer.handle(event)
+                    self.handled += 1
+                    self._progress.set()
+
+    async def drained(self) -> None:
+        """Wait until every event emitted so far has been rendered."""
+        while self.handled < self.emitted:
+            self._progress = trio.Event()
+            await self._progress.wait()
+
+
+class Chat:
+    def __init__(self, app: AppContext, console: Console, *, terminal: bool, color: bool) -> None:
+        self.app = app
+        self.console = console
+        self.terminal = terminal
+        self.renderer = Renderer(console, live=terminal, color=color)
+        self.history = InputHistory(app.paths.input_history_file if terminal else None)
+        self.editor: LineEditor | None = None
+        self.view: SessionView | None = None
+        self.nursery: trio.Nursery | None = None
+        self.quit_scope = trio.CancelScope()
+        self._turn_cancel: Callable[[], None] | None = None
+        self._keys_send, receive = trio.open_memory_channel[Key](KEY_BUFFER)
+        self.keys = KeyQueue(receive)
+        self._question = trio.Event()  # a permission question is waiting for an answer
+        self._tokenizer_ready = trio.Event()
+        self.renderer.on_question = self._question.set
+
+    @property
+    def session(self) -> DefaultSession:
+        assert self.view is not None
+        return self.view.session
+
+    # ------------------------------------------------------------ lifetime
+
+    async def run(self, first: SessionCreateInfo) -> int:
+        from cli.slash import SlashCommands
+
+        commands = SlashCommands(self)
+        if self.terminal:
+            self.editor = LineEditor(
+                write=self._write_raw, width=lambda: self.console.width, history=self.history, completer=commands.complete
+            )
+        async with trio.open_nursery() as nursery:
+            self.nursery = nursery
+            if self.terminal:
+                nursery.start_soon(pump_keys, sys.stdin.fileno(), self._keys_send)
+            else:
+                nursery.start_soon(pump_lines, self._keys_send)
+            nursery.start_soon(self._tick)
+            nursery.start_soon(self._watch_sigint)
+            nursery.start_soon(self._load_tokenizer)
+            with self.quit_scope:
+                try:
+                    await self.switch_session(first)
+                except STARTUP_ERRORS as exc:
+                    self.console.print(Text(f"error: {exc}", style="bold red"))
+                    nursery.cancel_scope.cancel()
+                    return 1
+                self.console.print(Text("/help for commands · Ctrl-C cancels a turn · Ctrl-D exits", style="dim"))
+                while True:
+                    line = await self._read_line()
+                    if line is None:
+                        break
+                    if not line.strip():
+                        continue
+                    if line.lstrip().startswith("/"):
+                        if not await commands.dispatch(line.strip()):
+                            break
+                    else:
+                        await self.run_turn(line)
+            self.renderer.close()
+            if self.view is not None:
+                await self.session.aclose()
+            nursery.cancel_scope.cancel()
+        return 0
+
+    async def switch_session(self, info: SessionCreateInfo) -> DefaultSession:
+        """Open ``info`` (a new or a resumed session) and make it current."""
+        assert self.nursery is not None
+        servers = [s for s in getattr(self.app.settings.mcp, "servers", {}).values() if getattr(s, "enabled", True)]
+        self.renderer.show_activity(f"starting {len(servers)} MCP server(s)" if servers else "starting session")
+        try:
+            session = await self.app.core.start_session(info, self.nursery)
+        finally:
+            self.renderer.end_activity()
+        if self.view is not None:
+            self.view.scope.cancel()
+            await self.session.aclose()
+        self.view = SessionView(session, self.renderer)
+        await self.nursery.start(self.view.pump)
+        self._sync_status()
+        for notice in session.startup_notices:
+            self.renderer.handle(notice)
+        self.console.print(Text(selection_notice(session), style="dim"))
+        if info.session_id:
+            self.console.print(Text(f"resumed session {session.id} ({len(session.history)} messages)", style="dim"))
+        return session
+
+    async def drained(self) -> None:
+        if self.view is not None:
+            await self.view.drained()
+
+    def _sync_status(self) -> None:
+        """Refresh the status line from the session. Counting tokens needs the
+        tokenizer, which loads in a worker thread at start-up (a few hundred ms)
+        so the first prompt does not wait for it; until then the last known
+        numbers stay."""
+        session = self.session
+        status = self.renderer.status
+        used, window = status.context_used, status.context_window or session.model_info().context_window
+        if self._tokenizer_ready.is_set():
+            context = session.context_status()
+            used, window = context.used, context.window
+        self.renderer.status = StatusInfo(
+            provider=session.provider_name,
+            model=session.model,
+            mode=session.mode.value,
+            context_used=used,
+            context_window=window,
+            cost_usd=session.cost_usd,
+        )
+
+    async def _load_tokenizer(self) -> None:
+        from agentcore import tokens
+
+        await trio.to_thread.run_sync(tokens.encoding, abandon_on_cancel=True)
+        self._tokenizer_ready.set()
+
+    # --------------------------------------------------------------- input
+
+    async def _read_line(self) -> str | None:
+        self._sync_status()
+        if self.editor is None:
+            async for key in self.keys:
+                if key.name == "line":
+                    return key.text
+                if key.name == "eof":
+                    return None
+            return None
+        self.console.print(status_line(self.renderer.status), style="dim")
+        self.renderer.print_wrapper = self.editor.print_above
+        try:
+            prompt = f"\x1b[1;36m{PROMPT}\x1b[0m" if self.renderer.color else PROMPT
+            return await self.editor.read(self.keys, prompt, prompt_cells=len(PROMPT))
+        finally:
+            self.renderer.print_wrapper = None
+
+    def _write_raw(self, text: str) -> None:
+        self.console.file.write(text)
+        self.console.file.flush()
+
+    # --------------------------------------------------------------- turns
+
+    async def run_turn(self, prompt: str) -> None:
+        session = self.session
+
+        async def turn() -> None:
+            try:
+                await session.run_turn(prompt)
+            except TurnAbortedError:
+                pass  # the renderer has shown the TurnAborted event
+            except TurnInProgress as exc:
+                self.console.print(Text(str(exc), style="red"))
+
+        await self.while_keys_watched(turn, cancel=session.cancel)
+
+    async def while_keys_watched(self, work: Callable[[], Awaitable[None]], *, cancel: Callable[[], None]) -> None:
+        """Run ``work`` while keys answer permission questions and Ctrl-C calls ``cancel``."""
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._turn_keys, cancel)
+            self._turn_cancel = cancel
+            try:
+                await work()
+                assert self.view is not None
+                await self.view.drained()
+            finally:
+                self._turn_cancel = None
+                nursery.cancel_scope.cancel()
+        self.renderer.stop_live()
+
+    async def _turn_keys(self, cancel: Callable[[], None]) -> None:
+        """Keys during a turn. Ones it does not use go back to the prompt; with
+        line input, lines are read only when a question waits for an answer."""
+        leftover: list[Key] = []
+        try:
+            while True:
+                if not self.terminal:
+                    await self._question.wait()
+                key = await self.keys.receive()
+                if key.name in ("ctrl-c", "eof"):
+                    cancel()  # at end of input nobody is left to answer questions
+                    if key.name == "eof":
+                        leftover.append(key)
+                        return
+                    continue
+                request = self.renderer.current_permission
+                text = key.text.strip() if key.name == "line" else key.text if key.name == "char" else ""
+                option = ANSWERS.get(text)
+                if request is None or option is None:
+                    leftover.append(key)
+                    continue
+                if self.session.permissions.resolve(request.request_id, option):
+                    saved = self._rule_file() if option is PermissionOption.ALLOW_ALWAYS else None
+                    self.renderer.permission_answered(request, option, saved_to=saved)
+                if self.renderer.current_permission is None:
+                    self._question = trio.Event()
+                    self.renderer.on_question = self._question.set
+        finally:
+            self.keys.unget(leftover)
+
+    def _rule_file(self) -> str:
+        """Where an "allow always" rule is remembered (the project's personal config)."""
+        return str(find_project(self.session.cwd).local_config_file)
+
+    async def _tick(self) -> None:
+        while True:
+            self.renderer.refresh()
+            await trio.sleep(1 / REFRESH_PER_SECOND)
+
+    async def _watch_sigint(self) -> None:
+        """Ctrl-C as a signal (input not in raw mode, or ``kill -INT``): cancel the
+        running turn; with none running, leave."""
+        with trio.open_signal_receiver(signal.SIGINT) as signals:
+            async for _ in signals:
+                if self._turn_cancel is not None:
+                    self._turn_cancel()
+                else:
+                    self.quit_scope.cancel()
+
+
+def make_console(*, no_color: bool, env: Mapping[str, str]) -> tuple[Console, bool]:
+    terminal = sys.stdout.isatty()
+    color = terminal and not no_color and not env.get("NO_COLOR")
+    console = Console(no_color=not color, highlight=False, force_terminal=terminal or None, emoji=False)
+    return console, color
+
+
+def initial_info(app: AppContext, args: argparse.Namespace, console: Console) -> SessionCreateInfo | None:
+    resume = getattr(args, "resume", None)
+    session_id = None
+    if getattr(args, "continue_", False) or resume == "":
+        session_id = latest_session_id(app)
+        if session_id is None:
+            console.print(Text("no earlier session in this directory; starting a new one", style="yellow"))
+    elif resume:
+        session_id = resume
+    return app.session_info(session_id=session_id)
+
+
+def main(args: argparse.Namespace) -> int:
+    env = os.environ
+    console, color = make_console(no_color=bool(getattr(args, "no_color", False)), env=env)
+    try:
+        app = open_app(args, cwd=Path.cwd(), env=env)
+    except STARTUP_ERRORS as exc:
+        console.print(Text(f"error: {exc}", style="bold red"))
+        return 1
+    info = initial_info(app, args, console)
+    terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    chat = Chat(app, console, terminal=terminal, color=color)
+    with ExitStack() as stack:
+        if terminal:
+            stack.enter_context(raw_mode(sys.stdin.fileno()))
+        return trio.run(chat.run, info)

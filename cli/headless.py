@@ -1,0 +1,206 @@
+"""``agent run -p PROMPT``: one turn, nobody watching.
+
+The session is unattended (``interactive=False``): a tool call that would
+ask is denied and the model is told why. Output formats:
+
+* ``text``: the final answer on stdout; the provider notice, retries,
+  denials and errors on stderr;
+* ``json``: one result object on stdout (see :func:`result_object`);
+* ``stream-json``: one JSON object per line — a ``session_started`` line,
+  every event in :mod:`cli.event_json` form, then the ``result`` object.
+
+The exit code says how the turn ended (``EXIT_CODES``); an action denied
+because nobody could approve it turns a clean finish into 4.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+import trio
+
+from agentcore.app import AppContext
+from agentcore.events import AgentEvent, Notice, RetryScheduled, ToolCallFinished, TurnAborted
+from agentcore.messages import StopReason, usage_to_dict
+from agentcore.session import DefaultSession
+from agentcore.turn import TurnAbortedError, TurnOutcome
+from cli.app_support import STARTUP_ERRORS, open_app, selection_notice
+from cli.event_json import event_to_json
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_MAX_TOKENS = 2
+EXIT_REFUSAL = 3
+EXIT_DENIED = 4
+EXIT_CANCELLED = 5
+EXIT_MAX_TURN_REQUESTS = 7
+EXIT_CODES: Mapping[StopReason, int] = {
+    StopReason.END_TURN: EXIT_OK,
+    StopReason.MAX_TOKENS: EXIT_MAX_TOKENS,
+    StopReason.REFUSAL: EXIT_REFUSAL,
+    StopReason.CANCELLED: EXIT_CANCELLED,
+    StopReason.MAX_TURN_REQUESTS: EXIT_MAX_TURN_REQUESTS,
+}
+FORMATS = ("text", "json", "stream-json")
+
+
+class PromptError(ValueError):
+    """No usable prompt was given."""
+
+
+def read_prompt(value: str | None, stdin: TextIO) -> str:
+    """``-p TEXT``, ``-p -`` (stdin), or stdin when it is piped and ``-p`` is absent."""
+    if value == "-" or (value is None and not stdin.isatty()):
+        text = stdin.read()
+    elif value is None:
+        raise PromptError('give a prompt: agent run -p "what to do" (or -p - to read it from stdin)')
+    else:
+        text = value
+    if not text.strip():
+        raise PromptError("the prompt is empty")
+    return text
+
+
+def exit_code(outcome: TurnOutcome | None, *, denials: int) -> int:
+    if outcome is None:
+        return EXIT_ERROR
+    code = EXIT_CODES[outcome.stop_reason]
+    return EXIT_DENIED if code == EXIT_OK and denials else code
+
+
+def result_object(
+    session: DefaultSession | None,
+    outcome: TurnOutcome | None,
+    *,
+    error: str | None,
+    denials: int,
+    duration_s: float,
+) -> dict[str, Any]:
+    return {
+        "type": "result",
+        "session_id": session.id if session is not None else None,
+        "provider": session.provider_name if session is not None else None,
+        "model": session.model if session is not None else None,
+        "stop_reason": outcome.stop_reason.value if outcome is not None else None,
+        "is_error": outcome is None,
+        "error": error,
+        "text": outcome.text if outcome is not None else "",
+        "usage": usage_to_dict(outcome.usage) if outcome is not None else None,
+        "cost_usd": session.cost_usd if session is not None else 0.0,
+        "requests": outcome.requests if outcome is not None else 0,
+        "unattended_denials": denials,
+        "duration_s": round(duration_s, 3),
+        "exit_code": exit_code(outcome, denials=denials),
+    }
+
+
+def _line(out: TextIO, obj: Mapping[str, Any]) -> None:
+    out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    out.flush()
+
+
+def _stderr_view(event: AgentEvent, err: TextIO) -> None:
+    """What a person running a script wants on stderr while the turn runs."""
+    match event:
+        case Notice(level=level, text=text):
+            print(f"{level}: {text}", file=err)
+        case RetryScheduled(attempt=attempt, max_attempts=most, delay_s=delay, reason=reason):
+            print(f"retrying in {delay:.1f}s (attempt {attempt}/{most}): {reason}", file=err)
+        case ToolCallFinished(name=name, result=result) if result.is_error and "running unattended" in result.text_content:
+            print(f"denied (unattended): {name}: {result.text_content.split(', and this session')[0]}", file=err)
+        case TurnAborted(error=error, error_type=kind):
+            print(f"error: {kind}: {error}", file=err)
+        case _:
+            pass
+
+
+async def run_prompt(app: AppContext, prompt: str, *, fmt: str, stdout: TextIO, stderr: TextIO) -> int:
+    """Run ``prompt`` in a fresh unattended session; print in ``fmt``; return the exit code."""
+    started = time.monotonic()
+    outcome: TurnOutcome | None = None
+    error: str | None = None
+    session: DefaultSession | None = None
+    denials = 0
+    try:
+        async with app.core.open_session(app.session_info(interactive=False)) as session:
+            for notice in session.startup_notices:
+                print(f"{notice.level}: {notice.text}", file=stderr)
+            print(selection_notice(session), file=stderr)
+            if fmt == "stream-json":
+                _line(stdout, {
+                    "type": "session_started",
+                    "session_id": session.id,
+                    "provider": session.provider_name,
+                    "model": session.model,
+                    "reason": getattr(session.selection, "reason", ""),
+                    "mode": session.mode.value,
+                    "cwd": str(session.cwd),
+                })
+                session.events.add_observer(lambda event: _line(stdout, event_to_json(event)))
+            elif fmt == "text":
+                session.events.add_observer(lambda event: _stderr_view(event, stderr))
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(_cancel_on_sigint, session)
+                try:
+                    outcome = await session.run_turn(prompt)
+                except TurnAbortedError as exc:
+                    error = str(exc)
+                finally:
+                    nursery.cancel_scope.cancel()
+            denials = getattr(session.permissions, "unattended_denials", 0)
+    except STARTUP_ERRORS as exc:
+        error = str(exc)
+        print(f"error: {exc}", file=stderr)
+    result = result_object(session, outcome, error=error, denials=denials, duration_s=time.monotonic() - started)
+    if fmt in ("json", "stream-json"):
+        _line(stdout, result)
+    elif outcome is not None:
+        text = outcome.text
+        stdout.write(text if text.endswith("\n") or not text else text + "\n")
+        stdout.flush()
+        if denials:
+            print(f"{denials} action(s) were denied because nobody could approve them; "
+                  "allow them with --mode or a rule in .agent/config.toml", file=stderr)
+    return result["exit_code"]
+
+
+async def _cancel_on_sigint(session: DefaultSession) -> None:
+    """First Ctrl-C cancels the turn (exit code 5); a second one kills the process."""
+    if not _in_main_thread():
+        return
+    with trio.open_signal_receiver(signal.SIGINT) as signals:
+        async for _ in signals:
+            session.cancel()
+            break
+    await trio.sleep_forever()
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def main(args: argparse.Namespace) -> int:
+    if getattr(args, "goal", None):
+        print("error: --goal is not available in this build", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        prompt = read_prompt(args.prompt, sys.stdin)
+    except PromptError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        app = open_app(args, cwd=Path.cwd(), env=os.environ)
+    except STARTUP_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    return trio.run(lambda: run_prompt(app, prompt, fmt=args.format, stdout=sys.stdout, stderr=sys.stderr))

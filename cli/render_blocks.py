@@ -1,0 +1,273 @@
+"""Renderables for single things: a tool call, a diff, a permission prompt,
+the context bar, the plan, the status line. :mod:`cli.render` arranges them.
+
+Every function here is pure (value in, rich renderable out) so the rendering
+of each event kind is checked with ``Console(record=True)``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from agentcore.events import PermissionRequested, PlanEntry, ToolCallFinished, ToolCallStarted
+from agentcore.history import ContextStatus
+from agentcore.tools.base import DiffPreview, ToolKind
+
+SHELL_TAIL_LINES = 6  # last lines of a command's output shown under it
+ERROR_LINES = 8  # lines of a tool error shown
+DIFF_MAX_LINES = 60  # a longer diff is cut (the full change is in the file)
+DIFF_CONTEXT_LINES = 2  # unchanged lines around each change
+CONTEXT_BAR_CELLS = 40  # width of the /context bar
+INDENT = 2  # tool details sit under the tool's title
+
+KIND_ICONS: Mapping[ToolKind, str] = {
+    ToolKind.READ: "📖",
+    ToolKind.EDIT: "✏️ ",
+    ToolKind.DELETE: "🗑 ",
+    ToolKind.MOVE: "↔",
+    ToolKind.SEARCH: "🔍",
+    ToolKind.EXECUTE: "$",
+    ToolKind.FETCH: "🌐",
+    ToolKind.THINK: "💭",
+    ToolKind.OTHER: "•",
+}
+PLAIN_ICONS: Mapping[str, str] = {"ok": "[ok]", "error": "[error]", "running": "[..]"}
+
+
+@attrs.frozen
+class StatusInfo:
+    """What the status line shows; the renderer keeps it current from events."""
+
+    provider: str = ""
+    model: str = ""
+    mode: str = ""
+    context_used: int = 0
+    context_window: int = 0
+    cost_usd: float = 0.0
+
+    @property
+    def context_ratio(self) -> float:
+        return self.context_used / self.context_window if self.context_window else 0.0
+
+
+def human_tokens(count: int) -> str:
+    if count >= 1_000_000:
+        return f"{count / 1_000_000:.1f}M"
+    if count >= 1_000:
+        return f"{count / 1_000:.1f}k"
+    return str(count)
+
+
+def format_cost(usd: float) -> str:
+    return f"${usd:.4f}" if usd < 1 else f"${usd:.2f}"
+
+
+def status_line(info: StatusInfo) -> Text:
+    ratio = info.context_ratio
+    ctx_style = "red" if ratio >= 0.85 else "yellow" if ratio >= 0.6 else "green"
+    text = Text()
+    text.append(f"{info.provider}/{info.model}", style="bold cyan")
+    text.append("  ·  ", style="dim")
+    text.append(info.mode, style="magenta")
+    text.append("  ·  ", style="dim")
+    text.append(
+        f"context {ratio:.0%} ({human_tokens(info.context_used)}/{human_tokens(info.context_window)})",
+        style=ctx_style,
+    )
+    text.append("  ·  ", style="dim")
+    text.append(format_cost(info.cost_usd), style="dim")
+    return text
+
+
+# ---------------------------------------------------------------- tools
+
+
+def tool_icon(kind: ToolKind) -> str:
+    return KIND_ICONS.get(kind, "•")
+
+
+def unified_diff(diff: DiffPreview) -> str:
+    old = (diff.old_text or "").splitlines(keepends=True)
+    new = diff.new_text.splitlines(keepends=True)
+    lines = list(
+        difflib.unified_diff(
+            old,
+            new,
+            fromfile="/dev/null" if diff.old_text is None else f"a/{diff.path}",
+            tofile=f"b/{diff.path}",
+            n=DIFF_CONTEXT_LINES,
+        )
+    )
+    lines = [line if line.endswith("\n") else line + "\n" for line in lines]
+    if len(lines) > DIFF_MAX_LINES:
+        hidden = len(lines) - DIFF_MAX_LINES
+        lines = lines[:DIFF_MAX_LINES] + [f"… {hidden} more diff lines\n"]
+    return "".join(lines).rstrip("\n")
+
+
+def diff_view(diff: DiffPreview, *, color: bool) -> RenderableType:
+    text = unified_diff(diff)
+    if not text:
+        return Text("(no changes)", style="dim")
+    if not color:
+        return Text(text)
+    return _syntax(text, "diff")
+
+
+def _syntax(code: str, lexer: str) -> RenderableType:
+    from rich.syntax import Syntax  # pygments is heavy; only loaded once something is highlighted
+
+    return Syntax(code, lexer, theme="ansi_dark", background_color="default", word_wrap=True)
+
+
+def tool_title(event: ToolCallStarted) -> str:
+    return event.title or event.name
+
+
+def _tail(text: str, count: int) -> list[str]:
+    lines = text.rstrip("\n").splitlines()
+    return lines[-count:] if lines else []
+
+
+def finished_tool_block(
+    started: ToolCallStarted | None, finished: ToolCallFinished, *, color: bool
+) -> RenderableType:
+    """A finished call: ✓/✗, title, duration, then a diff, the shell tail or the error."""
+    result = finished.result
+    title = tool_title(started) if started is not None else finished.name
+    kind = started.kind if started is not None else ToolKind.OTHER
+    raw: Mapping[str, Any] = result.raw_output or {}
+    head = Text()
+    if color:
+        head.append("✗ " if result.is_error else "✓ ", style="bold red" if result.is_error else "bold green")
+        head.append(f"{tool_icon(kind)} ", style="dim")
+        head.append(title, style="red" if result.is_error else "bold")
+    else:
+        head.append(PLAIN_ICONS["error" if result.is_error else "ok"] + " " + title)
+    details: list[RenderableType] = []
+    exit_code = raw.get("exit_code")
+    if kind is ToolKind.EXECUTE and "exit_code" in raw:
+        head.append(f"  exit {exit_code}", style="red" if exit_code else "dim")
+    head.append(f"  {finished.duration_s:.1f}s", style="dim")
+    diff = result.diff or (started.diff if started is not None else None)
+    text = result.text_content
+    if result.is_error:
+        lines = text.strip().splitlines()
+        shown = lines[:ERROR_LINES] + ([f"… {len(lines) - ERROR_LINES} more lines"] if len(lines) > ERROR_LINES else [])
+        details.append(Text("\n".join(shown), style="red"))
+    elif diff is not None and kind in (ToolKind.EDIT, ToolKind.DELETE, ToolKind.MOVE):
+        details.append(diff_view(diff, color=color))
+    elif kind is ToolKind.EXECUTE:
+        body = text.rsplit("\n\n[", 1)[0]  # the shell tool appends "[Exit code N.]"
+        tail = _tail(body, SHELL_TAIL_LINES)
+        if tail:
+            details.append(Text("\n".join(tail), style="dim"))
+    if not details:
+        return head
+    return Group(head, Padding(Group(*details), (0, 0, 0, INDENT)))
+
+
+def running_tool_line(started: ToolCallStarted, progress: str) -> Text:
+    text = Text()
+    text.append(f"{tool_icon(started.kind)} ", style="dim")
+    text.append(tool_title(started), style="bold")
+    if progress:
+        last = progress.rstrip("\n").rsplit("\n", 1)[-1]
+        text.append(f"  {last}", style="dim")
+    return text
+
+
+# ---------------------------------------------------------- permissions
+
+PERMISSION_KEYS = (("y", "yes, once"), ("a", "always"), ("n", "no"), ("N", "never"))
+
+
+def permission_view(request: PermissionRequested, *, color: bool) -> RenderableType:
+    head = Text()
+    head.append("? ", style="bold yellow")
+    head.append("Allow ", style="bold")
+    head.append(f"{tool_icon(request.kind)} {request.title or request.tool_name}", style="bold yellow")
+    head.append("?", style="bold")
+    parts: list[RenderableType] = [head]
+    if request.diff is not None:
+        parts.append(Padding(diff_view(request.diff, color=color), (0, 0, 0, INDENT)))
+    elif request.kind is ToolKind.EXECUTE and request.subject:
+        parts.append(Padding(_syntax(request.subject, "bash") if color else Text(f"$ {request.subject}"), (0, 0, 0, INDENT)))
+    elif request.subject and request.subject not in (request.title or ""):
+        parts.append(Padding(Text(request.subject, style="dim"), (0, 0, 0, INDENT)))
+    parts.append(permission_choices(request))
+    return Group(*parts)
+
+
+def permission_choices(request: PermissionRequested) -> Text:
+    text = Text("  ")
+    for key, label in PERMISSION_KEYS:
+        text.append(f"[{key}]", style="bold cyan")
+        text.append(f" {label}")
+        if key == "a" and request.always_rule:
+            text.append(f" (adds rule {request.always_rule})", style="dim")
+        text.append("   ")
+    return text
+
+
+# ---------------------------------------------------------- context / plan
+
+
+def context_view(status: ContextStatus) -> RenderableType:
+    ratio = min(1.0, status.ratio)
+    filled = round(ratio * CONTEXT_BAR_CELLS)
+    style = "red" if ratio >= 0.85 else "yellow" if ratio >= 0.6 else "green"
+    bar = Text()
+    bar.append("█" * filled, style=style)
+    bar.append("░" * (CONTEXT_BAR_CELLS - filled), style="dim")
+    bar.append(f"  {status.ratio:.0%}  {human_tokens(status.used)} / {human_tokens(status.window)} tokens")
+    if not status.calibrated:
+        bar.append("  (estimated)", style="dim")
+    table = Table(show_header=False, box=None, padding=(0, 2, 0, 0))
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_column(justify="right", style="dim")
+    b = status.breakdown
+    total = b.total or 1
+    for label, value in (
+        ("system prompt", b.system_prompt),
+        ("tool schemas", b.tool_schemas),
+        ("messages", b.messages),
+        ("tool results", b.tool_results),
+        ("summaries", b.summaries),
+    ):
+        table.add_row(label, human_tokens(value), f"{value / total:.0%}")
+    table.add_row("free", human_tokens(status.free), "")
+    return Group(bar, table)
+
+
+PLAN_MARKS = {"completed": ("☒", "dim strike"), "in_progress": ("◐", "bold yellow"), "pending": ("☐", "")}
+
+
+def plan_view(entries: Sequence[PlanEntry]) -> RenderableType:
+    text = Text("Plan\n", style="bold")
+    for entry in entries:
+        mark, style = PLAN_MARKS.get(entry.status, ("☐", ""))
+        text.append(f"  {mark} ")
+        text.append(entry.content + "\n", style=style)
+    text.rstrip()
+    return text
+
+
+def notice_text(level: str, message: str) -> Text:
+    style = {"error": "bold red", "warning": "yellow"}.get(level, "cyan")
+    prefix = {"error": "error: ", "warning": "warning: "}.get(level, "")
+    return Text(prefix + message, style=style)
+
+
+def markup_safe(text: str) -> str:
+    return escape(text)

@@ -1,0 +1,197 @@
+"""``agent run``: output formats, exit codes and the stdin prompt, against a
+loopback server speaking the OpenAI streaming wire format."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import trio
+
+from agentcore.app import build_app
+from agentcore.frontend import Frontend
+from cli.event_json import EVENT_TYPES
+from cli.headless import (
+    EXIT_CANCELLED,
+    EXIT_DENIED,
+    EXIT_ERROR,
+    EXIT_MAX_TOKENS,
+    EXIT_MAX_TURN_REQUESTS,
+    EXIT_OK,
+    EXIT_REFUSAL,
+    PromptError,
+    read_prompt,
+    run_prompt,
+)
+from fakes.llm_server import FakeServer, json_reply, open_fake_server, sse_reply
+from fakes.vendor_wire import OA_DONE, OA_ROLE, oa_chunk, oa_tool_args, oa_tool_start, oa_usage
+
+AGENT = Path(sys.executable).parent / "agent"
+FAKE_KEY = "sk-test-headless-0123456789"
+
+
+def reply(*parts: str, finish: str = "stop"):
+    return sse_reply(OA_ROLE, *(oa_chunk({"content": p}) for p in parts), oa_chunk({}, finish=finish), oa_usage(1000, 10), OA_DONE)
+
+
+def bash_call(command: str = "touch made-by-agent"):
+    args = json.dumps({"command": command})
+    return sse_reply(OA_ROLE, oa_tool_start(0, "call_1", "bash"), oa_tool_args(0, args), oa_chunk({}, finish="tool_calls"), oa_usage(1000, 10), OA_DONE)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeServer]:
+    async with open_fake_server() as srv:
+        yield srv
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(trust_env=False) as http:
+        yield http
+
+
+def env_for(tmp_path: Path, server: FakeServer) -> dict[str, str]:
+    return {
+        "AGENTCORE_HOME": str(tmp_path / "home"),
+        "HOME": str(tmp_path),
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "OPENAI_API_KEY": FAKE_KEY,
+        "OPENAI_BASE_URL": f"{server.url}/v1",
+    }
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    path = tmp_path / "work"
+    path.mkdir()
+    (path / ".git").mkdir()
+    return path
+
+
+async def run(tmp_path: Path, work: Path, server: FakeServer, client: httpx.AsyncClient, prompt: str, fmt: str, **flags) -> tuple[int, str, str]:
+    app = build_app(cwd=work, env=env_for(tmp_path, server), flags=flags, frontend=Frontend.cli(), http_client=client)
+    out, err = io.StringIO(), io.StringIO()
+    code = await run_prompt(app, prompt, fmt=fmt, stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+async def test_text_format_answer_on_stdout_notice_on_stderr(tmp_path, work, server, client) -> None:
+    server.enqueue(reply("The answer ", "is 42."))
+    code, out, err = await run(tmp_path, work, server, client, "what is it?", "text")
+    assert code == EXIT_OK
+    assert out == "The answer is 42.\n"
+    assert "using openai/" in err and "OPENAI_API_KEY" in err
+    assert FAKE_KEY not in out + err
+
+
+async def test_json_format_is_one_result_object(tmp_path, work, server, client) -> None:
+    server.enqueue(reply("done"))
+    code, out, _ = await run(tmp_path, work, server, client, "go", "json")
+    result = json.loads(out)
+    assert code == EXIT_OK and out.count("\n") == 1
+    assert result["type"] == "result" and result["text"] == "done" and result["stop_reason"] == "end_turn"
+    assert result["usage"]["input_tokens"] == 1000 and result["usage"]["output_tokens"] == 10
+    assert result["session_id"].startswith("sess_") and result["cost_usd"] >= 0 and result["exit_code"] == 0
+
+
+async def test_stream_json_has_one_typed_event_per_line(tmp_path, work, server, client) -> None:
+    server.enqueue(reply("a", "b"))
+    code, out, _ = await run(tmp_path, work, server, client, "go", "stream-json")
+    lines = [json.loads(line) for line in out.splitlines()]
+    types = [line["type"] for line in lines]
+    assert code == EXIT_OK
+    assert types[0] == "session_started" and types[-1] == "result"
+    assert set(types[1:-1]) <= set(EVENT_TYPES.values())
+    deltas = [line for line in lines if line["type"] == "assistant_text_delta"]
+    assert [d["text"] for d in deltas] == ["a", "b"] and all(d["turn_id"] for d in deltas)
+    ended = next(line for line in lines if line["type"] == "turn_ended")
+    assert ended["stop_reason"] == "end_turn" and ended["usage"]["output_tokens"] == 10
+    committed = next(line for line in lines if line["type"] == "prompt_committed")
+    assert committed["message"]["content"] == [{"type": "text", "text": "go"}]
+
+
+async def test_an_ask_becomes_a_deny_and_exits_4(tmp_path, work, server, client) -> None:
+    server.enqueue(bash_call(), reply("I could not run it."))
+    code, out, err = await run(tmp_path, work, server, client, "make a file", "json")
+    assert code == EXIT_DENIED
+    assert json.loads(out)["unattended_denials"] == 1
+    assert not (work / "made-by-agent").exists()
+    tool_message = [m for m in server.requests[1].json()["messages"] if m["role"] == "tool"][-1]
+    assert "unattended" in tool_message["content"]
+
+
+async def test_a_mode_that_allows_the_action_runs_it(tmp_path, work, server, client) -> None:
+    server.enqueue(bash_call(), reply("made it"))
+    code, out, _ = await run(tmp_path, work, server, client, "make a file", "text", mode="yolo")
+    assert code == EXIT_OK and out == "made it\n"
+    assert (work / "made-by-agent").exists()
+
+
+@pytest.mark.parametrize(("finish", "expected"), [("length", EXIT_MAX_TOKENS), ("content_filter", EXIT_REFUSAL)])
+async def test_stop_reasons_map_to_exit_codes(tmp_path, work, server, client, finish, expected) -> None:
+    server.enqueue(reply("cut", finish=finish))
+    code, out, _ = await run(tmp_path, work, server, client, "go", "json")
+    assert code == expected and json.loads(out)["exit_code"] == expected
+
+
+async def test_request_limit_exits_7(tmp_path, work, server, client) -> None:
+    (work / ".agent").mkdir()
+    (work / ".agent" / "config.toml").write_text("[turn]\nrequest_limit = 1\n")
+    server.enqueue(bash_call("true"))
+    code, out, _ = await run(tmp_path, work, server, client, "loop", "json", mode="yolo")
+    assert code == EXIT_MAX_TURN_REQUESTS and json.loads(out)["stop_reason"] == "max_turn_requests"
+
+
+async def test_provider_error_exits_1_with_the_message_on_stderr(tmp_path, work, server, client) -> None:
+    server.enqueue(json_reply(401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}))
+    code, out, err = await run(tmp_path, work, server, client, "go", "text")
+    assert code == EXIT_ERROR and out == ""
+    assert "error:" in err and "API key" in err
+
+
+def test_prompt_sources() -> None:
+    assert read_prompt("inline", io.StringIO("ignored")) == "inline"
+    assert read_prompt("-", io.StringIO("from stdin\n")) == "from stdin\n"
+    with pytest.raises(PromptError):
+        read_prompt("-", io.StringIO("   "))
+
+
+async def test_the_console_script_reads_the_prompt_from_stdin_and_cancels_on_sigint(tmp_path, work, server) -> None:
+    server.enqueue(reply("piped ok"))
+    env = env_for(tmp_path, server)
+    done = await trio.run_process(
+        [str(AGENT), "run", "-p", "-", "--format", "json"], stdin=b"hello from a pipe", capture_stdout=True,
+        capture_stderr=True, env=env, cwd=work, check=False,
+    )
+    assert done.returncode == EXIT_OK, done.stderr.decode()
+    assert json.loads(done.stdout)["text"] == "piped ok"
+    assert server.requests[0].json()["messages"][-1]["content"] == "hello from a pipe"
+
+    server.enqueue(sse_reply(OA_ROLE, oa_chunk({"content": "slow"}), end="hang"))
+    proc = await trio.lowlevel.open_process(
+        [str(AGENT), "run", "-p", "wait", "--format", "stream-json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=work,
+    )
+    seen = b""
+    try:
+        with trio.fail_after(15):
+            while b"assistant_text_delta" not in seen:
+                seen += await proc.stdout.receive_some(65536)
+            proc.send_signal(2)  # SIGINT, as Ctrl-C in a shell
+            while chunk := await proc.stdout.receive_some(65536):
+                seen += chunk
+            code = await proc.wait()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        await proc.stdout.aclose()
+    assert code == EXIT_CANCELLED
+    assert json.loads(seen.decode().strip().splitlines()[-1])["stop_reason"] == "cancelled"
