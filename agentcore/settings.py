@@ -40,7 +40,7 @@ SOFT_DEFAULT = 0.70  # ... at which a background compaction starts
 HARD_DEFAULT = 0.85  # ... at which the turn waits for compaction
 MCP_STARTUP_TIMEOUT_S = 30.0  # some servers install packages on first start
 MCP_TOOL_TIMEOUT_S = 120.0
-HOOK_TIMEOUT_S = 60.0
+HOOK_TIMEOUT_S = 10.0  # seconds; hooks sit on the turn's critical path, so a stuck one must not stall it long
 AGENT_MAX_DEPTH_DEFAULT = 1  # sub-agents may not spawn further sub-agents
 
 # Providers known without any configuration; users may override any field.

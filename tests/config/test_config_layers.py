@@ -201,7 +201,7 @@ def test_hooks_are_checked_and_add_up(layout):
     layout.write(layout.project_config, '[[hooks]]\nevent = "session_start"\ncommand = "echo hi"\ntimeout_s = 5\n')
     hooks = load(layout).settings.hooks
     assert [(h.event, h.matcher, h.command, h.timeout_s) for h in hooks] == [
-        ("post_tool_use", "edit_file", "fmt", 60.0),
+        ("post_tool_use", "edit_file", "fmt", 10.0),
         ("session_start", "*", "echo hi", 5.0),
     ]
 
