@@ -180,6 +180,9 @@ class _CallState:
     output: str = ""
 
 
+FINISHED_CALLS_KEPT = 256  # finished calls whose late (background) output can still be shown
+
+
 class SessionProjector:
     """Maps one session's events to updates. ``config_options`` returns the
     session's current option list (for ``config_option_update``)."""
@@ -188,6 +191,9 @@ class SessionProjector:
         self.features = features
         self._config_options = config_options
         self._calls: dict[str, _CallState] = {}
+        # Calls that finished but may still report (a background task started by
+        # the call): their result content, to which later output is appended.
+        self._finished: dict[str, tuple[list[dict[str, Any]], _CallState]] = {}
         self._compaction_seq = 0
         self._compaction_id: str | None = None
 
@@ -273,6 +279,8 @@ class SessionProjector:
         return [status_update(call_id, "in_progress")]
 
     def _progress(self, event: ToolCallProgress) -> list[Update]:
+        if event.call_id in self._finished:
+            return self._late_progress(event)
         updates = self._start(event.call_id)
         state = self._calls[event.call_id]
         changed = False
@@ -298,8 +306,22 @@ class SessionProjector:
         if not state.in_progress and not event.result.is_error:
             updates.append(status_update(event.call_id, "in_progress"))
         terminal_id = event.result.terminal_id or state.terminal_id
-        updates.append(result_update(event.call_id, event.result, terminal_id=terminal_id))
+        final = result_update(event.call_id, event.result, terminal_id=terminal_id)
+        updates.append(final)
+        self._finished[event.call_id] = (list(final["content"]), _CallState())
+        while len(self._finished) > FINISHED_CALLS_KEPT:
+            self._finished.pop(next(iter(self._finished)))
         return updates
+
+    def _late_progress(self, event: ToolCallProgress) -> list[Update]:
+        """Output from work the call left running: the result stays, the output
+        follows it; the status does not change."""
+        content, state = self._finished[event.call_id]
+        if not event.text:
+            return []
+        state.output = (state.output + event.text)[-PROGRESS_TEXT_MAX_CHARS:]
+        later = {"type": "content", "content": text_block(state.output)}
+        return [{"sessionUpdate": "tool_call_update", "toolCallId": event.call_id, "content": [*content, later]}]
 
     @staticmethod
     def _usage(event: LlmCallFinished) -> Update:

@@ -102,6 +102,9 @@ class ToolCallStarted:
 
 @attrs.frozen
 class ToolCallProgress:
+    """A running (or backgrounded) tool call reports *new* output since its last
+    report, or a terminal id; frontends accumulate."""
+
     turn_id: str
     call_id: str
     text: str = ""

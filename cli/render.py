@@ -57,6 +57,8 @@ from agentcore.events import (
 )
 from agentcore.messages import StopReason
 from agentcore.permissions import PermissionMode, PermissionOption
+PROGRESS_KEEP_CHARS = 2_000  # of a running tool's output, enough for its last line
+
 from cli.render_blocks import (
     StatusInfo,
     finished_tool_block,
@@ -197,7 +199,8 @@ class Renderer:
             case ToolCallProgress(call_id=call_id, text=text):
                 running = self._tools.get(call_id)
                 if running is not None and text:
-                    running.progress = text
+                    # Progress carries new output; keep a short tail for the spinner line.
+                    running.progress = (running.progress + text)[-PROGRESS_KEEP_CHARS:]
             case ToolCallFinished(call_id=call_id):
                 self._tools.pop(call_id, None)
                 self._print(finished_tool_block(self._started.pop(call_id, None), event, color=self.color))

@@ -20,7 +20,7 @@ BASH_TIMEOUT_DEFAULT_S = 120.0  # long enough for builds and test runs, short en
 BASH_TIMEOUT_MAX_S = 600.0  # ten minutes; longer work belongs in run_in_background
 BASH_OUTPUT_CHARS = 30_000  # head + tail kept for the model; the whole output is spilled
 PROGRESS_INTERVAL_S = 0.5  # at most two progress reports a second
-PROGRESS_TAIL_CHARS = 4000  # each report shows the latest output, not all of it
+PROGRESS_TAIL_CHARS = 4000  # at most this much new output per report
 TITLE_CHARS = 80  # of the command shown as the tool-call title
 # Keep commands from waiting on a pager or a credentials prompt nobody can answer.
 NON_INTERACTIVE_ENV: Mapping[str, str] = {"PAGER": "cat", "GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0"}
@@ -195,12 +195,14 @@ class BashTool(BuiltinTool):
 
 
 class _ProgressReporter:
-    """Turns streamed output into throttled progress reports showing its tail."""
+    """Turns streamed output into throttled progress reports of the output that
+    is new since the last report (a burst larger than the tail budget is cut to
+    its end: progress is for watching, the result has everything)."""
 
     def __init__(self, ctx: ToolContext, interval_s: float) -> None:
         self._ctx = ctx
         self._interval = interval_s
-        self._tail = ""
+        self._pending = ""
         self._last = -math.inf
         self.terminal_id: str | None = None
 
@@ -209,8 +211,9 @@ class _ProgressReporter:
         await self._ctx.report("", terminal_id=terminal_id)
 
     async def on_output(self, text: str) -> None:
-        self._tail = (self._tail + text)[-PROGRESS_TAIL_CHARS:]
+        self._pending = (self._pending + text)[-PROGRESS_TAIL_CHARS:]
         now = trio.current_time()
         if now - self._last >= self._interval:
             self._last = now
-            await self._ctx.report(self._tail, terminal_id=self.terminal_id)
+            pending, self._pending = self._pending, ""
+            await self._ctx.report(pending, terminal_id=self.terminal_id)

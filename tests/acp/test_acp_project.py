@@ -327,3 +327,18 @@ def test_mcp_server_status_becomes_notices() -> None:
     assert valid(ready)["title"] == "MCP server github is ready (12 tools)"
     [failed] = loud.project(McpServerStatus("db", "failed", 0, "exited with 1", ("Traceback", "ImportError: psycopg")))
     assert valid(failed)["severity"] == "error" and "ImportError: psycopg" in failed["description"]
+
+
+def test_background_output_after_the_call_finished_keeps_the_result() -> None:
+    from agentcore.events import ToolCallFinished, ToolCallProgress, ToolCallStarted
+    from agentcore.tools.base import ToolKind, ToolResult
+
+    p = projector()
+    p.project(ToolCallStarted("t1", "b1", "bash", "sleep 300", ToolKind.EXECUTE, {"command": "sleep 300"}))
+    p.project(ToolCallFinished("t1", "b1", "bash", ToolResult.text("started background task shell_1")))
+    [late] = p.project(ToolCallProgress("t1", "b1", "line 1\n"))
+    [later] = p.project(ToolCallProgress("t1", "b1", "line 2\n"))
+    for update in (late, later):
+        assert "status" not in valid(update)
+    texts = [c["content"]["text"] for c in later["content"]]
+    assert texts == ["started background task shell_1", "line 1\nline 2\n"]
