@@ -27,6 +27,7 @@ from agentcore.events import AgentEvent, PermissionRequested, PermissionResolved
 from agentcore.messages import StopReason, TextBlock, UserMessage
 from agentcore.permissions import PermissionOption
 from agentcore.turn import TurnAbortedError
+from agentcore import WhenBusy
 
 log = logging.getLogger("acp.live")
 
@@ -112,7 +113,7 @@ class LiveSession:
         if command is not None:
             return await self._command(command)
         try:
-            outcome = await self.session.run_turn(message)
+            outcome = await self.session.run_turn(message, when_busy=WhenBusy.PREEMPT)
         except TurnAbortedError as exc:
             await self.pump.drain()
             cause = exc.__cause__

@@ -29,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "Session": "agentcore.session",
     "DefaultSession": "agentcore.session",
     "SessionCreateInfo": "agentcore.session",
+    "WhenBusy": "agentcore.session",
     "Frontend": "agentcore.frontend",
     "FrontendKind": "agentcore.frontend",
     # history

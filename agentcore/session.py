@@ -11,6 +11,7 @@ and runs at most one turn at a time. ``run_turn`` commits the prompt, hands a
 
 from __future__ import annotations
 
+import enum
 import functools
 import logging
 from collections.abc import Callable, Sequence
@@ -113,7 +114,7 @@ class Session(Protocol):
     @property
     def title(self) -> str | None: ...
 
-    async def run_turn(self, prompt: Prompt) -> TurnOutcome: ...
+    async def run_turn(self, prompt: Prompt, *, when_busy: WhenBusy = ...) -> TurnOutcome: ...
 
     def cancel(self) -> None: ...
 
@@ -124,6 +125,14 @@ class Session(Protocol):
     async def set_model(self, *, model: str, provider: str | None = None) -> None: ...
 
     async def aclose(self) -> None: ...
+
+
+class WhenBusy(enum.Enum):
+    """What ``run_turn`` does when another turn is running."""
+
+    RAISE = "raise"  # TurnInProgress (the default: callers must not race by accident)
+    WAIT = "wait"  # run after it ends
+    PREEMPT = "preempt"  # cancel it, then run (ACP: a new prompt replaces the running one)
 
 
 def _to_message(prompt: Prompt) -> UserMessage:
@@ -189,6 +198,8 @@ class DefaultSession:
         self.turn_config = policy.turn
         self._turn_scope: trio.CancelScope | None = None
         self._turn_running = False
+        self._idle = trio.Event()
+        self._idle.set()
         self._closed = False
         self.selection: Any = None  # the core's ProviderSelection (with the reason it was picked)
         self.startup_notices: list[Any] = []  # Notices for frontends to show once (e.g. the echo banner)
@@ -245,12 +256,23 @@ class DefaultSession:
 
     # --------------------------------------------------------------- turns
 
-    async def run_turn(self, prompt: Prompt) -> TurnOutcome:
-        if self._turn_running:
-            raise TurnInProgress(f"session {self.id} is already running a turn; cancel it or wait")
+    async def run_turn(self, prompt: Prompt, *, when_busy: WhenBusy = WhenBusy.RAISE) -> TurnOutcome:
+        """Run one turn. If a turn is running (a frontend's or an autonomous one
+        reacting to a background task), ``when_busy`` decides: raise
+        :class:`TurnInProgress`, wait for it, or cancel it and then run."""
+        while self._turn_running:
+            match when_busy:
+                case WhenBusy.RAISE:
+                    raise TurnInProgress(f"session {self.id} is already running a turn; cancel it or wait")
+                case WhenBusy.PREEMPT:
+                    self.cancel()
+                case WhenBusy.WAIT:
+                    pass
+            await self._idle.wait()
         if self._closed:
             raise RuntimeError(f"session {self.id} is closed")
         self._turn_running = True
+        self._idle = trio.Event()
         turn_id = new_id("turn")
         mark = len(self._history)  # compaction during the turn may move it; see _rollback_point
         try:
@@ -282,6 +304,7 @@ class DefaultSession:
         finally:
             self._turn_scope = None
             self._turn_running = False
+            self._idle.set()
             self._gate.cancel_pending()
             for callback in tuple(self._idle_callbacks):  # e.g. a turn for queued background outcomes
                 callback()

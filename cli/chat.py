@@ -31,6 +31,7 @@ from agentcore.paths import find_project
 from agentcore.permissions import PermissionOption
 from agentcore.session import DefaultSession, SessionCreateInfo
 from agentcore.turn import TurnAbortedError, TurnInProgress
+from agentcore import WhenBusy
 from cli.app_support import STARTUP_ERRORS, latest_session_id, open_app, selection_notice
 from cli.keys import Key, KeyQueue, pump_keys, pump_lines, raw_mode
 from cli.line_editor import InputHistory, LineEditor
@@ -227,7 +228,7 @@ class Chat:
 
         async def turn() -> None:
             try:
-                await session.run_turn(prompt)
+                await session.run_turn(prompt, when_busy=WhenBusy.WAIT)
             except TurnAbortedError:
                 pass  # the renderer has shown the TurnAborted event
             except TurnInProgress as exc:

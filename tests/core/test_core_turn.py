@@ -461,3 +461,34 @@ async def test_deny_rule_sees_through_symlinks_with_real_read_file(tmp_path):
     result = session.history[2].results[0]
     assert result.is_error and "denied" in result.text
     assert "hunter2" not in str(provider.requests[1].messages)
+
+
+async def test_when_busy_wait_and_preempt(make_core, info):
+    gate = Gate()
+    core, _ = make_core([[gate, *text_reply("first")], text_reply("second"), [TextDelta("x"), Gate()], text_reply("fourth")])
+    from agentcore import WhenBusy
+
+    async with core.open_session(info) as session:
+        results: list = []
+        async with trio.open_nursery() as nursery:
+
+            async def first() -> None:
+                results.append(await session.run_turn("one"))
+
+            nursery.start_soon(first)
+            await gate.reached.wait()
+
+            async def second() -> None:
+                results.append(await session.run_turn("two", when_busy=WhenBusy.WAIT))
+
+            nursery.start_soon(second)
+            await trio.testing.wait_all_tasks_blocked()
+            gate.opened.set()
+        assert [r.text for r in results] == ["first", "second"]
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(session.run_turn, "three")  # hangs at its gate
+            await trio.testing.wait_all_tasks_blocked()
+            outcome = await session.run_turn("four", when_busy=WhenBusy.PREEMPT)
+        assert outcome.text == "fourth"
+        assert [m.text for m in session.history][-2:] == ["four", "fourth"]
