@@ -31,6 +31,7 @@ from agentcore.app import AppContext
 from agentcore.events import AgentEvent, Notice, RetryScheduled, ToolCallFinished, TurnAborted
 from agentcore.messages import StopReason, usage_to_dict
 from agentcore.session import DefaultSession
+from agentcore.goal import run_goal
 from agentcore.turn import TurnAbortedError, TurnOutcome
 from cli.app_support import STARTUP_ERRORS, open_app, selection_notice
 from cli.event_json import event_to_json
@@ -41,7 +42,9 @@ EXIT_MAX_TOKENS = 2
 EXIT_REFUSAL = 3
 EXIT_DENIED = 4
 EXIT_CANCELLED = 5
+EXIT_GOAL_NOT_REACHED = 6
 EXIT_MAX_TURN_REQUESTS = 7
+GOAL_MAX_TURNS_DEFAULT = 20  # turns before a goal loop gives up (--max-turns)
 EXIT_CODES: Mapping[StopReason, int] = {
     StopReason.END_TURN: EXIT_OK,
     StopReason.MAX_TOKENS: EXIT_MAX_TOKENS,
@@ -122,9 +125,20 @@ def _stderr_view(event: AgentEvent, err: TextIO) -> None:
             pass
 
 
-async def run_prompt(app: AppContext, prompt: str, *, fmt: str, stdout: TextIO, stderr: TextIO) -> int:
-    """Run ``prompt`` in a fresh unattended session; print in ``fmt``; return the exit code."""
+async def run_prompt(
+    app: AppContext,
+    prompt: str,
+    *,
+    fmt: str,
+    stdout: TextIO,
+    stderr: TextIO,
+    goal: str | None = None,
+    max_turns: int = GOAL_MAX_TURNS_DEFAULT,
+) -> int:
+    """Run ``prompt`` (or work towards ``goal`` for up to ``max_turns`` turns) in a
+    fresh unattended session; print in ``fmt``; return the exit code."""
     started = time.monotonic()
+    goal_outcome: Any = None
     outcome: TurnOutcome | None = None
     error: str | None = None
     session: DefaultSession | None = None
@@ -150,7 +164,11 @@ async def run_prompt(app: AppContext, prompt: str, *, fmt: str, stdout: TextIO, 
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(_cancel_on_sigint, session)
                 try:
-                    outcome = await session.run_turn(prompt)
+                    if goal:
+                        goal_outcome = await run_goal(session, goal, max_turns=max_turns)
+                        outcome = _goal_turn_outcome(session, goal_outcome)
+                    else:
+                        outcome = await session.run_turn(prompt)
                 except TurnAbortedError as exc:
                     error = str(exc)
                 finally:
@@ -160,6 +178,15 @@ async def run_prompt(app: AppContext, prompt: str, *, fmt: str, stdout: TextIO, 
         error = str(exc)
         print(f"error: {exc}", file=stderr)
     result = result_object(session, outcome, error=error, denials=denials, duration_s=time.monotonic() - started)
+    if goal_outcome is not None:
+        result["goal"] = {
+            "reached": goal_outcome.reached,
+            "turns": goal_outcome.turns,
+            "stop": goal_outcome.stop_reason.value,
+            "summary": goal_outcome.summary,
+        }
+        if not goal_outcome.reached and result["exit_code"] == EXIT_OK:
+            result["exit_code"] = EXIT_GOAL_NOT_REACHED
     if fmt in ("json", "stream-json"):
         _line(stdout, result)
     elif outcome is not None:
@@ -170,6 +197,19 @@ async def run_prompt(app: AppContext, prompt: str, *, fmt: str, stdout: TextIO, 
             print(f"{denials} action(s) were denied because nobody could approve them; "
                   "allow them with --mode or a rule in .agent/config.toml", file=stderr)
     return result["exit_code"]
+
+
+def _goal_turn_outcome(session: DefaultSession, goal: Any) -> TurnOutcome:
+    """A goal loop summarised as one outcome, for the result object and exit code."""
+    from agentcore.goal import GoalStop
+
+    stop = {
+        GoalStop.GOAL_DONE: StopReason.END_TURN,
+        GoalStop.MAX_TURNS: StopReason.END_TURN,  # "not reached" is reported separately (exit 6)
+        GoalStop.CANCELLED: StopReason.CANCELLED,
+        GoalStop.REFUSAL: StopReason.REFUSAL,
+    }[goal.stop_reason]
+    return TurnOutcome(stop, session.usage, goal.summary, goal.turns)
 
 
 async def _cancel_on_sigint(session: DefaultSession) -> None:
@@ -190,11 +230,10 @@ def _in_main_thread() -> bool:
 
 
 def main(args: argparse.Namespace) -> int:
-    if getattr(args, "goal", None):
-        print("error: --goal is not available in this build", file=sys.stderr)
-        return EXIT_ERROR
+    goal = getattr(args, "goal", None)
+    max_turns = getattr(args, "max_turns", None) or GOAL_MAX_TURNS_DEFAULT
     try:
-        prompt = read_prompt(args.prompt, sys.stdin)
+        prompt = "" if goal and args.prompt is None else read_prompt(args.prompt, sys.stdin)
     except PromptError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -203,4 +242,8 @@ def main(args: argparse.Namespace) -> int:
     except STARTUP_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    return trio.run(lambda: run_prompt(app, prompt, fmt=args.format, stdout=sys.stdout, stderr=sys.stderr))
+    return trio.run(
+        lambda: run_prompt(
+            app, prompt, fmt=args.format, stdout=sys.stdout, stderr=sys.stderr, goal=goal, max_turns=max_turns
+        )
+    )

@@ -195,3 +195,31 @@ async def test_the_console_script_reads_the_prompt_from_stdin_and_cancels_on_sig
         await proc.stdout.aclose()
     assert code == EXIT_CANCELLED
     assert json.loads(seen.decode().strip().splitlines()[-1])["stop_reason"] == "cancelled"
+
+
+def goal_done_call(summary: str):
+    args = json.dumps({"summary": summary})
+    return sse_reply(OA_ROLE, oa_tool_start(0, "call_g", "goal_done"), oa_tool_args(0, args), oa_chunk({}, finish="tool_calls"), oa_usage(1000, 10), OA_DONE)
+
+
+def test_goal_loop_reached_and_not_reached_exit_codes(tmp_path, work):
+    """`agent run --goal` as a real process: 0 when goal_done is called, 6 at the cap."""
+    async def scenario(replies, max_turns: int) -> subprocess.CompletedProcess:
+        async with open_fake_server() as srv:
+            srv.enqueue(*replies)
+            env = env_for(tmp_path, srv)
+            return await trio.run_process(
+                [str(AGENT), "run", "--goal", "make the tests pass", "--max-turns", str(max_turns),
+                 "--provider", "openai", "--model", "gpt-4o-mini", "--format", "json"],
+                cwd=work, env=env, capture_stdout=True, capture_stderr=True, check=False,
+            )
+
+    reached = trio.run(scenario, [reply("working on it"), goal_done_call("all 12 tests pass"), reply("done")], 5)
+    result = json.loads(reached.stdout.decode().splitlines()[-1])
+    assert reached.returncode == 0, reached.stderr.decode()
+    assert result["goal"]["reached"] and result["goal"]["summary"] == "all 12 tests pass"
+
+    missed = trio.run(scenario, [reply("still trying"), reply("still trying")], 2)
+    result = json.loads(missed.stdout.decode().splitlines()[-1])
+    assert missed.returncode == 6, missed.stderr.decode()
+    assert result["goal"] == {**result["goal"], "reached": False, "turns": 2, "stop": "max_turns"}
