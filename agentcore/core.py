@@ -77,6 +77,8 @@ class SessionSnapshot:
     cost_usd: float = 0.0
     profile: str | None = None
     updated: float = 0.0
+    # Token counts per message when the store recorded them (None: count again).
+    token_counts: tuple[int | None, ...] | None = attrs.field(default=None, eq=False, repr=False)
     # A ready history to share copy-on-write (a fork of a live session): when
     # set, the core opens the session on ``history.fork()`` (O(1), no token
     # recount) instead of copying ``messages``, which must hold the same list.
@@ -306,7 +308,7 @@ class DefaultAgentCore:
         if snapshot is not None and snapshot.history is not None:
             history: History = snapshot.history.fork()
         else:
-            history = VecHistory(snapshot.messages if snapshot else ())
+            history = VecHistory(snapshot.messages, token_counts=snapshot.token_counts) if snapshot else VecHistory()
         session = DefaultSession(
             session_id=session_id,
             info=info,

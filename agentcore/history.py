@@ -136,9 +136,13 @@ def safe_cut(messages: Sequence[Message], index: int) -> int:
 class VecHistory:
     """The default :class:`History`."""
 
-    def __init__(self, messages: Sequence[Message] = ()) -> None:
+    def __init__(self, messages: Sequence[Message] = (), *, token_counts: Sequence[int | None] | None = None) -> None:
+        """``token_counts`` (aligned with ``messages``) are trusted where given,
+        e.g. recorded by the session journal; missing ones are counted."""
         msgs = list(messages)
-        self._buf = _Buffer(msgs, [tokens.count_message(m) for m in msgs])
+        known = list(token_counts) if token_counts is not None and len(token_counts) == len(msgs) else [None] * len(msgs)
+        counts = [tokens.count_message(m) if n is None else n for m, n in zip(msgs, known, strict=True)]
+        self._buf = _Buffer(msgs, counts)
         self._len = len(msgs)
         self._exclusive = True  # no fork has seen this buffer
         self._calibration: _Calibration | None = None

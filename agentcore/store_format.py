@@ -114,8 +114,11 @@ def record(kind: RecordType, ts: float, **fields: Any) -> dict[str, Any]:
     return {"v": JOURNAL_VERSION, "type": kind.value, "ts": ts, **fields}
 
 
-def message_record(ts: float, turn: str | None, message: Message) -> dict[str, Any]:
-    return record(RecordType.MESSAGE, ts, turn=turn, message=message_to_dict(message))
+def message_record(ts: float, turn: str | None, message: Message, *, tokens: int | None = None) -> dict[str, Any]:
+    """A message record; ``tokens`` (optional, since format 1) saves recounting on resume."""
+    if tokens is None:
+        return record(RecordType.MESSAGE, ts, turn=turn, message=message_to_dict(message))
+    return record(RecordType.MESSAGE, ts, turn=turn, message=message_to_dict(message), tokens=tokens)
 
 
 def usage_fields(usage: Usage) -> dict[str, int]:
@@ -214,6 +217,12 @@ class Replay:
     valid_bytes: int = 0  # length of the journal up to its last complete line
     torn: bytes = b""  # an unterminated last line, if any
     transcript: tuple[TranscriptEntry, ...] | None = None  # only when asked for
+    # Recorded token counts by message object identity (the objects stay alive in
+    # ``live``), so a resumed history need not run the tokenizer again.
+    token_of: dict[int, int] = attrs.field(factory=dict, repr=False)
+
+    def token_counts(self) -> tuple[int | None, ...]:
+        return tuple(self.token_of.get(id(m)) for m in self.live)
 
 
 @attrs.define
@@ -244,6 +253,9 @@ class _Replayer:
         if kind == "message":  # the common case first: most records are messages
             message = message_from_dict(rec["message"])
             r.live.append(message)
+            tokens = rec.get("tokens")
+            if type(tokens) is int:
+                r.token_of[id(message)] = tokens
             if self.keep:
                 self.entries.append((message, rec["turn"]))
                 self.entry_ids.add(message.id)

@@ -150,7 +150,7 @@ class SessionRecorder:
                     self._sync_history(session, live, strategy="resync", pending=message)
                     if not len(history) or history[len(history) - 1] is not message:
                         return  # not (or no longer) in history: nothing to replay
-                live.writer.write(message_record(now, turn, message))
+                live.writer.write(message_record(now, turn, message, tokens=history.message_tokens(len(history) - 1)))
                 live.ids.append(message.id)
             case TurnStarted(turn_id=turn):
                 live.turn, live.turn_mark = turn, len(live.ids)
@@ -307,6 +307,7 @@ def snapshot_from_replay(session_id: str, replay: Replay) -> SessionSnapshot:
         id=session_id,
         cwd=Path(replay.header["cwd"]),
         messages=tuple(replay.live),
+        token_counts=replay.token_counts(),
         mode=PermissionMode(replay.mode) if replay.mode else None,
         provider=replay.provider,
         model=replay.model,

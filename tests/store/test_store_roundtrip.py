@@ -209,3 +209,27 @@ async def test_meta_has_the_listing_fields(store, server, http_client, state_dir
         "id": session.id, "cwd": str(work), "title": "what is in meta", "model": MODEL, "provider": "openai", "message_count": 2,
     }
     assert meta["created"] <= meta["updated"]
+
+
+async def test_resume_reuses_recorded_token_counts(tmp_path):
+    """Message records carry their token counts, so resuming does not re-tokenize."""
+    import json as _json
+
+    from agentcore.history import VecHistory
+    from agentcore.messages import user_text
+    from agentcore.store_format import message_record
+
+    rec = message_record(1.0, "turn_1", user_text("hello there"), tokens=1234)
+    assert _json.loads(_json.dumps(rec))["tokens"] == 1234
+    history = VecHistory([user_text("hello there"), user_text("again")], token_counts=[1234, None])
+    assert history.message_tokens(0) == 1234
+    assert history.message_tokens(1) > 0
+    assert VecHistory([user_text("x")], token_counts=[1, 2]).message_tokens(0) != 1  # misaligned: ignored
+
+
+async def test_loaded_snapshot_carries_the_recorded_token_counts(store, server, http_client, state_dir, work):
+    from agentcore import tokens
+
+    sid = await _record_two_turns(store, server, http_client, state_dir, work)
+    snap = JournalStore(store.sessions_dir).load(sid)
+    assert snap.token_counts == tuple(tokens.count_message(m) for m in snap.messages)
