@@ -25,7 +25,7 @@ _EXPORTS: dict[str, str] = {
     "SessionNotFound": "agentcore.core",
     "SessionPolicy": "agentcore.core",
     "ProviderSelection": "agentcore.core",
-    "MemorySessionStore": "agentcore.core",
+    "MemorySessionStore": "agentcore.persistence",
     "Session": "agentcore.session",
     "DefaultSession": "agentcore.session",
     "SessionCreateInfo": "agentcore.session",

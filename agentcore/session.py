@@ -56,7 +56,7 @@ from agentcore.tools.backends import FsBackend, ShellBackend
 from agentcore.tools.base import ToolContext, ToolProgress
 from agentcore.tools.registry import CompositeRegistry, tool_specs
 from agentcore.tools.workspace import Workspace
-from agentcore.turn import TurnAbortedError, TurnConfig, TurnInProgress, TurnOutcome, TurnRunner
+from agentcore.turn import TurnAbortedError, TurnInProgress, TurnOutcome, TurnRunner
 from agentcore.turn_tools import SessionToolExecutor
 
 if TYPE_CHECKING:

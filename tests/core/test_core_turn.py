@@ -34,7 +34,6 @@ from agentcore.llm.errors import AuthError
 from agentcore.messages import (
     AssistantMessage,
     MessageKind,
-    TextBlock,
     ToolResultMessage,
     ToolUseBlock,
     Usage,

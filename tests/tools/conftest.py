@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agentcore.tools.base import ToolContext, ToolProgress
+from agentcore.tools.base import ToolContext
 from agentcore.tools.local import LocalFs, LocalShell
 from agentcore.tools.workspace import Workspace
 
