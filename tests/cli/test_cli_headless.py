@@ -223,3 +223,42 @@ def test_goal_loop_reached_and_not_reached_exit_codes(tmp_path, work):
     result = json.loads(missed.stdout.decode().splitlines()[-1])
     assert missed.returncode == 6, missed.stderr.decode()
     assert result["goal"] == {**result["goal"], "reached": False, "turns": 2, "stop": "max_turns"}
+
+
+@pytest.mark.parametrize(
+    ("provider", "model", "base_env", "key_env", "path"),
+    [
+        ("openai", "gpt-4o-mini", "OPENAI_BASE_URL", "OPENAI_API_KEY", "/v1/chat/completions"),
+        ("anthropic", "claude-sonnet-4-5", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "/v1/messages"),
+    ],
+)
+def test_agent_run_against_any_compatible_endpoint(tmp_path, work, provider, model, base_env, key_env, path):
+    """`agent run -p hi --provider P --model M` as a real process, the endpoint named by *_BASE_URL."""
+    from fakes.vendor_wire import an_text_message
+
+    async def scenario() -> tuple[subprocess.CompletedProcess, list]:
+        async with open_fake_server() as srv:
+            parts = an_text_message("Hello ", "from the wire") if provider == "anthropic" else [
+                OA_ROLE, oa_chunk({"content": "Hello "}), oa_chunk({"content": "from the wire"}),
+                oa_chunk({}, finish="stop"), oa_usage(12, 4), OA_DONE]
+            srv.enqueue(sse_reply(*parts))
+            env = {
+                "AGENTCORE_HOME": str(tmp_path / "home"), "HOME": str(tmp_path),
+                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                key_env: FAKE_KEY,
+                base_env: f"{srv.url}/v1" if provider == "openai" else srv.url,
+            }
+            done = await trio.run_process(
+                [str(AGENT), "run", "-p", "hi", "--provider", provider, "--model", model],
+                cwd=work, env=env, capture_stdout=True, capture_stderr=True, check=False,
+            )
+            return done, list(srv.requests)
+
+    done, requests = trio.run(scenario)
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout.decode() == "Hello from the wire\n"
+    assert [r.path for r in requests] == [path]
+    body = requests[0].json()
+    assert body["model"] == model and body["stream"] is True
+    assert FAKE_KEY in (requests[0].headers.get("authorization", "") + requests[0].headers.get("x-api-key", ""))
+    assert FAKE_KEY not in done.stderr.decode()
