@@ -17,9 +17,8 @@ import ipaddress
 import socket
 from collections.abc import Callable, Mapping
 from contextlib import aclosing
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import trio
 
 from agentcore.messages import ImageBlock, TextBlock, freeze_json
@@ -27,6 +26,9 @@ from agentcore.tools.base import Safety, ToolContext, ToolKind, ToolResult
 from agentcore.tools.common import BuiltinTool
 from agentcore.tools.html_text import html_to_text
 from agentcore.tools.spill import cut_head_tail
+
+if TYPE_CHECKING:  # httpx costs ~100 ms to import: loaded on the first fetch
+    import httpx
 
 FETCH_MAX_REDIRECTS = 5  # hops followed, each checked like the first
 FETCH_MAX_BYTES = 5 * 1024 * 1024  # body bytes read; the rest of a bigger body is not downloaded
@@ -143,6 +145,8 @@ class FetchTool(BuiltinTool):
         return f"Fetch {self.permission_subject(args) or 'URL'}"
 
     async def run(self, args: Mapping[str, Any], ctx: ToolContext) -> ToolResult:
+        import httpx
+
         fmt = args.get("format", "markdown")
         try:
             with trio.fail_after(self._timeout):
@@ -156,6 +160,8 @@ class FetchTool(BuiltinTool):
         return self._render(response, body, cut, fmt, ctx)
 
     async def _get(self, url: str) -> tuple[httpx.Response, bytes, bool]:
+        import httpx
+
         timeout = httpx.Timeout(self._timeout)
         # trust_env=False: no proxies or netrc from the environment; the address
         # check must see the real destination.
@@ -176,6 +182,8 @@ class FetchTool(BuiltinTool):
         raise FetchRefused(f"more than {self._max_redirects} redirects")
 
     async def _request(self, client: httpx.AsyncClient, url: str) -> httpx.Request:
+        import httpx
+
         try:
             parsed = httpx.URL(url)
         except httpx.InvalidURL as exc:
