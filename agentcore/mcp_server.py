@@ -72,6 +72,8 @@ class McpServerConnection:
         self.instructions: str | None = None
         self.restarts = 0
         self.pid: int | None = None
+        self.exit_code: int | None = None  # of the current process, once reaped
+        self._exited = trio.Event()
         self._client: Any = None
         self._changed = trio.Event()
         self._lost = trio.Event()
@@ -243,7 +245,7 @@ class McpServerConnection:
                     env=mcp_stdio.server_environment(spec.env),
                     cwd=self._cwd,
                     stderr=self.stderr,
-                    on_exit=lambda code: self._connection_lost(f"the server process exited with code {code}"),
+                    on_exit=self._process_exited,
                     on_spawn=self._spawned,
                 )
             case Transport.HTTP:
@@ -255,6 +257,13 @@ class McpServerConnection:
 
     def _spawned(self, pid: int) -> None:
         self.pid = pid
+        self.exit_code = None
+        self._exited = trio.Event()
+
+    def _process_exited(self, code: int) -> None:
+        self.exit_code = code
+        self._exited.set()
+        self._connection_lost(f"the server process exited with code {code}")
 
     # --------------------------------------------------------------- listing
 
@@ -342,16 +351,18 @@ class McpServerConnection:
         return map_result(result)
 
     async def _lost_during_call(self, remote_name: str) -> ToolResult:
+        exited = self._exited
         if self.pid is not None:
             # stdout closes a moment before the exit is reaped; the exit code makes the better message.
             with trio.move_on_after(PROCESS_EXIT_WAIT_S):
-                await self._lost.wait()
+                await exited.wait()
         self._connection_lost(self.error or "the connection to the server was lost")
         while self.state in (ServerState.READY, ServerState.STARTING):
             await self._changed.wait()
+        why = f"the server process exited with code {self.exit_code}" if exited.is_set() else self.error
         then = "it will be restarted on the next call" if self.state is ServerState.CRASHED else "it will not be restarted"
         return ToolResult.error(
-            f"MCP server {self.name} stopped during {remote_name} ({self.error}); {then}.{self._tail_text()}"
+            f"MCP server {self.name} stopped during {remote_name} ({why}); {then}.{self._tail_text()}"
         )
 
     async def _ready_client(self) -> Any:
