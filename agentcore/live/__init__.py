@@ -1,0 +1,57 @@
+"""The voice live layer: a full-duplex voice frontend over ``Session``.
+
+Public names load lazily, so ``import agentcore.live`` stays cheap and the
+optional packages (trio-websocket, pocketsphinx, sounddevice) are imported
+only by the backend or transport that needs them. See ``docs/voice.md``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, str] = {
+    "VoiceController": "agentcore.live.controller",
+    "VoiceConfig": "agentcore.live.controller",
+    "DetectorRule": "agentcore.live.controller",
+    "Signal": "agentcore.live.controller",
+    "SpeechBackend": "agentcore.live.backend",
+    "BackendSeed": "agentcore.live.backend",
+    "BackendCapabilities": "agentcore.live.backend",
+    "BackendError": "agentcore.live.backend",
+    "BackendConnectError": "agentcore.live.backend",
+    "BackendUnavailable": "agentcore.live.backend",
+    "AudioTransport": "agentcore.live.transport",
+    "WavFileTransport": "agentcore.live.transport",
+    "DeviceTransport": "agentcore.live.devices",
+    "OpenAIRealtimeBackend": "agentcore.live.openai_realtime",
+    "GeminiLiveBackend": "agentcore.live.gemini_live",
+    "CascadeBackend": "agentcore.live.cascade",
+    "TranscriptReducer": "agentcore.live.reducer",
+    "VoiceState": "agentcore.live.state",
+    "ToolMode": "agentcore.live.tools",
+    "Phase": "agentcore.live.phases",
+    "PhaseMachine": "agentcore.live.phases",
+    "Transition": "agentcore.live.phases",
+    "StateStore": "agentcore.live.phases",
+    "Steering": "agentcore.live.steering",
+    "Delivery": "agentcore.live.steering",
+    "SessionMetrics": "agentcore.live.telemetry",
+    "SnapshotStore": "agentcore.live.snapshot",
+    "LiveSnapshot": "agentcore.live.snapshot",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'agentcore.live' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,199 @@
+"""Tool calls from a voice backend, run through the session's registry and
+permission gate (:class:`SessionToolExecutor`, the same path text turns use).
+
+Each tool runs in one of two modes:
+
+* **blocking**: the conversation waits; the result goes back to the backend,
+  which then answers.
+* **background**: the call is acknowledged at once, so the model can speak a
+  bridge phrase ("let me look that up") while the tool runs; the result is
+  delivered as context when the user is silent and playback has drained. A
+  result whose turn was interrupted by the user (barge-in) is stale and is
+  dropped rather than spoken into a conversation that has moved on.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+import trio
+
+from agentcore.live.reducer import TranscriptReducer, parse_arguments
+from agentcore.live.telemetry import SessionMetrics
+from agentcore.messages import MessageKind, TextBlock, ToolResultBlock, ToolUseBlock
+from agentcore.tools.base import ToolContext, ToolProgress
+from agentcore.turn_tools import SessionToolExecutor
+
+log = logging.getLogger(__name__)
+
+BACKGROUND_ACK = (
+    "{name} is running in the background; its result will be delivered in a moment. "
+    "Briefly tell the user you are working on it, then wait for the result."
+)
+BACKGROUND_RESULT = "Result of {name} (requested earlier, ran in the background):\n{text}"
+TOOL_CONCURRENCY = 4  # parallel read-only calls in one voice response
+TOOL_RESULT_CHARS = 8_000  # results are read aloud or summarised; keep them short
+
+
+class ToolMode(enum.Enum):
+    BLOCKING = "blocking"
+    BACKGROUND = "background"
+
+
+@attrs.define
+class BackgroundJob:
+    call: ToolUseBlock
+    response_id: str  # the response that asked for it
+    started_at: float
+    bridge_response_id: str | None = None  # the response speaking the bridge phrase
+    stale: bool = False
+    scope: trio.CancelScope | None = None
+
+
+class VoiceToolRunner:
+    def __init__(
+        self,
+        session: Any,
+        *,
+        reducer: TranscriptReducer,
+        metrics: SessionMetrics,
+        backend: Callable[[], Any],
+        deliverable: Callable[[], Awaitable[None]],
+        modes: Mapping[str, ToolMode] | None = None,
+        default_mode: ToolMode = ToolMode.BLOCKING,
+        allowed: Callable[[str], str | None] = lambda _name: None,
+    ) -> None:
+        self._session = session
+        self._reducer = reducer
+        self._metrics = metrics
+        self._backend = backend
+        self._deliverable = deliverable
+        self._modes = dict(modes or {})
+        self._default = default_mode
+        self._allowed = allowed  # returns why a tool is refused now, or None
+        self.jobs: dict[str, BackgroundJob] = {}
+        self._blocking: dict[str, trio.CancelScope] = {}
+        self.executor = SessionToolExecutor(
+            registry=session.registry,
+            gate=session.permissions,
+            make_context=self._context,
+            emit=session.events.emit,
+            concurrency=TOOL_CONCURRENCY,
+            max_result_chars=TOOL_RESULT_CHARS,
+            spill_dir=session.spill_dir,
+        )
+
+    def mode(self, name: str) -> ToolMode:
+        return self._modes.get(name, self._default)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.jobs) or bool(self._blocking)
+
+    def _context(self, call_id: str, progress: Callable[[ToolProgress], Any]) -> ToolContext:
+        s = self._session
+        return ToolContext(
+            session_id=s.id,
+            workspace=s.workspace,
+            fs=s.fs,
+            shell=s.shell,
+            spill_dir=s.spill_dir,
+            tool_call_id=call_id,
+            progress=progress,
+            background=getattr(s, "background", None),
+            emit=s.events.emit,
+            services={"session": s},
+        )
+
+    def _invalid(self, calls: Sequence[ToolUseBlock], raw: Mapping[str, str]) -> dict[str, str]:
+        invalid: dict[str, str] = {}
+        for call in calls:
+            refused = self._allowed(call.name)
+            if refused is not None:
+                invalid[call.id] = refused
+            elif parse_arguments(raw.get(call.id, "{}")) is None:
+                invalid[call.id] = f"The arguments for {call.name} are not a JSON object: {raw.get(call.id, '')[:200]!r}"
+        return invalid
+
+    async def run_calls(self, nursery: trio.Nursery, response_id: str, calls: Sequence[ToolUseBlock], raw: Mapping[str, str]) -> None:
+        """Start the tool calls of a completed response."""
+        invalid = self._invalid(calls, raw)
+        self._metrics.tool_calls += len(calls)
+        background = [c for c in calls if self.mode(c.name) is ToolMode.BACKGROUND and c.id not in invalid]
+        blocking = [c for c in calls if c not in background]
+        backend = self._backend()
+        for index, call in enumerate(background):
+            ack = BACKGROUND_ACK.format(name=call.name)
+            await self._reducer.tool_result(call.id, (TextBlock(ack),))
+            last = index == len(background) - 1 and not blocking
+            await backend.submit_tool_output(call.id, call.name, ack, respond=last)
+            job = BackgroundJob(call, response_id, trio.current_time())
+            self.jobs[call.id] = job
+            nursery.start_soon(self._run_background, job)
+        if blocking:
+            scope = trio.CancelScope()
+            for call in blocking:
+                self._blocking[call.id] = scope
+            nursery.start_soon(self._run_blocking, scope, response_id, blocking, invalid)
+
+    async def _run_blocking(self, scope: trio.CancelScope, response_id: str, calls: list[ToolUseBlock], invalid: dict[str, str]) -> None:
+        started = trio.current_time()
+        results: list[ToolResultBlock] = []
+        with scope:
+            results = await self.executor.run_calls(response_id, tuple(calls), invalid)
+        for call in calls:
+            self._blocking.pop(call.id, None)
+        if scope.cancelled_caught:
+            for call in calls:
+                await self._reducer.tool_result(call.id, (TextBlock("Cancelled by the voice backend."),), is_error=True)
+            return
+        elapsed_ms = (trio.current_time() - started) * 1000
+        backend = self._backend()
+        for index, (call, result) in enumerate(zip(calls, results, strict=True)):
+            self._metrics.tool_latency_ms.append(elapsed_ms)
+            self._metrics.tool_failures += int(result.is_error)
+            await self._reducer.tool_result(call.id, result.content, is_error=result.is_error)
+            await backend.submit_tool_output(call.id, call.name, result.text, respond=index == len(calls) - 1)
+
+    async def _run_background(self, job: BackgroundJob) -> None:
+        try:
+            with trio.CancelScope() as scope:
+                job.scope = scope
+                result = await self.executor.run_one(job.response_id, job.call, None)
+                self._metrics.tool_latency_ms.append((trio.current_time() - job.started_at) * 1000)
+                self._metrics.tool_failures += int(result.is_error)
+                await self._deliverable()
+                if job.stale:
+                    self._metrics.stale_results_dropped += 1
+                    log.info("dropping stale background result of %s", job.call.name)
+                    return
+                text = BACKGROUND_RESULT.format(name=job.call.name, text=result.text)
+                await self._reducer.add_context(text, kind=MessageKind.BACKGROUND)
+                await self._backend().inject_context(text, respond=True)
+        finally:
+            self.jobs.pop(job.call.id, None)
+
+    def on_response_started(self, response_id: str) -> None:
+        for job in self.jobs.values():
+            if job.bridge_response_id is None and response_id != job.response_id:
+                job.bridge_response_id = response_id
+
+    def mark_interrupted(self, response_ids: set[str]) -> None:
+        """A barge-in cut these responses short: their background work is stale."""
+        for job in self.jobs.values():
+            if job.response_id in response_ids or job.bridge_response_id in response_ids:
+                job.stale = True
+
+    def cancel(self, call_ids: Sequence[str]) -> None:
+        for call_id in call_ids:
+            job = self.jobs.get(call_id)
+            if job is not None and job.scope is not None:
+                job.stale = True
+                job.scope.cancel()
+            scope = self._blocking.get(call_id)
+            if scope is not None:
+                scope.cancel()

@@ -1,0 +1,187 @@
+"""``agent voice``: talk to the agent, live or from a WAV file.
+
+    agent voice                                  microphone and speaker, offline cascade
+    agent voice --input q.wav --output a.wav     from a file to a file, offline
+    agent voice --backend openai-realtime        OpenAI Realtime (OPENAI_API_KEY)
+    agent voice --backend gemini-live            Gemini Live (GEMINI_API_KEY or GOOGLE_API_KEY)
+
+The live transcript, the conversation state and telemetry are shown with
+rich; a summary table follows when the conversation ends. A realtime backend
+that cannot be reached falls back to the offline cascade.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import trio
+from rich.console import Console, Group
+from rich.live import Live
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from agentcore.live.backend import BackendError, SpeechBackend
+from agentcore.live.flow import LiveUpdate, NoticeUpdate, StateUpdate, TranscriptUpdate
+from agentcore.live.state import VoiceState
+
+from agentcore.live.cli import BACKENDS  # noqa: F401  (re-exported for callers)
+TRANSCRIPT_LINES = 14  # lines of transcript kept on screen
+
+
+def main(args: argparse.Namespace) -> int:
+    return run_voice(args, env=os.environ, cwd=Path.cwd())
+
+
+class VoiceView:
+    """What the terminal shows while the conversation runs."""
+
+    def __init__(self) -> None:
+        self.state = VoiceState.CONNECTING
+        self.lines: list[tuple[str, str]] = []
+        self.partial: dict[str, tuple[str, str]] = {}
+        self.notices: list[str] = []
+        self.metrics: Any = None
+
+    def update(self, event: LiveUpdate) -> None:
+        match event:
+            case StateUpdate(state=state):
+                self.state = state
+            case TranscriptUpdate(role=role, item_id=item, text=text, final=final):
+                if final:
+                    self.partial.pop(item, None)
+                    self.lines.append((role, text))
+                    del self.lines[:-TRANSCRIPT_LINES]
+                else:
+                    self.partial[item] = (role, text)
+            case NoticeUpdate(level=level, text=text):
+                self.notices = (self.notices + [f"{level}: {text}"])[-3:]
+
+    def __rich__(self) -> Group:
+        body = Text()
+        for role, text in self.lines + list(self.partial.values()):
+            body.append(f"{role:>9}: ", style="bold cyan" if role == "user" else "bold green")
+            body.append(text + "\n")
+        status = f"state: {self.state.value}"
+        if self.metrics is not None:
+            m = self.metrics
+            status += f"   turns {len(m.turns)}   interruptions {m.interruptions}   tools {m.tool_calls}   reconnects {m.reconnects}"
+        parts: list[Any] = [Panel(body or Text("(listening)"), title="transcript"), Text(status, style="bold")]
+        parts += [Text(n, style="yellow") for n in self.notices]
+        return Group(*parts)
+
+
+def summary_table(metrics: Any, backend: str) -> Table:
+    table = Table(title=f"voice session ({backend})")
+    table.add_column("metric")
+    table.add_column("value")
+    for name, value in metrics.summary():
+        table.add_row(name, value)
+    return table
+
+
+def _key(env: Mapping[str, str], *names: str) -> str:
+    for name in names:
+        if env.get(name):
+            return env[name]
+    raise BackendError(f"set {' or '.join(names)} to use this backend")
+
+
+KEYS = {"openai-realtime": ("OPENAI_API_KEY",), "gemini-live": ("GEMINI_API_KEY", "GOOGLE_API_KEY")}
+
+
+def backend_factory(name: str, session: Any, env: Mapping[str, str], model: str | None) -> Callable[[], SpeechBackend]:
+    match name:
+        case "cascade":
+            from agentcore.live.cascade import CascadeBackend
+
+            return lambda: CascadeBackend(session)
+        case "openai-realtime":
+            from agentcore.live.openai_realtime import OPENAI_REALTIME_MODEL, OpenAIRealtimeBackend
+
+            key = _key(env, *KEYS[name])
+            url = env.get("AGENTCORE_OPENAI_REALTIME_URL")
+            extra = {"url": url} if url else {}
+            return lambda: OpenAIRealtimeBackend(api_key=key, model=model or OPENAI_REALTIME_MODEL, **extra)
+        case "gemini-live":
+            from agentcore.live.gemini_live import GEMINI_LIVE_MODEL, GeminiLiveBackend
+
+            key = _key(env, *KEYS[name])
+            url = env.get("AGENTCORE_GEMINI_LIVE_URL")
+            extra = {"url": url} if url else {}
+            return lambda: GeminiLiveBackend(api_key=key, model=model or GEMINI_LIVE_MODEL, **extra)
+    raise BackendError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
+
+
+def _transport(args: argparse.Namespace) -> Any:
+    if args.input is not None:
+        from agentcore.live.transport import WavFileTransport
+
+        if args.speaker:
+            raise BackendError("--speaker needs --mic (file input plays to --output)")
+        return WavFileTransport(args.input, args.output, paced=not args.fast)
+    from agentcore.live.devices import DeviceTransport
+
+    return DeviceTransport(use_mic=True, use_speaker=args.output is None)
+
+
+def run_voice(
+    args: argparse.Namespace,
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    console: Console | None = None,
+    user_config_dir: Path | None = None,
+) -> int:
+    from agentcore.app import AppError, build_app
+    from agentcore.frontend import Frontend
+    from agentcore.live.audio import AudioFormatError
+
+    console = console or Console()
+    try:
+        app = build_app(cwd=cwd, env=env, flags={"profile": args.profile}, frontend=Frontend.voice(), user_config_dir=user_config_dir)
+        if args.backend in KEYS:
+            _key(env, *KEYS[args.backend])  # fail before any audio is touched
+        transport = _transport(args)
+    except (AppError, BackendError, AudioFormatError, OSError) as exc:
+        console.print(f"[red]agent voice:[/] {exc}")
+        return 2
+    return trio.run(_converse, app, args, env, transport, console)
+
+
+async def _converse(app: Any, args: argparse.Namespace, env: Mapping[str, str], transport: Any, console: Console) -> int:
+    from agentcore.live.controller import VoiceController
+    from agentcore.live.snapshot import SnapshotStore
+
+    view = VoiceView()
+    async with app.core.open_session(app.session_info(interactive=False)) as session:
+        for notice in getattr(session, "startup_notices", ()):
+            view.notices.append(f"{notice.level}: {notice.text}")
+        factory = backend_factory(args.backend, session, env, args.model)
+        fallback = None
+        if args.backend != "cascade" and not args.no_fallback:
+            fallback = backend_factory("cascade", session, env, None)
+        snapshots = SnapshotStore(app.paths.state_dir / "voice" / f"{session.id}.json")
+        controller = VoiceController(session, transport, factory, fallback=fallback, snapshots=snapshots)
+        view.metrics = controller.metrics
+        with Live(view, console=console, auto_refresh=False, transient=False) as live:
+
+            def on_update(update: LiveUpdate) -> None:
+                view.update(update)
+                live.refresh()
+
+            controller.add_listener(on_update)
+            try:
+                metrics = await controller.run()
+            except BackendError as exc:  # could not connect and no fallback: say why, keep the history
+                live.refresh()
+                console.print(f"[red]agent voice:[/] {exc}")
+                return 1
+            live.refresh()
+        console.print()
+        console.print(summary_table(metrics, controller.backend_name or args.backend))
+    return 0
