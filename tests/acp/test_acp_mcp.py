@@ -1,0 +1,52 @@
+"""ACP session/new with mcpServers, end to end: a real MCP server (the SDK's,
+over stdio) starts for the session, the model calls its tool, and the result
+reaches the client as a tool_call_update."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from acp_fakes import ScriptedProvider, acp_connection, text_reply, tool_reply
+from agentcore.core import AgentCoreBuilder, SessionPolicy
+from agentcore.mcp import McpToolFactory
+from agentcore.mcp_spec import session_specs
+from agentcore.permissions import PermissionMode
+
+DEMO_SERVER = Path(__file__).resolve().parents[1] / "mcp" / "servers" / "demo_server.py"
+READY_WAIT_S = 60  # the SDK alone takes 1-2 s to import in the server process on a busy machine
+
+
+async def test_mcp_server_from_session_new_serves_a_tool_call(tmp_path: Path, workspace: Path) -> None:
+    provider = ScriptedProvider([tool_reply("call_1", "mcp__demo__echo", {"text": "from ACP"}), text_reply("done")])
+    core = (
+        AgentCoreBuilder()
+        .with_env({})
+        .with_provider(provider, "scripted-1")
+        .with_policy(SessionPolicy(mode=PermissionMode.ASK))
+        .with_session_tool_factory(McpToolFactory(lambda session: session_specs(session, env={})))
+        .with_state_dir(tmp_path / "state")
+        .build()
+    )
+    server = {"name": "demo", "command": sys.executable, "args": [str(DEMO_SERVER)], "env": []}
+    async with acp_connection(core, workspace) as h:
+        await h.initialize({"session": {"notices": {}}})
+        session_id = await h.new_session(mcpServers=[server])
+        with trio.fail_after(READY_WAIT_S):
+            # The server's readiness reaches the client as a notice (advertised above).
+            while True:
+                update = (await h.peer.receive())["params"]["update"]
+                if str(update.get("title", "")).startswith("MCP server demo is ready"):
+                    break
+        reply, updates = await h.prompt(session_id, "echo something through MCP")
+    assert reply["result"]["stopReason"] == "end_turn"
+    calls = [u for u in updates if u["sessionUpdate"] == "tool_call"]
+    assert calls and calls[0]["toolCallId"] == "call_1" and calls[0]["rawInput"] == {"text": "from ACP"}
+    done = [u for u in updates if u["sessionUpdate"] == "tool_call_update" and u.get("status") == "completed"]
+    assert done and "echo: from ACP" in str(done[-1]["content"])
+    request = provider.requests[0]
+    assert "mcp__demo__echo" in {t.name for t in request.tools}
+    assert "widgets" in request.system  # the server's instructions joined the system prompt
