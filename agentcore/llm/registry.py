@@ -314,6 +314,8 @@ def build_provider(
 async def probe_openai_models(base_url: str, client: httpx.AsyncClient | None) -> list[str] | None:
     """Model ids from ``GET {base_url}/models`` within the probe timeout, or
     None when nothing answers there in time."""
+    if not await _port_open(base_url):
+        return None  # the usual case (no local server): no HTTP client, no TLS set-up
     import httpx
 
     own = client is None
@@ -333,6 +335,24 @@ async def probe_openai_models(base_url: str, client: httpx.AsyncClient | None) -
     finally:
         if own:
             await http.aclose()
+
+
+async def _port_open(base_url: str) -> bool:
+    """Whether something accepts TCP connections at the URL's host and port."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    if not parts.hostname:
+        return False
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    with trio.move_on_after(OLLAMA_PROBE_TIMEOUT_S):
+        try:
+            stream = await trio.open_tcp_stream(parts.hostname, port)
+        except OSError:
+            return False
+        await stream.aclose()
+        return True
+    return False
 
 
 # -------------------------------------------------------------- selection
