@@ -348,7 +348,7 @@ class DefaultSession:
         executor = SessionToolExecutor(
             registry=self.registry,
             gate=self._gate,
-            make_context=self._tool_context,
+            make_context=self.tool_context,
             emit=self._events.emit,
             concurrency=self.turn_config.tool_concurrency,
             max_result_chars=self.turn_config.max_tool_result_chars,
@@ -440,7 +440,8 @@ class DefaultSession:
         self._model = model
         await self._events.emit(ModelChanged(self.provider_name, model))
 
-    def _tool_context(self, call_id: str, progress: Callable[[ToolProgress], Any]) -> ToolContext:
+    def tool_context(self, call_id: str, progress: Callable[[ToolProgress], Any]) -> ToolContext:
+        """What a tool call of this session may touch (also used by the voice layer's tools)."""
         return ToolContext(
             session_id=self.id,
             workspace=self.workspace,

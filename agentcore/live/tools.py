@@ -25,7 +25,6 @@ import trio
 from agentcore.live.reducer import TranscriptReducer, parse_arguments
 from agentcore.live.telemetry import SessionMetrics
 from agentcore.messages import MessageKind, TextBlock, ToolResultBlock, ToolUseBlock
-from agentcore.tools.base import ToolContext, ToolProgress
 from agentcore.turn_tools import SessionToolExecutor
 
 log = logging.getLogger(__name__)
@@ -80,7 +79,7 @@ class VoiceToolRunner:
         self.executor = SessionToolExecutor(
             registry=session.registry,
             gate=session.permissions,
-            make_context=self._context,
+            make_context=self._session.tool_context,
             emit=session.events.emit,
             concurrency=TOOL_CONCURRENCY,
             max_result_chars=TOOL_RESULT_CHARS,
@@ -93,21 +92,6 @@ class VoiceToolRunner:
     @property
     def busy(self) -> bool:
         return bool(self.jobs) or bool(self._blocking)
-
-    def _context(self, call_id: str, progress: Callable[[ToolProgress], Any]) -> ToolContext:
-        s = self._session
-        return ToolContext(
-            session_id=s.id,
-            workspace=s.workspace,
-            fs=s.fs,
-            shell=s.shell,
-            spill_dir=s.spill_dir,
-            tool_call_id=call_id,
-            progress=progress,
-            background=getattr(s, "background", None),
-            emit=s.events.emit,
-            services={"session": s},
-        )
 
     def _invalid(self, calls: Sequence[ToolUseBlock], raw: Mapping[str, str]) -> dict[str, str]:
         invalid: dict[str, str] = {}
