@@ -33,11 +33,9 @@ from agentcore.messages import StopReason, Usage, assert_never, freeze_json
 from agentcore.outcomes import OutcomeDelivery
 from agentcore.permissions import (
     Decision,
+    NonInteractiveGate,
     PermissionCheck,
     PermissionGate,
-    PermissionMode,
-    PermissionOption,
-    Rule,
     Verdict,
 )
 from agentcore.settings import AGENT_MAX_DEPTH_DEFAULT
@@ -81,22 +79,14 @@ def agent_depth(session: DefaultSession) -> int:
 # ------------------------------------------------------------------ permissions
 
 
-class SubAgentGate:
+class SubAgentGate(NonInteractiveGate):
     """A sub-agent's gate: nobody can be asked, so an ask is settled by the
     parent session's gate: allowed only where the parent would allow without
     asking. The parent's denials (deny rules, read-only mode) hold for the child."""
 
     def __init__(self, inner: PermissionGate, *, parent: PermissionGate) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.parent = parent
-        self.unattended_denials = 0  # asks refused because nobody can answer
-
-    @property
-    def mode(self) -> PermissionMode:
-        return self.inner.mode
-
-    def set_mode(self, mode: PermissionMode) -> None:
-        self.inner.set_mode(mode)
 
     def evaluate(self, check: PermissionCheck) -> tuple[Verdict, str]:
         parent_verdict, parent_why = self.parent.evaluate(check)
@@ -135,15 +125,6 @@ class SubAgentGate:
             "continue without it, or finish and report which permission you needed.",
             outcome="unattended",
         )
-
-    def resolve(self, request_id: str, option: PermissionOption) -> bool:
-        return self.inner.resolve(request_id, option)
-
-    def cancel_pending(self) -> None:
-        self.inner.cancel_pending()
-
-    def add_rule(self, rule: Rule) -> None:
-        self.inner.add_rule(rule)
 
 
 # ------------------------------------------------------------------ running a child
