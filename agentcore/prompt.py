@@ -18,6 +18,7 @@ from pathlib import Path
 from agentcore.frontend import Frontend
 
 AGENTS_FILE = "AGENTS.md"
+LOOK_UP = object()  # "find the repository root yourself" (None means there is none)
 AGENTS_MAX_CHARS = 64_000  # per file; a runaway AGENTS.md must not eat the context window
 
 BASE_PROMPT = """\
@@ -64,19 +65,19 @@ def _read_cached(path: Path) -> str | None:
     return text
 
 
-def agents_md_files(cwd: Path) -> list[Path]:
+def agents_md_files(cwd: Path, *, repo: Path | None | object = LOOK_UP) -> list[Path]:
     """AGENTS.md paths from the repository root (or cwd) down to ``cwd``."""
     cwd = cwd.resolve()
-    root = find_repo_root(cwd) or cwd
+    root = (find_repo_root(cwd) if repo is LOOK_UP else repo) or cwd
     chain = [cwd, *cwd.parents]
     dirs = list(reversed(chain[: chain.index(root) + 1]))
     return [d / AGENTS_FILE for d in dirs if (d / AGENTS_FILE).is_file()]
 
 
-def load_project_prompt(cwd: Path) -> str:
+def load_project_prompt(cwd: Path, *, repo: Path | None | object = LOOK_UP) -> str:
     """Only the AGENTS.md layer (empty when there is none)."""
     sections = []
-    for path in agents_md_files(cwd):
+    for path in agents_md_files(cwd, repo=repo):
         text = _read_cached(path)
         if text and text.strip():
             sections.append(f"## Instructions from {path}\n\n{text.strip()}")
@@ -86,9 +87,16 @@ def load_project_prompt(cwd: Path) -> str:
 
 
 def environment_section(
-    *, cwd: Path, frontend: Frontend, additional_dirs: Sequence[Path] = (), today: dt.date | None = None
+    *,
+    cwd: Path,
+    frontend: Frontend,
+    additional_dirs: Sequence[Path] = (),
+    today: dt.date | None = None,
+    repo: Path | None | object = LOOK_UP,
 ) -> str:
     today = today or dt.date.today()
+    if repo is LOOK_UP:
+        repo = find_repo_root(cwd)
     lines = [
         "# Environment",
         f"- Interface: {frontend.describe()}",
@@ -99,7 +107,7 @@ def environment_section(
     ]
     if additional_dirs:
         lines.append("- Additional directories: " + ", ".join(str(d) for d in additional_dirs))
-    if (repo := find_repo_root(cwd)) is not None:
+    if repo is not None:
         lines.append(f"- Git repository root: {repo}")
     return "\n".join(lines)
 
@@ -115,9 +123,11 @@ def resolve_system_prompt(
     base: str = BASE_PROMPT,
     today: dt.date | None = None,
 ) -> str:
-    parts = [base.strip(), environment_section(cwd=cwd, frontend=frontend, additional_dirs=additional_dirs, today=today)]
+    repo = find_repo_root(cwd)  # once per prompt: both sections need it
+    env = environment_section(cwd=cwd, frontend=frontend, additional_dirs=additional_dirs, today=today, repo=repo)
+    parts = [base.strip(), env]
     if inherit_project_prompt:
-        project = load_project_prompt(cwd)
+        project = load_project_prompt(cwd, repo=repo)
         if project:
             parts.append(project)
     parts.extend(s.strip() for s in extra_sections if s.strip())

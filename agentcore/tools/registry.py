@@ -36,11 +36,27 @@ class ToolRegistry(Protocol):
     def tools(self) -> tuple[Tool, ...]: ...
 
 
+SPEC_CACHE_MAX = 4_096  # tools; MCP refreshes create new tool objects, so the cache is bounded
+
+_SPECS: dict[int, tuple[Tool, ToolSpec]] = {}  # id(tool) -> (tool, its spec); the tool is kept alive
+
+
+def tool_spec(tool: Tool) -> ToolSpec:
+    """The tool as the model sees it. Cached per tool object: tools are immutable,
+    and freezing a schema is the most expensive part of building a request."""
+    hit = _SPECS.get(id(tool))
+    if hit is not None and hit[0] is tool:
+        return hit[1]
+    spec = ToolSpec(tool.name, tool.description, tool.parameters)
+    if len(_SPECS) >= SPEC_CACHE_MAX:
+        _SPECS.clear()
+    _SPECS[id(tool)] = (tool, spec)
+    return spec
+
+
 def tool_specs(registry: ToolRegistry) -> tuple[ToolSpec, ...]:
     """What the model is told about the tools, sorted by name for stable prompts (and caches)."""
-    return tuple(
-        ToolSpec(t.name, t.description, t.parameters) for t in sorted(registry.tools(), key=lambda t: t.name)
-    )
+    return tuple(tool_spec(t) for t in sorted(registry.tools(), key=lambda t: t.name))
 
 
 class StaticToolRegistry:
