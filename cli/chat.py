@@ -120,7 +120,6 @@ class Chat:
                 nursery.start_soon(pump_lines, self._keys_send)
             nursery.start_soon(self._tick)
             nursery.start_soon(self._watch_sigint)
-            nursery.start_soon(self._load_tokenizer)
             with self.quit_scope:
                 try:
                     await self.switch_session(first)
@@ -129,6 +128,9 @@ class Chat:
                     nursery.cancel_scope.cancel()
                     return 1
                 self.console.print(Text("/help for commands · Ctrl-C cancels a turn · Ctrl-D exits", style="dim"))
+                # Started only now: loading the tokenizer holds the GIL for a few hundred ms,
+                # which would slow opening the session and drawing the first prompt.
+                nursery.start_soon(self._load_tokenizer)
                 while True:
                     line = await self._read_line()
                     if line is None:
