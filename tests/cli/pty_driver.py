@@ -13,6 +13,7 @@ import os
 import pty
 import re
 import struct
+import sys
 import subprocess
 import termios
 from collections.abc import Mapping, Sequence
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import trio
 
-AGENT = Path("/work/main/.venv/bin/agent")
+AGENT = Path(sys.executable).parent / "agent"  # the console script of the venv running the tests
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][A-Za-z0-9]|\x1b[=>78]|\x1b\][^\x07]*\x07|\r")
 EXPECT_TIMEOUT_S = 15.0  # generous for a loaded CI machine; a pass takes milliseconds
 

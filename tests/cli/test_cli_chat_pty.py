@@ -154,3 +154,19 @@ async def test_allow_always_shows_the_rule_and_where_then_ctrl_c_twice_exits(spa
     await agent.expect("press Ctrl-C again")
     agent.send(b"\x03")
     assert await agent.wait_exit() == 0
+
+    # A second process (unattended, where an ask would be a deny) runs the command:
+    # the rule was remembered across processes.
+    import trio
+
+    from pty_driver import AGENT as AGENT_BIN
+
+    server.enqueue(bash_call("call_b", "git status"), text_reply("clean"))
+    env = agent_env(workdir.parent, server)
+    done = await trio.run_process(
+        [str(AGENT_BIN), "run", "-p", "status again?", "--format", "json"],
+        cwd=workdir, env=env, capture_stdout=True, capture_stderr=True, check=False,
+    )
+    result = json.loads(done.stdout.decode().splitlines()[-1])
+    assert done.returncode == 0 and result["unattended_denials"] == 0, done.stderr.decode()
+    assert "Permission denied" not in json.dumps(server.requests[-1].json()["messages"])
