@@ -50,3 +50,46 @@ def test_agent_voice_needs_a_key_for_realtime(tmp_path):
 def test_voice_subcommand_is_registered():
     args = build_parser().parse_args(["voice", "--backend", "gemini-live", "--mic", "--speaker"])
     assert args.backend == "gemini-live" and args.mic and args.speaker
+
+
+def test_agent_voice_openai_realtime_end_to_end_against_a_loopback_server(tmp_path):
+    """`agent voice --backend openai-realtime` with the endpoint overridden: the real
+    command path, a WAV file in and out, a websocket server speaking the Realtime events."""
+    import queue
+    import threading
+
+    import trio
+
+    from fake_realtime import FakeRealtimeServer, Reply
+
+    server = FakeRealtimeServer(transcripts=["hello there"], replies=[Reply("General Kenobi")])
+    started: queue.Queue[tuple[str, trio.lowlevel.TrioToken, trio.Event]] = queue.Queue()
+
+    async def serve() -> None:
+        stop = trio.Event()
+        async with trio.open_nursery() as nursery:
+            started.put((await server.start(nursery), trio.lowlevel.current_trio_token(), stop))
+            await stop.wait()  # set from the test thread when the command has returned
+            nursery.cancel_scope.cancel()
+
+    thread = threading.Thread(target=trio.run, args=(serve,), daemon=True)
+    thread.start()
+    url, token, stop = started.get(timeout=10)
+    try:
+        out = tmp_path / "answer.wav"
+        env = {"OPENAI_API_KEY": "sk-test-voice-0123456789", "AGENTCORE_OPENAI_REALTIME_URL": url, "AGENTCORE_PROVIDER": "echo"}
+        code, text = _run(
+            tmp_path, "--backend", "openai-realtime", "--no-fallback", "--input", str(FIXTURES / "hello_there.wav"),
+            "--output", str(out), "--fast", env=env,
+        )
+    finally:
+        trio.from_thread.run_sync(stop.set, trio_token=token)
+        thread.join(timeout=10)
+    assert code == 0, text
+    assert "hello there" in text
+    assert "General Kenobi" in text
+    conn = server.connections[0]
+    assert conn.headers["authorization"] == "Bearer sk-test-voice-0123456789"
+    assert conn.of_type("session.update") and conn.of_type("input_audio_buffer.append")
+    assert read_wav(out).duration_ms > 0
+    assert "sk-test-voice" not in text
