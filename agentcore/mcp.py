@@ -221,7 +221,27 @@ class McpToolFactory:
         session.mcp = manager
         session.on_close(manager.aclose)
         await manager.start(nursery)
+        nursery.start_soon(_check_allowlist, session, manager)
         if _sdk is not None:  # cold, the import alone outlasts the grace: do not wait for nothing
             with trio.move_on_after(self._grace_s):
                 await manager.wait_settled()
         return manager.registry
+
+
+async def _check_allowlist(session: Any, manager: McpManager) -> None:
+    """Once every server has settled, say which ``mcp__*`` allowlist patterns
+    match no tool: they could not be checked at start-up, and a typo would
+    otherwise silently hide a server's tools."""
+    from agentcore.tools.registry import DYNAMIC_PREFIX, tool_name_matches
+
+    await manager.wait_settled()
+    tool_filter = session.registry.filter
+    offered = list(manager.registry.names())
+    unmatched = [
+        p for p in (tool_filter.allow or ()) if p.startswith(DYNAMIC_PREFIX) and not tool_name_matches(p, offered)
+    ]
+    if unmatched:
+        available = ", ".join(offered) or "none"
+        await session.events.emit(
+            Notice("warning", f"tools.allow pattern(s) {', '.join(unmatched)} match no MCP tool; MCP tools offered: {available}")
+        )

@@ -104,6 +104,12 @@ def _spec(patterns: Sequence[str]) -> pathspec.PathSpec:
     return pathspec.PathSpec.from_lines("gitignore", patterns)
 
 
+def tool_name_matches(pattern: str, names: Iterable[str]) -> bool:
+    """Whether an allowlist pattern matches any of ``names``."""
+    spec = _spec([pattern])
+    return any(spec.match_file(n) for n in names)
+
+
 @attrs.frozen
 class ToolFilter:
     """Allow and deny glob lists over tool names (``read_file``, ``*_file``, ``mcp__github__*``).
@@ -139,7 +145,7 @@ class ToolFilter:
             for pattern in patterns:
                 if pattern.startswith(DYNAMIC_PREFIX):
                     continue
-                if not any(_spec([pattern]).match_file(n) for n in names):
+                if not tool_name_matches(pattern, names):
                     raise ToolRegistryError(
                         f"{field} pattern {pattern!r} in {source} matches no tool; "
                         f"available tools: {', '.join(names)}"

@@ -80,3 +80,16 @@ def test_agentcore_does_not_import_the_sdk_until_a_server_starts() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+async def test_an_mcp_allowlist_pattern_matching_no_tool_is_reported_once_servers_settle(make_core, work) -> None:
+    from agentcore.events import Notice
+
+    policy = SessionPolicy(tool_filter=ToolFilter(allow=("mcp__demo__e*", "mcp__dmeo__*")))
+    core, _, events = make_core([stdio_spec()], policy=policy)
+    async with core.open_session(SessionCreateInfo(cwd=work)) as session:
+        with trio.fail_after(LIMIT_S):
+            notice = await events.wait_for(lambda e: isinstance(e, Notice) and "match no MCP tool" in e.text)
+        assert "mcp__dmeo__*" in notice.text and "mcp__demo__e*" not in notice.text.split("match")[0]
+        assert "mcp__demo__echo" in notice.text  # what is offered, to spot the typo
+        assert session.registry.names() == ("mcp__demo__echo",)
