@@ -243,8 +243,8 @@ class SessionProjector:
                     f"Retrying the model request ({event.attempt}/{event.max_attempts}) in {event.delay_s:.1f}s",
                     event.reason,
                 )
-            case CompactionStarted():
-                return self._compaction_started()
+            case CompactionStarted(reason=reason):
+                return self._compaction_started(reason)
             case ContextCompressed():
                 return self._compaction_done(event)
             case TurnAborted(error=error):
@@ -340,9 +340,13 @@ class SessionProjector:
             update["description"] = description
         return [update]
 
-    def _compaction_started(self) -> list[Update]:
+    def _compaction_started(self, reason: str = "") -> list[Update]:
         if not self.features.compaction:
-            return []
+            # Clients without compaction updates still hear about it, briefly, before it runs.
+            why = {"manual": "as asked", "overflow": "the model said the prompt was too long"}.get(
+                reason, "to free context space"
+            )
+            return [content_chunk("agent_message_chunk", f"\n\n_Compacting the conversation {why}…_\n\n")]
         self._compaction_seq += 1
         self._compaction_id = f"compaction-{self._compaction_seq}"
         return [{"sessionUpdate": "compaction_update", "compactionId": self._compaction_id, "status": "in_progress"}]

@@ -179,7 +179,8 @@ def test_notices_and_compaction_only_when_advertised() -> None:
     quiet = projector()
     assert quiet.project(Notice("info", "echo provider")) == []
     assert quiet.project(RetryScheduled("t1", 1, 3, 2.0, "429")) == []
-    assert quiet.project(CompactionStarted("t1", "soft")) == []
+    [said] = quiet.project(CompactionStarted("t1", "soft"))  # no compaction updates: a short agent message
+    assert valid(said)["sessionUpdate"] == "agent_message_chunk" and "Compacting" in said["content"]["text"]
     assert quiet.project(ContextCompressed("t1", 1000, 100, 8, 0.5, "summary")) == []
     assert quiet.project(TurnAborted("t1", "auth failed", "AuthError")) == []
 
