@@ -195,6 +195,7 @@ class DefaultSession:
         self.cost_usd = 0.0
         self.extra_prompt_sections: dict[str, str] = {}  # e.g. MCP server instructions, by name
         self.pending_outcomes: list[str] = []  # background outcomes for the next turn
+        self._carried_outcomes: list[str] = []  # those the running turn took (restored if it aborts)
         self.turn_config = policy.turn
         self._turn_scope: trio.CancelScope | None = None
         self._turn_running = False
@@ -296,6 +297,8 @@ class DefaultSession:
                         outcome = await self.hooks.stop(turn_id, runner, outcome)
                 except ProviderError as exc:
                     await self._abort(turn_id, self._rollback_point(first_id, mark), exc)
+                    # Outcomes this turn carried were rolled back with it: the next turn gets them.
+                    self.pending_outcomes[:0] = self._carried_outcomes
                     raise TurnAbortedError(str(exc)) from exc
             if scope.cancelled_caught:
                 outcome = TurnOutcome(StopReason.CANCELLED, runner.usage, "", runner.requests)
@@ -321,8 +324,10 @@ class DefaultSession:
         """Append the prompt (after queued background outcomes, before ``context``
         from hooks); returns the id of the first message this turn added."""
         first_id = message.id
+        self._carried_outcomes = []
         if self.pending_outcomes:
             outcomes, self.pending_outcomes = self.pending_outcomes, []
+            self._carried_outcomes = outcomes
             note = UserMessage((TextBlock("\n\n".join(outcomes)),), kind=MessageKind.BACKGROUND)
             first_id = note.id
             self._history.append(note)

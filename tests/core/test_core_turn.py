@@ -491,3 +491,13 @@ async def test_when_busy_wait_and_preempt(make_core, info):
             outcome = await session.run_turn("four", when_busy=WhenBusy.PREEMPT)
         assert outcome.text == "fourth"
         assert [m.text for m in session.history][-2:] == ["four", "fourth"]
+
+
+async def test_background_outcomes_survive_an_aborted_turn(make_core, info):
+    core, provider = make_core([AuthError("bad key", status=401), text_reply("seen")])
+    async with core.open_session(info) as session:
+        session.pending_outcomes.append("Background task t1 (tests) completed: 12 passed")
+        with pytest.raises(TurnAbortedError):
+            await session.run_turn("what happened?")
+        await session.run_turn("what happened?")
+    assert "12 passed" in provider.requests[1].messages[0].text
