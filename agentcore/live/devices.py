@@ -19,7 +19,7 @@ import trio
 
 from agentcore.live.audio import FRAME_MS, SAMPLE_WIDTH, ms_to_bytes
 from agentcore.live.backend import BackendUnavailable
-from agentcore.live.transport import Playout
+from agentcore.live.transport import Playout, PlayoutAccounting
 
 DEVICE_RATE = 24_000  # Hz; one rate for mic and speaker keeps the realtime path free of resampling
 INPUT_QUEUE_FRAMES = 256  # ~5 s of 20 ms frames; older frames are dropped if the loop stalls
@@ -33,7 +33,7 @@ def _sounddevice() -> Any:
     return sounddevice
 
 
-class DeviceTransport:
+class DeviceTransport(PlayoutAccounting):
     """Live microphone input and speaker output."""
 
     def __init__(self, *, use_mic: bool, use_speaker: bool, rate: int = DEVICE_RATE) -> None:
@@ -81,20 +81,6 @@ class DeviceTransport:
         with self._fifo_lock:
             self._fifo.clear()
         return played
-
-    def played_ms(self, item_id: str) -> int:
-        return self._playout.played_ms(item_id)
-
-    @property
-    def playing(self) -> bool:
-        return self._playout.playing
-
-    @property
-    def output_ms(self) -> float:
-        return self._playout.total_ms
-
-    async def wait_drained(self) -> None:
-        await self._playout.wait_drained()
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:

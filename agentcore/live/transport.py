@@ -160,7 +160,28 @@ class Playout:
                 self._current = None
 
 
-class WavFileTransport:
+class PlayoutAccounting:
+    """The playback half of :class:`AudioTransport` for transports that own a
+    :class:`Playout` (``self._playout``)."""
+
+    _playout: Playout
+
+    def played_ms(self, item_id: str) -> int:
+        return self._playout.played_ms(item_id)
+
+    @property
+    def playing(self) -> bool:
+        return self._playout.playing
+
+    @property
+    def output_ms(self) -> float:
+        return self._playout.total_ms
+
+    async def wait_drained(self) -> None:
+        await self._playout.wait_drained()
+
+
+class WavFileTransport(PlayoutAccounting):
     """Input from a WAV file, output to a WAV file (or discarded).
 
     ``paced=True`` feeds input and plays output in real time (what a person
@@ -236,20 +257,6 @@ class WavFileTransport:
 
     def clear_output(self) -> dict[str, int]:
         return self._playout.clear_output()
-
-    def played_ms(self, item_id: str) -> int:
-        return self._playout.played_ms(item_id)
-
-    @property
-    def playing(self) -> bool:
-        return self._playout.playing
-
-    @property
-    def output_ms(self) -> float:
-        return self._playout.total_ms
-
-    async def wait_drained(self) -> None:
-        await self._playout.wait_drained()
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
