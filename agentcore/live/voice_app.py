@@ -1,14 +1,6 @@
-"""``agent voice``: talk to the agent, live or from a WAV file.
-
-    agent voice                                  microphone and speaker, offline cascade
-    agent voice --input q.wav --output a.wav     from a file to a file, offline
-    agent voice --backend openai-realtime        OpenAI Realtime (OPENAI_API_KEY)
-    agent voice --backend gemini-live            Gemini Live (GEMINI_API_KEY or GOOGLE_API_KEY)
-
-The live transcript, the conversation state and telemetry are shown with
-rich; a summary table follows when the conversation ends. A realtime backend
-that cannot be reached falls back to the offline cascade.
-"""
+"""The ``agent voice`` frontend: a live (rich) view of one voice conversation
+over a session. Usage is described in :data:`agentcore.live.cli.DESCRIPTION`;
+this module loads only when the command runs."""
 
 from __future__ import annotations
 
