@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from fakes.llm_server import FakeServer, open_fake_server, sse_reply
+from fakes.llm_server import FakeServer, sse_reply
 from fakes.vendor_wire import OA_DONE, OA_ROLE, oa_chunk, oa_tool_args, oa_tool_start, oa_usage
 from pty_driver import PtyAgent
 
@@ -33,12 +33,6 @@ def bash_call(call_id: str, command: str):
         oa_usage(1500, 30),
         OA_DONE,
     )
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[FakeServer]:
-    async with open_fake_server() as srv:
-        yield srv
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -47,15 +46,8 @@ def bash_call(command: str = "touch made-by-agent"):
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[FakeServer]:
-    async with open_fake_server() as srv:
-        yield srv
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(trust_env=False) as http:
-        yield http
+def client(http_client: httpx.AsyncClient) -> httpx.AsyncClient:
+    return http_client  # the shared loopback client, under the name these tests use
 
 
 def env_for(tmp_path: Path, server: FakeServer) -> dict[str, str]:

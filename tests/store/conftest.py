@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from agentcore.store import JournalStore
-from fakes.llm_server import FakeServer, open_fake_server
 from store_support import ticking_clock
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[FakeServer]:
-    async with open_fake_server() as srv:
-        yield srv
-
-
-@pytest.fixture
-async def http_client() -> AsyncIterator[httpx.AsyncClient]:
-    # trust_env=False: a proxy configured on the machine must not see loopback tests.
-    async with httpx.AsyncClient(trust_env=False) as client:
-        yield client
 
 
 @pytest.fixture
