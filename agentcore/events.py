@@ -133,8 +133,10 @@ class PermissionRequested:
     subject: str | None
     raw_input: Mapping[str, Any] = attrs.field(converter=freeze_json)
     diff: DiffPreview | None = None
-    # The rule "allow always" would add, e.g. "bash(git status*)" — shown to the user.
+    # The rule "allow always" would add, e.g. "bash(git status *)" — shown to the user,
+    # with what it admits in words ("git status with any arguments").
     always_rule: str = ""
+    always_admits: str = ""
 
 
 @attrs.frozen

@@ -67,6 +67,8 @@ class McpServerSpec:
     tool_timeout_s: float = MCP_TOOL_TIMEOUT_S
     enabled: bool = True
     source: str = ""
+    # Believe the server's readOnlyHint (only the user's own configuration can say so).
+    trust_annotations: bool = False
 
     def __attrs_post_init__(self) -> None:
         where = self.source or "MCP server"
@@ -98,6 +100,7 @@ class McpServerSpec:
             headers=config.headers,
             startup_timeout_s=config.startup_timeout_s,
             tool_timeout_s=config.tool_timeout_s,
+            trust_annotations=config.trust_annotations,
             enabled=config.enabled,
             source=source,
         )

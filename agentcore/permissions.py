@@ -21,6 +21,7 @@ import enum
 import re
 import shlex
 from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
@@ -30,6 +31,7 @@ import trio
 from agentcore.events import AgentEvent, PermissionRequested, PermissionResolved
 from agentcore.messages import new_id
 from agentcore.tools.base import Safety, ToolDescription, ToolKind
+from agentcore.tools.workspace import Workspace
 
 
 class PermissionMode(enum.Enum):
@@ -182,6 +184,9 @@ class PermissionCheck:
     subject: str | None
     description: ToolDescription
     raw_input: Mapping[str, Any] = attrs.field(factory=dict)
+    # The workspace root the call runs in: paths and redirections outside it, or
+    # into protected places, are judged against it. None: nothing is "inside".
+    workspace: Workspace | None = None
 
 
 @attrs.frozen
@@ -208,6 +213,11 @@ class PermissionGate(Protocol):
     def cancel_pending(self) -> None: ...
 
     def add_rule(self, rule: Rule) -> None: ...
+
+    def path_denied(self, path: Path) -> str | None:
+        """Why reading or writing the contents of ``path`` (absolute, resolved)
+        is denied by a path deny rule, to any tool; None when it is not."""
+        ...
 
 
 Emit = Callable[[AgentEvent], Awaitable[None]]
@@ -239,6 +249,14 @@ class DefaultPermissionGate:
     def add_rule(self, rule: Rule) -> None:
         if rule not in self.rules:
             self.rules.append(rule)
+
+    def path_denied(self, path: Path) -> str | None:
+        for rule in self.rules:
+            if rule.action is RuleAction.DENY and rule.subject is not None and _path_spec(rule.subject).match_file(
+                str(path).lstrip("/")
+            ):
+                return f"{path} is denied by the rule {rule}"
+        return None
 
     def evaluate(self, check: PermissionCheck) -> tuple[Verdict, str]:
         path_like = check.description.kind in PATH_KINDS
@@ -414,6 +432,9 @@ class NonInteractiveGate:
 
     def add_rule(self, rule: Rule) -> None:
         self.inner.add_rule(rule)
+
+    def path_denied(self, path: Path) -> str | None:
+        return self.inner.path_denied(path)
 
 
 @attrs.define

@@ -28,6 +28,7 @@ PROTOCOLS = ("openai-chat", "anthropic-messages", "echo")
 MCP_TRANSPORTS = ("stdio", "http", "sse")
 HOOK_EVENTS = ("session_start", "user_prompt_submit", "pre_tool_use", "post_tool_use", "pre_compact", "stop")
 COLOR_CHOICES = ("auto", "always", "never")
+SANDBOX_MODES = ("off", "workspace-write")
 
 DEFAULT_PROFILE = "default"
 REQUEST_LIMIT_DEFAULT = 64  # model requests in one turn; stops runaway tool loops
@@ -103,6 +104,14 @@ CONFIG_KEYS: tuple[Key, ...] = (
     Key("tools.bash_timeout_s", Kind.FLOAT, BASH_TIMEOUT_DEFAULT_S, "default bash timeout in seconds", minimum=0),
     Key("tools.bash_max_timeout_s", Kind.FLOAT, BASH_MAX_TIMEOUT_S, "largest bash timeout a call may ask for",
         minimum=0),
+    Key("shell.env_passthrough", Kind.STR_LIST, (), "environment variables passed to tool processes even though "
+        "they look like secrets (names; * globs allowed)", merge=Merge.APPEND),
+    Key("shell.sandbox", Kind.STR, "off", "run bash, background shells and hooks in an OS sandbox (Linux, "
+        "bubblewrap): the workspace writable, the rest read-only, secrets hidden", choices=SANDBOX_MODES),
+    Key("shell.sandbox_network", Kind.BOOL, False, "let sandboxed commands use the network"),
+    Key("trust.project_config", Kind.BOOL, False, "apply the configuration of folders you have not trusted "
+        "(user config, env or flag only; a project cannot trust itself)", env="AGENTCORE_TRUST_PROJECT",
+        flag="--trust"),
     Key("context.micro", Kind.FLOAT, MICRO_DEFAULT, "context fraction that trims old tool results",
         minimum=0, maximum=1),
     Key("context.soft", Kind.FLOAT, SOFT_DEFAULT, "context fraction that starts compaction", minimum=0, maximum=1),
@@ -123,6 +132,8 @@ CONFIG_KEYS: tuple[Key, ...] = (
     Key("mcp.servers.*.enabled", Kind.BOOL, True, "start this server"),
     Key("mcp.servers.*.startup_timeout_s", Kind.FLOAT, MCP_STARTUP_TIMEOUT_S, "seconds to wait for start-up",
         minimum=0),
+    Key("mcp.servers.*.trust_annotations", Kind.BOOL, False, "believe the server's readOnlyHint annotations "
+        "(user config only; otherwise every tool of it counts as mutating)"),
     Key("mcp.servers.*.tool_timeout_s", Kind.FLOAT, MCP_TOOL_TIMEOUT_S, "seconds one tool call may take", minimum=0),
     Key("hooks", Kind.TABLE_LIST, (), "commands run on events: [[hooks]] tables with event, matcher, command, "
         "timeout_s", merge=Merge.APPEND, item_schema=_HOOK_FIELDS),
@@ -179,6 +190,18 @@ class ToolSettings:
 
 
 @attrs.frozen
+class ShellSettings:
+    env_passthrough: tuple[str, ...] = ()
+    sandbox: Literal["off", "workspace-write"] = _d("shell.sandbox")
+    sandbox_network: bool = _d("shell.sandbox_network")
+
+
+@attrs.frozen
+class TrustSettings:
+    project_config: bool = _d("trust.project_config")
+
+
+@attrs.frozen
 class ContextSettings:
     micro: float = _d("context.micro")
     soft: float = _d("context.soft")
@@ -205,6 +228,7 @@ class McpServerConfig:
     enabled: bool = True
     startup_timeout_s: float = MCP_STARTUP_TIMEOUT_S
     tool_timeout_s: float = MCP_TOOL_TIMEOUT_S
+    trust_annotations: bool = False
 
 
 @attrs.frozen
@@ -251,6 +275,8 @@ class Settings:
     providers: Mapping[str, ProviderConfig] = attrs.field(factory=_builtin_provider_configs)
     permissions: PermissionSettings = PermissionSettings()
     tools: ToolSettings = ToolSettings()
+    shell: ShellSettings = ShellSettings()
+    trust: TrustSettings = TrustSettings()
     context: ContextSettings = ContextSettings()
     turn: TurnSettings = TurnSettings()
     mcp: McpSettings = McpSettings()

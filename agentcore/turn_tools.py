@@ -155,6 +155,7 @@ class SessionToolExecutor:
             subject=subject,
             description=description,
             raw_input=args,
+            workspace=ctx.workspace,
         )
         if self.hooks is not None:  # pre_tool_use hooks may deny, allow without asking, or force an ask
             decision = await self.hooks.pre_tool_use(check, self.gate)
