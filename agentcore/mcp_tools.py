@@ -58,18 +58,22 @@ def assign_names(server: str, tools: Iterable[str]) -> dict[str, str]:
             for t, n in plain.items()}  # fmt: skip
 
 
-def safety_for(annotations: Any) -> Safety:
+def safety_for(annotations: Any, *, trust_annotations: bool = False) -> Safety:
     """From the tool's hints: read-only, destructive, open-world (network), else mutating.
 
+    A server grades its own tools, so a hint that would *lift* a restriction
+    (``readOnlyHint``: run unasked, even in read-only mode) counts only when the
+    user's configuration trusts that server's annotations. Hints that make a
+    tool stricter always count, and ``destructiveHint`` beats ``readOnlyHint``.
     Only hints a server states count; the spec's defaults for absent hints are
     pessimistic and would make every unannotated tool look destructive.
     """
     if annotations is None:
         return Safety.MUTATING
-    if getattr(annotations, "read_only_hint", None) is True:
-        return Safety.READ_ONLY
     if getattr(annotations, "destructive_hint", None) is True:
         return Safety.DESTRUCTIVE
+    if trust_annotations and getattr(annotations, "read_only_hint", None) is True:
+        return Safety.READ_ONLY
     if getattr(annotations, "open_world_hint", None) is True:
         return Safety.NETWORK
     return Safety.MUTATING
@@ -122,8 +126,9 @@ class McpTool:
         return await self.call(self.remote_name, args)
 
 
-def make_tool(server: str, name: str, remote: Any, call: CallFn) -> McpTool:
-    """An :class:`McpTool` from an SDK ``Tool`` listing entry."""
+def make_tool(server: str, name: str, remote: Any, call: CallFn, *, trust_annotations: bool = False) -> McpTool:
+    """An :class:`McpTool` from an SDK ``Tool`` listing entry; ``trust_annotations``
+    is the server's ``mcp.servers.NAME.trust_annotations`` setting."""
     description = (remote.description or "").strip() or f"Tool {remote.name} of MCP server {server}."
     return McpTool(
         name=name,
@@ -131,7 +136,7 @@ def make_tool(server: str, name: str, remote: Any, call: CallFn) -> McpTool:
         remote_name=remote.name,
         description=description,
         parameters=input_schema(remote.input_schema),
-        safety=safety_for(remote.annotations),
+        safety=safety_for(remote.annotations, trust_annotations=trust_annotations),
         title=getattr(remote, "title", None) or getattr(remote.annotations, "title", None),
         call=call,
     )

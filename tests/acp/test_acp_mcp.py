@@ -13,7 +13,7 @@ from acp_fakes import ScriptedProvider, acp_connection, text_reply, tool_reply
 from agentcore.core import AgentCoreBuilder, SessionPolicy
 from agentcore.mcp import McpToolFactory
 from agentcore.mcp_spec import session_specs
-from agentcore.permissions import PermissionMode
+from agentcore.permissions import PermissionMode, Rule, RuleAction
 
 DEMO_SERVER = Path(__file__).resolve().parents[1] / "mcp" / "servers" / "demo_server.py"
 READY_WAIT_S = 60  # the SDK alone takes 1-2 s to import in the server process on a busy machine
@@ -25,7 +25,9 @@ async def test_mcp_server_from_session_new_serves_a_tool_call(tmp_path: Path, wo
         AgentCoreBuilder()
         .with_env({})
         .with_provider(provider, "scripted-1")
-        .with_policy(SessionPolicy(mode=PermissionMode.ASK))
+        # The server's readOnlyHint is not trusted (nothing in the configuration says so),
+        # so echo would ask; this test is about serving the call, so a rule allows it.
+        .with_policy(SessionPolicy(mode=PermissionMode.ASK, rules=(Rule.parse("mcp__demo__echo", RuleAction.ALLOW),)))
         .with_session_tool_factory(McpToolFactory(lambda session: session_specs(session, env={})))
         .with_state_dir(tmp_path / "state")
         .build()

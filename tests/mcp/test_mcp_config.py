@@ -127,7 +127,11 @@ def test_safety_from_annotations() -> None:
         return SimpleNamespace(**{"read_only_hint": None, "destructive_hint": None, "open_world_hint": None, **kw})
 
     assert safety_for(None) is Safety.MUTATING
-    assert safety_for(hints(read_only_hint=True, open_world_hint=True)) is Safety.READ_ONLY
+    # readOnlyHint lifts the restriction only when the user trusts the server's annotations.
+    assert safety_for(hints(read_only_hint=True)) is Safety.MUTATING
+    assert safety_for(hints(read_only_hint=True, open_world_hint=True)) is Safety.NETWORK
+    assert safety_for(hints(read_only_hint=True, open_world_hint=True), trust_annotations=True) is Safety.READ_ONLY
+    assert safety_for(hints(read_only_hint=True, destructive_hint=True), trust_annotations=True) is Safety.DESTRUCTIVE
     assert safety_for(hints(destructive_hint=True)) is Safety.DESTRUCTIVE
     assert safety_for(hints(open_world_hint=True)) is Safety.NETWORK
     assert safety_for(hints(destructive_hint=False)) is Safety.MUTATING

@@ -27,7 +27,7 @@ async def test_tools_appear_with_names_schemas_and_safety(make_core, info) -> No
         assert "Echo the text back" in echo.description
         safety = {n: session.registry.get(f"mcp__demo__{n}").safety for n in ("echo", "wipe", "lookup", "pid")}
         assert safety == {
-            "echo": Safety.READ_ONLY,
+            "echo": Safety.MUTATING,  # its readOnlyHint counts only for a trusted server (tests/deny)
             "wipe": Safety.DESTRUCTIVE,
             "lookup": Safety.NETWORK,
             "pid": Safety.MUTATING,
