@@ -6,6 +6,7 @@ and creates sessions. All wiring (which implementation goes where) happens in
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -34,9 +35,11 @@ from agentcore.persistence import (  # re-exported: part of the core's public su
     SessionSnapshot,
     SessionSummary,
 )
+from agentcore.secrets import ToolSecrets
 from agentcore.session import DefaultSession, Session, SessionCreateInfo
 from agentcore.tools.base import Tool
 from agentcore.tools.registry import CompositeRegistry, StaticToolRegistry, ToolFilter, ToolRegistry
+from agentcore.tools.sandbox import BWRAP_PATH, ProcessConfinement, SandboxMode, SandboxPolicy
 from agentcore.tools.workspace import Workspace
 from agentcore.turn import TurnConfig
 
@@ -110,6 +113,8 @@ class DefaultAgentCore:
         state_dir: Path,
         on_always: Callable[[Rule, Path], None] | None,
         backends: Callable[[SessionCreateInfo], tuple[Any, Any]],
+        tool_secrets: ToolSecrets | None = None,
+        sandbox: SandboxPolicy = SandboxPolicy(),
     ) -> None:
         self._tools = tools
         self.provider_resolver = provider_resolver
@@ -120,6 +125,10 @@ class DefaultAgentCore:
         self.state_dir = state_dir
         self._on_always = on_always
         self._backends = backends
+        # Tool processes (bash, background shells, hooks) start from tool_secrets.env,
+        # their output is redacted with tool_secrets.redactor, and they run in `sandbox`.
+        self.tool_secrets = tool_secrets if tool_secrets is not None else ToolSecrets.from_environment(os.environ)
+        self.sandbox = sandbox
 
     @property
     def tools(self) -> StaticToolRegistry:
@@ -221,6 +230,8 @@ class DefaultAgentCore:
         if snapshot is not None:
             session.usage, session.cost_usd = snapshot.usage, snapshot.cost_usd
         session.startup_notices = [Notice("warning", _echo_banner())] if selection.is_echo else []
+        if (sandbox_problem := self.sandbox.problem()) is not None:
+            session.startup_notices.append(Notice("error", f"{sandbox_problem} Shell commands and hooks will not run."))
         # Sub-agent sessions are part of their parent's work, not sessions to list or resume.
         for observer in self.observers if info.parent is None else ():
             observer.session_opened(session)
@@ -268,10 +279,25 @@ def _open_background(nursery: trio.Nursery) -> Any:
     return BackgroundTasks(nursery)
 
 
-def _local_backends(info: SessionCreateInfo) -> tuple[Any, Any]:
-    from agentcore.tools.local import LocalFs, LocalShell
+@attrs.frozen
+class LocalBackends:
+    """Makes a session's local backends (unless ``info`` brings its own): a shell
+    that starts from the scrubbed environment, redacts the agent's keys from what
+    it prints, spills privately under the state directory and, when configured,
+    runs in the OS sandbox confined to the session's workspace roots."""
 
-    return info.fs or LocalFs(), info.shell or LocalShell()
+    secrets: ToolSecrets
+    sandbox: SandboxPolicy
+    spill_dir: Path
+
+    def __call__(self, info: SessionCreateInfo) -> tuple[Any, Any]:
+        from agentcore.tools.local import LocalFs, LocalShell
+
+        confinement = None
+        if self.sandbox.enabled:
+            confinement = ProcessConfinement(self.sandbox, Workspace(info.cwd, info.additional_dirs).roots)
+        shell = info.shell or LocalShell(secrets=self.secrets, confinement=confinement, spill_dir=self.spill_dir)
+        return info.fs or LocalFs(), shell
 
 
 def _default_policy(profile: str | None, cwd: Path) -> SessionPolicy:
@@ -295,10 +321,35 @@ class AgentCoreBuilder:
         self._state_dir: Path | None = None
         self._on_always: Callable[[Rule, Path], None] | None = None
         self._settings: Any = None
+        self._shell_settings: Any = None
+        self._provider_key_vars: tuple[str, ...] = ()
+        self._private_dirs: tuple[Path, ...] = ()
+        self._bwrap = BWRAP_PATH
 
     def with_env(self, env: Mapping[str, str]) -> AgentCoreBuilder:
-        """Where API keys and ``AGENTCORE_*`` settings are read from (default: os.environ)."""
+        """Where API keys and ``AGENTCORE_*`` settings are read from (default: os.environ).
+        Tool processes start from it, scrubbed of secrets (:mod:`agentcore.secrets`)."""
         self._env = env
+        return self
+
+    def with_shell_settings(
+        self,
+        shell: Any,
+        *,
+        provider_key_vars: Iterable[str] = (),
+        private_dirs: Iterable[Path] = (),
+        bwrap: Path = BWRAP_PATH,
+    ) -> AgentCoreBuilder:
+        """``[shell]`` settings (``env_passthrough``, ``sandbox``, ``sandbox_network``)
+        and what they need: the ``api_key_env`` of every configured provider (stripped
+        from tool processes, their values redacted), the agent's own directories to
+        hide in the sandbox (the user config directory; the state directory always
+        is) and where bubblewrap lives. Without this call tool processes are still
+        scrubbed (well-known keys, name and value patterns) and run unsandboxed."""
+        self._shell_settings = shell
+        self._provider_key_vars = tuple(provider_key_vars)
+        self._private_dirs = tuple(Path(p) for p in private_dirs)
+        self._bwrap = Path(bwrap)
         return self
 
     def with_provider(self, provider: LlmProvider, model: str, *, name: str | None = None) -> AgentCoreBuilder:
@@ -364,6 +415,8 @@ class AgentCoreBuilder:
                 builder.add(tool)
         for tool in self._tools:
             builder.add(tool)
+        state_dir = self._state_dir or Path(tempfile.gettempdir()) / "agentcore-state"
+        secrets, sandbox = self._tool_processes(state_dir)
         return DefaultAgentCore(
             tools=builder.build(),
             provider_resolver=self._resolver(),
@@ -371,10 +424,31 @@ class AgentCoreBuilder:
             observers=self._observers,
             tool_factories=self._factories,
             loader=self._loader,
-            state_dir=self._state_dir or Path(tempfile.gettempdir()) / "agentcore-state",
+            state_dir=state_dir,
             on_always=self._on_always,
-            backends=_local_backends,
+            backends=LocalBackends(secrets, sandbox, state_dir / "spills" / "shell"),
+            tool_secrets=secrets,
+            sandbox=sandbox,
         )
+
+    def _tool_processes(self, state_dir: Path) -> tuple[ToolSecrets, SandboxPolicy]:
+        """The scrubbed environment and redactor, and the sandbox, of tool processes."""
+        env = self._env if self._env is not None else os.environ
+        shell = self._shell_settings
+        secrets = ToolSecrets.from_environment(
+            env,
+            passthrough=tuple(getattr(shell, "env_passthrough", ())),
+            provider_key_vars=self._provider_key_vars,
+        )
+        home = env.get("HOME")
+        sandbox = SandboxPolicy(
+            mode=SandboxMode(getattr(shell, "sandbox", SandboxMode.OFF.value)),
+            network=bool(getattr(shell, "sandbox_network", False)),
+            bwrap=self._bwrap,
+            home=Path(home) if home else None,
+            private_dirs=(state_dir, *self._private_dirs),
+        )
+        return secrets, sandbox
 
     def _resolver(self) -> ProviderResolver:
         if self._fixed is not None:

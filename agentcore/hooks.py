@@ -47,8 +47,10 @@ import trio
 from agentcore.events import MessageAppended, Notice
 from agentcore.messages import MessageKind, StopReason, TextBlock, UserMessage, thaw_json
 from agentcore.permissions import Decision, PermissionCheck, PermissionGate, Verdict
+from agentcore.secrets import ToolSecrets
 from agentcore.tools.base import ToolResult
 from agentcore.tools.local import SHELL, terminate_group
+from agentcore.tools.sandbox import ProcessConfinement, SandboxUnavailable
 
 if TYPE_CHECKING:
     from agentcore.session import DefaultSession
@@ -128,15 +130,27 @@ class ProcessOutcome:
 
 
 async def run_hook_process(
-    command: str, stdin: bytes, *, cwd: Path, env: Mapping[str, str], timeout_s: float
+    command: str,
+    stdin: bytes,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout_s: float,
+    confinement: ProcessConfinement | None = None,
 ) -> ProcessOutcome:
     """Run ``sh -c command`` in its own process group, feeding ``stdin``. On
     timeout (or cancellation) the whole group is killed; processes the hook
-    leaves behind are killed too (they would hold its pipes open)."""
+    leaves behind are killed too (they would hold its pipes open). ``env`` is
+    the whole environment (already scrubbed of secrets by the caller);
+    ``confinement`` runs the hook in the OS sandbox and raises
+    :class:`SandboxUnavailable` when that cannot run."""
+    argv, full_env = [SHELL, "-c", command], dict(env)
+    if confinement is not None:
+        argv, full_env = confinement.wrap(argv, cwd=cwd, env=full_env)
     proc = await trio.lowlevel.open_process(
-        [SHELL, "-c", command],
+        argv,
         cwd=str(cwd),
-        env=dict(env),
+        env=full_env,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -233,6 +247,13 @@ class SessionHooks:
         self.hooks = tuple(hooks)
         # Compiled once: a bad matcher fails when the session opens, not at the first tool call.
         self._matchers = {h.matcher: pathspec.PathSpec.from_lines("gitignore", [h.matcher]) for h in self.hooks}
+        # Hooks start from the same scrubbed environment and sandbox as bash (the core's wiring);
+        # a session opened without a core still never hands its secrets to a hook.
+        core = getattr(session, "core", None)
+        secrets = getattr(core, "tool_secrets", None)
+        self._secrets: ToolSecrets = secrets if secrets is not None else ToolSecrets.from_environment(os.environ)
+        policy = getattr(core, "sandbox", None)
+        self._confinement = ProcessConfinement(policy, session.workspace.roots) if policy is not None else None
 
     def matching(self, event: str, tool_name: str | None = None) -> list[HookConfig]:
         return [
@@ -250,7 +271,7 @@ class SessionHooks:
         payload = {"event": event, "session_id": self.session.id, "cwd": str(self.session.cwd), **fields}
         stdin = json.dumps(payload, ensure_ascii=False).encode()
         env = {
-            **os.environ,
+            **self._secrets.env,
             "AGENTCORE_HOOK_EVENT": event,
             "AGENTCORE_SESSION_ID": self.session.id,
             "AGENTCORE_PROJECT_DIR": str(self.session.cwd),
@@ -260,10 +281,18 @@ class SessionHooks:
         async def run_one(index: int, hook: HookConfig) -> None:
             try:
                 outcome = await run_hook_process(
-                    hook.command, stdin, cwd=self.session.cwd, env=env, timeout_s=hook.timeout_s
+                    hook.command,
+                    stdin,
+                    cwd=self.session.cwd,
+                    env=env,
+                    timeout_s=hook.timeout_s,
+                    confinement=self._confinement,
                 )
             except OSError as exc:  # e.g. the working directory vanished
                 results[index] = HookFailure(f"could not start: {exc}")
+                return
+            except SandboxUnavailable as exc:
+                results[index] = HookFailure(f"was not run: {exc}")
                 return
             results[index] = parse_answer(outcome, timeout_s=hook.timeout_s)
 

@@ -5,6 +5,11 @@ Per call: look the tool up, validate arguments, ``describe`` it, announce it
 oversized result (head + tail, the whole text spilled to a file) and announce
 the result. Everything a model can get wrong is an error *result* it can read.
 
+The exact values of the agent's own keys (:class:`agentcore.secrets.Redactor`)
+are replaced in every result and progress report before anything is emitted,
+capped, spilled or handed to ``post_tool_use`` hooks, so they reach neither the
+model nor the journal, spill files or frontends.
+
 Read-only calls run in parallel (bounded); anything that changes the world
 runs alone, in the order the model asked, so two edits never race.
 """
@@ -13,18 +18,22 @@ from __future__ import annotations
 
 import logging
 import time
+from types import MappingProxyType
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
 import trio
 
 from agentcore.events import AgentEvent, ToolCallFinished, ToolCallProgress, ToolCallStarted
 from agentcore.messages import TextBlock, ToolResultBlock, ToolUseBlock, thaw_json
 from agentcore.permissions import PATH_KINDS, PermissionCheck, PermissionGate
+from agentcore.secrets import Redactor, context_redactor
 from agentcore.tools.paths import resolved_subject
 from agentcore.tools.args import format_problems, validate_args
 from agentcore.tools.base import (
+    DiffPreview,
     Safety,
     Tool,
     ToolContext,
@@ -59,6 +68,7 @@ class SessionToolExecutor:
         max_result_chars: int,
         spill_dir: Path,
         hooks: Any = None,
+        redactor: Redactor | None = None,
     ) -> None:
         self.registry = registry
         self.gate = gate
@@ -68,6 +78,8 @@ class SessionToolExecutor:
         self.max_result_chars = max_result_chars
         self.spill_dir = spill_dir
         self.hooks = hooks  # agentcore.hooks.SessionHooks: pre_tool_use / post_tool_use
+        # None: the redactor each call's context leads to (the core's, see context_redactor).
+        self.redactor = redactor
 
     async def run_calls(
         self, turn_id: str, calls: tuple[ToolUseBlock, ...], invalid: Mapping[str, str]
@@ -101,13 +113,20 @@ class SessionToolExecutor:
         args: dict[str, Any] = thaw_json(call.input)
         tool = self.registry.get(call.name)
 
+        redactor = self.redactor
+
         async def progress(p: ToolProgress) -> None:
-            await self.emit(ToolCallProgress(turn_id, call.id, p.text, p.terminal_id))
+            text = redactor.redact(p.text) if redactor is not None else p.text
+            await self.emit(ToolCallProgress(turn_id, call.id, text, p.terminal_id))
 
         ctx = self.make_context(call.id, progress)
+        if redactor is None:
+            redactor = context_redactor(ctx)
         description = ToolDescription(title=call.name)
         if tool is not None and invalid is None:
             description = await self._describe(tool, args, ctx)
+            if description.diff is not None:
+                description = attrs.evolve(description, diff=_redact_diff(redactor, description.diff))
         await self.emit(
             ToolCallStarted(
                 turn_id=turn_id,
@@ -120,8 +139,8 @@ class SessionToolExecutor:
                 diff=description.diff,
             )
         )
-        result = await self._decide_and_execute(turn_id, call, tool, args, ctx, description, invalid)
-        result = self._cap(result, call.name)
+        result = await self._decide_and_execute(turn_id, call, tool, args, ctx, description, invalid, redactor)
+        result = self._cap(redact_result(redactor, result), call.name)
         await self.emit(ToolCallFinished(turn_id, call.id, call.name, result, time.monotonic() - started))
         return ToolResultBlock(call.id, result.content, result.is_error)
 
@@ -134,6 +153,7 @@ class SessionToolExecutor:
         ctx: ToolContext,
         description: ToolDescription,
         invalid: str | None,
+        redactor: Redactor,
     ) -> ToolResult:
         if invalid is not None:
             return ToolResult.error(invalid)
@@ -174,7 +194,7 @@ class SessionToolExecutor:
             log.error("tool %s returned %r instead of a ToolResult", tool.name, type(result))
             return ToolResult.error(f"{tool.name} returned no result (a bug in the tool).")
         if self.hooks is not None:  # post_tool_use hooks may add context for the model
-            result = await self.hooks.post_tool_use(check, result)
+            result = await self.hooks.post_tool_use(check, redact_result(redactor, result))
         return result
 
     async def _describe(self, tool: Tool, args: dict[str, Any], ctx: ToolContext) -> ToolDescription:
@@ -199,3 +219,28 @@ class SessionToolExecutor:
         if not changed:
             return result
         return ToolResult(tuple(blocks), result.is_error, result.diff, result.raw_output, result.terminal_id)
+
+
+def redact_result(redactor: Redactor, result: ToolResult) -> ToolResult:
+    """``result`` with the redactor's secrets replaced in its text, diff and raw output."""
+    if not redactor:
+        return result
+    content = tuple(TextBlock(redactor.redact(b.text)) if isinstance(b, TextBlock) else b for b in result.content)
+    diff = _redact_diff(redactor, result.diff) if result.diff is not None else None
+    raw = _redact_json(redactor, result.raw_output) if result.raw_output is not None else None
+    return ToolResult(content, result.is_error, diff, raw, result.terminal_id)
+
+
+def _redact_diff(redactor: Redactor, diff: DiffPreview) -> DiffPreview:
+    old = redactor.redact(diff.old_text) if diff.old_text is not None else None
+    return DiffPreview(diff.path, old, redactor.redact(diff.new_text))
+
+
+def _redact_json(redactor: Redactor, value: Any) -> Any:
+    if isinstance(value, str):
+        return redactor.redact(value)
+    if isinstance(value, Mapping | MappingProxyType):
+        return {k: _redact_json(redactor, v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_redact_json(redactor, v) for v in value]
+    return value

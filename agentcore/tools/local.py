@@ -22,7 +22,10 @@ from pathlib import Path
 import trio
 
 from agentcore.messages import new_id
+from agentcore.private_files import open_private
+from agentcore.secrets import Redactor, StreamRedactor, ToolSecrets
 from agentcore.tools.backends import FileStat, FsError, OutputSink, ShellResult
+from agentcore.tools.sandbox import ProcessConfinement
 
 SHELL = "/bin/sh"  # POSIX sh: what `sh -c` means in the ShellBackend contract
 READ_CHUNK_BYTES = 64 * 1024  # one pipe read; large enough to keep syscalls few
@@ -121,10 +124,11 @@ class LocalFs:
 class _OutputCollector:
     """Accumulates decoded output; past ``memory_limit`` it spills to a file."""
 
-    def __init__(self, memory_limit: int, spill_dir: Path | None) -> None:
+    def __init__(self, memory_limit: int, spill_dir: Path | None, redactor: StreamRedactor) -> None:
         self._limit = memory_limit
         self._spill_dir = spill_dir
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._redactor = redactor
         self._chunks: list[str] = []
         self._size = 0
         self._head = ""
@@ -135,7 +139,10 @@ class _OutputCollector:
         self.total_chars = 0
 
     def feed(self, data: bytes | bytearray, *, final: bool = False) -> str:
-        text = self._decoder.decode(data, final=final)
+        """Decode, redact and keep ``data``; returns the text kept (what may be shown)."""
+        text = self._redactor.feed(self._decoder.decode(data, final=final))
+        if final:
+            text += self._redactor.flush()
         if text:
             self._add(text)
         return text
@@ -157,9 +164,8 @@ class _OutputCollector:
 
     def _start_spill(self) -> None:
         directory = self._spill_dir or Path(tempfile.gettempdir()) / "agentcore-shell"
-        directory.mkdir(parents=True, exist_ok=True)
         self.spill_path = directory / f"shell-{new_id('out')}.txt"
-        self._file = self.spill_path.open("w", encoding="utf-8")
+        self._file = open_private(self.spill_path, "x")
         whole = "".join(self._chunks)
         self._chunks = []
         self._file.write(whole)  # type: ignore[attr-defined]
@@ -235,16 +241,34 @@ async def terminate_group(proc: trio.Process) -> None:
 class LocalShell:
     """:class:`ShellBackend` running ``sh -c`` on this machine.
 
-    ``env`` given to :meth:`run` is layered over the inherited environment.
+    Commands start from ``secrets.env`` (the scrubbed environment the wiring
+    gives; by default this process's environment without secrets, see
+    :mod:`agentcore.secrets`), with the ``env`` given to :meth:`run` layered
+    over it; their output is redacted with ``secrets.redactor`` as it streams,
+    so progress and spill files never hold the agent's keys. ``confinement``
+    runs them in the OS sandbox (:mod:`agentcore.tools.sandbox`).
     A command's process group does not outlive the command: children left
     running when the shell exits are terminated too (background work belongs
     in ``run_in_background``). Output larger than ``memory_limit_chars`` is
-    written in full to a file in ``spill_dir`` (default: the temp directory).
+    written in full to a private file in ``spill_dir`` (default: the temp directory).
     """
 
-    def __init__(self, *, memory_limit_chars: int = MEMORY_LIMIT_CHARS, spill_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        secrets: ToolSecrets | None = None,
+        confinement: ProcessConfinement | None = None,
+        memory_limit_chars: int = MEMORY_LIMIT_CHARS,
+        spill_dir: Path | None = None,
+    ) -> None:
+        self.secrets = secrets if secrets is not None else ToolSecrets.from_environment(os.environ)
+        self.confinement = confinement
         self._memory_limit = memory_limit_chars
         self._spill_dir = spill_dir
+
+    @property
+    def redactor(self) -> Redactor:
+        return self.secrets.redactor
 
     async def run(
         self,
@@ -256,9 +280,13 @@ class LocalShell:
         on_output: OutputSink | None = None,
         on_start: Callable[[str], Awaitable[None]] | None = None,
     ) -> ShellResult:
-        full_env = {**os.environ, **env} if env is not None else None
+        """Raises :class:`~agentcore.tools.sandbox.SandboxUnavailable` when the
+        sandbox is on but cannot run."""
+        argv, full_env = [SHELL, "-c", command], {**self.secrets.env, **(env or {})}
+        if self.confinement is not None:
+            argv, full_env = self.confinement.wrap(argv, cwd=cwd, env=full_env)
         proc = await trio.lowlevel.open_process(
-            [SHELL, "-c", command],
+            argv,
             cwd=str(cwd),
             env=full_env,
             stdin=subprocess.DEVNULL,
@@ -267,7 +295,7 @@ class LocalShell:
             start_new_session=True,  # own process group: killpg reaches grandchildren
         )
         assert proc.stdout is not None
-        collector = _OutputCollector(self._memory_limit, self._spill_dir)
+        collector = _OutputCollector(self._memory_limit, self._spill_dir, self.secrets.redactor.stream())
         timed_out = False
         terminated = False
         try:

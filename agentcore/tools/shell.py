@@ -11,9 +11,12 @@ import trio
 
 from agentcore.background import BackgroundTasks, TaskHandle, TaskKind
 from agentcore.messages import freeze_json, new_id
+from agentcore.private_files import open_private
+from agentcore.secrets import context_redactor
 from agentcore.tools.backends import ShellResult
 from agentcore.tools.base import Safety, ToolContext, ToolKind, ToolResult
 from agentcore.tools.common import BuiltinTool
+from agentcore.tools.sandbox import SandboxUnavailable
 from agentcore.tools.spill import cut_head_tail
 
 BASH_TIMEOUT_DEFAULT_S = 120.0  # long enough for builds and test runs, short enough to notice a hang
@@ -123,14 +126,17 @@ class BashTool(BuiltinTool):
         timeout = float(args.get("timeout_s", self._default_timeout))
         timeout = min(max(timeout, 0.0), self._max_timeout)
         reporter = _ProgressReporter(ctx, self._progress_interval)
-        result = await ctx.shell.run(
-            command,
-            cwd=ctx.cwd,
-            timeout_s=timeout,
-            env=self._env,
-            on_output=reporter.on_output,
-            on_start=reporter.on_start,
-        )
+        try:
+            result = await ctx.shell.run(
+                command,
+                cwd=ctx.cwd,
+                timeout_s=timeout,
+                env=self._env,
+                on_output=reporter.on_output,
+                on_start=reporter.on_start,
+            )
+        except SandboxUnavailable as exc:
+            return ToolResult.error(f"The command was not run: {exc}")
         return self._format(result, timeout, ctx, reporter.terminal_id)
 
     def _format(self, result: ShellResult, timeout: float, ctx: ToolContext, terminal_id: str | None) -> ToolResult:
@@ -171,17 +177,29 @@ class BashTool(BuiltinTool):
         log = ctx.spill_dir / f"bash-{new_id('bg')}.log"
         label = self.title(args)
         shell, env = ctx.shell, self._env
+        # The local shell redacts as it streams; this catches other backends' output too.
+        redactor = context_redactor(ctx).stream()
 
         async def job(handle: TaskHandle) -> str:
-            log.parent.mkdir(parents=True, exist_ok=True)
-            async with await trio.open_file(log, "w", encoding="utf-8") as out:
+            file = await trio.to_thread.run_sync(open_private, log, "x")
+            async with trio.wrap_file(file) as out:
 
                 async def sink(text: str) -> None:
+                    text = redactor.feed(text)
                     await out.write(text)
                     await out.flush()
                     handle.append_output(text)
 
-                result = await shell.run(command, cwd=ctx.cwd, timeout_s=math.inf, env=env, on_output=sink)
+                try:
+                    result = await shell.run(command, cwd=ctx.cwd, timeout_s=math.inf, env=env, on_output=sink)
+                except SandboxUnavailable as exc:
+                    await out.write(f"The command was not run: {exc}\n")
+                    raise  # the task fails with this reason
+                finally:
+                    with trio.CancelScope(shield=True):
+                        if rest := redactor.flush():
+                            await out.write(rest)
+                            handle.append_output(rest)
             if result.signal is not None:
                 return f"killed by {_signal_name(result.signal)}; output in {log}"
             return f"exit code {result.exit_code}; output in {log}"

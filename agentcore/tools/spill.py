@@ -12,6 +12,7 @@ from pathlib import Path
 import attrs
 
 from agentcore.messages import new_id
+from agentcore.private_files import write_private_text
 
 HEAD_SHARE = 0.4  # of the budget kept from the start; the rest comes from the end
 
@@ -34,7 +35,8 @@ def cut_head_tail(
 ) -> Cut:
     """Return ``text`` unchanged if it fits, else head + marker + tail.
 
-    When ``spill_dir`` is given the full text is written there and the marker
+    When ``spill_dir`` is given the full text is written there (0600, in a 0700
+    directory) and the marker
     names the file; a failure to write is reported in the marker, not raised.
     ``saved_at`` names a file that already holds the full text (e.g. a shell
     backend spilled it while streaming); nothing is written then.
@@ -48,9 +50,8 @@ def cut_head_tail(
         where = f"full {label} saved to {path} (read it with read_file and offset/limit)"
     elif spill_dir is not None:
         try:
-            spill_dir.mkdir(parents=True, exist_ok=True)
             path = spill_dir / f"{label}-{new_id('spill')}.txt"
-            path.write_text(text, encoding="utf-8")
+            write_private_text(path, text)  # tool output may quote secrets: owner-only
             where = f"full {label} saved to {path} (read it with read_file and offset/limit)"
         except OSError as exc:
             path = None
