@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from agentcore.private_files import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, open_private
 from agentcore.store_format import TORN_SUFFIX, SessionLocked, encode
 
 try:  # POSIX advisory locks; elsewhere a session is not protected against a second writer
@@ -22,8 +23,8 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 JOURNAL_BUFFER_BYTES = 64 * 1024  # one write per record anyway; the buffer only batches huge records
-FILE_MODE = 0o600  # sessions hold the user's conversations: readable by the owner only
-DIR_MODE = 0o700
+FILE_MODE = PRIVATE_FILE_MODE  # sessions hold the user's conversations: readable by the owner only
+DIR_MODE = PRIVATE_DIR_MODE
 
 
 class SessionLock:
@@ -80,7 +81,7 @@ class JournalWriter:
         """Open for appending after cutting off a torn last line (kept beside
         the journal), so the next record starts on a line of its own."""
         if torn:
-            with open(path.with_name(path.name + TORN_SUFFIX), "ab") as side:
+            with open_private(path.with_name(path.name + TORN_SUFFIX), "ab") as side:
                 side.write(torn + b"\n")
             with open(path, "r+b") as f:
                 f.truncate(valid_bytes)

@@ -32,6 +32,7 @@ from agentcore.events import (
 from agentcore.messages import Message, message_to_dict, usage_from_dict, usage_to_dict
 from agentcore.permissions import PermissionMode
 from agentcore.session import DefaultSession
+from agentcore.private_files import private_dir
 from agentcore.store_files import DIR_MODE, JournalWriter, SessionLock, sync_dir, write_meta
 from agentcore.store_format import (
     JOURNAL_FILE,
@@ -87,7 +88,7 @@ class SessionRecorder:
         self.live: dict[str, LiveJournal] = {}
 
     def make_dir(self, path: Path) -> Path:
-        self.sessions_dir.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+        private_dir(self.sessions_dir)  # and the state directory above it, when new
         path.mkdir(mode=DIR_MODE)  # never exist_ok: a new id must be new
         return path
 

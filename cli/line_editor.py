@@ -18,6 +18,7 @@ from pathlib import Path
 
 from rich.cells import cell_len
 
+from agentcore.private_files import open_private, replace_private_text
 from cli.keys import KeyQueue
 
 HISTORY_MAX_ENTRIES = 1000  # plenty for recall, keeps the file small
@@ -50,14 +51,12 @@ class InputHistory:
         self.entries.append(entry)
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Prompts may quote secrets: the file is the user's alone (0600 in a 0700 directory).
         if len(self.entries) > HISTORY_MAX_ENTRIES:
             self.entries = self.entries[-HISTORY_MAX_ENTRIES:]
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text("".join(json.dumps(e) + "\n" for e in self.entries), encoding="utf-8")
-            os.replace(tmp, self.path)
+            replace_private_text(self.path, "".join(json.dumps(e) + "\n" for e in self.entries))
         else:
-            with self.path.open("a", encoding="utf-8") as out:
+            with open_private(self.path, "a") as out:
                 out.write(json.dumps(entry) + "\n")
 
 

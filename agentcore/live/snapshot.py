@@ -10,11 +10,12 @@ opaque session token for resumption, not an API key.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import attrs
+
+from agentcore.private_files import replace_private_text
 
 SNAPSHOT_VERSION = 1
 SUMMARY_LINES = 12  # recent transcript lines kept; enough to show where the talk was
@@ -43,10 +44,7 @@ class SnapshotStore:
     def save(self, snapshot: LiveSnapshot) -> None:
         data = {"version": SNAPSHOT_VERSION, **attrs.asdict(snapshot)}
         data["transcript"] = list(snapshot.transcript[-SUMMARY_LINES:])
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps(data, indent=2, default=str))
-        os.replace(tmp, self.path)
+        replace_private_text(self.path, json.dumps(data, indent=2, default=str))  # a transcript: owner-only
 
     def load(self) -> LiveSnapshot | None:
         if not self.path.exists():
