@@ -2,9 +2,10 @@
 
 A child is an ordinary session opened through the same :class:`AgentCore`,
 with a fresh history and the child profile's model, prompt and tools. It runs
-unattended: its permission gate (:class:`SubAgentGate`) never asks anyone; a
-call its own rules would ask about runs only if the parent session would allow
-it without asking, and whatever the parent denies stays denied. The child's
+unattended: its permission gate (:class:`SubAgentGate`) never asks anyone and
+never exceeds the parent's: a call runs only if the parent session would allow
+it without asking and the child's own rules do not deny it; whatever either
+denies stays denied, and the child's mode is capped at the parent's. The child's
 progress is shown on the parent's tool call; its final answer is the tool
 result (or, with ``run_in_background``, a background outcome delivered later),
 and its usage and cost are added to the parent's.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -36,6 +38,7 @@ from agentcore.permissions import (
     NonInteractiveGate,
     PermissionCheck,
     PermissionGate,
+    PermissionMode,
     Verdict,
 )
 from agentcore.settings import AGENT_MAX_DEPTH_DEFAULT
@@ -51,6 +54,8 @@ PROGRESS_INTERVAL_S = 0.5  # at most two progress reports a second on the parent
 PROGRESS_MAX_CHARS = 4000  # of new child output per report
 LABEL_TASK_CHARS = 60  # of the task shown in a background task's label
 ERROR_LINE_CHARS = 120  # of a failed child tool call shown in the progress
+# Permission modes from strictest to most permissive: a child's mode is capped at its parent's.
+MODE_ORDER = (PermissionMode.READ_ONLY, PermissionMode.ASK, PermissionMode.ACCEPT_EDITS, PermissionMode.YOLO)
 
 DESCRIPTION = """\
 Start a sub-agent: a separate agent with its own fresh context, the given profile's \
@@ -80,22 +85,42 @@ def agent_depth(session: DefaultSession) -> int:
 
 
 class SubAgentGate(NonInteractiveGate):
-    """A sub-agent's gate: nobody can be asked, so an ask is settled by the
-    parent session's gate: allowed only where the parent would allow without
-    asking. The parent's denials (deny rules, read-only mode) hold for the child."""
+    """A sub-agent's gate: the child never exceeds its parent.
+
+    Each call is judged by both gates and the stricter verdict wins
+    (deny < ask < allow): the parent's deny rules and read-only mode hold, the
+    child's own deny rules hold, and a child allow (a rule, or a more permissive
+    mode such as ``yolo``) stands only where the parent would also allow the
+    call without asking. Nobody can be asked, so what is left at "ask" is
+    refused; an ask of the child's own is settled by the parent's allow.
+    """
 
     def __init__(self, inner: PermissionGate, *, parent: PermissionGate) -> None:
         super().__init__(inner)
         self.parent = parent
+
+    @property
+    def mode(self) -> PermissionMode:
+        """The child's mode, capped at its parent's."""
+        return min(self.inner.mode, self.parent.mode, key=MODE_ORDER.index)
+
+    def path_denied(self, path: Path, **options: Any) -> str | None:
+        """Denied to the child when its own rules or its parent's deny it."""
+        return self.inner.path_denied(path, **options) or self.parent.path_denied(path, **options)
 
     def evaluate(self, check: PermissionCheck) -> tuple[Verdict, str]:
         parent_verdict, parent_why = self.parent.evaluate(check)
         if parent_verdict is Verdict.DENY:
             return Verdict.DENY, f"{parent_why} (in the session that started this sub-agent)"
         verdict, why = self.inner.evaluate(check)
-        if verdict is Verdict.ASK and parent_verdict is Verdict.ALLOW:
+        if verdict is Verdict.DENY:
+            return verdict, why
+        if parent_verdict is Verdict.ASK:
+            # The child's own allow (a rule, yolo) cannot lift what its parent would ask about.
+            return Verdict.ASK, f"{parent_why} (in the session that started this sub-agent)"
+        if verdict is Verdict.ASK:
             return Verdict.ALLOW, f"{parent_why} (in the session that started this sub-agent)"
-        return verdict, why
+        return Verdict.ALLOW, why
 
     async def check(self, check: PermissionCheck) -> Decision:
         verdict, why = self.evaluate(check)

@@ -463,6 +463,7 @@ class DefaultSession:
             ),
             emit=self._events.emit,
             services={"session": self},
+            path_denied=self._gate.path_denied,
         )
 
     def _observe(self, event: AgentEvent) -> None:

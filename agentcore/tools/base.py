@@ -125,6 +125,9 @@ class ToolContext:
     # Emits an AgentEvent on the session's stream (e.g. update_plan -> PlanUpdated).
     emit: Callable[[Any], Awaitable[None]] | None = None
     services: Mapping[str, Any] = attrs.field(factory=dict)  # e.g. "plan", "agents", "config"
+    # Why a permission rule denies the contents of a file (resolved absolute path),
+    # None when it does not: tools that read many files at once (grep, glob) skip those.
+    path_denied: Callable[[Path], str | None] | None = None
 
     @property
     def cwd(self) -> Path:

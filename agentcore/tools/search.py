@@ -3,6 +3,9 @@
 Both respect ``.gitignore`` and run on ripgrep when it is installed, on pure
 Python otherwise, with the same results (see :mod:`search_engine`).
 Output is sorted by path, so the same tree always gives the same answer.
+Files whose contents a permission rule denies (``ToolContext.path_denied``,
+e.g. ``read_file(**/.env)``) are neither listed nor searched; the result says
+how many were skipped.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from agentcore.tools.base import Safety, ToolContext, ToolKind, ToolResult
 from agentcore.tools.common import BuiltinTool
 from agentcore.tools.paths import path_subject, resolve_in_workspace
 from agentcore.tools.search_engine import (
+    DeniedFilter,
     GrepFile,
     GrepHits,
     GrepQuery,
@@ -31,6 +35,7 @@ from agentcore.tools.search_engine import (
     python_grep,
     ripgrep_files,
     ripgrep_grep,
+    without_denied,
 )
 from agentcore.tools.spill import cut_head_tail
 from agentcore.tools.walk import glob_to_regex
@@ -79,6 +84,29 @@ class _SearchTool(BuiltinTool):
         path = resolve_in_workspace(ctx, args.get("path") or ".")
         shown = ctx.workspace.relative(path)
         return path, "" if shown == "." else shown.rstrip("/") + "/"
+
+
+def denied_under(ctx: ToolContext, base: Path) -> DeniedFilter | None:
+    """Paths relative to ``base`` (resolved; the walkers follow no symlinks, so
+    ``base / rel`` is resolved too) -> True when their contents are denied."""
+    path_denied = ctx.path_denied
+    if path_denied is None:
+        return None
+    return lambda rel: path_denied(base / rel) is not None
+
+
+def skipped_note(count: int) -> str:
+    """The line telling the model that denied files were left out, or ""."""
+    if count == 0:
+        return ""
+    if count == 1:
+        return "1 file was skipped: a permission rule denies it."
+    return f"{count:,} files were skipped: a permission rule denies them."
+
+
+def _with_note(text: str, skipped: int) -> str:
+    note = skipped_note(skipped)
+    return f"{text}\n\n[{note}]" if note else text
 
 
 async def _in_thread(fn: Callable[[Callable[[], bool]], T]) -> T:
@@ -150,10 +178,12 @@ class GlobTool(_SearchTool):
             )
         except SearchError as exc:
             return ToolResult.error(str(exc))
-        matched = [prefix + f for f in files if rx.match(f)]
+        kept, skipped = without_denied([f for f in files if rx.match(f)], denied_under(ctx, root))
+        matched = [prefix + f for f in kept]
         where = prefix.rstrip("/") or "the workspace root"
         if not matched:
-            return ToolResult.text(f"No files match {pattern} in {where}.", raw_output={"count": 0})
+            text = _with_note(f"No files match {pattern} in {where}.", skipped)
+            return ToolResult.text(text, raw_output={"count": 0, "skipped": skipped})
         shown = matched[:GLOB_MAX_RESULTS]
         text = "\n".join(shown)
         if len(matched) > len(shown):
@@ -161,7 +191,8 @@ class GlobTool(_SearchTool):
                 f"\n\n[Showing the first {len(shown)} of {len(matched):,} matching files. "
                 "Narrow the pattern or the path to see the rest.]"
             )
-        return ToolResult.text(text, raw_output={"count": len(matched), "truncated": len(matched) > len(shown)})
+        raw = {"count": len(matched), "truncated": len(matched) > len(shown), "skipped": skipped}
+        return ToolResult.text(_with_note(text, skipped), raw_output=raw)
 
 
 GREP_DESCRIPTION = f"""\
@@ -225,16 +256,16 @@ class GrepTool(_SearchTool):
         where = self.permission_subject(args)
         return f"Search /{args.get('pattern', '')}/" + ("" if where in (None, ".") else f" in {where}")
 
-    async def search(self, target: Path, query: GrepQuery) -> GrepHits:
+    async def search(self, target: Path, query: GrepQuery, *, denied: DeniedFilter | None = None) -> GrepHits:
         rg = self.ripgrep()
         if rg is not None:
             try:
-                return await ripgrep_grep(rg, target, query)
+                return await ripgrep_grep(rg, target, query, denied=denied)
             except RegexRejected:
                 if self._engine is SearchEngine.RIPGREP:
                     raise
                 # Look-around and backreferences: Python's dialect has them.
-        return await _in_thread(lambda stop: python_grep(target, query, should_stop=stop))
+        return await _in_thread(lambda stop: python_grep(target, query, should_stop=stop, denied=denied))
 
     async def run(self, args: Mapping[str, Any], ctx: ToolContext) -> ToolResult:
         target, _ = self._directory(args, ctx)
@@ -250,7 +281,7 @@ class GrepTool(_SearchTool):
             glob=args.get("glob") or None,
         )
         try:
-            hits = await self.search(target, query)
+            hits = await self.search(target, query, denied=denied_under(ctx, base))
         except SearchError as exc:
             return ToolResult.error(str(exc))
         limit = int(args.get("max_results", GREP_DEFAULT_RESULTS))
@@ -259,9 +290,10 @@ class GrepTool(_SearchTool):
         if not hits.files:
             where = ctx.workspace.relative(target)
             text = f"No matches for /{query.pattern}/ in {'the workspace root' if where == '.' else where}."
-        cut = cut_head_tail(text, SEARCH_OUTPUT_CHARS, spill_dir=ctx.spill_dir, label="grep")
+        cut = cut_head_tail(_with_note(text, hits.skipped), SEARCH_OUTPUT_CHARS, spill_dir=ctx.spill_dir, label="grep")
         matches = sum(f.match_count for f in hits.files)
-        return ToolResult.text(cut.text, raw_output={"matches": matches, "files": len(hits.files)})
+        raw = {"matches": matches, "files": len(hits.files), "skipped": hits.skipped}
+        return ToolResult.text(cut.text, raw_output=raw)
 
 
 def _clip(text: str) -> str:

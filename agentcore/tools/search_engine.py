@@ -7,6 +7,11 @@ order of magnitude on big trees; Python needs nothing installed. The only
 intended difference is the regex dialect at the edges: ripgrep refuses
 look-around and backreferences, so in automatic mode such patterns are run by
 Python instead.
+
+Files whose contents a permission rule denies are left out by both engines
+before anything is read, and counted (``GrepHits.skipped``). The count covers
+every denied file the search would have walked, matching or not, so it says
+nothing about what those files contain.
 """
 
 from __future__ import annotations
@@ -27,6 +32,13 @@ from agentcore.tools.walk import Override, glob_override, sort_key, walk_files
 MAX_FILE_BYTES = 10 * 1024 * 1024  # larger files are skipped: logs and dumps, not code
 COLLECT_CAP = 20_000  # matching lines gathered at most; far past what a model can read
 RG_READ_BYTES = 64 * 1024
+# Denied files also passed to ripgrep as exclusion globs, so it never reads them
+# (their hits are dropped from its output in any case); past this many the
+# command line would grow too long, and output filtering alone holds.
+RG_EXCLUDE_GLOBS_MAX = 200
+
+# A root-relative path -> True when a permission rule denies its contents.
+DeniedFilter = Callable[[str], bool]
 
 
 class SearchError(Exception):
@@ -68,11 +80,22 @@ class GrepFile:
 class GrepHits:
     files: tuple[GrepFile, ...]
     capped: bool = False  # collection stopped at ``collect_cap`` matching lines
+    skipped: int = 0  # files left unsearched because a permission rule denies their contents
 
 
-def _finish(files: dict[str, list[GrepLine]], capped: bool) -> GrepHits:
+def _finish(files: dict[str, list[GrepLine]], capped: bool, skipped: int = 0) -> GrepHits:
     ordered = sorted(files, key=sort_key)
-    return GrepHits(tuple(GrepFile(p, tuple(sorted(files[p], key=lambda ln: ln.number))) for p in ordered), capped)
+    return GrepHits(
+        tuple(GrepFile(p, tuple(sorted(files[p], key=lambda ln: ln.number))) for p in ordered), capped, skipped
+    )
+
+
+def without_denied(names: list[str], denied: DeniedFilter | None) -> tuple[list[str], int]:
+    """``names`` minus the denied ones, and how many those were."""
+    if denied is None:
+        return names, 0
+    kept = [name for name in names if not denied(name)]
+    return kept, len(names) - len(kept)
 
 
 # ---------------------------------------------------------------- pure Python
@@ -92,8 +115,15 @@ def compile_pattern(query: GrepQuery) -> re.Pattern[str]:
         raise SearchError(f"invalid regular expression {query.pattern!r}: {exc}") from None
 
 
-def python_grep(target: Path, query: GrepQuery, *, should_stop: Callable[[], bool] = lambda: False) -> GrepHits:
-    """Search ``target`` (a directory under which files are walked, or one file)."""
+def python_grep(
+    target: Path,
+    query: GrepQuery,
+    *,
+    should_stop: Callable[[], bool] = lambda: False,
+    denied: DeniedFilter | None = None,
+) -> GrepHits:
+    """Search ``target`` (a directory under which files are walked, or one file).
+    ``denied`` gets paths relative to that directory (or to the file's parent)."""
     rx = compile_pattern(query)
     if target.is_file():
         candidates = [target.name]
@@ -101,6 +131,7 @@ def python_grep(target: Path, query: GrepQuery, *, should_stop: Callable[[], boo
     else:
         candidates = python_files(target, override=glob_override(query.glob), should_stop=should_stop)
         base = target
+    candidates, skipped = without_denied(candidates, denied)
     files: dict[str, list[GrepLine]] = {}
     total = 0
     for rel in candidates:
@@ -116,7 +147,7 @@ def python_grep(target: Path, query: GrepQuery, *, should_stop: Callable[[], boo
                     total += 1
                 kept.append(line)
             files[rel] = kept
-    return _finish(files, capped=total >= query.collect_cap)
+    return _finish(files, capped=total >= query.collect_cap, skipped=skipped)
 
 
 def _grep_file(path: Path, rx: re.Pattern[str], query: GrepQuery) -> list[GrepLine]:
@@ -193,28 +224,49 @@ async def _run_rg(args: list[str], cwd: Path, on_stdout: Callable[[bytes | bytea
     return (None if stopped else proc.returncode), errors.decode("utf-8", errors="replace")
 
 
-async def ripgrep_files(rg: str, root: Path) -> list[str]:
+def _glob_literal(rel: str) -> str:
+    """A root-anchored ripgrep glob matching exactly the path ``rel``."""
+    return "/" + re.sub(r"([\\*?\[\]{}])", r"\\\1", rel)
+
+
+async def ripgrep_files(rg: str, root: Path, *, glob: str | None = None) -> list[str]:
     buffer = bytearray()
 
     def collect(chunk: bytes | bytearray) -> bool:
         buffer.extend(chunk)
         return True
 
-    code, errors = await _run_rg([rg, "--files", "--null", *_RG_COMMON, *_RG_SKIP_GIT, "--", "."], root, collect)
+    args = [rg, "--files", "--null", *_RG_COMMON]
+    if glob:
+        args.extend(["--glob", glob])
+    code, errors = await _run_rg([*args, *_RG_SKIP_GIT, "--", "."], root, collect)
     if code not in (0, 1) and not buffer:
         raise SearchError(f"ripgrep failed: {errors.strip()}")
     names = (p.decode("utf-8", errors="replace").removeprefix("./") for p in bytes(buffer).split(b"\0") if p)
     return sorted(names, key=sort_key)
 
 
-async def ripgrep_grep(rg: str, target: Path, query: GrepQuery) -> GrepHits:
+async def _denied_names(rg: str, target: Path, query: GrepQuery, denied: DeniedFilter) -> set[str]:
+    """The files a grep of ``target`` would walk that are denied (relative to its directory)."""
+    names = [target.name] if target.is_file() else await ripgrep_files(rg, target, glob=query.glob)
+    return {name for name in names if denied(name)}
+
+
+async def ripgrep_grep(rg: str, target: Path, query: GrepQuery, *, denied: DeniedFilter | None = None) -> GrepHits:
+    """Search ``target`` with ripgrep; ``denied`` as for :func:`python_grep`."""
     if target.is_file():
         cwd, where = target.parent, target.name
     else:
         cwd, where = target, "."
+    skipped = await _denied_names(rg, target, query, denied) if denied is not None else set()
+    if target.is_file() and skipped:
+        return GrepHits((), skipped=1)
     args = [rg, "--json", *_RG_COMMON, "--max-filesize", str(query.max_file_bytes)]
     if query.glob:
         args.extend(["--glob", query.glob])  # ripgrep expands {a,b} itself
+    if len(skipped) <= RG_EXCLUDE_GLOBS_MAX:
+        for rel in sorted(skipped):  # after the user's glob: later globs win
+            args.extend(["--glob", "!" + _glob_literal(rel)])
     args.extend(_RG_SKIP_GIT)
     if query.case_insensitive:
         args.append("--ignore-case")
@@ -225,6 +277,16 @@ async def ripgrep_grep(rg: str, target: Path, query: GrepQuery) -> GrepHits:
     files: dict[str, list[GrepLine]] = {}
     pending = bytearray()
     total = 0
+    judged: dict[str, bool] = {}  # path -> denied; a file created after the listing is judged here
+
+    def is_denied(rel: str) -> bool:
+        if denied is None:
+            return False
+        if rel not in judged:
+            judged[rel] = rel in skipped or denied(rel)
+            if judged[rel]:
+                skipped.add(rel)
+        return judged[rel]
 
     def feed(chunk: bytes | bytearray) -> bool:
         nonlocal total
@@ -240,6 +302,8 @@ async def ripgrep_grep(rg: str, target: Path, query: GrepQuery) -> GrepHits:
                 continue
             data = message["data"]
             rel = _rg_text(data["path"]).removeprefix("./")
+            if is_denied(rel):
+                continue
             is_match = kind == "match"
             if is_match:
                 if total >= query.collect_cap:
@@ -255,4 +319,4 @@ async def ripgrep_grep(rg: str, target: Path, query: GrepQuery) -> GrepHits:
         if "regex parse error" in message or "error parsing regex" in message or "look-around" in message:
             raise RegexRejected(f"ripgrep rejected the pattern: {message}")
         raise SearchError(f"ripgrep failed: {message}")
-    return _finish(files, capped=code is None)
+    return _finish(files, capped=code is None, skipped=len(skipped))
