@@ -18,9 +18,9 @@ ask into a deny with a message telling the model why.
 from __future__ import annotations
 
 import enum
+import os
 import re
-import shlex
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -28,8 +28,18 @@ import attrs
 import pathspec
 import trio
 
+from agentcore.command_rules import SUBCOMMAND_PROGRAMS as SUBCOMMAND_PROGRAMS  # re-exported
+from agentcore.command_rules import CommandPattern, always_patterns
 from agentcore.events import AgentEvent, PermissionRequested, PermissionResolved
 from agentcore.messages import new_id
+from agentcore.protected_paths import (
+    ProtectedPaths,
+    denied_by_patterns,
+    hard_link_denial,
+    judge_writes,
+    path_candidates,
+)
+from agentcore.shell_syntax import ShellAnalysis, SimpleCommand, analyse_command
 from agentcore.tools.base import Safety, ToolDescription, ToolKind
 from agentcore.tools.workspace import Workspace
 
@@ -146,31 +156,37 @@ def _cached_spec(kind: str, pattern: str) -> pathspec.PathSpec:
     return spec
 
 
-# Programs whose first argument is a subcommand ("git status" differs from "git push"),
-# so an "always" answer should cover that subcommand only.
-SUBCOMMAND_PROGRAMS = frozenset(
-    "git npm pnpm yarn bun deno cargo go docker podman kubectl helm pip pip3 uv poetry "
-    "gh apt apt-get brew make just npx terraform dotnet mvn gradle systemctl".split()
-)
 
 
-def suggest_always_rule(tool_name: str, subject: str | None, kind: ToolKind) -> Rule:
-    """The rule an "allow always" answer adds: narrow enough to be safe, broad
-    enough to stop repeated asks (a command prefix, an exact path, a URL host)."""
+
+def suggest_always_rule(tool_name: str, subject: str | None, kind: ToolKind) -> tuple[Rule, ...]:
+    """The rules an "allow always" answer adds: the narrowest that cover what
+    was shown (one per simple command of a shell command, an exact path, a URL
+    host); empty when nothing narrow can be said (an opaque shell command)."""
     if subject is None:
-        return Rule(RuleAction.ALLOW, tool_name)
+        return (Rule(RuleAction.ALLOW, tool_name),)
     if kind is ToolKind.EXECUTE:
-        try:
-            words = shlex.split(subject)
-        except ValueError:
-            words = subject.split()
-        has_subcommand = words[0] in SUBCOMMAND_PROGRAMS and len(words) > 1 and not words[1].startswith("-")
-        keep = words[:2] if has_subcommand else words[:1]
-        return Rule(RuleAction.ALLOW, tool_name, " ".join(keep) + "*" if keep else subject)
+        patterns = always_patterns(analyse_command(subject))
+        return tuple(Rule(RuleAction.ALLOW, tool_name, str(p)) for p in patterns)
     if kind is ToolKind.FETCH:
         match = re.match(r"^(https?://[^/]+)", subject)
-        return Rule(RuleAction.ALLOW, tool_name, f"{match.group(1)}/*" if match else subject)
-    return Rule(RuleAction.ALLOW, tool_name, subject)
+        return (Rule(RuleAction.ALLOW, tool_name, f"{match.group(1)}/*" if match else subject),)
+    return (Rule(RuleAction.ALLOW, tool_name, subject),)
+
+
+def always_admits(rules: tuple[Rule, ...], kind: ToolKind) -> str:
+    """What ``rules`` will let run, in plain words, for the permission prompt."""
+    parts = []
+    for rule in rules:
+        if rule.subject is None:
+            parts.append(f"`{rule.tool}` with any input")
+        elif kind is ToolKind.EXECUTE:
+            parts.append(CommandPattern.parse(rule.subject).admits)
+        elif kind is ToolKind.FETCH:
+            parts.append(f"`{rule.tool}` of URLs matching `{rule.subject}`")
+        else:
+            parts.append(f"`{rule.tool}` on `{rule.subject}`")
+    return "; ".join(parts)
 
 
 @attrs.frozen
@@ -214,13 +230,25 @@ class PermissionGate(Protocol):
 
     def add_rule(self, rule: Rule) -> None: ...
 
-    def path_denied(self, path: Path) -> str | None:
+    def path_denied(self, path: Path, workspace: Workspace | None = None) -> str | None:
         """Why reading or writing the contents of ``path`` (absolute, resolved)
-        is denied by a path deny rule, to any tool; None when it is not."""
+        is denied by a path deny rule, to any tool; None when it is not.
+        ``workspace`` lets rules written relative to its roots match."""
         ...
 
 
 Emit = Callable[[AgentEvent], Awaitable[None]]
+
+# Tools whose path rules say "this file's contents are off limits": a deny rule
+# for any of them (or a tool glob matching one) hides the file from every tool.
+PATH_TOOL_NAMES = ("read_file", "write_file", "edit_file", "grep", "glob", "list_dir", "ls", "search")
+# Argument names that hold a path in MCP tools, whose schemas we do not know.
+PATH_ARGUMENT_NAMES = frozenset(
+    "path paths file_path filepath filename file files destination dest target target_path source src "
+    "new_path old_path output output_path directory dir".split()
+)
+_WRITE_KINDS = frozenset({ToolKind.EDIT, ToolKind.DELETE, ToolKind.MOVE})
+_EVERY_PATH = frozenset({"*", "**", "**/*", "/**", "/*", "./**"})  # subjects that name no path in particular
 
 
 class DefaultPermissionGate:
@@ -231,11 +259,13 @@ class DefaultPermissionGate:
         rules: tuple[Rule, ...] = (),
         emit: Emit | None = None,
         on_always: Callable[[Rule], None] | None = None,
+        protected: ProtectedPaths | None = None,
     ) -> None:
         self._mode = mode
         self.rules: list[Rule] = list(rules)
         self._emit = emit
         self._on_always = on_always
+        self.protected = protected if protected is not None else ProtectedPaths()
         self._pending: dict[str, _Pending] = {}
         self.unattended_denials = 0  # asks refused because nobody can answer (headless exit code 4)
 
@@ -250,31 +280,132 @@ class DefaultPermissionGate:
         if rule not in self.rules:
             self.rules.append(rule)
 
-    def path_denied(self, path: Path) -> str | None:
-        for rule in self.rules:
-            if rule.action is RuleAction.DENY and rule.subject is not None and _path_spec(rule.subject).match_file(
-                str(path).lstrip("/")
-            ):
-                return f"{path} is denied by the rule {rule}"
+    def path_denied(self, path: Path, workspace: Workspace | None = None) -> str | None:
+        """Why reading or writing the contents of ``path`` is denied to any tool:
+        a path deny rule matches it (relative to a workspace root, or absolute),
+        or it is a hard link to a file in the workspace that one matches."""
+        denying = self._path_deny_rules()
+        if not denying:
+            return None
+        if not path.is_absolute() and workspace is not None:
+            path = workspace.cwd / path
+        specs = [_path_spec(r.subject or "") for r in denying]
+        index = denied_by_patterns(path, workspace, specs)
+        if index is not None:
+            return f"{path} is denied by the rule {denying[index]}"
+        linked = hard_link_denial(path, workspace, specs)
+        if linked is not None:
+            rule = denying[denied_by_patterns(linked, workspace, specs) or 0]
+            return f"{path} is a hard link to {linked}, which is denied by the rule {rule}"
         return None
 
-    def evaluate(self, check: PermissionCheck) -> tuple[Verdict, str]:
-        path_like = check.description.kind in PATH_KINDS
-        matched = {
-            r.action
+    def _path_deny_rules(self) -> list[Rule]:
+        return [
+            r
             for r in self.rules
-            if r.matches(check.tool_name, check.subject, path_like=path_like)
-        }
+            if r.action is RuleAction.DENY
+            and r.subject is not None
+            and any(_tool_spec(r.tool).match_file(name) for name in PATH_TOOL_NAMES)
+        ]
+
+    def evaluate(self, check: PermissionCheck) -> tuple[Verdict, str]:
+        if check.description.kind is ToolKind.EXECUTE and check.subject is not None:
+            return self._evaluate_command(check, analyse_command(check.subject))
+        return self._evaluate_call(check)
+
+    def _evaluate_call(self, check: PermissionCheck) -> tuple[Verdict, str]:
+        kind = check.description.kind
+        targets = list(_path_targets(check))
+        path_like = kind in PATH_KINDS
+        forms = tuple(f for t in targets for f in path_candidates(t, check.workspace)) if path_like else ()
+        matched = {r.action for r in self.rules if self._rule_matches(r, check, forms, path_like=path_like)}
         what = f"{check.tool_name}({check.subject})" if check.subject else check.tool_name
         if RuleAction.DENY in matched:
             return Verdict.DENY, f"{what} is denied by a permission rule"
+        for target in targets:
+            why = self.path_denied(target, check.workspace)
+            if why is not None:
+                return Verdict.DENY, why
         if self._mode is PermissionMode.READ_ONLY and check.safety is not Safety.READ_ONLY:
             return Verdict.DENY, f"{check.tool_name} is not read-only and the session is in read-only mode"
         if RuleAction.ASK in matched and self._mode is not PermissionMode.YOLO:
             return Verdict.ASK, f"{what} needs approval (an ask rule matches)"
+        writes = kind in _WRITE_KINDS or (check.tool_name.startswith("mcp__") and check.safety is not Safety.READ_ONLY)
+        protected = next((r for t in targets if writes and (r := self.protected.reason(t, check.workspace))), None)
+        if protected is not None:
+            if self._names_path(check, targets):
+                return Verdict.ALLOW, f"{what} is allowed by a rule naming the path"
+            return Verdict.ASK, f"{protected}; writes there always need approval"
         if RuleAction.ALLOW in matched:
             return Verdict.ALLOW, f"{what} is allowed by a permission rule"
         return self._mode_default(check)
+
+    def _rule_matches(self, rule: Rule, check: PermissionCheck, forms: tuple[str, ...], *, path_like: bool) -> bool:
+        if not path_like or rule.subject is None or not forms:
+            return rule.matches(check.tool_name, check.subject, path_like=path_like)
+        spec = _path_spec(rule.subject)
+        return _tool_spec(rule.tool).match_file(check.tool_name) and any(spec.match_file(f) for f in forms)
+
+    def _names_path(self, check: PermissionCheck, targets: list[Path]) -> bool:
+        """An allow rule that names these paths (not ``*``): the one way past protection."""
+        for rule in self.rules:
+            if rule.action is not RuleAction.ALLOW or rule.subject is None or rule.subject.strip() in _EVERY_PATH:
+                continue
+            if not _tool_spec(rule.tool).match_file(check.tool_name):
+                continue
+            spec = _path_spec(rule.subject)
+            if targets and all(any(spec.match_file(f) for f in path_candidates(t, check.workspace)) for t in targets):
+                return True
+        return False
+
+    def _evaluate_command(self, check: PermissionCheck, analysis: ShellAnalysis) -> tuple[Verdict, str]:
+        rules = [r for r in self.rules if _tool_spec(r.tool).match_file(check.tool_name)]
+        what = f"{check.tool_name}({check.subject})"
+        for rule in rules:
+            if rule.action is RuleAction.DENY and _command_rule_hits(rule, analysis, outer_views=True):
+                return Verdict.DENY, f"{what} is denied by the rule {rule}"
+        why = self._command_path_denied(analysis, check.workspace)
+        if why is not None:
+            return Verdict.DENY, why
+        if self._mode is PermissionMode.READ_ONLY and check.safety is not Safety.READ_ONLY:
+            return Verdict.DENY, f"{check.tool_name} is not read-only and the session is in read-only mode"
+        if self._mode is not PermissionMode.YOLO and any(
+            r.action is RuleAction.ASK and _command_rule_hits(r, analysis, outer_views=True) for r in rules
+        ):
+            return Verdict.ASK, f"{what} needs approval (an ask rule matches)"
+        risky_write, outside_write = judge_writes(analysis, check.workspace, self.protected)
+        if risky_write is not None:
+            return Verdict.ASK, f"{what} {risky_write}; such writes always need approval"
+        if analysis.is_opaque:
+            has_deny = any(r.action is RuleAction.DENY for r in rules)
+            if self._mode is PermissionMode.YOLO and not has_deny:
+                return Verdict.ALLOW, "yolo mode allows every tool"
+            return Verdict.ASK, (
+                f"{what} needs approval: {analysis.opaque[0]}, so no rule or mode can vouch for it"
+            )
+        allows = [r for r in rules if r.action is RuleAction.ALLOW]
+        if analysis.commands and all(any(_command_rule_hits(r, c) for r in allows) for c in analysis.commands):
+            if outside_write is None:
+                return Verdict.ALLOW, f"{what} is allowed by permission rules"
+            if self._mode is not PermissionMode.YOLO:
+                return Verdict.ASK, f"{what} {outside_write}, which no rule vouches for"
+        return self._mode_default(check)
+
+    def _command_path_denied(self, analysis: ShellAnalysis, workspace: Workspace | None) -> str | None:
+        """A path deny rule naming a file the command mentions (best effort: the
+        OS sandbox, not this, is what keeps a shell away from secret files)."""
+        denying = self._path_deny_rules()
+        if not denying:
+            return None
+        specs = [_path_spec(r.subject or "") for r in denying]
+        for word in _path_words(analysis):
+            path = Path(os.path.expanduser(word))
+            if not path.is_absolute() and workspace is not None:
+                path = workspace.cwd / path
+            index = denied_by_patterns(Path(os.path.normpath(path)), workspace, specs)
+            if index is not None:
+                return f"{word} is denied by the rule {denying[index]}"
+        return None
 
     def _mode_default(self, check: PermissionCheck) -> tuple[Verdict, str]:
         if check.safety is Safety.READ_ONLY:
@@ -318,7 +449,8 @@ class DefaultPermissionGate:
         request_id = new_id("perm")
         pending = _Pending()
         self._pending[request_id] = pending
-        always = suggest_always_rule(check.tool_name, check.subject, check.description.kind)
+        kind = check.description.kind
+        always = suggest_always_rule(check.tool_name, check.subject, kind)
         try:
             await self._emit(
                 PermissionRequested(
@@ -327,11 +459,12 @@ class DefaultPermissionGate:
                     call_id=check.call_id,
                     tool_name=check.tool_name,
                     title=check.description.title,
-                    kind=check.description.kind,
+                    kind=kind,
                     subject=check.subject,
                     raw_input=check.raw_input,
                     diff=check.description.diff,
-                    always_rule=str(always),
+                    always_rule=", ".join(str(r) for r in always),
+                    always_admits=always_admits(always, kind),
                 )
             )
             await pending.done.wait()
@@ -340,16 +473,20 @@ class DefaultPermissionGate:
             if pending.option is None:
                 pending.cancelled = True
         option = pending.option
+        if option is PermissionOption.ALLOW_ALWAYS and not always:
+            option = PermissionOption.ALLOW_ONCE  # nothing narrow to remember: allow once only
         outcome = "cancelled" if pending.cancelled or option is None else option.value
         allowed = option is not None and option.allows and not pending.cancelled
         with trio.CancelScope(shield=True):
             await self._emit(PermissionResolved(check.turn_id, request_id, check.call_id, outcome, allowed))
-        if option is PermissionOption.ALLOW_ALWAYS:
-            self.add_rule(always)
-            if self._on_always is not None:
-                self._on_always(always)
-        elif option is PermissionOption.REJECT_ALWAYS:
-            self.add_rule(attrs.evolve(always, action=RuleAction.DENY))
+        if option is PermissionOption.ALLOW_ALWAYS and allowed:
+            for rule in always:
+                self.add_rule(rule)
+                if self._on_always is not None:
+                    self._on_always(rule)
+        elif option is PermissionOption.REJECT_ALWAYS and not pending.cancelled:
+            for rule in self._reject_rules(check, always):
+                self.add_rule(rule)
         if allowed:
             return Decision(True, verdict, "approved by the user", outcome)
         if outcome == "cancelled":
@@ -359,6 +496,23 @@ class DefaultPermissionGate:
             verdict,
             "The user declined this tool call. Do not retry it; ask the user how to proceed if needed.",
             outcome,
+        )
+
+    def _reject_rules(self, check: PermissionCheck, always: tuple[Rule, ...]) -> tuple[Rule, ...]:
+        """What "reject always" remembers. For a shell command: the exact words of
+        each simple command no allow rule covers (never ``cd *`` for ``cd x && rm y``)."""
+        if check.description.kind is not ToolKind.EXECUTE or check.subject is None:
+            return tuple(attrs.evolve(r, action=RuleAction.DENY) for r in always)
+        analysis = analyse_command(check.subject)
+        if analysis.is_opaque:
+            return ()
+        allows = [r for r in self.rules if r.action is RuleAction.ALLOW and _tool_spec(r.tool).match_file(check.tool_name)]
+        return tuple(
+            dict.fromkeys(
+                Rule(RuleAction.DENY, check.tool_name, str(CommandPattern(c.words)))
+                for c in analysis.commands
+                if not any(_command_rule_hits(r, c) for r in allows)
+            )
         )
 
     def resolve(self, request_id: str, option: PermissionOption) -> bool:
@@ -379,6 +533,52 @@ class DefaultPermissionGate:
     @property
     def pending_requests(self) -> tuple[str, ...]:
         return tuple(self._pending)
+
+
+def _command_rule_hits(rule: Rule, analysis: ShellAnalysis | SimpleCommand, *, outer_views: bool = False) -> bool:
+    """Whether ``rule`` matches a simple command of ``analysis`` (for allow: the
+    single command given instead). Deny and ask rules also see each command as
+    written around its wrappers, so ``sudo *`` denies ``sudo rm x``."""
+    if rule.subject is None:
+        return True
+    pattern = CommandPattern.parse(rule.subject)
+    commands = analysis.commands if isinstance(analysis, ShellAnalysis) else (analysis,)
+    for command in commands:
+        views = (command.words, *command.views) if outer_views else (command.words,)
+        if any(pattern.matches(v) for v in views):
+            return True
+    return False
+
+
+def _path_words(analysis: ShellAnalysis) -> Iterator[str]:
+    for command in analysis.commands:
+        for word in command.words[1:]:
+            if word.startswith("--") and "=" in word:
+                yield word.split("=", 1)[1]
+            elif word and not word.startswith("-"):
+                yield word
+    for write in analysis.writes:
+        yield write.path
+
+
+def _path_targets(check: PermissionCheck) -> Iterator[Path]:
+    """The files a call touches: its path subject, or an MCP tool's path-like arguments."""
+    raw: list[str] = []
+    if check.description.kind in PATH_KINDS and check.subject:
+        raw.append(check.subject)
+    if check.tool_name.startswith("mcp__"):
+        for key, value in check.raw_input.items():
+            if key.lower() not in PATH_ARGUMENT_NAMES:
+                continue
+            values = value if isinstance(value, (list, tuple)) else [value]
+            raw.extend(v for v in values if isinstance(v, str) and v.strip())
+    for text in raw:
+        path = Path(os.path.expanduser(text.strip()))
+        if not path.is_absolute():
+            if check.workspace is None:
+                continue
+            path = check.workspace.cwd / path
+        yield path.resolve()
 
 
 def unattended_denial(reason: str) -> Decision:
@@ -433,8 +633,8 @@ class NonInteractiveGate:
     def add_rule(self, rule: Rule) -> None:
         self.inner.add_rule(rule)
 
-    def path_denied(self, path: Path) -> str | None:
-        return self.inner.path_denied(path)
+    def path_denied(self, path: Path, workspace: Workspace | None = None) -> str | None:
+        return self.inner.path_denied(path, workspace)
 
 
 @attrs.define

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from agentcore.paths import resolve_paths
+from agentcore.trust import TrustStore
+
 from fakes.llm_server import FakeServer, sse_reply
 from fakes.vendor_wire import OA_DONE, OA_ROLE, oa_chunk, oa_tool_args, oa_tool_start, oa_usage
 from pty_driver import PtyAgent
@@ -40,6 +43,8 @@ def workdir(tmp_path: Path) -> Path:
     work = tmp_path / "project"
     work.mkdir()
     (work / ".git").mkdir()  # the project root: "allow always" rules go to its .agent/
+    # The user trusts it (as `agent trust` records), so a remembered rule applies in later processes.
+    TrustStore.of(resolve_paths({"AGENTCORE_HOME": str(tmp_path / "home")})).trust(work, home=None)
     return work
 
 
@@ -92,7 +97,7 @@ async def test_chat_streams_answers_asks_permission_cancels_and_exits(
     server.enqueue(bash_call("call_yes", "echo ran-$((40+2))"), text_reply("done-yes"))
     agent.send("run it\r")
     await agent.expect("Allow")
-    await agent.expect("[a] always (adds rule bash(echo*))")
+    await agent.expect("[a] always (adds rule bash(echo *))")
     agent.send("y")
     await agent.expect("allowed once")
     await agent.expect("exit 0")
@@ -141,9 +146,9 @@ async def test_allow_always_shows_the_rule_and_where_then_ctrl_c_twice_exits(spa
     agent.send("a")
     line = await agent.expect("\n")  # the rest of the explanation line
     line = await agent.expect("config.local.toml")
-    assert "bash(git status*)" in line
+    assert "bash(git status *)" in line
     await agent.expect(PROMPT)
-    assert 'bash(git status*)' in (workdir / ".agent" / "config.local.toml").read_text()
+    assert 'bash(git status *)' in (workdir / ".agent" / "config.local.toml").read_text()
     agent.send(b"\x03")  # Ctrl-C twice on an empty prompt leaves
     await agent.expect("press Ctrl-C again")
     agent.send(b"\x03")

@@ -377,7 +377,7 @@ async def test_allow_always_adds_a_rule_and_stops_asking(make_core, info):
             await session.run_turn("go")
             nursery.cancel_scope.cancel()
     assert asked == 1
-    assert [str(r) for r in session.permissions.rules] == ["sh(git status*)"]
+    assert [str(r) for r in session.permissions.rules] == ["sh(git status *)"]
 
 
 async def test_cancel_resolves_pending_permission_as_cancelled(make_core, info):

@@ -1,0 +1,178 @@
+"""Paths no permission mode may write on its own, and paths deny rules hide.
+
+Two questions the permission gate asks about a file:
+
+* :meth:`ProtectedPaths.reason` — is writing it a way to change what the
+  agent or the user's shell will do next (the agent's own configuration, git
+  internals and hooks, shell start-up files)? Such writes always ask, whatever
+  the mode, unless a rule names the path explicitly.
+* :func:`denied_by_patterns` / :func:`hard_link_denial` — does a path deny
+  rule cover it, written relative to a workspace root or as an absolute path,
+  or is it a hard link to a file a rule covers?
+
+Both work on absolute, already symlink-resolved paths; only the hard-link
+check does I/O, and only for files with more than one link.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import attrs
+import pathspec
+
+from agentcore.shell_syntax import ShellAnalysis, WriteTarget
+from agentcore.tools.workspace import Workspace
+
+# Directory and file names inside a workspace that steer the agent or git.
+PROTECTED_COMPONENTS = frozenset({".agent", ".git"})
+PROTECTED_NAMES = frozenset({".mcp.json", ".envrc"})
+# Files in the home directory that run code when a shell, git or ssh starts.
+HOME_STARTUP_FILES = (
+    ".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".profile", ".zshrc", ".zshenv",
+    ".zprofile", ".zlogin", ".zlogout", ".kshrc", ".mkshrc", ".inputrc", ".pam_environment", ".gitconfig",
+)
+HOME_STARTUP_DIRS = (".config/fish", ".config/git", ".config/environment.d", ".ssh")
+# Writes to these are output, not files: never protected, never "outside".
+DEVICE_SINKS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"})
+HARD_LINK_SCAN_ENTRIES = 20_000  # files looked at per hard-link check; bounds the cost in a huge tree
+
+
+@attrs.frozen
+class ProtectedPaths:
+    """Where writes always ask. ``home`` and ``user_config_dir`` are injected
+    so tests (and embedders) never depend on the real home directory."""
+
+    home: Path = attrs.field(factory=Path.home, converter=lambda p: Path(p).expanduser())
+    user_config_dir: Path | None = attrs.field(default=None, converter=lambda p: None if p is None else Path(p))
+
+    def reason(self, path: Path, workspace: Workspace | None) -> str | None:
+        """Why writing ``path`` (absolute) must be confirmed; None when it needs not."""
+        inside = _relative_to_roots(path, workspace)
+        parts = inside.parts if inside is not None else path.parts
+        if PROTECTED_COMPONENTS.intersection(parts):
+            return f"{path} is agent or git configuration"
+        if path.name in PROTECTED_NAMES:
+            return f"{path} configures the agent or the shell"
+        if self.user_config_dir is not None and _under(path, self.user_config_dir):
+            return f"{path} is in the user configuration directory"
+        if any(path == self.home / name for name in HOME_STARTUP_FILES) or any(
+            _under(path, self.home / folder) for folder in HOME_STARTUP_DIRS
+        ):
+            return f"{path} runs when a shell, git or ssh starts"
+        return None
+
+
+def judge_writes(
+    analysis: ShellAnalysis, workspace: Workspace | None, protected: ProtectedPaths
+) -> tuple[str | None, str | None]:
+    """(why a write must always ask, why a write is outside the workspace) for
+    the files a command's redirections and ``tee`` write; None where fine.
+
+    A write that cannot be resolved (an expansion in the path, or a relative
+    path after a ``cd`` to somewhere unknown) might be protected, so it asks.
+    """
+    outside: str | None = None
+    for target in analysis.writes:
+        if target.known and is_device_sink(target.path):
+            continue
+        paths = _write_paths(target, workspace, analysis.directories)
+        if paths is None:
+            return f"writes to {target.path!r}, a path only known when the command runs", None
+        for path in paths:
+            reason = protected.reason(path, workspace)
+            if reason is not None:
+                return f"writes {reason}", None
+            if outside is None and (workspace is None or not workspace.contains(path)):
+                outside = f"writes {path}, outside the workspace"
+    return None, outside
+
+
+def _write_paths(target: WriteTarget, workspace: Workspace | None, directories: Sequence[str]) -> list[Path] | None:
+    if not target.known:
+        return None
+    raw = Path(os.path.expanduser(target.path))
+    if raw.is_absolute():
+        return [raw.resolve()]
+    if workspace is None:
+        return [Path("/", raw)]  # nothing is inside: outside, and protected only by its name
+    if any(d == "" for d in directories):
+        return None
+    bases = [workspace.cwd, *(workspace.cwd / os.path.expanduser(d) for d in directories)]
+    return [(base / raw).resolve() for base in bases]
+
+
+def is_device_sink(path: str) -> bool:
+    return path in DEVICE_SINKS or path.startswith("/dev/fd/")
+
+
+def path_candidates(path: Path, workspace: Workspace | None) -> tuple[str, ...]:
+    """The forms a path rule may be written against: relative to the workspace
+    root that holds it, and absolute (without the leading slash, as pathspec wants)."""
+    forms = [path.as_posix().lstrip("/")]
+    inside = _relative_to_roots(path, workspace)
+    if inside is not None and inside.parts:
+        forms.insert(0, inside.as_posix())
+    return tuple(forms)
+
+
+def denied_by_patterns(path: Path, workspace: Workspace | None, specs: Sequence[pathspec.PathSpec]) -> int | None:
+    """The index of the first spec matching ``path`` in any of its forms."""
+    forms = path_candidates(path, workspace)
+    for index, spec in enumerate(specs):
+        if any(spec.match_file(form) for form in forms):
+            return index
+    return None
+
+
+def hard_link_denial(path: Path, workspace: Workspace | None, specs: Sequence[pathspec.PathSpec]) -> Path | None:
+    """A denied file in the workspace that ``path`` is a hard link to, if any.
+
+    Only files with more than one link are looked into, and the walk is bounded
+    (:data:`HARD_LINK_SCAN_ENTRIES`), so ordinary calls cost one ``stat``.
+    """
+    if workspace is None or not specs:
+        return None
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    if info.st_nlink <= 1 or not path.is_file():
+        return None
+    identity = (info.st_dev, info.st_ino)
+    for candidate in _bounded_files(workspace.roots):
+        if candidate == path or denied_by_patterns(candidate, workspace, specs) is None:
+            continue
+        try:
+            other = candidate.stat()
+        except OSError:
+            continue
+        if (other.st_dev, other.st_ino) == identity:
+            return candidate
+    return None
+
+
+def _bounded_files(roots: Sequence[Path]) -> Iterator[Path]:
+    seen = 0
+    for root in roots:
+        for folder, _dirs, files in os.walk(root):
+            for name in files:
+                seen += 1
+                if seen > HARD_LINK_SCAN_ENTRIES:
+                    return
+                yield Path(folder) / name
+
+
+def _relative_to_roots(path: Path, workspace: Workspace | None) -> Path | None:
+    if workspace is None:
+        return None
+    for root in workspace.roots:
+        if _under(path, root):
+            return path.relative_to(root)
+    return None
+
+
+def _under(path: Path, folder: Path) -> bool:
+    return path == folder or path.is_relative_to(folder)

@@ -1,0 +1,522 @@
+"""What a shell command line will run, as far as its text can tell.
+
+:func:`analyse_command` parses a command with tree-sitter's bash grammar and
+returns every simple command in it (across ``;``, ``&&``, ``||``, pipes,
+newlines, subshells, groups, ``$(…)``, backticks, process substitution and the
+bodies of ``if``/``for``/``while``/``case`` and functions), each as normalised
+argv words: quotes and escapes removed, the program reduced to its basename,
+wrappers (``sudo``, ``env``, ``timeout``, ``sh -c '…'``, …) stripped.
+
+The invariant: a command the analysis cannot see through completely is
+*opaque* — it carries at least one reason in :attr:`ShellAnalysis.opaque`.
+Nothing here ever raises on odd input (parse errors, odd Unicode, NUL bytes);
+whatever the parser cannot handle becomes an opaque reason. The permission
+gate may therefore trust :attr:`ShellAnalysis.commands` exactly when
+``opaque`` is empty.
+
+Pure: no I/O, no process state. Results are cached by command string.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator, Sequence
+
+import attrs
+import tree_sitter
+import tree_sitter_bash
+
+ANALYSIS_CACHE_ENTRIES = 1024  # distinct command strings kept; a session repeats a few hundred at most
+SHELL_C_DEPTH_LIMIT = 4  # nested `sh -c 'sh -c …'` levels looked into before giving up (opaque)
+COMMAND_CHARS_LIMIT = 100_000  # longer command lines are not parsed at all (opaque)
+
+# Programs that run another program given as their arguments, and take no script.
+PLAIN_WRAPPERS = frozenset(
+    "command builtin exec env nice timeout sudo doas nohup time stdbuf setsid ionice busybox".split()
+)
+SHELLS = frozenset("sh bash dash zsh ksh mksh ash posh".split())
+# Shells with a syntax this module does not parse: `-c` scripts for them stay opaque.
+FOREIGN_SHELLS = frozenset("fish csh tcsh xonsh nu pwsh powershell elvish".split())
+INTERPRETERS = frozenset(
+    "python python2 python3 node nodejs perl ruby php lua luajit Rscript osascript deno bun".split()
+)
+_INTERPRETER_SCRIPT_FLAGS = frozenset({"-c", "-e", "-E", "--eval", "-p", "--print", "-r", "--command"})
+# Programs that run strings or other programs in ways this module does not follow.
+OPAQUE_PROGRAMS: dict[str, str] = {
+    "eval": "eval runs a string as a command",
+    "source": "source runs a script file",
+    ".": ". runs a script file",
+    "xargs": "xargs runs commands built from its input",
+    "trap": "trap runs a string as a command",
+    "alias": "alias redefines command names",
+    "hash": "hash can remap command names",
+    "enable": "enable can load builtins",
+    "coproc": "coproc runs a command in the background",
+    "watch": "watch runs a string as a command",
+    "parallel": "parallel runs commands built from its input",
+    "su": "su runs a command as another user",
+    "runuser": "runuser runs a command as another user",
+    "chroot": "chroot runs a command in another root",
+    "script": "script runs a command in a terminal",
+    "flock": "flock runs a command",
+    "strace": "strace runs a command",
+    "ltrace": "ltrace runs a command",
+    "unshare": "unshare runs a command",
+    "nsenter": "nsenter runs a command",
+    "firejail": "firejail runs a command",
+    "fakeroot": "fakeroot runs a command",
+    "proot": "proot runs a command",
+    "systemd-run": "systemd-run runs a command",
+    "unbuffer": "unbuffer runs a command",
+    "taskset": "taskset runs a command",
+    "chrt": "chrt runs a command",
+}
+_FIND_ACTIONS = frozenset("-exec -execdir -ok -okdir -delete -fprint -fprint0 -fprintf -fls".split())
+# Variables that make an innocent-looking program run something else.
+_DANGEROUS_ENV_NAMES = frozenset(
+    "BASH_ENV ENV PATH PAGER EDITOR VISUAL PROMPT_COMMAND SHELLOPTS BASHOPTS IFS PS4 HOME ZDOTDIR "
+    "XDG_CONFIG_HOME PYTHONPATH PYTHONSTARTUP PYTHONHOME NODE_OPTIONS NODE_PATH PERL5OPT PERL5LIB PERLLIB "
+    "RUBYOPT RUBYLIB LESSOPEN LESSCLOSE BROWSER SHELL SSH_ASKPASS SUDO_ASKPASS JAVA_TOOL_OPTIONS "
+    "_JAVA_OPTIONS CDPATH".split()
+)
+_DANGEROUS_ENV_PREFIXES = ("LD_", "DYLD_", "GIT_", "BASH_FUNC_", "NPM_CONFIG_")
+_DANGEROUS_ENV_SUFFIXES = ("PAGER", "EDITOR", "ASKPASS")
+_GIT_CONFIG_RUNS = ("alias.", "core.", "filter.", "diff.", "merge.", "credential.", "include", "gpg.",
+                    "sequence.", "pager.", "uploadpack.", "receivepack.", "remote.")
+_CD_PROGRAMS = frozenset({"cd", "pushd"})
+_WRITE_OPERATORS = frozenset({">", ">>", "&>", "&>>", ">|"})
+_SUBSTITUTIONS = frozenset({"command_substitution", "process_substitution"})
+_UNQUOTED_GLOB = re.compile(r"[*?\[{]")
+
+
+@attrs.frozen
+class SimpleCommand:
+    """One program run: ``words`` with wrappers stripped; ``views`` the same
+    command as written before each wrapper was stripped, outermost first."""
+
+    words: tuple[str, ...]
+    views: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def program(self) -> str:
+        return self.words[0] if self.words else ""
+
+
+@attrs.frozen
+class WriteTarget:
+    """A file a redirection or ``tee`` writes; ``known`` is False when the
+    path contains an expansion the analysis cannot resolve."""
+
+    path: str
+    known: bool = True
+
+
+@attrs.frozen
+class ShellAnalysis:
+    command: str
+    commands: tuple[SimpleCommand, ...] = ()
+    opaque: tuple[str, ...] = ()
+    writes: tuple[WriteTarget, ...] = ()
+    # Directories the command changes into (cd/pushd); "" when not literal.
+    directories: tuple[str, ...] = ()
+
+    @property
+    def is_opaque(self) -> bool:
+        return bool(self.opaque)
+
+
+@attrs.frozen
+class Word:
+    text: str
+    dynamic: bool = False  # contains an expansion or substitution
+    glob: bool = False  # contains unquoted glob or brace characters
+    splits: bool = False  # contains an unquoted expansion: may become several words
+
+
+@functools.cache
+def _parser() -> tree_sitter.Parser:
+    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+
+
+@functools.lru_cache(maxsize=ANALYSIS_CACHE_ENTRIES)
+def analyse_command(command: str) -> ShellAnalysis:
+    """The simple commands, opaque reasons and written files of ``command``."""
+    collector = _Collector()
+    try:
+        collector.script(command, views=(), depth=0)
+    except RecursionError:
+        collector.opaque.append("the command is nested too deeply to analyse")
+    return ShellAnalysis(
+        command=command,
+        commands=tuple(dict.fromkeys(collector.commands)),
+        opaque=tuple(dict.fromkeys(collector.opaque)),
+        writes=tuple(dict.fromkeys(collector.writes)),
+        directories=tuple(dict.fromkeys(collector.directories)),
+    )
+
+
+def program_name(text: str) -> str:
+    """``/bin/rm`` -> ``rm``: rules and commands compare programs by basename."""
+    base = text.rsplit("/", 1)[-1]
+    return base or text
+
+
+def unwrap_words(words: tuple[str, ...], *, stop: str) -> tuple[str, ...]:
+    """Literal ``words`` with plain wrappers stripped as in a command, keeping a
+    wrapper whose next word is ``stop`` (rules: ``sudo *`` stays ``sudo *``)."""
+    current = [Word(w) for w in words]
+    while current and current[0].text in PLAIN_WRAPPERS:
+        rest = _strip_wrapper(current[0].text, current[1:])
+        if not isinstance(rest, list) or not rest or rest[0].text == stop:
+            break
+        current = [Word(program_name(rest[0].text)), *rest[1:]]
+    return _texts(current)
+
+
+def dangerous_assignment(name: str) -> bool:
+    upper = name.upper()
+    return (
+        upper in _DANGEROUS_ENV_NAMES
+        or upper.startswith(_DANGEROUS_ENV_PREFIXES)
+        or upper.endswith(_DANGEROUS_ENV_SUFFIXES)
+    )
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.commands: list[SimpleCommand] = []
+        self.opaque: list[str] = []
+        self.writes: list[WriteTarget] = []
+        self.directories: list[str] = []
+
+    def script(self, text: str, *, views: tuple[tuple[str, ...], ...], depth: int) -> None:
+        if len(text) > COMMAND_CHARS_LIMIT:
+            self.opaque.append("the command is too long to analyse")
+            return
+        try:
+            source = text.encode("utf-8")
+        except UnicodeEncodeError:
+            self.opaque.append("the command is not valid text")
+            return
+        if b"\x00" in source:
+            self.opaque.append("the command contains a NUL byte")
+            return
+        root = _parser().parse(source).root_node
+        if root.has_error:
+            self.opaque.append("the shell syntax could not be parsed")
+        self._walk(root, views, depth)
+
+    def _walk(self, root: tree_sitter.Node, views: tuple[tuple[str, ...], ...], depth: int) -> None:
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            kind = node.type
+            if kind == "command":
+                self._command(node, views, depth)
+            elif kind == "file_redirect":
+                self._redirect(node)
+            elif kind == "variable_assignment":
+                self._assignment(node)
+            elif kind == "command_substitution" and _text(node).startswith("`") and "\\`" in _text(node):
+                self.opaque.append("nested backticks")
+            stack.extend(reversed(node.children))
+
+    def _assignment(self, node: tree_sitter.Node) -> None:
+        name = node.child_by_field_name("name")
+        if name is not None and dangerous_assignment(_text(name)):
+            self.opaque.append(f"sets {_text(name)}, which can make a program run something else")
+
+    def _redirect(self, node: tree_sitter.Node) -> None:
+        operator = next((c.type for c in node.children if not c.is_named), "")
+        target = node.child_by_field_name("destination")
+        if target is None or operator not in _WRITE_OPERATORS | {">&"}:
+            return
+        word = _word(target)
+        if operator == ">&" and (word.text.isdigit() or word.text == "-"):
+            return  # fd duplication, not a file
+        self.writes.append(WriteTarget(word.text, known=not (word.dynamic or word.glob)))
+
+    def _command(self, node: tree_sitter.Node, views: tuple[tuple[str, ...], ...], depth: int) -> None:
+        name = node.child_by_field_name("name")
+        if name is None:
+            return  # assignments or redirections only
+        if name.type == "command_name" and name.named_child_count == 1:
+            name = name.named_children[0]
+        words = [_word(name), *(_word(a) for a in node.children_by_field_name("argument"))]
+        first = words[0]
+        if first.dynamic or first.glob:
+            self.opaque.append(f"the program name {first.text!r} is computed when the command runs")
+            return
+        self._unwrapped(words, views, depth)
+
+    def _unwrapped(self, words: list[Word], views: tuple[tuple[str, ...], ...], depth: int) -> None:
+        words = [attrs.evolve(words[0], text=program_name(words[0].text)), *words[1:]]
+        while True:
+            program = words[0].text
+            if program in PLAIN_WRAPPERS:
+                rest = _strip_wrapper(program, words[1:])
+                if isinstance(rest, str):
+                    self.opaque.append(rest)
+                    return
+                if rest is None or not rest:
+                    break  # `command -v x`, a bare `env`: the wrapper itself is the command
+                if rest[0].dynamic or rest[0].glob:
+                    self.opaque.append(f"{program} runs a program computed when the command runs")
+                    return
+                views = (*views, _texts(words))
+                words = [attrs.evolve(rest[0], text=program_name(rest[0].text)), *rest[1:]]
+                continue
+            if program in SHELLS:
+                self._shell(words, views, depth)
+                return
+            break
+        self._leaf(words, views)
+
+    def _shell(self, words: list[Word], views: tuple[tuple[str, ...], ...], depth: int) -> None:
+        options, operands = _split_shell_options(words[1:])
+        if any(o.dynamic for o in options) or (operands and operands[0].splits):
+            self.opaque.append(f"{words[0].text} gets options computed when the command runs")
+            return
+        if any(o.text.startswith("-") and not o.text.startswith("--") and "c" in o.text for o in options):
+            if not operands:
+                self.opaque.append(f"{words[0].text} -c without a script")
+                return
+            script = operands[0]
+            if script.dynamic:
+                self.opaque.append(f"{words[0].text} -c runs a script computed when the command runs")
+                return
+            if depth >= SHELL_C_DEPTH_LIMIT:
+                self.opaque.append("shell scripts nested too deeply")
+                return
+            self.script(script.text, views=(*views, _texts(words)), depth=depth + 1)
+            return
+        if not operands or any(o.text in ("-s", "--stdin") for o in options):
+            if not any(o.text in ("--version", "--help") for o in options):
+                self.opaque.append(f"{words[0].text} reads a script from its input")
+                return
+        self._leaf(words, views)
+
+    def _leaf(self, words: list[Word], views: tuple[tuple[str, ...], ...]) -> None:
+        texts = _texts(words)
+        self.commands.append(SimpleCommand(texts, views))
+        reason = _opaque_reason(words)
+        if reason:
+            self.opaque.append(reason)
+        program = texts[0]
+        if program == "tee":
+            self.writes.extend(WriteTarget(w.text, known=not (w.dynamic or w.glob)) for w in _operands(words[1:]))
+        elif program in _CD_PROGRAMS:
+            targets = _operands(words[1:])
+            literal = targets and not (targets[0].dynamic or targets[0].glob) and targets[0].text != "-"
+            self.directories.append(targets[0].text if literal else "")
+
+
+def _opaque_reason(words: list[Word]) -> str | None:
+    program = words[0].text
+    args = words[1:]
+    if program in OPAQUE_PROGRAMS:
+        return OPAQUE_PROGRAMS[program]
+    if program in FOREIGN_SHELLS and any(a.text.startswith("-") and "c" in a.text for a in args):
+        return f"{program} runs a script in a syntax this analysis does not read"
+    if program == "find":
+        if any(a.splits for a in args):
+            return "find gets arguments computed when the command runs"
+        action = next((a.text for a in args if a.text in _FIND_ACTIONS), None)
+        return f"find {action} runs commands or deletes files" if action else None
+    if program == "git":
+        return _git_reason(args)
+    if program in INTERPRETERS or re.fullmatch(r"python\d(\.\d+)?", program):
+        return _interpreter_reason(program, args)
+    return None
+
+
+def _git_reason(args: list[Word]) -> str | None:
+    if any(a.splits for a in args):
+        return "git gets arguments computed when the command runs"
+    for a in args:
+        text = a.text
+        if text == "-c" or (text.startswith("-c") and "=" in text) or text.startswith(
+            ("--config-env", "--exec-path", "--upload-pack", "--receive-pack")
+        ):
+            return "git -c and similar options can make git run any command"
+    positional = [a.text for a in args if not a.text.startswith("-")]
+    if positional[:1] == ["config"] and len(positional) >= 3:
+        key = positional[1].lower()
+        if key.startswith(_GIT_CONFIG_RUNS) or key.endswith(("command", "cmd", "program", "editor", "pager")):
+            return f"git config {positional[1]} can make git run any command"
+    return None
+
+
+def _interpreter_reason(program: str, args: list[Word]) -> str | None:
+    for i, a in enumerate(args):
+        if a.text in _INTERPRETER_SCRIPT_FLAGS or (a.text.startswith("-") and a.text[-1:] in "ce" and len(a.text) <= 3):
+            script = args[i + 1] if i + 1 < len(args) else None
+            if script is None or script.dynamic:
+                return f"{program} {a.text} runs a script computed when the command runs"
+            return None
+        if a.text in ("-m", "--version", "-V", "--help", "-h") or not a.text.startswith("-"):
+            return None
+    if args and args[-1].text == "-" or not args:
+        return f"{program} reads a script from its input"
+    return None
+
+
+def _strip_wrapper(program: str, args: list[Word]) -> list[Word] | str | None:
+    """The words after ``program``'s own options; None when ``program`` does not
+    run another command here; a reason string when that cannot be known."""
+    if any(a.splits for a in args[: _option_span(args) + 1]):
+        return f"{program} gets options computed when the command runs"
+    match program:
+        case "command":
+            i = 0
+            while i < len(args) and args[i].text.startswith("-") and args[i].text != "--":
+                if "v" in args[i].text or "V" in args[i].text:
+                    return None  # `command -v x` looks a program up, it does not run it
+                i += 1
+            return args[i + (i < len(args) and args[i].text == "--"):]
+        case "builtin" | "nohup" | "busybox":
+            return args[1:] if args[:1] and args[0].text == "--" else args
+        case "exec":
+            return _skip_options(args, with_value={"-a"})
+        case "nice":
+            return _skip_options(args, with_value={"-n", "--adjustment"}, numeric_flags=True)
+        case "timeout":
+            rest = _skip_options(args, with_value={"-s", "--signal", "-k", "--kill-after"})
+            return rest[1:] if isinstance(rest, list) else rest  # the duration
+        case "sudo":
+            rest = _skip_options(args, with_value=set("-u -g -h -p -C -D -r -t -U -T -R".split()))
+            return _skip_assignments(rest)
+        case "doas":
+            return _skip_options(args, with_value={"-u", "-C"})
+        case "time":
+            return _skip_options(args, with_value={"-f", "-o", "--format", "--output"})
+        case "stdbuf":
+            return _skip_options(args, with_value={"-i", "-o", "-e", "--input", "--output", "--error"})
+        case "setsid":
+            return _skip_options(args, with_value=set())
+        case "ionice":
+            if any(a.text in ("-p", "-P", "-u", "--pid", "--pgid", "--uid") for a in args):
+                return None
+            return _skip_options(args, with_value={"-c", "-n", "--class", "--classdata"})
+        case "env":
+            if any(a.text.startswith(("-S", "--split-string")) for a in args):
+                return "env -S splits a string into a command"
+            return _skip_assignments(_skip_options(args, with_value={"-u", "--unset", "-C", "--chdir"}))
+        case _:
+            return None
+
+
+def _option_span(args: Sequence[Word]) -> int:
+    return next((i for i, a in enumerate(args) if not a.text.startswith("-") and "=" not in a.text), len(args))
+
+
+def _skip_options(args: list[Word], *, with_value: set[str], numeric_flags: bool = False) -> list[Word]:
+    i = 0
+    while i < len(args):
+        text = args[i].text
+        if text == "--":
+            return args[i + 1 :]
+        if not text.startswith("-") or text == "-":
+            break
+        if text in with_value:
+            i += 2
+            continue
+        i += 1
+        if numeric_flags and text[1:].isdigit():
+            continue
+    return args[i:]
+
+
+def _skip_assignments(args: list[Word] | str) -> list[Word] | str:
+    if isinstance(args, str):
+        return args
+    i = 0
+    while i < len(args) and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", args[i].text):
+        name = args[i].text.split("=", 1)[0]
+        if dangerous_assignment(name):
+            return f"sets {name}, which can make a program run something else"
+        i += 1
+    return args[i:]
+
+
+def _split_shell_options(args: list[Word]) -> tuple[list[Word], list[Word]]:
+    i = 0
+    options: list[Word] = []
+    while i < len(args):
+        text = args[i].text
+        if text == "--":
+            return options, args[i + 1 :]
+        if text in ("-o", "+o", "-O", "+O", "--rcfile", "--init-file"):
+            options.extend(args[i : i + 2])
+            i += 2
+            continue
+        if not (text.startswith(("-", "+")) and len(text) > 1) or text == "-":
+            break
+        options.append(args[i])
+        i += 1
+    return options, args[i:]
+
+
+def _operands(args: list[Word]) -> list[Word]:
+    return [a for a in args if not a.text.startswith("-") or a.text == "-" or a.dynamic]
+
+
+def _texts(words: Sequence[Word]) -> tuple[str, ...]:
+    return tuple(w.text for w in words)
+
+
+def _text(node: tree_sitter.Node) -> str:
+    return (node.text or b"").decode("utf-8", errors="replace")
+
+
+def _word(node: tree_sitter.Node) -> Word:
+    """The value of a word node after quote removal, as far as it is literal."""
+    match node.type:
+        case "word":
+            raw = _text(node)
+            return Word(_unescape(raw, r"\\(.)"), glob=bool(_UNQUOTED_GLOB.search(re.sub(r"\\.", "", raw))))
+        case "raw_string":
+            return Word(_text(node)[1:-1])
+        case "number":
+            return Word(_text(node))
+        case "string" | "translated_string":
+            return _concat(_string_parts(node))
+        case "ansi_c_string":
+            return _ansi_c(_text(node)[2:-1])
+        case "concatenation":
+            return _concat(_word(child) for child in node.children)
+        case _:
+            return Word(_text(node), dynamic=True, splits=True)
+
+
+def _string_parts(node: tree_sitter.Node) -> Iterator[Word]:
+    for child in node.children:
+        if child.type == "string_content":
+            yield Word(_unescape(_text(child), r'\\([$`"\\\n])'))
+        elif child.is_named:
+            yield Word(_text(child), dynamic=True)  # quoted: one word whatever it expands to
+        elif child.type not in ('"', '$"'):
+            yield Word(_text(child))
+
+
+def _concat(parts: Iterator[Word] | Sequence[Word]) -> Word:
+    parts = list(parts)
+    return Word(
+        "".join(p.text for p in parts),
+        dynamic=any(p.dynamic for p in parts),
+        glob=any(p.glob for p in parts),
+        splits=any(p.splits for p in parts),
+    )
+
+
+def _unescape(text: str, pattern: str) -> str:
+    return re.sub(pattern, lambda m: "" if m.group(1) == "\n" else m.group(1), text)
+
+
+def _ansi_c(body: str) -> Word:
+    try:
+        decoded = body.encode("latin-1", errors="backslashreplace").decode("unicode_escape")
+    except (UnicodeDecodeError, ValueError):
+        return Word(f"$'{body}'", dynamic=True)
+    return Word(decoded)
