@@ -90,11 +90,11 @@ async def test_openai_through_base_url_and_always_rule_persists(tmp_path, projec
                 outcome = await session.run_turn("run echo")
                 nursery.cancel_scope.cancel()
         assert outcome.stop_reason is StopReason.END_TURN and outcome.text == "ran it"
-        assert asked == ["bash(echo*)"]
+        assert asked == ["bash(echo *)"]
         assert server.requests[0].headers["authorization"] == f"Bearer {KEY}"
         assert "hello-from-bash" in str(server.requests[1].json()["messages"])
         local = (project / ".agent" / "config.local.toml").read_text()
-        assert "bash(echo*)" in local and KEY not in local
+        assert "bash(echo *)" in local and KEY not in local
 
         # A new app (as a new process would) no longer asks for the same command family.
         app2 = build_app(cwd=project, env=env, flags=flags, frontend=Frontend.cli())
