@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import shlex
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import attrs
 
@@ -167,3 +167,47 @@ def always_pattern(command: SimpleCommand) -> CommandPattern:
             return CommandPattern((program, words[1], ANY))
         return CommandPattern(words)
     return CommandPattern((program, ANY))
+
+
+# Programs that do the same harm: a deny or ask rule for one holds for the others
+# (`bash(rm *)` also refuses `unlink x`), with the arguments compared as written.
+_SAME_HARM = (frozenset({"rm", "unlink", "rmdir", "shred", "srm"}), frozenset({"kill", "pkill", "killall"}))
+
+
+def subject_hits(subject: str | None, target: ShellAnalysis | SimpleCommand, *, outer_views: bool = False) -> bool:
+    """Whether a rule subject matches a simple command of ``target``.
+
+    Allow rules (``outer_views=False``) see only the command with wrappers
+    stripped; deny and ask rules also see it as written around each wrapper
+    (``sudo *`` denies ``sudo rm x``) and under the names of programs that do
+    the same harm.
+    """
+    if subject is None:
+        return True
+    pattern = CommandPattern.parse(subject)
+    commands = target.commands if isinstance(target, ShellAnalysis) else (target,)
+    for command in commands:
+        views = _deny_views(command) if outer_views else (command.words,)
+        if any(pattern.matches(v) for v in views):
+            return True
+    return False
+
+
+def _deny_views(command: SimpleCommand) -> Iterator[tuple[str, ...]]:
+    yield command.words
+    yield from command.views
+    for family in _SAME_HARM:
+        if command.program in family:
+            yield from ((alias, *command.words[1:]) for alias in family)
+
+
+def path_words(analysis: ShellAnalysis) -> Iterator[str]:
+    """Arguments that may name files (operands and ``--opt=value`` values), and redirection targets."""
+    for command in analysis.commands:
+        for word in command.words[1:]:
+            if word.startswith("--") and "=" in word:
+                yield word.split("=", 1)[1]
+            elif word and not word.startswith("-"):
+                yield word
+    for write in analysis.writes:
+        yield write.path

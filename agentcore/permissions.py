@@ -29,17 +29,17 @@ import pathspec
 import trio
 
 from agentcore.command_rules import SUBCOMMAND_PROGRAMS as SUBCOMMAND_PROGRAMS  # re-exported
-from agentcore.command_rules import CommandPattern, always_patterns
+from agentcore.command_rules import CommandPattern, always_patterns, path_words, subject_hits
 from agentcore.events import AgentEvent, PermissionRequested, PermissionResolved
 from agentcore.messages import new_id
 from agentcore.protected_paths import (
     ProtectedPaths,
     denied_by_patterns,
-    hard_link_denial,
+    HardLinkIndex,
     judge_writes,
     path_candidates,
 )
-from agentcore.shell_syntax import ShellAnalysis, SimpleCommand, analyse_command
+from agentcore.shell_syntax import ShellAnalysis, analyse_command
 from agentcore.tools.base import Safety, ToolDescription, ToolKind
 from agentcore.tools.workspace import Workspace
 
@@ -266,6 +266,7 @@ class DefaultPermissionGate:
         self._emit = emit
         self._on_always = on_always
         self.protected = protected if protected is not None else ProtectedPaths()
+        self._hard_links = HardLinkIndex()
         self._pending: dict[str, _Pending] = {}
         self.unattended_denials = 0  # asks refused because nobody can answer (headless exit code 4)
 
@@ -293,7 +294,7 @@ class DefaultPermissionGate:
         index = denied_by_patterns(path, workspace, specs)
         if index is not None:
             return f"{path} is denied by the rule {denying[index]}"
-        linked = hard_link_denial(path, workspace, specs)
+        linked = self._hard_links.denial(path, workspace, specs)
         if linked is not None:
             rule = denying[denied_by_patterns(linked, workspace, specs) or 0]
             return f"{path} is a hard link to {linked}, which is denied by the rule {rule}"
@@ -362,7 +363,7 @@ class DefaultPermissionGate:
         rules = [r for r in self.rules if _tool_spec(r.tool).match_file(check.tool_name)]
         what = f"{check.tool_name}({check.subject})"
         for rule in rules:
-            if rule.action is RuleAction.DENY and _command_rule_hits(rule, analysis, outer_views=True):
+            if rule.action is RuleAction.DENY and subject_hits(rule.subject, analysis, outer_views=True):
                 return Verdict.DENY, f"{what} is denied by the rule {rule}"
         why = self._command_path_denied(analysis, check.workspace)
         if why is not None:
@@ -370,7 +371,7 @@ class DefaultPermissionGate:
         if self._mode is PermissionMode.READ_ONLY and check.safety is not Safety.READ_ONLY:
             return Verdict.DENY, f"{check.tool_name} is not read-only and the session is in read-only mode"
         if self._mode is not PermissionMode.YOLO and any(
-            r.action is RuleAction.ASK and _command_rule_hits(r, analysis, outer_views=True) for r in rules
+            r.action is RuleAction.ASK and subject_hits(r.subject, analysis, outer_views=True) for r in rules
         ):
             return Verdict.ASK, f"{what} needs approval (an ask rule matches)"
         risky_write, outside_write = judge_writes(analysis, check.workspace, self.protected)
@@ -384,7 +385,7 @@ class DefaultPermissionGate:
                 f"{what} needs approval: {analysis.opaque[0]}, so no rule or mode can vouch for it"
             )
         allows = [r for r in rules if r.action is RuleAction.ALLOW]
-        if analysis.commands and all(any(_command_rule_hits(r, c) for r in allows) for c in analysis.commands):
+        if analysis.commands and all(any(subject_hits(r.subject, c) for r in allows) for c in analysis.commands):
             if outside_write is None:
                 return Verdict.ALLOW, f"{what} is allowed by permission rules"
             if self._mode is not PermissionMode.YOLO:
@@ -398,7 +399,7 @@ class DefaultPermissionGate:
         if not denying:
             return None
         specs = [_path_spec(r.subject or "") for r in denying]
-        for word in _path_words(analysis):
+        for word in path_words(analysis):
             path = Path(os.path.expanduser(word))
             if not path.is_absolute() and workspace is not None:
                 path = workspace.cwd / path
@@ -511,7 +512,7 @@ class DefaultPermissionGate:
             dict.fromkeys(
                 Rule(RuleAction.DENY, check.tool_name, str(CommandPattern(c.words)))
                 for c in analysis.commands
-                if not any(_command_rule_hits(r, c) for r in allows)
+                if not any(subject_hits(r.subject, c) for r in allows)
             )
         )
 
@@ -533,32 +534,6 @@ class DefaultPermissionGate:
     @property
     def pending_requests(self) -> tuple[str, ...]:
         return tuple(self._pending)
-
-
-def _command_rule_hits(rule: Rule, analysis: ShellAnalysis | SimpleCommand, *, outer_views: bool = False) -> bool:
-    """Whether ``rule`` matches a simple command of ``analysis`` (for allow: the
-    single command given instead). Deny and ask rules also see each command as
-    written around its wrappers, so ``sudo *`` denies ``sudo rm x``."""
-    if rule.subject is None:
-        return True
-    pattern = CommandPattern.parse(rule.subject)
-    commands = analysis.commands if isinstance(analysis, ShellAnalysis) else (analysis,)
-    for command in commands:
-        views = (command.words, *command.views) if outer_views else (command.words,)
-        if any(pattern.matches(v) for v in views):
-            return True
-    return False
-
-
-def _path_words(analysis: ShellAnalysis) -> Iterator[str]:
-    for command in analysis.commands:
-        for word in command.words[1:]:
-            if word.startswith("--") and "=" in word:
-                yield word.split("=", 1)[1]
-            elif word and not word.startswith("-"):
-                yield word
-    for write in analysis.writes:
-        yield write.path
 
 
 def _path_targets(check: PermissionCheck) -> Iterator[Path]:

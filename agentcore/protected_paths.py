@@ -17,6 +17,8 @@ check does I/O, and only for files with more than one link.
 from __future__ import annotations
 
 import os
+import stat
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -37,7 +39,8 @@ HOME_STARTUP_FILES = (
 HOME_STARTUP_DIRS = (".config/fish", ".config/git", ".config/environment.d", ".ssh")
 # Writes to these are output, not files: never protected, never "outside".
 DEVICE_SINKS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"})
-HARD_LINK_SCAN_ENTRIES = 20_000  # files looked at per hard-link check; bounds the cost in a huge tree
+HARD_LINK_SCAN_ENTRIES = 20_000  # files looked at per hard-link walk; bounds the cost in a huge tree
+HARD_LINK_CACHE_S = 2.0  # how long one walk's answer is reused: one search, not a session
 
 
 @attrs.frozen
@@ -127,31 +130,50 @@ def denied_by_patterns(path: Path, workspace: Workspace | None, specs: Sequence[
     return None
 
 
-def hard_link_denial(path: Path, workspace: Workspace | None, specs: Sequence[pathspec.PathSpec]) -> Path | None:
-    """A denied file in the workspace that ``path`` is a hard link to, if any.
+class HardLinkIndex:
+    """Finds denied files that a path is a hard link to.
 
-    Only files with more than one link are looked into, and the walk is bounded
-    (:data:`HARD_LINK_SCAN_ENTRIES`), so ordinary calls cost one ``stat``.
+    Only a file with more than one link costs more than one ``stat``: then the
+    workspace is walked once (bounded by :data:`HARD_LINK_SCAN_ENTRIES`) for the
+    identities of the files the deny patterns match, and the answer is reused
+    for :data:`HARD_LINK_CACHE_S`, so a search over many linked files (a pnpm
+    store) walks once, not once per file.
     """
-    if workspace is None or not specs:
-        return None
-    try:
-        info = path.stat()
-    except OSError:
-        return None
-    if info.st_nlink <= 1 or not path.is_file():
-        return None
-    identity = (info.st_dev, info.st_ino)
-    for candidate in _bounded_files(workspace.roots):
-        if candidate == path or denied_by_patterns(candidate, workspace, specs) is None:
-            continue
+
+    def __init__(self) -> None:
+        self._key: tuple[object, ...] | None = None
+        self._expires = 0.0
+        self._denied: dict[tuple[int, int], Path] = {}
+
+    def denial(self, path: Path, workspace: Workspace | None, specs: Sequence[pathspec.PathSpec]) -> Path | None:
+        """A denied file in the workspace that ``path`` is a hard link to, if any."""
+        if workspace is None or not specs:
+            return None
         try:
-            other = candidate.stat()
+            info = path.stat()
         except OSError:
-            continue
-        if (other.st_dev, other.st_ino) == identity:
-            return candidate
-    return None
+            return None
+        if info.st_nlink <= 1 or not stat.S_ISREG(info.st_mode):
+            return None
+        linked = self._index(workspace, specs).get((info.st_dev, info.st_ino))
+        return linked if linked is not None and linked != path else None
+
+    def _index(self, workspace: Workspace, specs: Sequence[pathspec.PathSpec]) -> dict[tuple[int, int], Path]:
+        key = (workspace.roots, tuple(id(s) for s in specs))
+        now = time.monotonic()
+        if key == self._key and now < self._expires:
+            return self._denied
+        denied: dict[tuple[int, int], Path] = {}
+        for candidate in _bounded_files(workspace.roots):
+            if denied_by_patterns(candidate, workspace, specs) is None:
+                continue
+            try:
+                other = candidate.stat()
+            except OSError:
+                continue
+            denied[(other.st_dev, other.st_ino)] = candidate
+        self._key, self._expires, self._denied = key, now + HARD_LINK_CACHE_S, denied
+        return denied
 
 
 def _bounded_files(roots: Sequence[Path]) -> Iterator[Path]:
