@@ -176,6 +176,8 @@ class _OutputCollector:
 
     def finish(self) -> tuple[str, bool]:
         """The output (head + marker + tail once spilled) and whether it was cut."""
+        if rest := self._redactor.flush():  # held back when the stream was cut short (timeout, cancel)
+            self._add(rest)
         if self._file is None:
             return "".join(self._chunks), False
         self._file.close()  # type: ignore[attr-defined]
