@@ -130,7 +130,8 @@ def build_app(
 
     def session_config(session_cwd: Path, profile_name: str | None) -> tuple[Profile, LoadedConfig]:
         at_cwd = loaded if session_cwd == cwd else load_settings(cwd=session_cwd, env=env, flags=flag_layer, paths=paths)
-        profile = load_profile(profile_name or at_cwd.settings.profile, cwd=session_cwd, paths=paths)
+        profile = load_profile(profile_name or at_cwd.settings.profile, cwd=session_cwd, paths=paths,
+                               project_trusted=at_cwd.trust.trusted)  # fmt: skip
         return profile, apply_profile(at_cwd, profile)
 
     def resolve_policy(profile_name: str | None, session_cwd: Path) -> SessionPolicy:
@@ -145,6 +146,7 @@ def build_app(
             default_model=model,
             env=env,
             configured=loaded.settings.providers,
+            withheld_keys=loaded.withheld_keys,
             allow_echo=allow_echo,
             http_client=http_client,
         )
@@ -179,7 +181,7 @@ def build_app(
     store = _session_store(paths)
     if store is not None:
         builder = builder.with_session_store(store)
-    for factory in _session_tool_factories(loaded, env):
+    for factory in _session_tool_factories(loaded, env, paths):
         builder = builder.with_session_tool_factory(factory)
     return AppContext(builder.build(), loaded, cwd, env, flags, frontend, store)
 
@@ -202,10 +204,27 @@ def _session_store(paths: AgentPaths) -> Any:
     return JournalStore(paths.sessions_dir)
 
 
-def _session_tool_factories(loaded: LoadedConfig, env: Mapping[str, str]) -> list[Any]:
+def _session_tool_factories(loaded: LoadedConfig, env: Mapping[str, str], paths: AgentPaths) -> list[Any]:
     # Always present: ACP clients pass servers per session. The SDK is imported
     # only when a session actually has servers.
     from agentcore.mcp import McpToolFactory
     from agentcore.mcp_spec import session_specs
 
-    return [McpToolFactory(lambda session: session_specs(session, env=env))]
+    def specs(session: Any) -> Any:
+        return session_specs(session, env=env, project_trusted=project_trusted(session, paths))
+
+    return [McpToolFactory(specs)]
+
+
+def project_trusted(session: Any, paths: AgentPaths) -> bool:
+    """Whether the project of ``session.cwd`` is trusted (its ``.mcp.json`` may start servers).
+
+    ``trust.project_config`` in the session's settings comes from the user's own
+    layers only (the loader never takes ``trust.*`` from a project)."""
+    from agentcore.paths import find_project
+    from agentcore.trust import TrustStore
+
+    settings = getattr(session.policy, "settings", None)
+    if settings is not None and settings.trust.project_config:
+        return True
+    return TrustStore.of(paths).covering(find_project(session.cwd).root) is not None

@@ -6,12 +6,18 @@ Layers, later beats earlier:
 2. the user ``config.toml`` (platformdirs config dir for ``agentcore``, or ``$AGENTCORE_HOME``);
 3. the project's ``.agent/config.toml``;
 4. the project's ``.agent/config.local.toml`` (personal, e.g. remembered permissions);
+   3 and 4 apply only when the folder is trusted (:mod:`agentcore.trust`), and
+   never set ``trust.*``: a project cannot trust itself;
 5. environment variables (``AGENTCORE_PROVIDER``, ``AGENTCORE_MODEL``, ``AGENTCORE_MODE``, ...);
 6. command-line flags.
 
 Scalars and named tables merge key by key; permission rule lists and hooks
 accumulate across layers. Every effective value remembers where it came from
 (``LoadedConfig.origins``), which ``agent config show --origin`` prints.
+``LoadedConfig.trust`` says whether the project's files applied and, when they
+did not, what they would have configured. ``LoadedConfig.withheld_keys`` names
+providers whose key must not be sent because a project layer chose their
+endpoint or key variable (see :func:`project_key_problems`).
 
 This module is the public entry point: it re-exports the schema and the
 ``Settings`` types. Like them it imports nothing heavy (no trio, httpx, rich).
@@ -37,6 +43,7 @@ from agentcore.config_schema import (
     parse_text_value,
 )
 from agentcore.paths import AgentPaths, ProjectPaths, find_project, resolve_paths
+from agentcore.trust import ProjectTrust, TrustStore, judge_project
 from agentcore.settings import (
     BUILTIN_PROVIDERS,
     CONFIG_KEYS,
@@ -100,6 +107,7 @@ __all__ = [
     "check_thresholds",
     "load_settings",
     "overlay",
+    "project_key_problems",
     "read_toml_file",
 ]
 
@@ -115,6 +123,9 @@ class LoadedConfig:
     files: tuple[Path, ...]
     paths: AgentPaths
     project: ProjectPaths
+    trust: ProjectTrust
+    # provider name -> why its key is not sent (a project chose its endpoint or key variable)
+    withheld_keys: Mapping[str, str] = attrs.field(factory=dict)
 
 
 # ------------------------------------------------------------------- loading
@@ -160,11 +171,20 @@ def load_settings(
     builtin = {("providers", name, field): v for name, fs in BUILTIN_PROVIDERS.items() for field, v in fs.items()}
     _apply(values, origins, builtin, "default")
     files: list[Path] = []
-    for path in (paths.user_config_file, project.config_file, project.local_config_file):
+    user_layer: Mapping[KeyPath, Any] = {}
+    user_doc = read_toml_file(paths.user_config_file)
+    if user_doc is not None:
+        files.append(paths.user_config_file)
+        user_layer = CONFIG_SCHEMA.validate(user_doc, source=str(paths.user_config_file))
+        _apply(values, origins, user_layer, str(paths.user_config_file))
+    trust = _judge_trust(project, values, origins, env, flags or {}, paths)
+    project_sources = (project.config_file, project.local_config_file) if trust.trusted else ()
+    for path in project_sources:
         doc = read_toml_file(path)
         if doc is not None:
             files.append(path)
-            _apply(values, origins, CONFIG_SCHEMA.validate(doc, source=str(path)), str(path))
+            layer = CONFIG_SCHEMA.validate(doc, source=str(path))
+            _apply(values, origins, {p: v for p, v in layer.items() if p[0] != TRUST_SECTION}, str(path))
     _apply_env(values, origins, env)
     _apply_flags(values, origins, flags or {})
     _fill_wildcard_defaults(values, origins)
@@ -176,7 +196,81 @@ def load_settings(
         files=tuple(files),
         paths=paths,
         project=project,
+        trust=trust,
+        withheld_keys=project_key_problems(
+            values, origins, user_layer, project_files={str(p) for p in project_sources}, user_file=paths.user_config_file
+        ),
     )
+
+
+TRUST_SECTION = "trust"  # keys only the user's own layers (user config, env, flags) may set
+
+
+def _judge_trust(
+    project: ProjectPaths,
+    values: Mapping[KeyPath, Any],
+    origins: Mapping[KeyPath, str],
+    env: Mapping[str, str],
+    flags: Mapping[str, Any],
+    paths: AgentPaths,
+) -> ProjectTrust:
+    """The verdict for ``project`` from the layers read so far (defaults and user
+    config) plus env and flags, which are applied to a scratch copy: they are
+    the user's too, and their final place is above the project layers."""
+    scratch, scratch_origins = dict(values), dict(origins)
+    _apply_env(scratch, scratch_origins, env)
+    _apply_flags(scratch, scratch_origins, flags)
+    path = (TRUST_SECTION, "project_config")
+    return judge_project(project, setting=bool(scratch[path]), setting_origin=scratch_origins[path],
+                         store=TrustStore.of(paths))  # fmt: skip
+
+
+_ENDPOINT_FIELDS = ("base_url", "api_key_env")
+
+
+def project_key_problems(
+    values: Mapping[KeyPath, Any],
+    origins: Mapping[KeyPath, str],
+    user_layer: Mapping[KeyPath, Any],
+    *,
+    project_files: set[str],
+    user_file: Path,
+) -> dict[str, str]:
+    """Providers whose credentials must not be sent, with the reason.
+
+    Invariant: a project layer (even a trusted one) never attaches a credential
+    of the user's to an endpoint the user did not choose. A provider is listed
+    when a project file set its ``base_url`` to something other than the
+    built-in default and the user-config value while a key variable or
+    user-configured headers would go with it, or set its ``api_key_env`` to
+    anything but the built-in variable or the user-config value. Pure.
+    """
+    problems: dict[str, str] = {}
+    names = sorted({p[1] for p in values if len(p) == 3 and p[0] == "providers"})
+    for name in names:
+        for field in _ENDPOINT_FIELDS:
+            path = ("providers", name, field)
+            value, source = values.get(path), origins.get(path, "default")
+            if source not in project_files or value is None:
+                continue
+            if value == BUILTIN_PROVIDERS.get(name, {}).get(field) or value == user_layer.get(path):
+                continue
+            key_env = values.get(("providers", name, "api_key_env"))
+            user_headers = str(user_file) in origins.get(("providers", name, "headers"), "")
+            if field == "base_url" and not key_env and not user_headers:
+                continue  # nothing of the user's goes there
+            key = format_key(path)
+            what = (f"the key in {key_env}" if key_env else "") + (" and " if key_env and user_headers else "") + (
+                "the headers from your user config" if user_headers else "")
+            if field == "api_key_env":
+                what = f"the environment variable {value} as the key"
+            problems[name] = (
+                f'{source} sets {key} = "{value}"; agentcore does not send {what} for provider "{name}" '
+                f"to a place a project chose. To allow it, set {key} in your user config ({user_file}), "
+                "or remove it from the project file"
+            )
+            break
+    return problems
 
 
 def _apply(values: dict[KeyPath, Any], origins: dict[KeyPath, str], layer: Mapping[KeyPath, Any], origin: str) -> None:

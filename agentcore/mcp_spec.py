@@ -6,7 +6,8 @@ merged):
 
 1. the user ``config.toml`` ``[mcp.servers.NAME]``;
 2. the project ``.agent/config.toml`` (1 and 2 arrive merged as ``Settings.mcp``);
-3. the project ``.mcp.json`` (the format other agents share);
+3. the project ``.mcp.json`` (the format other agents share), only when the
+   folder is trusted (``project_trusted``; see :mod:`agentcore.trust`);
 4. the profile's ``[mcp.servers.NAME]`` tables;
 5. the ``mcpServers`` of ACP ``session/new`` (or ``SessionCreateInfo.mcp_servers``).
 
@@ -212,9 +213,11 @@ def session_specs(
     *,
     env: Mapping[str, str] | None = None,
     profile_servers: Mapping[str, Any] | None = None,
+    project_trusted: bool = False,
 ) -> tuple[McpServerSpec, ...]:
     """The default resolution for a session: its configuration (``policy.settings.mcp``),
-    the project's ``.mcp.json``, the profile's servers and ``info.mcp_servers``."""
+    the project's ``.mcp.json`` (only when ``project_trusted``: it starts commands),
+    the profile's servers and ``info.mcp_servers``."""
     from agentcore.paths import find_project
 
     settings = getattr(session.policy, "settings", None)
@@ -224,7 +227,7 @@ def session_specs(
     return merge_layers(
         [
             [McpServerSpec.from_config(c) for c in configured],
-            read_mcp_json(project.root / MCP_JSON_FILE_NAME, env=env),
+            read_mcp_json(project.root / MCP_JSON_FILE_NAME, env=env) if project_trusted else [],
             [McpServerSpec.from_config(c, source="profile") for c in (profile_servers or {}).values()],
             acp,
         ]

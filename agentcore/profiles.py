@@ -3,7 +3,10 @@
 A profile is ``NAME.toml``, or ``NAME.md`` whose ``+++``-fenced TOML front
 matter holds the fields and whose body is the prompt. Profiles are looked up in
 the project's ``.agent/profiles/``, then the user config dir's ``profiles/``,
-then the ones shipped with the package; the first match wins.
+then the ones shipped with the package; the first match wins. The project's
+profiles are looked at only when the folder is trusted (:mod:`agentcore.trust`):
+callers holding a :class:`LoadedConfig` pass ``project_trusted=loaded.trust.trusted``;
+without it the user's trust store decides.
 
 ``--profile X`` applies the profile over the configuration files (model,
 permission mode and rules, request limit, thresholds, MCP servers) with
@@ -133,21 +136,23 @@ class ProfileInfo:
 # ------------------------------------------------------------------- lookup
 
 
-def _search_dirs(cwd: Path, paths: AgentPaths) -> tuple[tuple[Origin, Path], ...]:
-    return (
-        ("project", find_project(cwd).profiles_dir),
-        ("user", paths.user_profiles_dir),
-        ("shipped", paths.shipped_profiles_dir),
-    )
+def _search_dirs(cwd: Path, paths: AgentPaths, project_trusted: bool | None) -> tuple[tuple[Origin, Path], ...]:
+    project = find_project(cwd)
+    if project_trusted is None:
+        from agentcore.trust import TrustStore
+
+        project_trusted = TrustStore.of(paths).covering(project.root) is not None
+    own: tuple[tuple[Origin, Path], ...] = (("project", project.profiles_dir),) if project_trusted else ()
+    return (*own, ("user", paths.user_profiles_dir), ("shipped", paths.shipped_profiles_dir))
 
 
 def _candidates(directory: Path, name: str) -> list[Path]:
     return [p for p in (directory / f"{name}{s}" for s in PROFILE_SUFFIXES) if p.is_file()]
 
 
-def _locate(name: str, cwd: Path, paths: AgentPaths) -> list[tuple[Origin, Path]]:
+def _locate(name: str, cwd: Path, paths: AgentPaths, trusted: bool | None) -> list[tuple[Origin, Path]]:
     found: list[tuple[Origin, Path]] = []
-    for origin, directory in _search_dirs(cwd, paths):
+    for origin, directory in _search_dirs(cwd, paths, trusted):
         matches = _candidates(directory, name)
         if len(matches) > 1:
             raise ProfileError(
@@ -158,10 +163,10 @@ def _locate(name: str, cwd: Path, paths: AgentPaths) -> list[tuple[Origin, Path]
     return found
 
 
-def list_profiles(*, cwd: Path, paths: AgentPaths) -> list[ProfileInfo]:
+def list_profiles(*, cwd: Path, paths: AgentPaths, project_trusted: bool | None = None) -> list[ProfileInfo]:
     """Every visible profile, sorted by name; broken files are listed with their error."""
     by_name: dict[str, list[tuple[Origin, Path]]] = {}
-    for origin, directory in _search_dirs(cwd, paths):
+    for origin, directory in _search_dirs(cwd, paths, project_trusted):
         if not directory.is_dir():
             continue
         for path in sorted(directory.iterdir()):
@@ -181,20 +186,20 @@ def list_profiles(*, cwd: Path, paths: AgentPaths) -> list[ProfileInfo]:
     return infos
 
 
-def available_profile_names(*, cwd: Path, paths: AgentPaths) -> list[str]:
-    return [info.name for info in list_profiles(cwd=cwd, paths=paths)]
+def available_profile_names(*, cwd: Path, paths: AgentPaths, project_trusted: bool | None = None) -> list[str]:
+    return [info.name for info in list_profiles(cwd=cwd, paths=paths, project_trusted=project_trusted)]
 
 
 # ------------------------------------------------------------------ loading
 
 
-def load_profile(name: str, *, cwd: Path, paths: AgentPaths) -> Profile:
+def load_profile(name: str, *, cwd: Path, paths: AgentPaths, project_trusted: bool | None = None) -> Profile:
     """Find, parse and check one profile. Raises :class:`ProfileError`."""
     if not _NAME_RE.match(name):
         raise ProfileError(f'"{name}" is not a profile name', source="profile", allowed="letters, digits, _ . -")
-    found = _locate(name, cwd, paths)
+    found = _locate(name, cwd, paths, project_trusted)
     if not found:
-        available = ", ".join(available_profile_names(cwd=cwd, paths=paths)) or "none"
+        available = ", ".join(available_profile_names(cwd=cwd, paths=paths, project_trusted=project_trusted)) or "none"
         raise ProfileError(f'unknown profile "{name}"', source="profile", allowed=available)
     origin, path = found[0]
     doc, body = _read_profile_document(path)
@@ -212,7 +217,7 @@ def load_profile(name: str, *, cwd: Path, paths: AgentPaths) -> Profile:
         full = {k.path[-1]: k.default for k in _MCP_KEYS} | fields
         servers[server] = build_mcp_server(server, full, lambda *_: source)
     spawn = tuple(tree.get("agents", {}).get("spawn", ()))
-    _check_spawn(spawn, name, source, cwd, paths)
+    _check_spawn(spawn, name, source, cwd, paths, project_trusted)
     tools, perms, sampling = tree.get("tools", {}), tree.get("permissions", {}), tree.get("sampling", {})
     return Profile(
         name=name,
@@ -295,16 +300,18 @@ def _resolve_prompt(tree: Mapping[str, Any], body: str | None, path: Path) -> st
     return tree.get("prompt")
 
 
-def _check_spawn(spawn: tuple[str, ...], name: str, source: str, cwd: Path, paths: AgentPaths) -> None:
+def _check_spawn(
+    spawn: tuple[str, ...], name: str, source: str, cwd: Path, paths: AgentPaths, trusted: bool | None
+) -> None:
     for index, other in enumerate(spawn):
         if other == name:
             continue  # a profile may spawn copies of itself; depth is bounded by agents.max_depth
-        if not _NAME_RE.match(other) or not _locate(other, cwd, paths):
+        if not _NAME_RE.match(other) or not _locate(other, cwd, paths, trusted):
             raise ProfileError(
                 f'agents.spawn[{index}]: unknown profile "{other}"',
                 source=source,
                 key="agents.spawn",
-                allowed=", ".join(available_profile_names(cwd=cwd, paths=paths)),
+                allowed=", ".join(available_profile_names(cwd=cwd, paths=paths, project_trusted=trusted)),
             )
 
 

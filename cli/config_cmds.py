@@ -120,6 +120,18 @@ def _paths(ctx: CommandContext) -> AgentPaths:
     return paths if paths is not None else resolve_paths(ctx.env)
 
 
+def _project_trusted(ctx: CommandContext) -> bool | None:
+    """The loader's trust verdict for ``ctx.cwd`` (which sees env and flags too);
+    None (the store alone decides) when the configuration does not load."""
+    from agentcore.config import load_settings
+    from agentcore.config_schema import ConfigError
+
+    try:
+        return load_settings(cwd=ctx.cwd, env=ctx.env, flags=getattr(ctx, "flags", None), paths=_paths(ctx)).trust.trusted
+    except ConfigError:
+        return None
+
+
 def _fail(ctx: CommandContext, exc: ConfigError) -> int:
     print(f"error: {exc}", file=ctx.stderr)
     return EXIT_ERROR
@@ -136,7 +148,8 @@ def cmd_config_show(args: argparse.Namespace, ctx: CommandContext) -> int:
     try:
         loaded = load_settings(cwd=ctx.cwd, env=ctx.env, flags=getattr(ctx, "flags", None), paths=_paths(ctx))
         # The selected profile is part of the effective configuration (model, mode, rules, ...).
-        profile = load_profile(loaded.settings.profile, cwd=ctx.cwd, paths=loaded.paths)
+        profile = load_profile(loaded.settings.profile, cwd=ctx.cwd, paths=loaded.paths,
+                               project_trusted=loaded.trust.trusted)  # fmt: skip
         loaded = apply_profile(loaded, profile)
     except ConfigError as exc:
         return _fail(ctx, exc)
@@ -148,7 +161,9 @@ def render_config(loaded: LoadedConfig, *, origins: bool) -> str:
     """The effective configuration as TOML, or as ``key = value  # origin`` lines."""
     from agentcore.config_schema import format_key
     files = ", ".join(str(f) for f in loaded.files) or "none"
-    header = f"# files read: {files}\n"
+    header = f"# files read: {files}\n# project {loaded.trust.root}: {loaded.trust.reason}\n"
+    if loaded.trust.ignored is not None:
+        header += "".join(f"#   ignored: {path}\n" for path in loaded.trust.ignored.files)
     values = {path: _masked(path, value) for path, value in loaded.values.items()}
     if not origins:
         import tomli_w
@@ -237,7 +252,7 @@ def cmd_profiles_list(args: argparse.Namespace, ctx: CommandContext) -> int:
     from agentcore.profiles import list_profiles
 
     try:
-        infos = list_profiles(cwd=ctx.cwd, paths=_paths(ctx))
+        infos = list_profiles(cwd=ctx.cwd, paths=_paths(ctx), project_trusted=_project_trusted(ctx))
     except ConfigError as exc:
         return _fail(ctx, exc)
     if not infos:
@@ -256,7 +271,7 @@ def cmd_profiles_show(args: argparse.Namespace, ctx: CommandContext) -> int:
     from agentcore.profiles import load_profile
 
     try:
-        profile = load_profile(args.name, cwd=ctx.cwd, paths=_paths(ctx))
+        profile = load_profile(args.name, cwd=ctx.cwd, paths=_paths(ctx), project_trusted=_project_trusted(ctx))
     except ConfigError as exc:
         return _fail(ctx, exc)
     out = ctx.stdout

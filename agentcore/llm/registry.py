@@ -9,7 +9,10 @@ the catalog's default for a preset, or (Ollama) its first installed model.
 
 Keys are read from the injected ``env`` mapping only, are handed to the
 provider that needs them, and are never stored in a config value, a
-selection or a message.
+selection or a message. A provider listed in ``withheld_keys`` (the loader's
+verdict: a project layer chose its endpoint or its key variable, see
+:func:`agentcore.config.project_key_problems`) is refused with
+:class:`KeyWithheldError` before any key is read.
 """
 
 from __future__ import annotations
@@ -51,6 +54,11 @@ class ProviderSelectionError(Exception):
 
 class NoProviderError(ProviderSelectionError):
     """Nothing is configured or detected and the echo fallback is not allowed."""
+
+
+class KeyWithheldError(ProviderSelectionError):
+    """The provider's key would go to an endpoint (or be read from a variable)
+    that a project file chose; the message names the file, the key and the fix."""
 
 
 @attrs.frozen
@@ -371,6 +379,7 @@ async def select_provider(
     flag_model: str | None = None,
     env: Mapping[str, str],
     configured: Mapping[str, Any] | None = None,
+    withheld_keys: Mapping[str, str] | None = None,
     default_provider: str | None = None,
     default_model: str | None = None,
     allow_echo: bool = True,
@@ -411,6 +420,8 @@ async def select_provider(
     config = providers.get(name)
     if config is None:
         raise ProviderSelectionError(f"unknown provider {name!r}; known: {', '.join(sorted(providers))}")
+    if name in (withheld_keys or {}):
+        raise KeyWithheldError((withheld_keys or {})[name])
     if config.protocol == ECHO:
         model, model_why = model or ECHO_MODEL, model_why or "the echo provider's model"
     if model is None:

@@ -288,6 +288,8 @@ async def test_a_stop_hook_can_send_the_agent_back_to_work(tmp_path, work, hooks
 
 async def test_hooks_come_from_toml_configuration(tmp_path, hooks):
     from agentcore.app import build_app
+    from agentcore.paths import resolve_paths
+    from agentcore.trust import TrustStore
 
     project = tmp_path / "project"
     (project / ".agent").mkdir(parents=True)
@@ -296,7 +298,9 @@ async def test_hooks_come_from_toml_configuration(tmp_path, hooks):
     (project / ".agent" / "config.toml").write_text(
         "".join(f"[[hooks]]\nevent = {json.dumps(h.event)}\ncommand = {json.dumps(h.command)}\n\n" for h in (start, compact))
     )
-    app = build_app(cwd=project, env={"AGENTCORE_HOME": str(tmp_path / "home")}, frontend=Frontend.library())
+    env = {"AGENTCORE_HOME": str(tmp_path / "home")}
+    TrustStore.of(resolve_paths(env)).trust(project, home=None)  # the user trusts it, as `agent trust` records
+    app = build_app(cwd=project, env=env, frontend=Frontend.library())
     assert [h.event for h in app.settings.hooks] == ["session_start", "pre_compact"]
     async with app.core.open_session(app.session_info()) as session:
         pass

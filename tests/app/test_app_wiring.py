@@ -12,6 +12,8 @@ from agentcore.events import PermissionRequested
 from agentcore.frontend import Frontend
 from agentcore.llm.registry import NoProviderError
 from agentcore.messages import StopReason
+from agentcore.paths import resolve_paths
+from agentcore.trust import TrustStore
 from agentcore.permissions import PermissionMode, PermissionOption
 from fakes.llm_server import open_fake_server, sse_reply
 from fakes.vendor_wire import oa_text_stream, oa_tool_stream
@@ -23,6 +25,8 @@ KEY = "sk-test-app-wiring-0123456789"
 def project(tmp_path: Path) -> Path:
     root = tmp_path / "proj"
     (root / ".git").mkdir(parents=True)
+    # The user trusts this folder, as `agent trust` records it (untrusted folders: tests/trust).
+    TrustStore.of(resolve_paths(_env(tmp_path))).trust(root, home=None)
     return root
 
 

@@ -16,6 +16,8 @@ import trio
 
 from agentcore.app import build_app
 from agentcore.frontend import Frontend
+from agentcore.paths import resolve_paths
+from agentcore.trust import TrustStore
 from cli.event_json import EVENT_TYPES
 from cli.headless import (
     EXIT_CANCELLED,
@@ -65,6 +67,8 @@ def work(tmp_path: Path) -> Path:
     path = tmp_path / "work"
     path.mkdir()
     (path / ".git").mkdir()
+    # The user trusts it, as `agent trust` records (untrusted folders: tests/trust).
+    TrustStore.of(resolve_paths({"AGENTCORE_HOME": str(tmp_path / "home")})).trust(path, home=None)
     return path
 
 

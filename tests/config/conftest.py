@@ -8,6 +8,7 @@ import attrs
 import pytest
 
 from agentcore.paths import AgentPaths, resolve_paths
+from agentcore.trust import TrustStore
 
 
 @attrs.frozen
@@ -49,4 +50,7 @@ def layout(tmp_path: Path) -> Layout:
     project = tmp_path / "project"
     (project / ".agent").mkdir(parents=True)
     env = {"AGENTCORE_HOME": str(home)}
-    return Layout(home=home, project=project, env=env, paths=resolve_paths(env))
+    paths = resolve_paths(env)
+    # The user trusts this project, as `agent trust` would record it; untrusted folders are tests/trust's.
+    TrustStore.of(paths).trust(project, home=None)
+    return Layout(home=home, project=project, env=env, paths=paths)

@@ -102,12 +102,15 @@ def test_session_specs_reads_config_mcp_json_profile_and_acp(tmp_path: Path) -> 
         policy=SimpleNamespace(settings=Settings(mcp=McpSettings(servers=configured))),
         info=SimpleNamespace(mcp_servers=({"name": "json_only", "command": "from-acp"},)),
     )
-    specs = {s.name: s for s in session_specs(session, env={})}
+    specs = {s.name: s for s in session_specs(session, env={}, project_trusted=True)}
     assert specs["shared"].command == "from-json"  # .mcp.json over the config files
     assert specs["json_only"].command == "from-acp"  # ACP over everything
     assert specs["cfg_only"].tool_timeout_s == 5.0 and specs["cfg_only"].transport is Transport.HTTP
     profile = {"shared": McpServerConfig(name="shared", command="from-profile")}
-    assert {s.name: s for s in session_specs(session, env={}, profile_servers=profile)}["shared"].command == "from-profile"
+    assert {s.name: s for s in session_specs(session, env={}, profile_servers=profile, project_trusted=True)}[
+        "shared"].command == "from-profile"
+    # An untrusted folder's .mcp.json starts nothing (the default).
+    assert "from-json" not in {s.command for s in session_specs(session, env={})}
 
 
 def test_tool_names_are_valid_deterministic_and_distinct() -> None:
