@@ -18,10 +18,10 @@ from typing import Any
 
 import trio
 
-from acp.content import to_user_message
+from acp.content import SessionLinkAccess, to_user_message
 from acp.jsonrpc import AUTH_REQUIRED, INTERNAL_ERROR, ConnectionClosed, JsonRpcError, RequestContext
 from acp.options import config_options
-from acp.project import ClientFeatures, SessionProjector, Update, tool_call_json
+from acp.project import ClientFeatures, SessionProjector, Update, permission_options, permission_tool_call
 from acp.pump import UpdatePump
 from agentcore.events import AgentEvent, PermissionRequested, PermissionResolved, TurnEnded
 from agentcore.messages import StopReason, TextBlock, UserMessage
@@ -31,12 +31,6 @@ from agentcore import WhenBusy
 
 log = logging.getLogger("acp.live")
 
-PERMISSION_OPTIONS = (
-    (PermissionOption.ALLOW_ONCE, "Allow once"),
-    (PermissionOption.ALLOW_ALWAYS, "Always allow"),
-    (PermissionOption.REJECT_ONCE, "Reject"),
-    (PermissionOption.REJECT_ALWAYS, "Always reject"),
-)
 COMMANDS = (
     ("compact", "Summarise older messages to free context space"),
     ("context", "Show how much of the context window is in use"),
@@ -94,7 +88,9 @@ class LiveSession:
     # --------------------------------------------------------------- prompts
 
     async def prompt(self, blocks: Any, ctx: RequestContext) -> dict[str, Any]:
-        message = await to_user_message(blocks, self.session.fs)
+        # Linked files are read as read_file would be: confined, ruled, asked about outside.
+        links = SessionLinkAccess(self.session.permissions, self.session.workspace)
+        message = await to_user_message(blocks, self.session.fs, links=links)
         if self._active_seq is not None:
             self.cancel(ctx.seq)  # a newer prompt replaces the running one
         async with self._turn_lock:
@@ -152,19 +148,7 @@ class LiveSession:
             self._permission_scopes[event.request_id] = scope
             # The tool_call this request is about must reach the client first.
             await self.pump.drain(position)
-            tool_call = tool_call_json(
-                event.call_id, name=event.tool_name, title=event.title, kind=event.kind, raw_input=event.raw_input, diff=event.diff
-            )
-            del tool_call["sessionUpdate"]
-            options = [
-                {
-                    "optionId": option.value,
-                    "name": f"{name} ({event.always_rule})" if option.name.endswith("ALWAYS") and event.always_rule else name,
-                    "kind": option.value,
-                }
-                for option, name in PERMISSION_OPTIONS
-            ]
-            params = {"sessionId": self.id, "toolCall": tool_call, "options": options}
+            params = {"sessionId": self.id, "toolCall": permission_tool_call(event), "options": permission_options(event)}
             try:
                 answer = await self.conn.request("session/request_permission", params)
             except (JsonRpcError, ConnectionClosed) as exc:

@@ -13,6 +13,7 @@ under ``{"sessionId": ..., "update": ...}``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, assert_never
 
@@ -59,6 +60,7 @@ from agentcore.messages import (
     UserMessage,
     thaw_json,
 )
+from agentcore.permissions import PermissionOption
 from agentcore.tools.base import DiffPreview, Location, ToolKind, ToolResult
 
 Update = dict[str, Any]
@@ -66,6 +68,14 @@ Update = dict[str, Any]
 PROGRESS_TEXT_MAX_CHARS = 64 * 1024  # chars of live tool output kept in the tool-call view; the tail matters most
 REPLAY_TITLE_MAX_CHARS = 80  # chars of a replayed call's argument shown in its title
 COST_CURRENCY = "USD"  # every price in the model catalog is in US dollars
+COMMAND_TITLE_MAX_CHARS = 120  # chars of a command in a tool call's title; the full command is in its content
+DESCRIPTION_SEPARATOR = " — "  # between what runs and the model's description of it
+PERMISSION_OPTIONS = (
+    (PermissionOption.ALLOW_ONCE, "Allow once"),
+    (PermissionOption.ALLOW_ALWAYS, "Always allow"),
+    (PermissionOption.REJECT_ONCE, "Reject"),
+    (PermissionOption.REJECT_ALWAYS, "Always reject"),
+)
 
 
 @attrs.frozen
@@ -110,6 +120,30 @@ def plan_update(entries: Iterable[PlanEntry]) -> Update:
     }
 
 
+def command_of(kind: ToolKind, raw_input: Mapping[str, Any]) -> str | None:
+    """The command a shell-like call runs, from its input."""
+    command = raw_input.get("command") if kind is ToolKind.EXECUTE else None
+    return command.strip() if isinstance(command, str) and command.strip() else None
+
+
+def command_title(command: str, description: str) -> str:
+    """What runs first, then the model's words about it: "`git status` — Show the status".
+    Long or multi-line commands are cut here; the content shows them whole."""
+    lines = command.splitlines()
+    shown = lines[0][:COMMAND_TITLE_MAX_CHARS]
+    if len(lines) > 1 or len(lines[0]) > len(shown):
+        shown += " …"
+    title = f"`{shown}`"
+    described = description.strip()
+    if described and described != command and described != shown:
+        title += DESCRIPTION_SEPARATOR + described
+    return title
+
+
+def command_content(command: str) -> dict[str, Any]:
+    return {"type": "content", "content": text_block(f"```sh\n{command}\n```")}
+
+
 def tool_call_json(
     call_id: str,
     *,
@@ -119,21 +153,64 @@ def tool_call_json(
     raw_input: Mapping[str, Any],
     locations: Sequence[Location] = (),
     diff: DiffPreview | None = None,
+    command: str | None = None,
 ) -> Update:
-    """The ``tool_call`` announcement (also the ``toolCall`` of a permission request, minus sessionUpdate)."""
+    """The ``tool_call`` announcement (also the ``toolCall`` of a permission request, minus sessionUpdate).
+
+    A shell call's exact ``command`` (default: its ``command`` argument) leads
+    the title and is shown whole in the content: editors show neither the
+    ``rawInput`` nor anything but the title and content."""
+    command = command or command_of(kind, raw_input)
     update: Update = {
         "sessionUpdate": "tool_call",
         "toolCallId": call_id,
         "name": name,
-        "title": title,
+        "title": command_title(command, title) if command else title,
         "kind": kind.value,
         "status": "pending",
         "locations": [location_json(loc) for loc in locations],
         "rawInput": thaw_json(raw_input),
     }
+    content: list[dict[str, Any]] = []
+    if command:
+        content.append(command_content(command))
     if diff is not None:
-        update["content"] = [diff_content(diff)]
+        content.append(diff_content(diff))
+    if content:
+        update["content"] = content
     return update
+
+
+def permission_tool_call(event: PermissionRequested) -> dict[str, Any]:
+    """The ``toolCall`` of ``session/request_permission``: what will run, visibly.
+
+    A command leads the title and is shown whole; a path leads the title when
+    the tool's own title does not name it; a diff is shown as a diff; anything
+    else shows its input as JSON, since editors do not show ``rawInput``."""
+    command = event.subject if event.kind is ToolKind.EXECUTE and event.subject else None
+    title = event.title or event.tool_name
+    if command is None and event.subject and event.subject not in title:
+        title = f"{event.subject}{DESCRIPTION_SEPARATOR}{title}"
+    tool_call = tool_call_json(
+        event.call_id, name=event.tool_name, title=title, kind=event.kind, raw_input=event.raw_input, diff=event.diff, command=command
+    )
+    del tool_call["sessionUpdate"]
+    if "content" not in tool_call and event.raw_input:
+        arguments = json.dumps(thaw_json(event.raw_input), ensure_ascii=False, indent=2, sort_keys=True)
+        tool_call["content"] = [{"type": "content", "content": text_block(f"{event.tool_name}\n```json\n{arguments}\n```")}]
+    return tool_call
+
+
+def permission_options(event: PermissionRequested) -> list[dict[str, Any]]:
+    """The four answers; the "always" ones name the rule they add and, for
+    "allow always", what that rule admits."""
+    options = []
+    for option, name in PERMISSION_OPTIONS:
+        if option in (PermissionOption.ALLOW_ALWAYS, PermissionOption.REJECT_ALWAYS) and event.always_rule:
+            admits = event.always_admits if option is PermissionOption.ALLOW_ALWAYS else ""
+            name = f"{name} ({event.always_rule}{': ' + admits if admits else ''})"
+        options.append({"optionId": option.value, "name": name, "kind": option.value})
+    return options
 
 
 def result_content(result: ToolResult, *, terminal_id: str | None) -> list[dict[str, Any]]:
@@ -217,7 +294,8 @@ class SessionProjector:
                     )
                 ]
             case PermissionResolved(call_id=call_id, allowed=allowed):
-                return self._start(call_id) if allowed else []
+                # Only announced calls start (a linked attachment's ask has no tool call).
+                return self._start(call_id) if allowed and call_id in self._calls else []
             case ToolCallProgress():
                 return self._progress(event)
             case ToolCallFinished():

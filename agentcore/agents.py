@@ -49,6 +49,7 @@ from agentcore.turn import TurnAbortedError
 
 if TYPE_CHECKING:
     from agentcore.session import DefaultSession
+    from agentcore.tools.workspace import Workspace
 
 PROGRESS_INTERVAL_S = 0.5  # at most two progress reports a second on the parent's tool call
 PROGRESS_MAX_CHARS = 4000  # of new child output per report
@@ -104,9 +105,9 @@ class SubAgentGate(NonInteractiveGate):
         """The child's mode, capped at its parent's."""
         return min(self.inner.mode, self.parent.mode, key=MODE_ORDER.index)
 
-    def path_denied(self, path: Path, **options: Any) -> str | None:
+    def path_denied(self, path: Path, workspace: Workspace | None = None) -> str | None:
         """Denied to the child when its own rules or its parent's deny it."""
-        return self.inner.path_denied(path, **options) or self.parent.path_denied(path, **options)
+        return self.inner.path_denied(path, workspace=workspace) or self.parent.path_denied(path, workspace=workspace)
 
     def evaluate(self, check: PermissionCheck) -> tuple[Verdict, str]:
         parent_verdict, parent_why = self.parent.evaluate(check)

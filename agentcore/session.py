@@ -463,8 +463,13 @@ class DefaultSession:
             ),
             emit=self._events.emit,
             services={"session": self},
-            path_denied=self._gate.path_denied,
+            path_denied=self.content_denied,
         )
+
+    def content_denied(self, path: Path) -> str | None:
+        """Why a permission rule denies the contents of ``path`` (resolved, absolute)
+        to every tool of this session, with rules relative to its workspace; None if not."""
+        return self._gate.path_denied(path, workspace=self.workspace)
 
     def _observe(self, event: AgentEvent) -> None:
         if isinstance(event, PlanUpdated):

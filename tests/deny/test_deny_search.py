@@ -13,11 +13,6 @@ from agentcore.tools.search import GlobTool, GrepTool
 from deny_support import RG, RoutedProvider, build_core, engines, first_turn, marker, profile_policy, rules, text_reply, tool_reply, tool_results
 
 pytestmark = pytest.mark.parametrize("engine", engines())
-# Workspace-relative rule patterns and hard links are PermissionGate.path_denied's
-# to judge; these hold once the gate does (the search tools pass every path to it).
-NEEDS_COMPLETE_PATH_DENIED = pytest.mark.xfail(
-    reason="PermissionGate.path_denied does not yet match workspace-relative patterns / hard links", strict=False
-)
 
 
 async def _no_progress(_: ToolProgress) -> None:
@@ -64,7 +59,6 @@ async def test_grep_with_an_include_glob_still_skips(tmp_path, work, secret, eng
     assert "2 files were skipped" in result.text_content
 
 
-@NEEDS_COMPLETE_PATH_DENIED
 async def test_a_grep_rule_on_a_directory_hides_it_from_a_workspace_wide_grep(tmp_path, work, key_file_value, engine) -> None:
     result = await _run(tmp_path, work, ("grep(secrets/**)",), GrepTool(engine=engine, rg_path=RG), {"pattern": "API_TOKEN"})
     assert key_file_value not in result.text_content and "secrets/key.txt" not in result.text_content
@@ -78,7 +72,6 @@ async def test_a_symlink_to_a_denied_file_is_not_followed_into_it(tmp_path, work
         assert secret not in result.text_content, args
 
 
-@NEEDS_COMPLETE_PATH_DENIED
 async def test_a_hard_link_to_a_denied_file_is_denied_too(tmp_path, work, secret, engine) -> None:
     os.link(work / ".env", work / "copy.txt")
     result = await _run(tmp_path, work, ("read_file(**/.env)",), GrepTool(engine=engine, rg_path=RG), {"pattern": "API_TOKEN"})
