@@ -192,18 +192,26 @@ PERMISSION_KEYS = (("y", "yes, once"), ("a", "always"), ("n", "no"), ("N", "neve
 
 
 def permission_view(request: PermissionRequested, *, color: bool) -> RenderableType:
+    """What will run comes first (the command, or the path and its diff), the
+    model's description of it second, then the answers."""
+    title = request.title or request.tool_name
+    command = request.subject if request.kind is ToolKind.EXECUTE and request.subject else None
     head = Text()
     head.append("? ", style="bold yellow")
     head.append("Allow ", style="bold")
-    head.append(f"{tool_icon(request.kind)} {request.title or request.tool_name}", style="bold yellow")
-    head.append("?", style="bold")
     parts: list[RenderableType] = [head]
-    if request.diff is not None:
-        parts.append(Padding(diff_view(request.diff, color=color), (0, 0, 0, INDENT)))
-    elif request.kind is ToolKind.EXECUTE and request.subject:
-        parts.append(Padding(_syntax(request.subject, "bash") if color else Text(f"$ {request.subject}"), (0, 0, 0, INDENT)))
-    elif request.subject and request.subject not in (request.title or ""):
-        parts.append(Padding(Text(request.subject, style="dim"), (0, 0, 0, INDENT)))
+    if command is not None:
+        head.append(f"{tool_icon(request.kind)} {request.tool_name} to run", style="bold yellow")
+        head.append(":", style="bold")
+        parts.append(Padding(_syntax(command, "bash") if color else Text(f"$ {command}"), (0, 0, 0, INDENT)))
+    else:
+        shown = request.subject if request.subject and request.subject not in title else title
+        head.append(f"{tool_icon(request.kind)} {shown}", style="bold yellow")
+        head.append("?", style="bold")
+        if request.diff is not None:
+            parts.append(Padding(diff_view(request.diff, color=color), (0, 0, 0, INDENT)))
+    if title not in head.plain and title != command:
+        parts.append(Padding(Text(title, style="dim italic"), (0, 0, 0, INDENT)))
     parts.append(permission_choices(request))
     return Group(*parts)
 
@@ -214,7 +222,8 @@ def permission_choices(request: PermissionRequested) -> Text:
         text.append(f"[{key}]", style="bold cyan")
         text.append(f" {label}")
         if key == "a" and request.always_rule:
-            text.append(f" (adds rule {request.always_rule})", style="dim")
+            admits = f": {request.always_admits}" if request.always_admits else ""
+            text.append(f" (adds rule {request.always_rule}{admits})", style="dim")
         text.append("   ")
     return text
 

@@ -97,7 +97,7 @@ async def test_chat_streams_answers_asks_permission_cancels_and_exits(
     server.enqueue(bash_call("call_yes", "echo ran-$((40+2))"), text_reply("done-yes"))
     agent.send("run it\r")
     await agent.expect("Allow")
-    await agent.expect("[a] always (adds rule bash(echo *))")
+    await agent.expect("[a] always (adds rule bash(echo *): `echo` with any arguments)")  # the rule, then what it admits
     agent.send("y")
     await agent.expect("allowed once")
     await agent.expect("exit 0")
