@@ -205,7 +205,7 @@ def permission_view(request: PermissionRequested, *, color: bool) -> RenderableT
         head.append(":", style="bold")
         parts.append(Padding(_syntax(command, "bash") if color else Text(f"$ {command}"), (0, 0, 0, INDENT)))
     else:
-        shown = request.subject if request.subject and request.subject not in title else title
+        shown = f"{request.tool_name} {request.subject}" if request.subject and request.subject not in title else title
         head.append(f"{tool_icon(request.kind)} {shown}", style="bold yellow")
         head.append("?", style="bold")
         if request.diff is not None:
