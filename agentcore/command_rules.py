@@ -158,7 +158,7 @@ def always_patterns(analysis: ShellAnalysis) -> tuple[CommandPattern, ...]:
 def always_pattern(command: SimpleCommand) -> CommandPattern:
     words = command.words
     program = words[0]
-    if is_destructive(program) or program in SHELLS or program in INTERPRETERS:
+    if not program or is_destructive(program) or program in SHELLS or program in INTERPRETERS:
         return CommandPattern(words)
     if program in SUBCOMMAND_PROGRAMS:
         if len(words) == 1:
