@@ -10,7 +10,7 @@ directories, each with its own ``.agent/`` configuration).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +27,18 @@ from agentcore.profiles import Profile, apply_profile, load_profile
 from agentcore.session import SessionCreateInfo
 from agentcore.settings import Settings
 from agentcore.tools.registry import ToolFilter
+from agentcore.trust import ProjectTrust
 from agentcore.turn import TurnConfig
 
 log = logging.getLogger(__name__)
 
-FLAG_KEYS = {"profile": "profile", "provider": "provider", "model": "model", "mode": "permissions.mode"}
+FLAG_KEYS = {
+    "profile": "profile",
+    "provider": "provider",
+    "model": "model",
+    "mode": "permissions.mode",
+    "trust": "trust.project_config",  # --trust: apply this run's untrusted project configuration
+}
 
 
 class AppError(Exception):
@@ -119,7 +126,11 @@ def build_app(
     allow_echo: bool = True,
     http_client: Any = None,
     user_config_dir: Path | None = None,
+    on_untrusted_project: Callable[[ProjectTrust], None] | None = None,
 ) -> AppContext:
+    """``on_untrusted_project`` is told once per project root whose configuration
+    was ignored because the folder is not trusted (default: a warning in the log,
+    which goes to stderr); a session in every directory is judged on its own."""
     flags = dict(flags or {})
     flag_layer = _flag_layer(flags)
     try:
@@ -127,9 +138,16 @@ def build_app(
     except ConfigError as exc:
         raise AppError(str(exc)) from exc
     paths = loaded.paths
+    announced: set[Path] = set()
+
+    def announce(trust: ProjectTrust) -> None:
+        if trust.ignored is not None and trust.root not in announced:
+            announced.add(trust.root)
+            (on_untrusted_project or _log_untrusted)(trust)
 
     def session_config(session_cwd: Path, profile_name: str | None) -> tuple[Profile, LoadedConfig]:
         at_cwd = loaded if session_cwd == cwd else load_settings(cwd=session_cwd, env=env, flags=flag_layer, paths=paths)
+        announce(at_cwd.trust)
         profile = load_profile(profile_name or at_cwd.settings.profile, cwd=session_cwd, paths=paths,
                                project_trusted=at_cwd.trust.trusted)  # fmt: skip
         return profile, apply_profile(at_cwd, profile)
@@ -164,6 +182,11 @@ def build_app(
     def persist_rule(rule: Rule, project_root: Path) -> None:
         from agentcore.config_write import persist_permission_rule
 
+        at_root = loaded if project_root == loaded.project.root else None
+        if at_root is not None and not at_root.trust.trusted:
+            log.warning("%s is not trusted: the rule %s is saved to its .agent/config.local.toml but applies "
+                        "in later sessions only once you trust the folder (agent trust)", project_root, rule)
+
         try:
             persist_permission_rule(str(rule), scope="project", paths=paths, cwd=project_root)
         except (ConfigError, OSError) as exc:  # remembering is best effort; the session rule still applies
@@ -184,6 +207,10 @@ def build_app(
     for factory in _session_tool_factories(loaded, env, paths):
         builder = builder.with_session_tool_factory(factory)
     return AppContext(builder.build(), loaded, cwd, env, flags, frontend, store)
+
+
+def _log_untrusted(trust: ProjectTrust) -> None:
+    log.warning("%s", trust.notice())
 
 
 def _tool_settings(settings: Settings) -> Any:

@@ -32,7 +32,7 @@ from agentcore.permissions import PermissionOption
 from agentcore.session import DefaultSession, SessionCreateInfo
 from agentcore.turn import TurnAbortedError, TurnInProgress
 from agentcore import WhenBusy
-from cli.app_support import STARTUP_ERRORS, latest_session_id, open_app, selection_notice
+from cli.app_support import STARTUP_ERRORS, latest_session_id, selection_notice
 from cli.keys import Key, KeyQueue, pump_keys, pump_lines, raw_mode
 from cli.line_editor import InputHistory, LineEditor
 from cli.render import REFRESH_PER_SECOND, Renderer
@@ -321,16 +321,41 @@ def initial_info(app: AppContext, args: argparse.Namespace, console: Console) ->
     return app.session_info(session_id=session_id)
 
 
+def open_chat_app(args: argparse.Namespace, *, cwd: Path, env: Mapping[str, str], console: Console,
+                  terminal: bool) -> AppContext:  # fmt: skip
+    """The app for ``cwd``, after asking whether to trust an untrusted folder that
+    has configuration (on a terminal; piped input is never asked)."""
+    from agentcore.app import build_app
+    from agentcore.frontend import Frontend
+    from cli.trust_cmd import app_flags, review_folder
+
+    def write(text: str) -> None:
+        console.file.write(text)
+        console.file.flush()
+
+    if terminal:
+        review_folder(args, cwd=cwd, env=env, read_line=sys.stdin.readline, write=write)
+
+    def ignored(trust: Any) -> None:
+        if terminal:
+            console.print(Text(f"{trust.root}: project configuration not applied (folder not trusted)", style="dim"))
+        else:
+            console.print(Text(trust.notice(), style="yellow"))
+
+    return build_app(cwd=cwd, env=env, flags=app_flags(args), frontend=Frontend.cli(), allow_echo=True,
+                     on_untrusted_project=ignored)  # fmt: skip
+
+
 def main(args: argparse.Namespace) -> int:
     env = os.environ
     console, color = make_console(no_color=bool(getattr(args, "no_color", False)), env=env)
+    terminal = sys.stdin.isatty() and sys.stdout.isatty()
     try:
-        app = open_app(args, cwd=Path.cwd(), env=env)
+        app = open_chat_app(args, cwd=Path.cwd(), env=env, console=console, terminal=terminal)
     except STARTUP_ERRORS as exc:
         console.print(Text(f"error: {exc}", style="bold red"))
         return 1
     info = initial_info(app, args, console)
-    terminal = sys.stdin.isatty() and sys.stdout.isatty()
     chat = Chat(app, console, terminal=terminal, color=color)
     with ExitStack() as stack:
         if terminal:

@@ -33,7 +33,7 @@ from agentcore.messages import StopReason, usage_to_dict
 from agentcore.session import DefaultSession
 from agentcore.goal import run_goal
 from agentcore.turn import TurnAbortedError, TurnOutcome
-from cli.app_support import STARTUP_ERRORS, open_app, selection_notice
+from cli.app_support import STARTUP_ERRORS, selection_notice
 from cli.event_json import event_to_json
 
 EXIT_OK = 0
@@ -229,6 +229,18 @@ def _in_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
+def open_headless_app(args: argparse.Namespace, *, cwd: Path, env: Mapping[str, str], stderr: TextIO) -> AppContext:
+    """The app for ``cwd``. Nobody is there to ask: an untrusted folder's
+    configuration applies only with ``--trust`` or ``trust.project_config`` in the
+    user config or environment; otherwise stderr says once what was ignored."""
+    from agentcore.app import build_app
+    from agentcore.frontend import Frontend
+    from cli.trust_cmd import app_flags
+
+    return build_app(cwd=cwd, env=env, flags=app_flags(args), frontend=Frontend.cli(), allow_echo=True,
+                     on_untrusted_project=lambda trust: print(trust.notice(), file=stderr))  # fmt: skip
+
+
 def main(args: argparse.Namespace) -> int:
     goal = getattr(args, "goal", None)
     max_turns = getattr(args, "max_turns", None) or GOAL_MAX_TURNS_DEFAULT
@@ -238,7 +250,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     try:
-        app = open_app(args, cwd=Path.cwd(), env=os.environ)
+        app = open_headless_app(args, cwd=Path.cwd(), env=os.environ, stderr=sys.stderr)
     except STARTUP_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -24,6 +24,7 @@ Common commands:
   agent acp                       speak the Agent Client Protocol on stdio (for Zed & co.)
   agent sessions list             earlier sessions you can --resume
   agent config show --origin      effective configuration and where each value comes from
+  agent trust                     let this folder's .agent/ and .mcp.json configure the agent
 
 With no API key set, chat uses the offline echo model so you can try it out.
 """
@@ -33,6 +34,9 @@ def _add_selection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", metavar="NAME", help="profile to use (model, prompt, tools, permissions)")
     p.add_argument("--provider", metavar="P", help="provider: anthropic, openai, ollama, echo or one from config")
     p.add_argument("--model", metavar="M", help="model id, e.g. claude-sonnet-4-5 or gpt-4o-mini")
+    # default None, not False: an absent flag must not override trust.project_config from the user config
+    p.add_argument("--trust", action="store_true", default=None,
+                   help="apply this folder's project configuration this time even though it is not trusted")
 
 
 def _lazy(target: str) -> Callable[[argparse.Namespace], int]:
@@ -82,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_config(sub)
 
     for name, target, help_text in (
+        ("trust", "cli.trust_cmd:add_subparsers", "trust a folder's own configuration"),
         ("sessions", "cli.sessions_cmd:add_subparsers", "list, show and remove saved sessions"),
         ("voice", "agentcore.live.cli:add_subparsers", "talk to the agent by voice"),
     ):
