@@ -28,6 +28,8 @@ from typing import Any, Protocol
 import attrs
 import trio
 
+from agentcore.bounded_json import JsonTooDeep, loads_bounded
+
 log = logging.getLogger("acp.jsonrpc")
 
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024  # bytes per line; a larger message is refused, not buffered
@@ -128,8 +130,10 @@ def _reject_constant(name: str) -> Any:
 
 
 def decode_line(line: bytes) -> Any:
-    """Parse one line; raises ValueError (including UnicodeDecodeError) when it is not JSON."""
-    return json.loads(line.decode("utf-8"), parse_constant=_reject_constant)
+    """Parse one line; raises ValueError (including UnicodeDecodeError, and
+    :class:`JsonTooDeep` past :data:`MAX_JSON_DEPTH` levels) when it is not
+    acceptable JSON."""
+    return loads_bounded(line.decode("utf-8"), parse_constant=_reject_constant)
 
 
 def _valid_id(value: Any) -> bool:
@@ -298,6 +302,12 @@ class Connection:
         seq = next(self._seq)
         try:
             message = decode_line(line)
+        except JsonTooDeep as exc:
+            raw_id = exc.parsed.get("id") if isinstance(exc.parsed, dict) else None
+            detail = {"detail": str(exc), "limitDepth": exc.limit}
+            error = JsonRpcError(INVALID_REQUEST, f"Invalid Request: {exc}", detail)
+            await self._send_error(raw_id if _valid_id(raw_id) else None, error)
+            return
         except ValueError as exc:
             await self._send_error(None, JsonRpcError(PARSE_ERROR, "Parse error", {"detail": str(exc)[:200]}))
             return

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from acp import capabilities
+from agentcore.bounded_json import loads_bounded
 
 READ_CHUNK_BYTES = 64 * 1024  # bytes per read of stdin during start-up
 LOG_LEVEL_ENV = "AGENTCORE_LOG"  # e.g. AGENTCORE_LOG=debug; logs always go to stderr
@@ -114,8 +115,8 @@ def _fast_initialize(line: bytes) -> tuple[bytes, dict[str, Any]] | None:
     """The answer to a well-formed ``initialize`` request, or None to leave the
     line to the full connection (which also produces every error answer)."""
     try:
-        message = json.loads(line.decode("utf-8"))
-    except ValueError:
+        message = loads_bounded(line.decode("utf-8"))
+    except ValueError:  # including too deep: the full connection answers with the error
         return None
     if not isinstance(message, dict) or message.get("jsonrpc") != "2.0" or message.get("method") != "initialize":
         return None

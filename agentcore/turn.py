@@ -22,6 +22,7 @@ from typing import Protocol
 import attrs
 import trio
 
+from agentcore.bounded_json import JsonTooDeep, loads_bounded
 from agentcore.events import (
     AgentEvent,
     AssistantTextDelta,
@@ -189,7 +190,12 @@ class StreamAssembler:
         args: object = {}
         if raw.strip():
             try:
-                args = json.loads(raw)
+                args = loads_bounded(raw)
+            except JsonTooDeep as exc:
+                self.invalid_args[call_id] = (
+                    f"The arguments for {name} are {exc}. Call the tool again with flatter arguments."
+                )
+                args = {}
             except json.JSONDecodeError as exc:
                 self.invalid_args[call_id] = (
                     f"The arguments for {name} were not valid JSON ({exc.msg} at character {exc.pos})"

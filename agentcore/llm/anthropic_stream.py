@@ -20,6 +20,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from agentcore.bounded_json import loads_bounded
 from agentcore.llm.base import (
     Chunk,
     ProviderStop,
@@ -75,7 +76,7 @@ class AnthropicStreamDecoder:
 
     def feed(self, event: SseEvent) -> list[Chunk]:
         try:
-            obj = json.loads(event.data)
+            obj = loads_bounded(event.data)
         except ValueError as exc:
             raise MalformedResponseError(
                 f"{self._provider} sent an event that is not JSON", provider=self._provider

@@ -18,6 +18,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from agentcore.bounded_json import loads_bounded
 from agentcore.llm.base import (
     Chunk,
     ProviderStop,
@@ -93,7 +94,7 @@ class OpenAiStreamDecoder:
         if not data or data.isspace():
             return []
         try:
-            obj = json.loads(data)
+            obj = loads_bounded(data)
         except ValueError as exc:
             raise MalformedResponseError(
                 f"{self._provider} sent an event that is not JSON", provider=self._provider

@@ -21,6 +21,7 @@ from acp.jsonrpc import (
     RequestContext,
 )
 from acp_peer import Peer
+from agentcore.bounded_json import MAX_JSON_DEPTH
 from acp_schema import validate_definition
 
 
@@ -105,6 +106,18 @@ async def test_parse_error_has_null_id_and_connection_keeps_serving() -> None:
         await peer.send_raw(b'{"jsonrpc":"2.0","id":2,"method":"echo","params":[NaN]}\n')
         assert_error(await peer.receive(), -32700, None)
         assert (await peer.request("echo", [1]))["result"] == [1]
+
+
+@pytest.mark.parametrize("deep", [b"[" * 150 + b"]" * 150, b'{"a":' * 150 + b"1" + b"}" * 150])
+async def test_deeply_nested_line_gets_32600_and_the_connection_keeps_serving(deep: bytes) -> None:
+    async with connected() as (peer, _, _):
+        await peer.send_raw(b'{"jsonrpc":"2.0","id":7,"method":"echo","params":[' + deep + b"]}\n")
+        error = assert_error(await peer.receive(), -32600, 7)  # the parser got through it: id echoed
+        assert f"more than {MAX_JSON_DEPTH} levels" in error["message"]
+        assert error["data"]["limitDepth"] == MAX_JSON_DEPTH
+        await peer.send_raw(b'{"jsonrpc":"2.0","id":8,"params":' + b"[" * 200_000 + b"\n")  # too deep to parse
+        assert_error(await peer.receive(), -32600, None)
+        assert (await peer.request("echo", ["still here"]))["result"] == ["still here"]
 
 
 @pytest.mark.parametrize(
