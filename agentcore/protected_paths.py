@@ -16,6 +16,7 @@ check does I/O, and only for files with more than one link.
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 import time
@@ -59,13 +60,23 @@ class ProtectedPaths:
             return f"{path} is agent or git configuration"
         if path.name in PROTECTED_NAMES:
             return f"{path} configures the agent or the shell"
-        if self.user_config_dir is not None and _under(path, self.user_config_dir):
+        text = str(path)
+        files, folders = _home_places(str(self.home))
+        if self.user_config_dir is not None and _under_text(text, str(self.user_config_dir)):
             return f"{path} is in the user configuration directory"
-        if any(path == self.home / name for name in HOME_STARTUP_FILES) or any(
-            _under(path, self.home / folder) for folder in HOME_STARTUP_DIRS
-        ):
+        if text in files or any(_under_text(text, folder) for folder in folders):
             return f"{path} runs when a shell, git or ssh starts"
         return None
+
+
+@functools.lru_cache(maxsize=8)
+def _home_places(home: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    base = Path(home)
+    return frozenset(str(base / n) for n in HOME_STARTUP_FILES), tuple(str(base / d) for d in HOME_STARTUP_DIRS)
+
+
+def _under_text(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
 def judge_writes(
@@ -88,7 +99,7 @@ def judge_writes(
             reason = protected.reason(path, workspace)
             if reason is not None:
                 return f"writes {reason}", None
-            if outside is None and (workspace is None or not workspace.contains(path)):
+            if outside is None and _relative_to_roots(path, workspace) is None:
                 outside = f"writes {path}, outside the workspace"
     return None, outside
 
@@ -190,11 +201,12 @@ def _bounded_files(roots: Sequence[Path]) -> Iterator[Path]:
 def _relative_to_roots(path: Path, workspace: Workspace | None) -> Path | None:
     if workspace is None:
         return None
+    text = str(path)
     for root in workspace.roots:
-        if _under(path, root):
+        if _under_text(text, str(root)):
             return path.relative_to(root)
     return None
 
 
 def _under(path: Path, folder: Path) -> bool:
-    return path == folder or path.is_relative_to(folder)
+    return _under_text(str(path), str(folder))

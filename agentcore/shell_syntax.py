@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator, Sequence
+from typing import NamedTuple
 
 import attrs
 import tree_sitter
@@ -88,6 +89,10 @@ _CD_PROGRAMS = frozenset({"cd", "pushd"})
 _WRITE_OPERATORS = frozenset({">", ">>", "&>", "&>>", ">|"})
 _SUBSTITUTIONS = frozenset({"command_substitution", "process_substitution"})
 _UNQUOTED_GLOB = re.compile(r"[*?\[{]")
+# Nodes that hold no command, redirection or assignment: the walk does not descend into them.
+_REDIRECTS = frozenset({"file_redirect", "herestring_redirect", "heredoc_redirect"})
+_LEAVES = frozenset({"word", "raw_string", "number", "ansi_c_string", "string_content", "variable_name",
+                     "test_operator", "file_descriptor", "heredoc_start", "heredoc_end", "comment"})
 
 
 @attrs.frozen
@@ -126,8 +131,9 @@ class ShellAnalysis:
         return bool(self.opaque)
 
 
-@attrs.frozen
-class Word:
+class Word(NamedTuple):
+    """One argv word as far as the text tells (a light record: thousands per command)."""
+
     text: str
     dynamic: bool = False  # contains an expansion or substitution
     glob: bool = False  # contains unquoted glob or brace characters
@@ -212,15 +218,16 @@ class _Collector:
         while stack:
             node = stack.pop()
             kind = node.type
+            children = node.named_children
             if kind == "command":
-                self._command(node, views, depth)
+                self._command(children, views, depth)
             elif kind == "file_redirect":
                 self._redirect(node)
             elif kind == "variable_assignment":
                 self._assignment(node)
             elif kind == "command_substitution" and _text(node).startswith("`") and "\\`" in _text(node):
                 self.opaque.append("nested backticks")
-            stack.extend(reversed(node.children))
+            stack.extend(c for c in reversed(children) if c.type not in _LEAVES)
 
     def _assignment(self, node: tree_sitter.Node) -> None:
         name = node.child_by_field_name("name")
@@ -237,13 +244,14 @@ class _Collector:
             return  # fd duplication, not a file
         self.writes.append(WriteTarget(word.text, known=not (word.dynamic or word.glob)))
 
-    def _command(self, node: tree_sitter.Node, views: tuple[tuple[str, ...], ...], depth: int) -> None:
-        name = node.child_by_field_name("name")
-        if name is None:
+    def _command(self, children: list[tree_sitter.Node], views: tuple[tuple[str, ...], ...], depth: int) -> None:
+        at = next((i for i, c in enumerate(children) if c.type == "command_name"), None)
+        if at is None:
             return  # assignments or redirections only
-        if name.type == "command_name" and name.named_child_count == 1:
+        name = children[at]
+        if name.named_child_count == 1:
             name = name.named_children[0]
-        words = [_word(name), *(_word(a) for a in node.children_by_field_name("argument"))]
+        words = [_word(name), *(_word(a) for a in children[at + 1 :] if a.is_named and a.type not in _REDIRECTS)]
         first = words[0]
         if first.dynamic or first.glob:
             self.opaque.append(f"the program name {first.text!r} is computed when the command runs")
@@ -251,7 +259,7 @@ class _Collector:
         self._unwrapped(words, views, depth)
 
     def _unwrapped(self, words: list[Word], views: tuple[tuple[str, ...], ...], depth: int) -> None:
-        words = [attrs.evolve(words[0], text=program_name(words[0].text)), *words[1:]]
+        words = [words[0]._replace(text=program_name(words[0].text)), *words[1:]]
         while True:
             program = words[0].text
             if program in PLAIN_WRAPPERS:
@@ -265,7 +273,7 @@ class _Collector:
                     self.opaque.append(f"{program} runs a program computed when the command runs")
                     return
                 views = (*views, _texts(words))
-                words = [attrs.evolve(rest[0], text=program_name(rest[0].text)), *rest[1:]]
+                words = [rest[0]._replace(text=program_name(rest[0].text)), *rest[1:]]
                 continue
             if program in SHELLS:
                 self._shell(words, views, depth)
@@ -475,6 +483,8 @@ def _word(node: tree_sitter.Node) -> Word:
     match node.type:
         case "word":
             raw = _text(node)
+            if "\\" not in raw:
+                return Word(raw, glob=_UNQUOTED_GLOB.search(raw) is not None)
             return Word(_unescape(raw, r"\\(.)"), glob=bool(_UNQUOTED_GLOB.search(re.sub(r"\\.", "", raw))))
         case "raw_string":
             return Word(_text(node)[1:-1])
