@@ -271,7 +271,7 @@ class McpServerConnection:
         caps = client.server_capabilities
         listed = await _paged(lambda cursor: client.list_tools(cursor=cursor), "tools")
         names = assign_names(self.name, [t.name for t in listed])
-        self.tools = {names[t.name]: make_tool(self.name, names[t.name], t, self.call_tool) for t in listed}
+        self.tools = {names[t.name]: make_tool(self.name, names[t.name], t, self.call_tool, trust_annotations=self.spec.trust_annotations) for t in listed}
         self.instructions = client.instructions or None
         self.resources, self.prompts = (), ()
         if caps is not None and caps.resources is not None:

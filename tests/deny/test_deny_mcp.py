@@ -72,7 +72,6 @@ async def test_ask_mode_asks_before_such_a_tool_runs(tmp_path, work) -> None:
     assert not marker.exists() and "declined" in results[0]
 
 
-@pytest.mark.xfail(reason="agentcore/mcp_server.py must pass trust_annotations=self.spec.trust_annotations to make_tool", strict=False)
 async def test_a_trusted_server_s_read_only_hint_is_believed(tmp_path, work) -> None:
     marker, results, asked, safety = await _turn(tmp_path, work, _spec(trust_annotations=True), PermissionMode.ASK)
     assert safety is Safety.READ_ONLY
