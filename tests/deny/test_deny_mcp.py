@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pytest
 import trio
 
 from agentcore import AgentCoreBuilder, SessionCreateInfo, SessionPolicy
