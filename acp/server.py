@@ -37,6 +37,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--profile", metavar="NAME")
     parser.add_argument("--provider", metavar="P")
     parser.add_argument("--model", metavar="M")
+    parser.add_argument("--trust", action="store_true", default=None,
+                        help="apply untrusted folders' project configuration (default: ignored, said on stderr)")
     return parser.parse_args(list(argv))
 
 
@@ -45,8 +47,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_stdio(args: Any) -> int:
-    """Entry used by ``agent acp``; ``args`` has ``profile``, ``provider``, ``model``."""
-    flags = {key: getattr(args, key, None) for key in ("profile", "provider", "model")}
+    """Entry used by ``agent acp``; ``args`` has ``profile``, ``provider``, ``model``, ``trust``.
+
+    An untrusted folder's configuration (the launch directory's, or a
+    ``session/new`` cwd's) is ignored unless ``--trust`` or the user's
+    ``trust.project_config``; the app logs once per folder what it ignored, and
+    logs go to stderr."""
+    flags = {key: getattr(args, key, None) for key in ("profile", "provider", "model", "trust")}
     env = dict(os.environ)
     logging.basicConfig(
         stream=sys.stderr,

@@ -82,3 +82,10 @@ async def test_acp_session_in_a_trusted_folder(repo, env) -> None:
     new = next(r for r in replies if r.get("id") == 2)
     assert new["result"]["modes"]["currentModeId"] == "yolo"
     assert repo.hook_marker.exists() and "is not trusted" not in err
+
+
+async def test_acp_trust_flag_applies_untrusted_configuration(repo, env) -> None:
+    replies, err = await trio.to_thread.run_sync(acp_session, repo, env, "--trust")
+    new = next(r for r in replies if r.get("id") == 2)
+    assert new["result"]["modes"]["currentModeId"] == "yolo" and repo.hook_marker.exists()
+    assert TrustStore.of(resolve_paths(env)).entries() == ()
