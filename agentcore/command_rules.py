@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 
 import attrs
 
-from agentcore.shell_syntax import INTERPRETERS, SHELLS, ShellAnalysis, SimpleCommand, program_name, unwrap_words
+from agentcore.shell_syntax import INTERPRETERS, SHELLS, ShellAnalysis, SimpleCommand, program_basename, program_name, unwrap_words
 
 ANY = None  # a pattern word matching any run of words
 PATTERN_CACHE_ENTRIES = 512  # distinct rule subjects; configs hold tens
@@ -158,7 +158,8 @@ def always_patterns(analysis: ShellAnalysis) -> tuple[CommandPattern, ...]:
 def always_pattern(command: SimpleCommand) -> CommandPattern:
     words = command.words
     program = words[0]
-    if not program or is_destructive(program) or program in SHELLS or program in INTERPRETERS:
+    base = program_basename(program)
+    if not program or is_destructive(base) or base in SHELLS or base in INTERPRETERS:
         return CommandPattern(words)
     if program in SUBCOMMAND_PROGRAMS:
         if len(words) == 1:
@@ -196,8 +197,11 @@ def subject_hits(subject: str | None, target: ShellAnalysis | SimpleCommand, *, 
 def _deny_views(command: SimpleCommand) -> Iterator[tuple[str, ...]]:
     yield command.words
     yield from command.views
+    program = program_basename(command.program)
+    if program != command.program:  # `./rm x`, `/opt/bin/rm x`: a deny rule for rm holds
+        yield (program, *command.words[1:])
     for family in _SAME_HARM:
-        if command.program in family:
+        if program in family:
             yield from ((alias, *command.words[1:]) for alias in family)
 
 

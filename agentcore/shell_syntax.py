@@ -19,7 +19,9 @@ Pure: no I/O, no process state. Results are cached by command string.
 
 from __future__ import annotations
 
+import contextvars
 import functools
+import os
 import re
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
@@ -140,6 +142,12 @@ class Word(NamedTuple):
     splits: bool = False  # contains an unquoted expansion: may become several words
 
 
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+# The UTF-8 source of the script being walked (see _Collector.script).
+_SOURCE: contextvars.ContextVar[bytes] = contextvars.ContextVar("shell_source")
+_UNESCAPED_SPACE = re.compile(r"(?<!\\)\s")
+
+
 @functools.cache
 def _parser() -> tree_sitter.Parser:
     return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
@@ -162,10 +170,30 @@ def analyse_command(command: str) -> ShellAnalysis:
     )
 
 
+# Where the system's own programs live: "/usr/bin/git" is the git a rule names,
+# "./git" or "/tmp/x/git" is some other program that happens to share its name.
+SYSTEM_PROGRAM_DIRS = frozenset(
+    {"/bin", "/usr/bin", "/usr/local/bin", "/sbin", "/usr/sbin", "/usr/local/sbin", "/opt/homebrew/bin"}
+)
+
+
 def program_name(text: str) -> str:
-    """``/bin/rm`` -> ``rm``: rules and commands compare programs by basename."""
-    base = text.rsplit("/", 1)[-1]
-    return base or text
+    """How rules and commands name a program: ``/usr/bin/rm`` -> ``rm`` (a system
+    directory), while a program run by any other path keeps it (``./git``,
+    ``/tmp/x/git``): a rule for ``git`` must not admit a script the model wrote."""
+    if "/" not in text:
+        return text
+    folder, _, base = text.rpartition("/")
+    if not base:
+        return text
+    if os.path.normpath(folder or "/") in SYSTEM_PROGRAM_DIRS:
+        return base
+    return text if text.startswith(("/", "./", "../", "~")) else f"./{text}"
+
+
+def program_basename(text: str) -> str:
+    """The bare name of a program however it was run (deny rules look at it too)."""
+    return text.rsplit("/", 1)[-1] or text
 
 
 def unwrap_words(words: tuple[str, ...], *, stop: str) -> tuple[str, ...]:
@@ -208,10 +236,18 @@ class _Collector:
         if b"\x00" in source:
             self.opaque.append("the command contains a NUL byte")
             return
-        root = _parser().parse(source).root_node
-        if root.has_error:
-            self.opaque.append("the shell syntax could not be parsed")
-        self._walk(root, views, depth)
+        # The grammar's scanner can crash the process on some non-ASCII input, and
+        # bash's syntax is all ASCII (other bytes are always word characters), so
+        # the parser sees a shadow with each such byte as "x"; texts come from
+        # the real source by byte offset (the two have the same length).
+        root = _parser().parse(_NON_ASCII.sub(b"x", source)).root_node
+        token = _SOURCE.set(source)
+        try:
+            if root.has_error:
+                self.opaque.append("the shell syntax could not be parsed")
+            self._walk(root, views, depth)
+        finally:
+            _SOURCE.reset(token)
 
     def _walk(self, root: tree_sitter.Node, views: tuple[tuple[str, ...], ...], depth: int) -> None:
         stack = [root]
@@ -251,7 +287,13 @@ class _Collector:
         name = children[at]
         if name.named_child_count == 1:
             name = name.named_children[0]
-        words = [_word(name), *(_word(a) for a in children[at + 1 :] if a.is_named and a.type not in _REDIRECTS)]
+        nodes = [name, *(a for a in children[at + 1 :] if a.is_named and a.type not in _REDIRECTS)]
+        if any(node.type == "word" and _UNESCAPED_SPACE.search(_text(node)) for node in nodes):
+            # A shell never puts unquoted white space inside a word: the grammar and
+            # bash disagree here (e.g. "git status\n\\rm x"), so nothing is vouched for.
+            self.opaque.append("the command's words could not be told apart reliably")
+            return
+        words = [_word(node) for node in nodes]
         first = words[0]
         if first.dynamic or first.glob:
             self.opaque.append(f"the program name {first.text!r} is computed when the command runs")
@@ -475,7 +517,7 @@ def _texts(words: Sequence[Word]) -> tuple[str, ...]:
 
 
 def _text(node: tree_sitter.Node) -> str:
-    return (node.text or b"").decode("utf-8", errors="replace")
+    return _SOURCE.get()[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
 
 
 def _word(node: tree_sitter.Node) -> Word:

@@ -120,3 +120,14 @@ def test_a_long_compound_command_is_judged_whole(workspace):
     g = gate(M.ASK, "allow:bash(echo *)")
     assert verdict_of(g, bash_check(" && ".join(parts), workspace)) is Verdict.ALLOW
     assert verdict_of(g, bash_check(" && ".join([*parts, "rm x"]), workspace)) is Verdict.ASK
+
+
+@pytest.mark.parametrize("command", ["/usr/bin/git status", "/bin/git log", "/usr/local/bin/git diff"])
+def test_the_systems_own_program_by_full_path_is_the_program_a_rule_names(command, workspace):
+    assert verdict_of(gate(M.ASK, "allow:bash(git *)"), bash_check(command, workspace)) is Verdict.ALLOW
+
+
+def test_a_rule_naming_a_local_program_by_path_admits_it(workspace):
+    g = gate(M.ASK, "allow:bash(./gradlew build *)")
+    assert verdict_of(g, bash_check("./gradlew build --offline", workspace)) is Verdict.ALLOW
+    assert verdict_of(g, bash_check("gradlew build", workspace)) is Verdict.ASK  # a different program
