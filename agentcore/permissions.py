@@ -159,13 +159,16 @@ def _cached_spec(kind: str, pattern: str) -> pathspec.PathSpec:
 
 
 
-def suggest_always_rule(tool_name: str, subject: str | None, kind: ToolKind) -> tuple[Rule, ...]:
+def suggest_always_rule(
+    tool_name: str, subject: str | None, kind: ToolKind, *, shell: bool | None = None
+) -> tuple[Rule, ...]:
     """The rules an "allow always" answer adds: the narrowest that cover what
     was shown (one per simple command of a shell command, an exact path, a URL
-    host); empty when nothing narrow can be said (an opaque shell command)."""
+    host); empty when nothing narrow can be said (an opaque shell command).
+    ``shell``: the subject is a shell command line (default: any execute-kind subject)."""
     if subject is None:
         return (Rule(RuleAction.ALLOW, tool_name),)
-    if kind is ToolKind.EXECUTE:
+    if kind is ToolKind.EXECUTE and shell is not False:
         patterns = always_patterns(analyse_command(subject))
         return tuple(Rule(RuleAction.ALLOW, tool_name, str(p)) for p in patterns)
     if kind is ToolKind.FETCH:
@@ -174,13 +177,13 @@ def suggest_always_rule(tool_name: str, subject: str | None, kind: ToolKind) -> 
     return (Rule(RuleAction.ALLOW, tool_name, subject),)
 
 
-def always_admits(rules: tuple[Rule, ...], kind: ToolKind) -> str:
+def always_admits(rules: tuple[Rule, ...], kind: ToolKind, *, shell: bool | None = None) -> str:
     """What ``rules`` will let run, in plain words, for the permission prompt."""
     parts = []
     for rule in rules:
         if rule.subject is None:
             parts.append(f"`{rule.tool}` with any input")
-        elif kind is ToolKind.EXECUTE:
+        elif kind is ToolKind.EXECUTE and shell is not False:
             parts.append(CommandPattern.parse(rule.subject).admits)
         elif kind is ToolKind.FETCH:
             parts.append(f"`{rule.tool}` of URLs matching `{rule.subject}`")
@@ -203,6 +206,16 @@ class PermissionCheck:
     # The workspace root the call runs in: paths and redirections outside it, or
     # into protected places, are judged against it. None: nothing is "inside".
     workspace: Workspace | None = None
+    # The subject is a shell command line, judged simple command by simple command.
+    # None: any execute-kind subject is (the executor says so per tool, from
+    # ``Tool.subject_is_shell_command``; other execute tools keep plain globs).
+    shell: bool | None = None
+
+    @property
+    def is_shell_command(self) -> bool:
+        if self.subject is None or self.description.kind is not ToolKind.EXECUTE:
+            return False
+        return self.shell is not False
 
 
 @attrs.frozen
@@ -310,7 +323,8 @@ class DefaultPermissionGate:
         ]
 
     def evaluate(self, check: PermissionCheck) -> tuple[Verdict, str]:
-        if check.description.kind is ToolKind.EXECUTE and check.subject is not None:
+        if check.is_shell_command:
+            assert check.subject is not None
             return self._evaluate_command(check, analyse_command(check.subject))
         return self._evaluate_call(check)
 
@@ -451,7 +465,7 @@ class DefaultPermissionGate:
         pending = _Pending()
         self._pending[request_id] = pending
         kind = check.description.kind
-        always = suggest_always_rule(check.tool_name, check.subject, kind)
+        always = suggest_always_rule(check.tool_name, check.subject, kind, shell=check.is_shell_command)
         try:
             await self._emit(
                 PermissionRequested(
@@ -465,7 +479,7 @@ class DefaultPermissionGate:
                     raw_input=check.raw_input,
                     diff=check.description.diff,
                     always_rule=", ".join(str(r) for r in always),
-                    always_admits=always_admits(always, kind),
+                    always_admits=always_admits(always, kind, shell=check.is_shell_command),
                 )
             )
             await pending.done.wait()
@@ -502,7 +516,7 @@ class DefaultPermissionGate:
     def _reject_rules(self, check: PermissionCheck, always: tuple[Rule, ...]) -> tuple[Rule, ...]:
         """What "reject always" remembers. For a shell command: the exact words of
         each simple command no allow rule covers (never ``cd *`` for ``cd x && rm y``)."""
-        if check.description.kind is not ToolKind.EXECUTE or check.subject is None:
+        if not check.is_shell_command or check.subject is None:
             return tuple(attrs.evolve(r, action=RuleAction.DENY) for r in always)
         analysis = analyse_command(check.subject)
         if analysis.is_opaque:

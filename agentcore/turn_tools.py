@@ -176,6 +176,7 @@ class SessionToolExecutor:
             description=description,
             raw_input=args,
             workspace=ctx.workspace,
+            shell=bool(getattr(tool, "subject_is_shell_command", False)),
         )
         if self.hooks is not None:  # pre_tool_use hooks may deny, allow without asking, or force an ask
             decision = await self.hooks.pre_tool_use(check, self.gate)

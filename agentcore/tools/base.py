@@ -155,7 +155,11 @@ class Tool(Protocol):
 
     def permission_subject(self, args: Mapping[str, Any]) -> str | None:
         """The main argument permission rules match on: a path for file tools,
-        the command for ``bash``, the URL for ``fetch``; None when there is none."""
+        the command for ``bash``, the URL for ``fetch``; None when there is none.
+
+        A tool whose subject is a shell command line sets the class attribute
+        ``subject_is_shell_command = True`` (optional, read with getattr): its
+        rules are then judged per simple command, not as a glob of the text."""
         ...
 
     async def describe(self, args: Mapping[str, Any], ctx: ToolContext) -> ToolDescription: ...
@@ -167,7 +171,8 @@ class Tool(Protocol):
 class FunctionTool:
     """A tool made from an async function; handy for embedding and tests.
 
-    ``subject_arg`` names the argument that permission rules match on.
+    ``subject_arg`` names the argument that permission rules match on;
+    ``subject_is_shell_command`` says that argument is a shell command line.
     """
 
     name: str
@@ -177,6 +182,7 @@ class FunctionTool:
     safety: Safety = attrs.field(default=Safety.READ_ONLY, kw_only=True)
     kind: ToolKind = attrs.field(default=ToolKind.OTHER, kw_only=True)
     subject_arg: str | None = attrs.field(default=None, kw_only=True)
+    subject_is_shell_command: bool = attrs.field(default=False, kw_only=True)
 
     def permission_subject(self, args: Mapping[str, Any]) -> str | None:
         if self.subject_arg is None:

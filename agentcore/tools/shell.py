@@ -66,6 +66,7 @@ class BashTool(BuiltinTool):
     description = DESCRIPTION
     safety = Safety.DESTRUCTIVE
     kind = ToolKind.EXECUTE
+    subject_is_shell_command = True  # rules judge every simple command of it (agentcore.shell_syntax)
 
     def __init__(
         self,

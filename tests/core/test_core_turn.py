@@ -48,9 +48,11 @@ def _collect(session) -> list:
     return seen
 
 
-def _tool(name: str, fn, *, safety: Safety = Safety.READ_ONLY, kind: ToolKind = ToolKind.OTHER, subject: str | None = None):
+def _tool(name: str, fn, *, safety: Safety = Safety.READ_ONLY, kind: ToolKind = ToolKind.OTHER, subject: str | None = None,
+          shell: bool = False):
     schema = {"type": "object", "properties": {"x": {"type": "string"}}, "additionalProperties": False}
-    return FunctionTool(name, f"the {name} tool", schema, fn=fn, safety=safety, kind=kind, subject_arg=subject)
+    return FunctionTool(name, f"the {name} tool", schema, fn=fn, safety=safety, kind=kind, subject_arg=subject,
+                        subject_is_shell_command=shell)
 
 
 async def test_text_turn_streams_events_and_records_history(make_core, info):
@@ -355,7 +357,7 @@ async def test_permission_ask_allow_once_then_reject(make_core, info):
 
 
 async def test_allow_always_adds_a_rule_and_stops_asking(make_core, info):
-    tool = _tool("sh", lambda a, c: _const("ran"), safety=Safety.DESTRUCTIVE, kind=ToolKind.EXECUTE, subject="x")
+    tool = _tool("sh", lambda a, c: _const("ran"), safety=Safety.DESTRUCTIVE, kind=ToolKind.EXECUTE, subject="x", shell=True)
     core, _ = make_core(
         [tool_reply(("c1", "sh", {"x": "git status --short"})), tool_reply(("c2", "sh", {"x": "git status"})), text_reply("ok")],
         tools=[tool],
