@@ -35,6 +35,7 @@ from agentcore.persistence import (  # re-exported: part of the core's public su
     SessionSnapshot,
     SessionSummary,
 )
+from agentcore.protected_paths import ProtectedPaths
 from agentcore.secrets import ToolSecrets
 from agentcore.session import DefaultSession, Session, SessionCreateInfo
 from agentcore.tools.base import Tool
@@ -115,6 +116,7 @@ class DefaultAgentCore:
         backends: Callable[[SessionCreateInfo], tuple[Any, Any]],
         tool_secrets: ToolSecrets | None = None,
         sandbox: SandboxPolicy = SandboxPolicy(),
+        protected: ProtectedPaths | None = None,
     ) -> None:
         self._tools = tools
         self.provider_resolver = provider_resolver
@@ -129,6 +131,8 @@ class DefaultAgentCore:
         # their output is redacted with tool_secrets.redactor, and they run in `sandbox`.
         self.tool_secrets = tool_secrets if tool_secrets is not None else ToolSecrets.from_environment(os.environ)
         self.sandbox = sandbox
+        # Writes here always ask, whatever the mode (the agent's and the shell's own configuration).
+        self.protected = protected if protected is not None else ProtectedPaths()
 
     @property
     def tools(self) -> StaticToolRegistry:
@@ -193,7 +197,9 @@ class DefaultAgentCore:
             if self._on_always is not None:
                 self._on_always(rule, project_root)
 
-        gate: PermissionGate = DefaultPermissionGate(mode=mode, rules=policy.rules, emit=emitter.emit, on_always=on_always)
+        gate: PermissionGate = DefaultPermissionGate(
+            mode=mode, rules=policy.rules, emit=emitter.emit, on_always=on_always, protected=self.protected
+        )
         if info.parent is not None:  # a sub-agent: nobody to ask; the parent's rules decide asks
             from agentcore.agents import SubAgentGate
 
@@ -324,6 +330,7 @@ class AgentCoreBuilder:
         self._shell_settings: Any = None
         self._provider_key_vars: tuple[str, ...] = ()
         self._private_dirs: tuple[Path, ...] = ()
+        self._user_config_dir: Path | None = None
         self._bwrap = BWRAP_PATH
 
     def with_env(self, env: Mapping[str, str]) -> AgentCoreBuilder:
@@ -350,6 +357,12 @@ class AgentCoreBuilder:
         self._provider_key_vars = tuple(provider_key_vars)
         self._private_dirs = tuple(Path(p) for p in private_dirs)
         self._bwrap = Path(bwrap)
+        return self
+
+    def with_user_config_dir(self, path: Path) -> AgentCoreBuilder:
+        """The user's agentcore configuration directory: writes to it always ask,
+        and the sandbox hides it from tool processes."""
+        self._user_config_dir = Path(path)
         return self
 
     def with_provider(self, provider: LlmProvider, model: str, *, name: str | None = None) -> AgentCoreBuilder:
@@ -429,7 +442,13 @@ class AgentCoreBuilder:
             backends=LocalBackends(secrets, sandbox, state_dir / "spills" / "shell"),
             tool_secrets=secrets,
             sandbox=sandbox,
+            protected=self._protected_paths(),
         )
+
+    def _protected_paths(self) -> ProtectedPaths:
+        env = self._env if self._env is not None else os.environ
+        home = env.get("HOME")
+        return ProtectedPaths(home=Path(home) if home else Path.home(), user_config_dir=self._user_config_dir)
 
     def _tool_processes(self, state_dir: Path) -> tuple[ToolSecrets, SandboxPolicy]:
         """The scrubbed environment and redactor, and the sandbox, of tool processes."""
@@ -446,7 +465,9 @@ class AgentCoreBuilder:
             network=bool(getattr(shell, "sandbox_network", False)),
             bwrap=self._bwrap,
             home=Path(home) if home else None,
-            private_dirs=(state_dir, *self._private_dirs),
+            private_dirs=tuple(
+                dict.fromkeys(d for d in (state_dir, self._user_config_dir, *self._private_dirs) if d is not None)
+            ),
         )
         return secrets, sandbox
 
