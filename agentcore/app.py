@@ -195,6 +195,8 @@ def build_app(
     builder = (
         AgentCoreBuilder()
         .with_env(env)
+        .with_user_config_dir(paths.config_dir)
+        .with_shell_settings(loaded.settings.shell, provider_key_vars=_provider_key_vars(loaded.settings))
         .with_state_dir(paths.state_dir)
         .with_tool_settings(_tool_settings(loaded.settings))
         .with_policy_resolver(resolve_policy)
@@ -211,6 +213,11 @@ def build_app(
 
 def _log_untrusted(trust: ProjectTrust) -> None:
     log.warning("%s", trust.notice())
+
+
+def _provider_key_vars(settings: Settings) -> tuple[str, ...]:
+    """Every configured provider's key variable: kept out of tool processes, its value redacted."""
+    return tuple(dict.fromkeys(p.api_key_env for p in settings.providers.values() if p.api_key_env))
 
 
 def _tool_settings(settings: Settings) -> Any:

@@ -70,7 +70,7 @@ def run() -> list[tuple[str, str, str, str]]:
         (home / "config.toml").write_text(_USER)
         (project / ".agent" / "config.toml").write_text(_PROJECT)
         (project / ".agent" / "config.local.toml").write_text(_LOCAL)
-        env = {"AGENTCORE_HOME": str(home)}
+        env = {"AGENTCORE_HOME": str(home), "AGENTCORE_TRUST_PROJECT": "1"}  # all three files apply
         loaded = load_settings(cwd=project, env=env)
         load_ms = _per_call_ms(lambda: load_settings(cwd=project, env=env))
         profile_ms = _per_call_ms(lambda: load_profile("coder", cwd=project, paths=loaded.paths))

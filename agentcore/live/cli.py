@@ -41,6 +41,8 @@ def add_subparsers(subparsers: Any) -> None:
     sink.add_argument("--output", metavar="FILE.wav", type=Path, help="write the assistant's speech to a WAV file")
     sink.add_argument("--speaker", action="store_true", help="play the assistant's speech (default with --mic)")
     p.add_argument("--fast", action="store_true", help="with --input: do not pace the file in real time")
+    p.add_argument("--trust", action="store_true", default=None,
+                   help="apply this folder's project configuration even though it is not trusted (see agent trust)")
     p.add_argument("--no-fallback", action="store_true", help="do not fall back to the offline cascade")
     p.set_defaults(func=main)
 

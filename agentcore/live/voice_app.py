@@ -135,7 +135,7 @@ def run_voice(
 
     console = console or Console()
     try:
-        app = build_app(cwd=cwd, env=env, flags={"profile": args.profile}, frontend=Frontend.voice(), user_config_dir=user_config_dir)
+        app = build_app(cwd=cwd, env=env, flags={"profile": args.profile, "trust": getattr(args, "trust", None)}, frontend=Frontend.voice(), user_config_dir=user_config_dir)
         if args.backend in KEYS:
             _key(env, *KEYS[args.backend])  # fail before any audio is touched
         transport = _transport(args)
