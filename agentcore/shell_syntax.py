@@ -88,6 +88,13 @@ _DANGEROUS_ENV_SUFFIXES = ("PAGER", "EDITOR", "ASKPASS")
 _GIT_CONFIG_RUNS = ("alias.", "core.", "filter.", "diff.", "merge.", "credential.", "include", "gpg.",
                     "sequence.", "pager.", "uploadpack.", "receivepack.", "remote.")
 _CD_PROGRAMS = frozenset({"cd", "pushd"})
+# Programs that create, change or remove the files they name, so protected-path and
+# outside-the-workspace checks apply to them as to a redirection: every operand ...
+_WRITES_EVERY_OPERAND = frozenset("touch mkdir rm rmdir unlink shred truncate".split())
+# ... every operand after the first (a mode, an owner, a script) ...
+_WRITES_AFTER_FIRST = frozenset("chmod chown chgrp".split())
+# ... or the destination: the last operand, or the -t/--target-directory option.
+_COPIERS = frozenset("cp mv install ln rsync scp".split())
 _WRITE_OPERATORS = frozenset({">", ">>", "&>", "&>>", ">|"})
 _SUBSTITUTIONS = frozenset({"command_substitution", "process_substitution"})
 _UNQUOTED_GLOB = re.compile(r"[*?\[{]")
@@ -354,8 +361,10 @@ class _Collector:
         if reason:
             self.opaque.append(reason)
         program = texts[0]
-        if program == "tee":
-            self.writes.extend(WriteTarget(w.text, known=not (w.dynamic or w.glob)) for w in _operands(words[1:]))
+        written = _written_operands(program, words[1:])
+        if written:
+            self.writes.extend(WriteTarget(w.text, known=not w.dynamic and (not w.glob or _tame_glob(w.text)))
+                               for w in written)
         elif program in _CD_PROGRAMS:
             targets = _operands(words[1:])
             literal = targets and not (targets[0].dynamic or targets[0].glob) and targets[0].text != "-"
@@ -506,6 +515,36 @@ def _split_shell_options(args: list[Word]) -> tuple[list[Word], list[Word]]:
         options.append(args[i])
         i += 1
     return options, args[i:]
+
+
+def _written_operands(program: str, args: list[Word]) -> list[Word]:
+    """The files ``program`` writes among its arguments (``tee``, ``cp``, ``touch``, ...)."""
+    if program == "tee" or program in _WRITES_EVERY_OPERAND:
+        return _operands(args)
+    if program in _WRITES_AFTER_FIRST:
+        return _operands(args)[1:]
+    if program == "dd":
+        return [Word(a.text[3:], a.dynamic, a.glob, a.splits) for a in args if a.text.startswith("of=")]
+    if program in _COPIERS:
+        for i, a in enumerate(args):
+            if a.text in ("-t", "--target-directory") and i + 1 < len(args):
+                return [args[i + 1], *(_operands(args) if program == "mv" else [])]
+            if a.text.startswith("--target-directory="):
+                target = Word(a.text.split("=", 1)[1], a.dynamic, a.glob, a.splits)
+                return [target, *(_operands(args) if program == "mv" else [])]
+        operands = _operands(args)
+        if program == "mv":  # the sources are removed: moving .git/config away writes it too
+            return operands
+        return operands[-1:] if len(operands) >= 2 else []
+    return []
+
+
+def _tame_glob(pattern: str) -> bool:
+    """A relative glob that can only name files below where it runs, and none
+    whose name starts with a dot (bash's globs never match a leading dot unless
+    it is written): ``rm *.o`` cannot reach ``.git`` or leave the workspace."""
+    parts = pattern.split("/")
+    return not pattern.startswith(("/", "~")) and not any(p.startswith(".") or p == "" for p in parts[:-1] + parts[-1:])
 
 
 def _operands(args: list[Word]) -> list[Word]:

@@ -55,6 +55,31 @@ def test_shell_writes_into_protected_paths_ask(command, mode, workspace, tmp_pat
     assert verdict_of(g, bash_check(command, workspace)) is Verdict.ASK
 
 
+FILE_PROGRAMS = ("cp", "mv", "install", "ln", "rsync", "touch", "mkdir", "rm", "chmod", "dd", "truncate")
+
+
+@pytest.mark.parametrize("mode", [M.ASK, M.ACCEPT_EDITS, M.YOLO])
+@pytest.mark.parametrize("command", [
+    "cp evil.sh .git/hooks/pre-commit", "cp -t .git/hooks evil.sh", "cp --target-directory=.agent x.toml",
+    "mv evil.toml .agent/config.local.toml", "mv .git/config /tmp/x", "install -m 755 x .git/hooks/post-checkout",
+    "ln -sf ../evil .git/hooks/pre-push", "rsync -a payload/ .git/hooks/", "touch .envrc", "mkdir -p .agent/profiles",
+    "rm .agent/config.toml", "chmod +x .git/hooks/pre-commit", "dd if=evil of=.git/config", "truncate -s0 .mcp.json",
+    "cp dotfile ~/.bashrc", "sudo cp x .git/config", "rm -rf .*", "rm -rf .g*", "touch */.envrc", "rm ../*",
+    "chmod 777 ~/*",
+])
+def test_file_programs_writing_protected_paths_ask(command, mode, workspace):
+    """A rule for the program (bash(cp *)) is not a rule for the protected path."""
+    g = gate(mode, *(f"allow:bash({p} *)" for p in FILE_PROGRAMS), home=Path(os.path.expanduser("~")))
+    assert verdict_of(g, bash_check(command, workspace)) is Verdict.ASK
+
+
+@pytest.mark.parametrize("command", ["cp a b", "mv a.txt docs/", "touch new.py", "mkdir -p build/out", "rm -rf build",
+                                     "chmod +x scripts/run", "ln -s target link", "rm *.o", "rm -f build/*/cache"])
+def test_file_programs_inside_the_workspace_keep_running(command, workspace):
+    g = gate(M.ASK, *(f"allow:bash({p} *)" for p in FILE_PROGRAMS))
+    assert verdict_of(g, bash_check(command, workspace)) is Verdict.ALLOW
+
+
 @pytest.mark.parametrize("mode", [M.ACCEPT_EDITS, M.YOLO])
 def test_mcp_tools_writing_protected_paths_ask(mode, workspace):
     for key in ("path", "file_path", "filename", "destination", "target"):
