@@ -147,12 +147,22 @@ class Word(NamedTuple):
     dynamic: bool = False  # contains an expansion or substitution
     glob: bool = False  # contains unquoted glob or brace characters
     splits: bool = False  # contains an unquoted expansion: may become several words
+    misparsed: bool = False  # unquoted white space inside one word: the grammar split it unlike bash
 
 
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
 # The UTF-8 source of the script being walked (see _Collector.script).
 _SOURCE: contextvars.ContextVar[bytes] = contextvars.ContextVar("shell_source")
 _UNESCAPED_SPACE = re.compile(r"(?<!\\)\s")
+
+
+@functools.cache
+def _query() -> tree_sitter.Query:
+    return tree_sitter.Query(
+        _parser().language,
+        "(command) @command (file_redirect) @redirect (variable_assignment) @assignment "
+        "(command_substitution) @substitution",
+    )
 
 
 @functools.cache
@@ -257,20 +267,19 @@ class _Collector:
             _SOURCE.reset(token)
 
     def _walk(self, root: tree_sitter.Node, views: tuple[tuple[str, ...], ...], depth: int) -> None:
-        stack = [root]
-        while stack:
-            node = stack.pop()
-            kind = node.type
-            children = node.named_children
-            if kind == "command":
-                self._command(children, views, depth)
-            elif kind == "file_redirect":
-                self._redirect(node)
-            elif kind == "variable_assignment":
-                self._assignment(node)
-            elif kind == "command_substitution" and _text(node).startswith("`") and "\\`" in _text(node):
+        """Visit every node of interest, found by one tree query in C (a Python walk
+        over every node cost most of the analysis time)."""
+        captures = tree_sitter.QueryCursor(_query()).captures(root)
+        for node in captures.get("command", ()):
+            self._command(node.named_children, views, depth)
+        for node in captures.get("redirect", ()):
+            self._redirect(node)
+        for node in captures.get("assignment", ()):
+            self._assignment(node)
+        for node in captures.get("substitution", ()):
+            text = _text(node)
+            if text.startswith("`") and "\\`" in text:
                 self.opaque.append("nested backticks")
-            stack.extend(c for c in reversed(children) if c.type not in _LEAVES)
 
     def _assignment(self, node: tree_sitter.Node) -> None:
         name = node.child_by_field_name("name")
@@ -295,12 +304,12 @@ class _Collector:
         if name.named_child_count == 1:
             name = name.named_children[0]
         nodes = [name, *(a for a in children[at + 1 :] if a.is_named and a.type not in _REDIRECTS)]
-        if any(node.type == "word" and _UNESCAPED_SPACE.search(_text(node)) for node in nodes):
+        words = [_word(node) for node in nodes]
+        if any(word.misparsed for word in words):
             # A shell never puts unquoted white space inside a word: the grammar and
             # bash disagree here (e.g. "git status\n\\rm x"), so nothing is vouched for.
             self.opaque.append("the command's words could not be told apart reliably")
             return
-        words = [_word(node) for node in nodes]
         first = words[0]
         if first.dynamic or first.glob:
             self.opaque.append(f"the program name {first.text!r} is computed when the command runs")
@@ -556,7 +565,7 @@ def _texts(words: Sequence[Word]) -> tuple[str, ...]:
 
 
 def _text(node: tree_sitter.Node) -> str:
-    return _SOURCE.get()[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
+    return _SOURCE.get()[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
 
 def _word(node: tree_sitter.Node) -> Word:
@@ -564,6 +573,8 @@ def _word(node: tree_sitter.Node) -> Word:
     match node.type:
         case "word":
             raw = _text(node)
+            if _UNESCAPED_SPACE.search(raw):
+                return Word(raw, misparsed=True)
             if "\\" not in raw:
                 return Word(raw, glob=_UNQUOTED_GLOB.search(raw) is not None)
             return Word(_unescape(raw, r"\\(.)"), glob=bool(_UNQUOTED_GLOB.search(re.sub(r"\\.", "", raw))))
@@ -598,6 +609,7 @@ def _concat(parts: Iterator[Word] | Sequence[Word]) -> Word:
         dynamic=any(p.dynamic for p in parts),
         glob=any(p.glob for p in parts),
         splits=any(p.splits for p in parts),
+        misparsed=any(p.misparsed for p in parts),
     )
 
 
