@@ -101,7 +101,7 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
 
 @attrs.frozen
 class Rule:
-    """``tool`` or ``tool(subject-pattern)``, e.g. ``bash(git status*)``, ``read_file(**/.env)``.
+    """``tool`` or ``tool(subject-pattern)``, e.g. ``bash(git status *)``, ``read_file(**/.env)``.
 
     Tool patterns and path subjects are gitignore-style globs (pathspec);
     command and URL subjects use ``*`` as "anything".
@@ -115,7 +115,7 @@ class Rule:
     def parse(cls, text: str, action: RuleAction) -> Rule:
         match = _RULE_RE.match(text)
         if not match:
-            raise RuleError(f"bad permission rule {text!r}: expected tool or tool(pattern), e.g. bash(git status*)")
+            raise RuleError(f"bad permission rule {text!r}: expected tool or tool(pattern), e.g. bash(git status *)")
         tool, subject = match.group(1), match.group(2)
         if subject is not None and not subject.strip():
             raise RuleError(f"bad permission rule {text!r}: empty pattern in parentheses")

@@ -67,7 +67,7 @@ def check_rule(text: str) -> str | None:
     """Error text if ``text`` is not ``tool`` or ``tool(pattern)``."""
     if _RULE_SHAPE.match(text):
         return None
-    return f'bad permission rule "{text}": expected tool or tool(pattern), e.g. bash(git status*)'
+    return f'bad permission rule "{text}": expected tool or tool(pattern), e.g. bash(git status *)'
 
 
 def _rules(name: str, doc: str) -> Key:
@@ -97,7 +97,7 @@ CONFIG_KEYS: tuple[Key, ...] = (
         "prices (input_price, output_price, cache_read_price, cache_write_price in USD per million tokens)"),
     Key("permissions.mode", Kind.STR, "ask", "permission mode", choices=PERMISSION_MODES, env="AGENTCORE_MODE",
         flag="--mode"),
-    _rules("permissions.allow", "rules that run without asking, e.g. \"bash(git status*)\""),
+    _rules("permissions.allow", "rules that run without asking, e.g. \"bash(git status *)\""),
     _rules("permissions.ask", "rules that always ask"),
     _rules("permissions.deny", "rules that never run (hold in every mode)"),
     Key("tools.fetch_allow_private", Kind.BOOL, False, "let fetch reach private and loopback addresses"),
@@ -133,7 +133,7 @@ CONFIG_KEYS: tuple[Key, ...] = (
     Key("mcp.servers.*.startup_timeout_s", Kind.FLOAT, MCP_STARTUP_TIMEOUT_S, "seconds to wait for start-up",
         minimum=0),
     Key("mcp.servers.*.trust_annotations", Kind.BOOL, False, "believe the server's readOnlyHint annotations "
-        "(user config only; otherwise every tool of it counts as mutating)"),
+        "(otherwise every tool of it counts as mutating; .mcp.json and ACP clients cannot set it)"),
     Key("mcp.servers.*.tool_timeout_s", Kind.FLOAT, MCP_TOOL_TIMEOUT_S, "seconds one tool call may take", minimum=0),
     Key("hooks", Kind.TABLE_LIST, (), "commands run on events: [[hooks]] tables with event, matcher, command, "
         "timeout_s", merge=Merge.APPEND, item_schema=_HOOK_FIELDS),
