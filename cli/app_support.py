@@ -1,18 +1,15 @@
-"""What ``agent chat`` and ``agent run`` share: turning parsed flags into an
-:class:`~agentcore.app.AppContext`, and the errors that end start-up with a
+"""What ``agent chat`` and ``agent run`` share: the flags they pass to
+:func:`~agentcore.app.build_app`, and the errors that end start-up with a
 message instead of a traceback."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from agentcore.app import AppContext, AppError, build_app
+from agentcore.app import AppContext, AppError
 from agentcore.config_schema import ConfigError
 from agentcore.core import SessionNotFound
-from agentcore.frontend import Frontend
 from agentcore.llm.errors import ProviderError
 from agentcore.llm.registry import ProviderSelectionError
 from agentcore.permissions import RuleError
@@ -29,12 +26,9 @@ STARTUP_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-def selection_flags(args: argparse.Namespace) -> dict[str, Any]:
-    return {name: getattr(args, name, None) for name in ("profile", "provider", "model", "mode")}
-
-
-def open_app(args: argparse.Namespace, *, cwd: Path, env: Mapping[str, str]) -> AppContext:
-    return build_app(cwd=cwd, env=env, flags=selection_flags(args), frontend=Frontend.cli(), allow_echo=True)
+def app_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The selection flags plus ``--trust`` (None when absent, so the user config still counts)."""
+    return {name: getattr(args, name, None) for name in ("profile", "provider", "model", "mode", "trust")}
 
 
 def latest_session_id(app: AppContext) -> str | None:

@@ -32,7 +32,7 @@ from agentcore.permissions import PermissionOption
 from agentcore.session import DefaultSession, SessionCreateInfo
 from agentcore.turn import TurnAbortedError, TurnInProgress
 from agentcore import WhenBusy
-from cli.app_support import STARTUP_ERRORS, latest_session_id, selection_notice
+from cli.app_support import STARTUP_ERRORS, app_flags, latest_session_id, selection_notice
 from cli.keys import Key, KeyQueue, pump_keys, pump_lines, raw_mode
 from cli.line_editor import InputHistory, LineEditor
 from cli.render import REFRESH_PER_SECOND, Renderer
@@ -327,7 +327,7 @@ def open_chat_app(args: argparse.Namespace, *, cwd: Path, env: Mapping[str, str]
     has configuration (on a terminal; piped input is never asked)."""
     from agentcore.app import build_app
     from agentcore.frontend import Frontend
-    from cli.trust_cmd import app_flags, review_folder
+    from cli.trust_cmd import review_folder
 
     def write(text: str) -> None:
         console.file.write(text)

@@ -33,7 +33,7 @@ from agentcore.messages import StopReason, usage_to_dict
 from agentcore.session import DefaultSession
 from agentcore.goal import run_goal
 from agentcore.turn import TurnAbortedError, TurnOutcome
-from cli.app_support import STARTUP_ERRORS, selection_notice
+from cli.app_support import STARTUP_ERRORS, app_flags, selection_notice
 from cli.event_json import event_to_json
 
 EXIT_OK = 0
@@ -235,7 +235,6 @@ def open_headless_app(args: argparse.Namespace, *, cwd: Path, env: Mapping[str, 
     user config or environment; otherwise stderr says once what was ignored."""
     from agentcore.app import build_app
     from agentcore.frontend import Frontend
-    from cli.trust_cmd import app_flags
 
     return build_app(cwd=cwd, env=env, flags=app_flags(args), frontend=Frontend.cli(), allow_echo=True,
                      on_untrusted_project=lambda trust: print(trust.notice(), file=stderr))  # fmt: skip

@@ -124,13 +124,6 @@ def ask_to_trust(
 # ------------------------------------------------------------ frontends
 
 
-def app_flags(args: argparse.Namespace) -> dict[str, object]:
-    """The selection flags plus ``--trust`` (None when absent, so the user config still counts)."""
-    from cli.app_support import selection_flags
-
-    return {**selection_flags(args), "trust": getattr(args, "trust", None)}
-
-
 def review_folder(args: argparse.Namespace, *, cwd: Path, env: Mapping[str, str],
                   read_line: Callable[[], str], write: Callable[[str], None]) -> None:  # fmt: skip
     """Before ``agent chat`` opens: ask once when ``cwd``'s project is untrusted
