@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from agentcore.tools.workspace import Workspace
 from agentcore.permissions import (
     DefaultPermissionGate,
     NonInteractiveGate,
@@ -37,9 +40,12 @@ NO_RULES = {
 }
 
 
+WORKSPACE = Workspace(Path("/work/project"))  # the shell command's rm -rf build writes inside it
+
+
 def _check(key: str) -> PermissionCheck:
     name, safety, kind, subject = TOOLS[key]
-    return PermissionCheck("t", "c", name, safety, subject, ToolDescription(title=name, kind=kind))
+    return PermissionCheck("t", "c", name, safety, subject, ToolDescription(title=name, kind=kind), workspace=WORKSPACE)
 
 
 def _verdict(mode: PermissionMode, key: str, *rules: str) -> str:
