@@ -36,6 +36,7 @@ from agentcore.protected_paths import (
     ProtectedPaths,
     denied_by_patterns,
     HardLinkIndex,
+    judge_mentions,
     judge_writes,
     path_candidates,
 )
@@ -389,6 +390,7 @@ class DefaultPermissionGate:
         ):
             return Verdict.ASK, f"{what} needs approval (an ask rule matches)"
         risky_write, outside_write = judge_writes(analysis, check.workspace, self.protected)
+        risky_write = risky_write or judge_mentions(analysis, check.workspace, self.protected)
         if risky_write is not None:
             return Verdict.ASK, f"{what} {risky_write}; such writes always need approval"
         if analysis.is_opaque:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import stat
 import time
 from collections.abc import Iterator, Sequence
@@ -26,7 +27,7 @@ from pathlib import Path
 import attrs
 import pathspec
 
-from agentcore.shell_syntax import ShellAnalysis, WriteTarget
+from agentcore.shell_syntax import ShellAnalysis, WriteTarget, program_basename
 from agentcore.tools.workspace import Workspace
 
 # Directory and file names inside a workspace that steer the agent or git.
@@ -56,9 +57,10 @@ class ProtectedPaths:
         """Why writing ``path`` (absolute) must be confirmed; None when it needs not."""
         inside = _relative_to_roots(path, workspace)
         parts = inside.parts if inside is not None else path.parts
-        if PROTECTED_COMPONENTS.intersection(parts):
+        # Lower case: on a case-insensitive file system (macOS, Windows) `.GIT/config` is `.git/config`.
+        if PROTECTED_COMPONENTS.intersection(p.lower() for p in parts):
             return f"{path} is agent or git configuration"
-        if path.name in PROTECTED_NAMES:
+        if path.name.lower() in PROTECTED_NAMES:
             return f"{path} configures the agent or the shell"
         text = str(path)
         files, folders = _home_places(str(self.home))
@@ -92,7 +94,7 @@ def judge_writes(
     for target in analysis.writes:
         if target.known and is_device_sink(target.path):
             continue
-        paths = _write_paths(target, workspace, analysis.directories)
+        paths = _write_paths(target, workspace, analysis.directories, protected.home)
         if paths is None:
             return f"writes to {target.path!r}, a path only known when the command runs", None
         for path in paths:
@@ -104,22 +106,87 @@ def judge_writes(
     return None, outside
 
 
-def _write_paths(target: WriteTarget, workspace: Workspace | None, directories: Sequence[str]) -> list[Path] | None:
+def _write_paths(
+    target: WriteTarget, workspace: Workspace | None, directories: Sequence[str], home: Path
+) -> list[Path] | None:
     if not target.known:
         return None
-    raw = Path(os.path.expanduser(target.path))
+    raw = Path(_expand_home(target.path, home))
     if raw.is_absolute():
         return [raw.resolve()]
     if workspace is None:
         return [Path("/", raw)]  # nothing is inside: outside, and protected only by its name
     if any(d == "" for d in directories):
         return None
-    bases = [workspace.cwd, *(workspace.cwd / os.path.expanduser(d) for d in directories)]
+    bases = [workspace.cwd, *(workspace.cwd / _expand_home(d, home) for d in directories)]
     return [(base / raw).resolve() for base in bases]
 
 
+def _expand_home(text: str, home: Path) -> str:
+    """``~`` and ``~/x`` as the session's home (the gate's, not this process's); ``~user`` as the system says."""
+    if text == "~" or text.startswith("~/"):
+        return str(home) + text[1:]
+    return os.path.expanduser(text)
+
+
+_FD_SINK = re.compile(r"/dev/fd/\d+")
+
+
 def is_device_sink(path: str) -> bool:
-    return path in DEVICE_SINKS or path.startswith("/dev/fd/")
+    """Output streams, not files; ``/dev/fd/../..`` is a path like any other."""
+    return path in DEVICE_SINKS or _FD_SINK.fullmatch(path) is not None
+
+
+# Programs that only read the files they name: naming a protected path is fine.
+READING_PROGRAMS = frozenset(
+    "cat head tail less more grep egrep fgrep rg ag wc ls stat file diff cmp md5sum sha1sum sha256sum sha512sum "
+    "b2sum cksum readlink realpath basename dirname test [ [[ echo printf cd pushd popd find tree du df jq bat "
+    "nl tac od hexdump strings column".split()
+)
+# Pieces of a word that may be a path: split at quotes, white space, `=`, `:` and
+# brackets, so a script (`sed 'w .git/config'`, `python -c "open('.git/x','w')"`)
+# or an option (`--output=.git/config`, `-o.git/config`) gives up the path it names.
+_PATH_PIECES = re.compile(r"[^\s'\"=:,;()<>|{}`]+")
+_MENTION_HINT = re.compile(r"\.(git|agent|mcp\.json|envrc)|~|/|\.[a-z]*(rc|profile|login|logout|env|config)", re.I)
+
+
+def judge_mentions(analysis: ShellAnalysis, workspace: Workspace | None, protected: ProtectedPaths) -> str | None:
+    """Why a command that names a protected path, in any argument of a program
+    that does not only read, must ask; None when none does.
+
+    The backstop behind the write tables: a program this analysis knows nothing
+    about (``curl -o``, ``sort -o``, ``git log --output``, an awk or sed script,
+    ``ln -s .git/hooks h``) may write a file it names, so naming a protected
+    path is taken as writing it. Literal text only: a path computed when the
+    command runs is what the write checks and the sandbox are for.
+    """
+    bases = _mention_bases(workspace, analysis.directories, protected.home)
+    for command in analysis.commands:
+        if program_basename(command.program) in READING_PROGRAMS:
+            continue
+        for word in command.words[1:]:
+            if not _MENTION_HINT.search(word):
+                continue
+            for piece in _pieces(word):
+                raw = Path(_expand_home(piece, protected.home))
+                for base in ([Path("/")] if raw.is_absolute() else bases):
+                    reason = protected.reason(Path(os.path.normpath(base / raw)), workspace)
+                    if reason is not None:
+                        return f"names {reason}"
+    return None
+
+
+def _pieces(word: str) -> Iterator[str]:
+    yield word
+    if word.startswith("-") and not word.startswith("--") and len(word) > 2:
+        yield word[2:]  # a glued short option value: -o.git/config
+    yield from _PATH_PIECES.findall(word)
+
+
+def _mention_bases(workspace: Workspace | None, directories: Sequence[str], home: Path) -> list[Path]:
+    if workspace is None:
+        return [Path("/")]
+    return [workspace.cwd, *(workspace.cwd / _expand_home(d, home) for d in directories if d)]
 
 
 def path_candidates(path: Path, workspace: Workspace | None) -> tuple[str, ...]:

@@ -24,11 +24,11 @@ import functools
 import os
 import re
 from collections.abc import Iterator, Sequence
-from typing import NamedTuple
-
 import attrs
 import tree_sitter
 import tree_sitter_bash
+
+from agentcore.shell_programs import Word, extracts_archive, program_reason, runner_rest, sed_operands
 
 ANALYSIS_CACHE_ENTRIES = 1024  # distinct command strings kept; a session repeats a few hundred at most
 SHELL_C_DEPTH_LIMIT = 4  # nested `sh -c 'sh -c …'` levels looked into before giving up (opaque)
@@ -73,6 +73,8 @@ OPAQUE_PROGRAMS: dict[str, str] = {
     "systemd-run": "systemd-run runs a command",
     "unbuffer": "unbuffer runs a command",
     "taskset": "taskset runs a command",
+    "at": "at runs commands from its input later",
+    "batch": "batch runs commands from its input later",
     "chrt": "chrt runs a command",
 }
 _FIND_ACTIONS = frozenset("-exec -execdir -ok -okdir -delete -fprint -fprint0 -fprintf -fls".split())
@@ -90,7 +92,7 @@ _GIT_CONFIG_RUNS = ("alias.", "core.", "filter.", "diff.", "merge.", "credential
 _CD_PROGRAMS = frozenset({"cd", "pushd"})
 # Programs that create, change or remove the files they name, so protected-path and
 # outside-the-workspace checks apply to them as to a redirection: every operand ...
-_WRITES_EVERY_OPERAND = frozenset("touch mkdir rm rmdir unlink shred truncate".split())
+_WRITES_EVERY_OPERAND = frozenset("touch mkdir rm rmdir unlink shred truncate link".split())
 # ... every operand after the first (a mode, an owner, a script) ...
 _WRITES_AFTER_FIRST = frozenset("chmod chown chgrp".split())
 # ... or the destination: the last operand, or the -t/--target-directory option.
@@ -140,16 +142,6 @@ class ShellAnalysis:
         return bool(self.opaque)
 
 
-class Word(NamedTuple):
-    """One argv word as far as the text tells (a light record: thousands per command)."""
-
-    text: str
-    dynamic: bool = False  # contains an expansion or substitution
-    glob: bool = False  # contains unquoted glob or brace characters
-    splits: bool = False  # contains an unquoted expansion: may become several words
-    misparsed: bool = False  # unquoted white space inside one word: the grammar split it unlike bash
-
-
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
 # The UTF-8 source of the script being walked (see _Collector.script).
 _SOURCE: contextvars.ContextVar[bytes] = contextvars.ContextVar("shell_source")
@@ -161,7 +153,8 @@ def _query() -> tree_sitter.Query:
     return tree_sitter.Query(
         _parser().language,
         "(command) @command (file_redirect) @redirect (variable_assignment) @assignment "
-        "(command_substitution) @substitution",
+        "(command_substitution) @substitution (declaration_command) @declaration "
+        "(for_statement variable: (variable_name) @loop_variable)",
     )
 
 
@@ -276,10 +269,23 @@ class _Collector:
             self._redirect(node)
         for node in captures.get("assignment", ()):
             self._assignment(node)
+        for node in captures.get("declaration", ()):
+            self._declaration(node)
+        for node in captures.get("loop_variable", ()):
+            if dangerous_assignment(_text(node)):
+                self.opaque.append(f"a loop sets {_text(node)}, which can make a program run something else")
         for node in captures.get("substitution", ()):
             text = _text(node)
             if text.startswith("`") and "\\`" in text:
                 self.opaque.append("nested backticks")
+
+    def _declaration(self, node: tree_sitter.Node) -> None:
+        """``declare``/``export``/``local``/...: assignments written as quoted or escaped words."""
+        program = _text(node.children[0]) if node.children else ""
+        words = [_word(c) for c in node.named_children if c.type not in ("variable_assignment", "variable_name")]
+        reason = program_reason(program, words, dangerous=dangerous_assignment)
+        if reason:
+            self.opaque.append(reason)
 
     def _assignment(self, node: tree_sitter.Node) -> None:
         name = node.child_by_field_name("name")
@@ -336,6 +342,14 @@ class _Collector:
             if program in SHELLS:
                 self._shell(words, views, depth)
                 return
+            ran = runner_rest(words)
+            if isinstance(ran, str):
+                self.opaque.append(ran)
+                return
+            if ran:
+                views = (*views, _texts(words))
+                words = [ran[0]._replace(text=program_name(ran[0].text)), *ran[1:]]
+                continue
             break
         self._leaf(words, views)
 
@@ -371,6 +385,8 @@ class _Collector:
             self.opaque.append(reason)
         program = texts[0]
         written = _written_operands(program, words[1:])
+        if extracts_archive(program, words[1:]):
+            self.writes.append(WriteTarget("the files inside an archive", known=False))
         if written:
             self.writes.extend(WriteTarget(w.text, known=not w.dynamic and (not w.glob or _tame_glob(w.text)))
                                for w in written)
@@ -394,9 +410,28 @@ def _opaque_reason(words: list[Word]) -> str | None:
         return f"find {action} runs commands or deletes files" if action else None
     if program == "git":
         return _git_reason(args)
+    reason = program_reason(program, args, dangerous=dangerous_assignment)
+    if reason:
+        return reason
     if program in INTERPRETERS or re.fullmatch(r"python\d(\.\d+)?", program):
         return _interpreter_reason(program, args)
     return None
+
+
+# git options that run a command or point git at a configuration the model may
+# have written, for any subcommand (`=value` or a separate value) ...
+_GIT_RUN_OPTIONS = ("--config-env", "--exec-path", "--upload-pack", "--receive-pack", "--exec", "--git-dir",
+                    "--work-tree", "--template", "--config", "--extcmd", "--open-files-in-pager", "--sendmail-cmd",
+                    "--to-cmd", "--cc-cmd", "--header-cmd", "--smtp-server", "--httpd")
+# ... short options that do so only for some subcommands (`git clean -x` is harmless) ...
+_GIT_SHORT_RUN_OPTIONS = {"difftool": ("-x",), "rebase": ("-x",), "grep": ("-O",), "clone": ("-u",),
+                          "fetch": ("--upload-pack",), "instaweb": ("-H",)}
+# ... and subcommands that run a command given as their arguments.
+_GIT_RUNNING_SUBCOMMANDS = {("bisect", "run"), ("submodule", "foreach"), ("filter-branch", None),
+                            ("instaweb", None), ("filter-repo", None)}
+# Options of git itself that take a value as the next word.
+_GIT_GLOBAL_WITH_VALUE = frozenset({"-C", "-c", "--namespace", "--git-dir", "--work-tree", "--super-prefix",
+                                    "--exec-path", "--config-env", "--list-cmds"})
 
 
 def _git_reason(args: list[Word]) -> str | None:
@@ -404,16 +439,42 @@ def _git_reason(args: list[Word]) -> str | None:
         return "git gets arguments computed when the command runs"
     for a in args:
         text = a.text
-        if text == "-c" or (text.startswith("-c") and "=" in text) or text.startswith(
-            ("--config-env", "--exec-path", "--upload-pack", "--receive-pack")
-        ):
-            return "git -c and similar options can make git run any command"
-    positional = [a.text for a in args if not a.text.startswith("-")]
-    if positional[:1] == ["config"] and len(positional) >= 3:
-        key = positional[1].lower()
-        if key.startswith(_GIT_CONFIG_RUNS) or key.endswith(("command", "cmd", "program", "editor", "pager")):
-            return f"git config {positional[1]} can make git run any command"
+        if text == "-c" or (text.startswith("-c") and "=" in text) or text.startswith(_GIT_RUN_OPTIONS):
+            return f"git {text.split('=', 1)[0]} can make git run any command"
+    subcommand, rest = _git_subcommand(args)
+    for option in _GIT_SHORT_RUN_OPTIONS.get(subcommand, ()):
+        if any(a.text == option or (a.text.startswith(option) and not a.text.startswith("--")) for a in rest):
+            return f"git {subcommand} {option} runs a command"
+    first = rest[0].text if rest else None
+    if (subcommand, None) in _GIT_RUNNING_SUBCOMMANDS or (subcommand, first) in _GIT_RUNNING_SUBCOMMANDS:
+        return f"git {subcommand} runs commands it is given"
+    if subcommand == "config" and not _git_config_reads(rest):
+        for a in rest:
+            key = a.text.lower()
+            if key.startswith(_GIT_CONFIG_RUNS) or ("." in key and key.endswith(_GIT_KEY_RUNS)):
+                return f"git config {a.text} can make git run any command"
     return None
+
+
+_GIT_KEY_RUNS = ("command", "cmd", "program", "editor", "pager", "hookspath", "fsmonitor", "askpass", "helper",
+                 "driver", "tool", "path", "textconv", "clean", "smudge", "process")
+
+
+def _git_config_reads(args: list[Word]) -> bool:
+    """``git config --get x`` / ``git config get x`` / ``--unset``: nothing is set to a command."""
+    texts = [a.text for a in args]
+    if texts[:1] in (["get"], ["list"], ["unset"], ["remove-section"]):
+        return True
+    return any(t.startswith(("--get", "--list", "--unset", "--remove-section")) or t == "-l" for t in texts)
+
+
+def _git_subcommand(args: list[Word]) -> tuple[str, list[Word]]:
+    i = 0
+    while i < len(args) and args[i].text.startswith("-"):
+        i += 2 if args[i].text in _GIT_GLOBAL_WITH_VALUE else 1
+    if i >= len(args):
+        return "", []
+    return args[i].text, args[i + 1 :]
 
 
 def _interpreter_reason(program: str, args: list[Word]) -> str | None:
@@ -530,6 +591,12 @@ def _written_operands(program: str, args: list[Word]) -> list[Word]:
     """The files ``program`` writes among its arguments (``tee``, ``cp``, ``touch``, ...)."""
     if program == "tee" or program in _WRITES_EVERY_OPERAND:
         return _operands(args)
+    if program in ("sed", "gsed"):
+        in_place, files = sed_operands(args)
+        return files if in_place else []
+    if program == "ln" or (program == "cp" and any(_links_instead_of_copying(a.text) for a in args)):
+        # A link made to a file is a way to write it later: its target counts as written.
+        return _operands(args)
     if program in _WRITES_AFTER_FIRST:
         return _operands(args)[1:]
     if program == "dd":
@@ -546,6 +613,10 @@ def _written_operands(program: str, args: list[Word]) -> list[Word]:
             return operands
         return operands[-1:] if len(operands) >= 2 else []
     return []
+
+
+def _links_instead_of_copying(option: str) -> bool:
+    return option in ("--link", "--symbolic-link") or bool(re.fullmatch(r"-[A-Za-z]*[ls][A-Za-z]*", option))
 
 
 def _tame_glob(pattern: str) -> bool:
