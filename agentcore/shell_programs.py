@@ -14,7 +14,7 @@ The invariant: a reason string means the analysis cannot vouch for the command
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 
@@ -65,8 +65,6 @@ _VARIABLE_SETTERS = frozenset({"read", "mapfile", "readarray", "getopts", "let",
                                "local", "readonly", "printf"})
 _ASSIGNED_NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)(\[[^]]*\])?\s*[-+*/%&|^<>]*=")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# Archive programs in a mode that writes whatever the archive holds.
-_EXTRACT_SUBJECT = "the files inside an archive"
 
 
 def runner_rest(words: Sequence[Word]) -> Sequence[Word] | str | None:
@@ -89,7 +87,7 @@ def runner_rest(words: Sequence[Word]) -> Sequence[Word] | str | None:
     return rest
 
 
-def program_reason(program: str, args: Sequence[Word], *, dangerous: callable) -> str | None:  # type: ignore[valid-type]
+def program_reason(program: str, args: Sequence[Word], *, dangerous: Callable[[str], bool]) -> str | None:
     """Why ``program args`` may run something the analysis does not see; None if nothing here says so.
     ``dangerous(name)``: whether setting variable ``name`` can make a program run something else."""
     if program in _COMMAND_OPTIONS and _has_option(args, _COMMAND_OPTIONS[program]):
@@ -133,7 +131,7 @@ def _ssh_runs_local_command(args: Sequence[Word]) -> bool:
     return False
 
 
-def _setter_reason(program: str, args: Sequence[Word], dangerous: callable) -> str | None:  # type: ignore[valid-type]
+def _setter_reason(program: str, args: Sequence[Word], dangerous: Callable[[str], bool]) -> str | None:
     names: list[Word] = []
     if program == "printf":
         for i, a in enumerate(args):
@@ -350,6 +348,68 @@ def _skip_delimited(script: str, i: int, *, parts: int) -> int:
     return i
 
 
+_GIT_CONFIG_RUNS = ("alias.", "core.", "filter.", "diff.", "merge.", "credential.", "include", "gpg.",
+                    "sequence.", "pager.", "uploadpack.", "receivepack.", "remote.")
+# git options that run a command or point git at a configuration the model may
+# have written, for any subcommand (`=value` or a separate value) ...
+_GIT_RUN_OPTIONS = ("--config-env", "--exec-path", "--upload-pack", "--receive-pack", "--exec", "--git-dir",
+                    "--work-tree", "--template", "--config", "--extcmd", "--open-files-in-pager", "--sendmail-cmd",
+                    "--to-cmd", "--cc-cmd", "--header-cmd", "--smtp-server", "--httpd")
+# ... short options that do so only for some subcommands (`git clean -x` is harmless) ...
+_GIT_SHORT_RUN_OPTIONS = {"difftool": ("-x",), "rebase": ("-x",), "grep": ("-O",), "clone": ("-u",),
+                          "fetch": ("--upload-pack",), "instaweb": ("-H",)}
+# ... and subcommands that run a command given as their arguments.
+_GIT_RUNNING_SUBCOMMANDS = {("bisect", "run"), ("submodule", "foreach"), ("filter-branch", None),
+                            ("instaweb", None), ("filter-repo", None)}
+# Options of git itself that take a value as the next word.
+_GIT_GLOBAL_WITH_VALUE = frozenset({"-C", "-c", "--namespace", "--git-dir", "--work-tree", "--super-prefix",
+                                    "--exec-path", "--config-env", "--list-cmds"})
+
+
+def git_reason(args: list[Word]) -> str | None:
+    """Why ``git args`` may run a command the analysis does not see; None if nothing says so."""
+    if any(a.splits for a in args):
+        return "git gets arguments computed when the command runs"
+    for a in args:
+        text = a.text
+        if text == "-c" or (text.startswith("-c") and "=" in text) or text.startswith(_GIT_RUN_OPTIONS):
+            return f"git {text.split('=', 1)[0]} can make git run any command"
+    subcommand, rest = _git_subcommand(args)
+    for option in _GIT_SHORT_RUN_OPTIONS.get(subcommand, ()):
+        if any(a.text == option or (a.text.startswith(option) and not a.text.startswith("--")) for a in rest):
+            return f"git {subcommand} {option} runs a command"
+    first = rest[0].text if rest else None
+    if (subcommand, None) in _GIT_RUNNING_SUBCOMMANDS or (subcommand, first) in _GIT_RUNNING_SUBCOMMANDS:
+        return f"git {subcommand} runs commands it is given"
+    if subcommand == "config" and not _git_config_reads(rest):
+        for a in rest:
+            key = a.text.lower()
+            if key.startswith(_GIT_CONFIG_RUNS) or ("." in key and key.endswith(_GIT_KEY_RUNS)):
+                return f"git config {a.text} can make git run any command"
+    return None
+
+
+_GIT_KEY_RUNS = ("command", "cmd", "program", "editor", "pager", "hookspath", "fsmonitor", "askpass", "helper",
+                 "driver", "tool", "path", "textconv", "clean", "smudge", "process")
+
+
+def _git_config_reads(args: list[Word]) -> bool:
+    """``git config --get x`` / ``git config get x`` / ``--unset``: nothing is set to a command."""
+    texts = [a.text for a in args]
+    if texts[:1] in (["get"], ["list"], ["unset"], ["remove-section"]):
+        return True
+    return any(t.startswith(("--get", "--list", "--unset", "--remove-section")) or t == "-l" for t in texts)
+
+
+def _git_subcommand(args: list[Word]) -> tuple[str, list[Word]]:
+    i = 0
+    while i < len(args) and args[i].text.startswith("-"):
+        i += 2 if args[i].text in _GIT_GLOBAL_WITH_VALUE else 1
+    if i >= len(args):
+        return "", []
+    return args[i].text, args[i + 1 :]
+
+
 def extracts_archive(program: str, args: Sequence[Word]) -> bool:
     """Whether ``program args`` unpacks an archive (it writes whatever the archive holds)."""
     texts = [a.text for a in args]
@@ -370,5 +430,3 @@ def extracts_archive(program: str, args: Sequence[Word]) -> bool:
         case _:
             return False
 
-
-EXTRACTED_FILES = _EXTRACT_SUBJECT

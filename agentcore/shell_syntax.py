@@ -28,7 +28,7 @@ import attrs
 import tree_sitter
 import tree_sitter_bash
 
-from agentcore.shell_programs import Word, extracts_archive, program_reason, runner_rest, sed_operands
+from agentcore.shell_programs import Word, extracts_archive, git_reason, program_reason, runner_rest, sed_operands
 
 ANALYSIS_CACHE_ENTRIES = 1024  # distinct command strings kept; a session repeats a few hundred at most
 SHELL_C_DEPTH_LIMIT = 4  # nested `sh -c 'sh -c …'` levels looked into before giving up (opaque)
@@ -87,8 +87,6 @@ _DANGEROUS_ENV_NAMES = frozenset(
 )
 _DANGEROUS_ENV_PREFIXES = ("LD_", "DYLD_", "GIT_", "BASH_FUNC_", "NPM_CONFIG_")
 _DANGEROUS_ENV_SUFFIXES = ("PAGER", "EDITOR", "ASKPASS")
-_GIT_CONFIG_RUNS = ("alias.", "core.", "filter.", "diff.", "merge.", "credential.", "include", "gpg.",
-                    "sequence.", "pager.", "uploadpack.", "receivepack.", "remote.")
 _CD_PROGRAMS = frozenset({"cd", "pushd"})
 # Programs that create, change or remove the files they name, so protected-path and
 # outside-the-workspace checks apply to them as to a redirection: every operand ...
@@ -146,6 +144,7 @@ _NON_ASCII = re.compile(rb"[\x80-\xff]")
 # The UTF-8 source of the script being walked (see _Collector.script).
 _SOURCE: contextvars.ContextVar[bytes] = contextvars.ContextVar("shell_source")
 _UNESCAPED_SPACE = re.compile(r"(?<!\\)\s")
+_LONE_CONTROL = re.compile(r"\r(?!\n)|[\x0b\x0c]")
 
 
 @functools.cache
@@ -246,6 +245,10 @@ class _Collector:
         if b"\x00" in source:
             self.opaque.append("the command contains a NUL byte")
             return
+        if _LONE_CONTROL.search(text):
+            # The grammar splits words at a carriage return, vertical tab or form
+            # feed; bash keeps them inside the word: the two would disagree.
+            self.opaque.append("the command contains a control character bash reads as part of a word")
         # The grammar's scanner can crash the process on some non-ASCII input, and
         # bash's syntax is all ASCII (other bytes are always word characters), so
         # the parser sees a shadow with each such byte as "x"; texts come from
@@ -409,72 +412,13 @@ def _opaque_reason(words: list[Word]) -> str | None:
         action = next((a.text for a in args if a.text in _FIND_ACTIONS), None)
         return f"find {action} runs commands or deletes files" if action else None
     if program == "git":
-        return _git_reason(args)
+        return git_reason(args)
     reason = program_reason(program, args, dangerous=dangerous_assignment)
     if reason:
         return reason
     if program in INTERPRETERS or re.fullmatch(r"python\d(\.\d+)?", program):
         return _interpreter_reason(program, args)
     return None
-
-
-# git options that run a command or point git at a configuration the model may
-# have written, for any subcommand (`=value` or a separate value) ...
-_GIT_RUN_OPTIONS = ("--config-env", "--exec-path", "--upload-pack", "--receive-pack", "--exec", "--git-dir",
-                    "--work-tree", "--template", "--config", "--extcmd", "--open-files-in-pager", "--sendmail-cmd",
-                    "--to-cmd", "--cc-cmd", "--header-cmd", "--smtp-server", "--httpd")
-# ... short options that do so only for some subcommands (`git clean -x` is harmless) ...
-_GIT_SHORT_RUN_OPTIONS = {"difftool": ("-x",), "rebase": ("-x",), "grep": ("-O",), "clone": ("-u",),
-                          "fetch": ("--upload-pack",), "instaweb": ("-H",)}
-# ... and subcommands that run a command given as their arguments.
-_GIT_RUNNING_SUBCOMMANDS = {("bisect", "run"), ("submodule", "foreach"), ("filter-branch", None),
-                            ("instaweb", None), ("filter-repo", None)}
-# Options of git itself that take a value as the next word.
-_GIT_GLOBAL_WITH_VALUE = frozenset({"-C", "-c", "--namespace", "--git-dir", "--work-tree", "--super-prefix",
-                                    "--exec-path", "--config-env", "--list-cmds"})
-
-
-def _git_reason(args: list[Word]) -> str | None:
-    if any(a.splits for a in args):
-        return "git gets arguments computed when the command runs"
-    for a in args:
-        text = a.text
-        if text == "-c" or (text.startswith("-c") and "=" in text) or text.startswith(_GIT_RUN_OPTIONS):
-            return f"git {text.split('=', 1)[0]} can make git run any command"
-    subcommand, rest = _git_subcommand(args)
-    for option in _GIT_SHORT_RUN_OPTIONS.get(subcommand, ()):
-        if any(a.text == option or (a.text.startswith(option) and not a.text.startswith("--")) for a in rest):
-            return f"git {subcommand} {option} runs a command"
-    first = rest[0].text if rest else None
-    if (subcommand, None) in _GIT_RUNNING_SUBCOMMANDS or (subcommand, first) in _GIT_RUNNING_SUBCOMMANDS:
-        return f"git {subcommand} runs commands it is given"
-    if subcommand == "config" and not _git_config_reads(rest):
-        for a in rest:
-            key = a.text.lower()
-            if key.startswith(_GIT_CONFIG_RUNS) or ("." in key and key.endswith(_GIT_KEY_RUNS)):
-                return f"git config {a.text} can make git run any command"
-    return None
-
-
-_GIT_KEY_RUNS = ("command", "cmd", "program", "editor", "pager", "hookspath", "fsmonitor", "askpass", "helper",
-                 "driver", "tool", "path", "textconv", "clean", "smudge", "process")
-
-
-def _git_config_reads(args: list[Word]) -> bool:
-    """``git config --get x`` / ``git config get x`` / ``--unset``: nothing is set to a command."""
-    texts = [a.text for a in args]
-    if texts[:1] in (["get"], ["list"], ["unset"], ["remove-section"]):
-        return True
-    return any(t.startswith(("--get", "--list", "--unset", "--remove-section")) or t == "-l" for t in texts)
-
-
-def _git_subcommand(args: list[Word]) -> tuple[str, list[Word]]:
-    i = 0
-    while i < len(args) and args[i].text.startswith("-"):
-        i += 2 if args[i].text in _GIT_GLOBAL_WITH_VALUE else 1
-    if i >= len(args):
-        return "", []
-    return args[i].text, args[i + 1 :]
 
 
 def _interpreter_reason(program: str, args: list[Word]) -> str | None:

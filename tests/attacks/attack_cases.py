@@ -46,6 +46,8 @@ PROGRAM_RUNS_ANOTHER = [
     "IFS= read -r PAGER < f; git log", "declare \"PATH=/tmp/evil\"; ls", "export \"PATH=/tmp/evil\"; ls",
     "export P\\ATH=/tmp/evil; ls", "typeset 'LD_PRELOAD=/tmp/x.so'; ls", "read \"$NAME\" < f; ls",
     "mapfile -C 'rm x' -c 1 lines < f", "echo 'rm x' | at now", "echo 'rm x' | batch",
+    # bash keeps a lone carriage return, vertical tab or form feed inside a word; the grammar splits there
+    "git status\rrm x", "git status\x0brm x", "git status\x0crm x",
 ]
 
 # With an allow rule for each program, these write a protected path (agent or
