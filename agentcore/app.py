@@ -242,7 +242,7 @@ def _session_tool_factories(loaded: LoadedConfig, env: Mapping[str, str], paths:
     # Always present: ACP clients pass servers per session. The SDK is imported
     # only when a session actually has servers.
     from agentcore.mcp import McpToolFactory
-    from agentcore.mcp_spec import session_specs
+    from agentcore.mcp.spec import session_specs
 
     def specs(session: Any) -> Any:
         return session_specs(session, env=env, project_trusted=project_trusted(session, paths))

@@ -243,7 +243,7 @@ class McpServerStatus:
     reason and the last lines of its stderr)."""
 
     server: str
-    state: str  # agentcore.mcp_server.ServerState value
+    state: str  # agentcore.mcp.connection.ServerState value
     tool_count: int = 0
     error: str = ""
     stderr_tail: tuple[str, ...] = ()

@@ -37,7 +37,7 @@ from agentcore.paths import AgentPaths, ProjectPaths
 
 TRUST_FILE_NAME = "trusted_folders.json"
 TRUST_FILE_VERSION = 1
-MCP_JSON_FILE_NAME = ".mcp.json"  # same name as agentcore.mcp_spec, which imports more than we need
+MCP_JSON_FILE_NAME = ".mcp.json"  # same name as agentcore.mcp.spec, which imports more than we need
 PROFILE_SUFFIXES = (".toml", ".md")
 
 

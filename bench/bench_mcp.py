@@ -30,7 +30,7 @@ async def _session_timings(root: Path, servers: int) -> tuple[float, float]:
     """(seconds to open the session, seconds to open it and finish a first turn)."""
     from agentcore import AgentCoreBuilder, EchoProvider, SessionCreateInfo
     from agentcore.mcp import McpToolFactory
-    from agentcore.mcp_spec import McpServerSpec, Transport
+    from agentcore.mcp.spec import McpServerSpec, Transport
 
     specs = [
         McpServerSpec(

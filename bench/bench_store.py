@@ -1,7 +1,7 @@
 """Session store budgets: load a 10,000-message session, journal one message.
 
 ``python -m bench store``. The journal is written in the real format
-(``agentcore.store_format``) with realistic turns: a prompt, an assistant
+(``agentcore.store.format``) with realistic turns: a prompt, an assistant
 tool call, its result (~400 characters of code) and an answer.
 """
 
@@ -29,8 +29,8 @@ from agentcore.messages import (
     UserMessage,
 )
 from agentcore.store import JournalStore
-from agentcore.store_files import JournalWriter
-from agentcore.store_format import JOURNAL_FILE, RecordType, message_record, record
+from agentcore.store.files import JournalWriter
+from agentcore.store.format import JOURNAL_FILE, RecordType, message_record, record
 
 AREA = "store"
 LOAD_MESSAGES = 10_000

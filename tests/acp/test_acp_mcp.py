@@ -12,7 +12,7 @@ import trio
 from acp_fakes import ScriptedProvider, acp_connection, text_reply, tool_reply
 from agentcore.core import AgentCoreBuilder, SessionPolicy
 from agentcore.mcp import McpToolFactory
-from agentcore.mcp_spec import session_specs
+from agentcore.mcp.spec import session_specs
 from agentcore.permissions import PermissionMode, Rule, RuleAction
 
 DEMO_SERVER = Path(__file__).resolve().parents[1] / "mcp" / "servers" / "demo_server.py"

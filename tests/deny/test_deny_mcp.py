@@ -11,7 +11,7 @@ import trio
 from agentcore import AgentCoreBuilder, SessionCreateInfo, SessionPolicy
 from agentcore.events import PermissionRequested
 from agentcore.mcp import McpToolFactory
-from agentcore.mcp_spec import McpServerSpec, Transport
+from agentcore.mcp.spec import McpServerSpec, Transport
 from agentcore.permissions import PermissionMode, PermissionOption
 from agentcore.tools.base import Safety
 from deny_support import RoutedProvider, first_turn, text_reply, tool_reply, tool_results
@@ -80,7 +80,7 @@ async def test_a_trusted_server_s_read_only_hint_is_believed(tmp_path, work) -> 
 def test_make_tool_believes_read_only_hints_only_when_trusted() -> None:
     from mcp.types import Tool, ToolAnnotations
 
-    from agentcore.mcp_tools import make_tool
+    from agentcore.mcp.tools import make_tool
 
     async def call(name, args):  # never called here
         raise AssertionError(name)

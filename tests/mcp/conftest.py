@@ -14,7 +14,7 @@ import trio
 
 from agentcore import AgentCoreBuilder, SessionCreateInfo, SessionPolicy
 from agentcore.mcp import McpToolFactory, RestartPolicy
-from agentcore.mcp_spec import McpServerSpec
+from agentcore.mcp.spec import McpServerSpec
 
 from mcp_fakes import SERVER_SCRIPT, EventLog, ScriptedProvider
 

@@ -24,7 +24,7 @@ from agentcore.llm.base import (
     ToolCallStart,
     UsageChunk,
 )
-from agentcore.mcp_spec import McpServerSpec, Transport
+from agentcore.mcp.spec import McpServerSpec, Transport
 from agentcore.messages import Usage
 
 SERVER_SCRIPT = Path(__file__).parent / "servers" / "demo_server.py"

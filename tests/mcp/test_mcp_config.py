@@ -10,8 +10,8 @@ from types import SimpleNamespace
 import pytest
 
 from agentcore.mcp import RestartPolicy, specs_from_acp
-from agentcore.mcp_spec import McpConfigError, McpServerSpec, Transport, merge_layers, read_mcp_json, session_specs
-from agentcore.mcp_tools import TOOL_NAME_MAX, assign_names, safety_for, tool_name
+from agentcore.mcp.spec import McpConfigError, McpServerSpec, Transport, merge_layers, read_mcp_json, session_specs
+from agentcore.mcp.tools import TOOL_NAME_MAX, assign_names, safety_for, tool_name
 from agentcore.settings import McpServerConfig, McpSettings, Settings
 from agentcore.tools.base import Safety
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import trio
 
-from agentcore.mcp_state import ServerState
-from agentcore.mcp_spec import McpServerSpec, Transport
+from agentcore.mcp.state import ServerState
+from agentcore.mcp.spec import McpServerSpec, Transport
 
 ENTRY = Path(__file__).parent / "node_modules" / "@modelcontextprotocol" / "server-everything" / "dist" / "index.js"
 LIMIT_S = 30  # bound on a real server start, not a synchronisation sleep

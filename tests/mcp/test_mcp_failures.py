@@ -7,8 +7,8 @@ import trio
 from agentcore import SessionCreateInfo
 from agentcore.events import McpServerStatus
 from agentcore.mcp import RestartPolicy
-from agentcore.mcp_state import ServerState
-from agentcore.mcp_spec import McpServerSpec, Transport
+from agentcore.mcp.state import ServerState
+from agentcore.mcp.spec import McpServerSpec, Transport
 from agentcore.messages import StopReason
 from agentcore.permissions import PermissionMode
 

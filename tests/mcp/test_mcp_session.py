@@ -9,7 +9,7 @@ from pathlib import Path
 import trio
 
 from agentcore import SessionCreateInfo, SessionPolicy, ToolFilter
-from agentcore.mcp_spec import McpServerSpec, Transport
+from agentcore.mcp.spec import McpServerSpec, Transport
 from agentcore.messages import ToolResultMessage
 from agentcore.permissions import PermissionMode
 
@@ -74,7 +74,7 @@ async def test_streamable_http_server(make_core, info, http_server) -> None:
 
 def test_agentcore_does_not_import_the_sdk_until_a_server_starts() -> None:
     code = (
-        "import sys, agentcore, agentcore.core, agentcore.session, agentcore.mcp, agentcore.mcp_spec;"
+        "import sys, agentcore, agentcore.core, agentcore.session, agentcore.mcp, agentcore.mcp.spec;"
         "from agentcore.mcp import McpToolFactory; McpToolFactory();"
         "print(sorted(m for m in sys.modules if m == 'mcp' or m.startswith(('mcp.', 'mcp_types'))))"
     )

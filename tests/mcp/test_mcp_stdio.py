@@ -5,7 +5,7 @@ from __future__ import annotations
 import trio
 
 from agentcore.events import McpServerStatus
-from agentcore.mcp_state import ServerState
+from agentcore.mcp.state import ServerState
 from agentcore.messages import ImageBlock, TextBlock
 from agentcore.tools.base import Safety
 

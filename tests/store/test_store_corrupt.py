@@ -8,7 +8,7 @@ import json
 import pytest
 
 from agentcore.store import JournalCorrupt, JournalStore, JournalVersionError
-from agentcore.store_format import JOURNAL_FILE, read_journal
+from agentcore.store.format import JOURNAL_FILE, read_journal
 from store_support import info, make_core, make_provider, text
 
 

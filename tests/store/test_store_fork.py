@@ -9,7 +9,7 @@ import pytest
 import trio
 
 from agentcore.store import ForkOrigin, JournalStore
-from agentcore.store_format import JOURNAL_FILE
+from agentcore.store.format import JOURNAL_FILE
 from fakes.llm_server import sse_reply
 from fakes.vendor_wire import OA_ROLE
 from store_support import ECHO_TOOL, info, make_core, make_provider, text, tool_call, wire_texts

@@ -217,7 +217,7 @@ async def test_resume_reuses_recorded_token_counts(tmp_path):
 
     from agentcore.history import VecHistory
     from agentcore.messages import user_text
-    from agentcore.store_format import message_record
+    from agentcore.store.format import message_record
 
     rec = message_record(1.0, "turn_1", user_text("hello there"), tokens=1234)
     assert _json.loads(_json.dumps(rec))["tokens"] == 1234

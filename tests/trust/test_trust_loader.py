@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from agentcore.config import load_settings
-from agentcore.mcp_spec import session_specs
+from agentcore.mcp.spec import session_specs
 from agentcore.paths import resolve_paths
 from agentcore.profiles import ProfileError, list_profiles, load_profile
 from agentcore.trust import TrustStore

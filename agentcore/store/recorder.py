@@ -33,8 +33,8 @@ from agentcore.messages import Message, message_to_dict, usage_from_dict, usage_
 from agentcore.permissions import PermissionMode
 from agentcore.session import DefaultSession
 from agentcore.private_files import private_dir
-from agentcore.store_files import DIR_MODE, JournalWriter, SessionLock, sync_dir, write_meta
-from agentcore.store_format import (
+from agentcore.store.files import DIR_MODE, JournalWriter, SessionLock, sync_dir, write_meta
+from agentcore.store.format import (
     JOURNAL_FILE,
     LOCK_FILE,
     META_FILE,

@@ -28,7 +28,7 @@ import trio
 from mcp.client.stdio import get_default_environment
 from mcp.shared.message import SessionMessage
 
-from agentcore.mcp_state import StderrTail
+from agentcore.mcp.state import StderrTail
 
 STDIN_CLOSE_GRACE_S = 2.0  # the spec's first step: a server exits on its own once stdin closes
 TERM_GRACE_S = 2.0  # after SIGTERM, before SIGKILL; same as the SDK's stdio client

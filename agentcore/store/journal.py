@@ -14,7 +14,7 @@
     store.delete(sid)
 
 Each session lives in ``<sessions_dir>/<id>/``: ``journal.jsonl`` (the truth,
-append-only, see :mod:`agentcore.store_format`), ``meta.json`` (a listing
+append-only, see :mod:`agentcore.store.format`), ``meta.json`` (a listing
 cache, never secrets) and ``lock`` (held while the session is open for
 writing). ``load`` is the resume path: it checks the writer lock, so a
 second writer fails with :class:`SessionLocked` *before* the core starts the
@@ -40,8 +40,8 @@ from agentcore.events import AgentEvent
 from agentcore.history import History, safe_cut
 from agentcore.messages import Message, Usage, new_id
 from agentcore.session import DefaultSession
-from agentcore.store_files import JournalWriter, SessionLock, read_meta, sync_dir, write_meta
-from agentcore.store_format import (
+from agentcore.store.files import JournalWriter, SessionLock, read_meta, sync_dir, write_meta
+from agentcore.store.format import (
     JOURNAL_FILE,
     LOCK_FILE,
     META_FILE,
@@ -59,7 +59,7 @@ from agentcore.store_format import (
     read_journal,
     record,
 )
-from agentcore.store_recorder import (
+from agentcore.store.recorder import (
     Reservation,
     SessionRecorder,
     meta_for,

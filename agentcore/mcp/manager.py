@@ -2,7 +2,7 @@
 
 :class:`McpToolFactory` is a :class:`agentcore.core.SessionToolFactory`: for
 each session it resolves the servers to start (configuration, ``.mcp.json``,
-profile, ACP ``mcpServers``; see :mod:`agentcore.mcp_spec`), starts them all
+profile, ACP ``mcpServers``; see :mod:`agentcore.mcp.spec`), starts them all
 concurrently in the session's nursery and returns a registry layer whose tools
 appear as each server becomes ready. Session creation waits at most
 ``STARTUP_GRACE_S`` for them. The :class:`McpManager` is stored as
@@ -23,10 +23,10 @@ from typing import Any
 import trio
 
 from agentcore.events import McpServerStatus, Notice
-from agentcore.mcp_server import McpServerConnection
-from agentcore.mcp_state import RestartPolicy, ServerState, ServerStatus
-from agentcore.mcp_spec import McpConfigError, McpServerSpec, SpecsResolver, session_specs
-from agentcore.mcp_tools import McpTool
+from agentcore.mcp.connection import McpServerConnection
+from agentcore.mcp.state import RestartPolicy, ServerState, ServerStatus
+from agentcore.mcp.spec import McpConfigError, McpServerSpec, SpecsResolver, session_specs
+from agentcore.mcp.tools import McpTool
 
 __all__ = [
     "McpConfigError",
@@ -60,7 +60,7 @@ def _import_sdk() -> SimpleNamespace:
     from mcp.shared.exceptions import MCPError
     from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-    import agentcore.mcp_stdio  # noqa: F401  (imports the SDK's stdio pieces here, off the event loop)
+    import agentcore.mcp.stdio  # noqa: F401  (imports the SDK's stdio pieces here, off the event loop)
 
     return SimpleNamespace(
         Client=Client,

@@ -24,8 +24,8 @@ from typing import Any
 
 import trio
 
-from agentcore.mcp_spec import McpServerSpec, Transport
-from agentcore.mcp_state import (
+from agentcore.mcp.spec import McpServerSpec, Transport
+from agentcore.mcp.state import (
     PromptInfo,
     ResourceInfo,
     RestartPolicy,
@@ -33,7 +33,7 @@ from agentcore.mcp_state import (
     ServerStatus,
     StderrTail,
 )
-from agentcore.mcp_tools import McpTool, assign_names, make_tool, map_result
+from agentcore.mcp.tools import McpTool, assign_names, make_tool, map_result
 from agentcore.messages import thaw_json
 from agentcore.tools.base import ToolResult
 
@@ -234,7 +234,7 @@ class McpServerConnection:
             yield await stack.enter_async_context(client)
 
     def _transport(self) -> Any:
-        from agentcore import mcp_stdio
+        from agentcore.mcp import stdio as mcp_stdio
 
         spec, sdk = self.spec, self._sdk
         match spec.transport:

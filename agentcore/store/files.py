@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from agentcore.private_files import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, open_private
-from agentcore.store_format import TORN_SUFFIX, SessionLocked, encode
+from agentcore.store.format import TORN_SUFFIX, SessionLocked, encode
 
 try:  # POSIX advisory locks; elsewhere a session is not protected against a second writer
     import fcntl

@@ -1,0 +1,36 @@
+"""The MCP wing: Model Context Protocol servers as a session's tool layer.
+
+- :mod:`~agentcore.mcp.manager` — ``McpToolFactory`` / ``McpManager``: which
+  servers a session starts, their tools as one registry layer;
+- :mod:`~agentcore.mcp.spec` — ``McpServerSpec`` from configuration and
+  ``.mcp.json`` (no SDK import);
+- :mod:`~agentcore.mcp.connection` — one server: start, list, call, restart;
+- :mod:`~agentcore.mcp.stdio` — the bounded stdio transport;
+- :mod:`~agentcore.mcp.state` — server status values;
+- :mod:`~agentcore.mcp.tools` — MCP tools as agentcore tools (names, safety).
+
+The MCP SDK is imported only when a session actually has servers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from agentcore._lazy import lazy_exports
+
+_EXPORTS = {
+    "McpToolFactory": "agentcore.mcp.manager",
+    "McpManager": "agentcore.mcp.manager",
+    "McpRegistry": "agentcore.mcp.manager",
+    "specs_from_acp": "agentcore.mcp.manager",
+    "McpServerSpec": "agentcore.mcp.spec",
+    "McpConfigError": "agentcore.mcp.spec",
+    "RestartPolicy": "agentcore.mcp.state",
+    "ServerState": "agentcore.mcp.state",
+    "ServerStatus": "agentcore.mcp.state",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
+
+if TYPE_CHECKING:  # pragma: no cover - static names for type checkers and IDEs
+    from agentcore.mcp.manager import *  # noqa: F403
