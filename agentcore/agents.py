@@ -41,7 +41,7 @@ from agentcore.permissions import (
     PermissionMode,
     Verdict,
 )
-from agentcore.settings import AGENT_MAX_DEPTH_DEFAULT
+from agentcore.config.settings import AGENT_MAX_DEPTH_DEFAULT
 from agentcore.tools.base import Safety, ToolContext, ToolDescription, ToolKind, ToolResult
 from agentcore.tools.common import BuiltinTool
 from agentcore.tools.registry import SPAWN_AGENT, StaticToolRegistry

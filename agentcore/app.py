@@ -17,15 +17,15 @@ from typing import Any
 import attrs
 
 from agentcore.config import LoadedConfig, load_settings
-from agentcore.config_schema import ConfigError
+from agentcore.config.schema import ConfigError
 from agentcore.core import AgentCoreBuilder, DefaultAgentCore, ProviderSelection, SessionPolicy
 from agentcore.frontend import Frontend
 from agentcore.llm.base import ReasoningEffort
-from agentcore.paths import AgentPaths
+from agentcore.config.paths import AgentPaths
 from agentcore.permissions import PermissionMode, Rule, RuleAction
-from agentcore.profiles import Profile, apply_profile, load_profile
+from agentcore.config.profiles import Profile, apply_profile, load_profile
 from agentcore.session import SessionCreateInfo
-from agentcore.settings import Settings
+from agentcore.config.settings import Settings
 from agentcore.tools.registry import ToolFilter
 from agentcore.trust import ProjectTrust
 from agentcore.turn import TurnConfig
@@ -180,7 +180,7 @@ def build_app(
         )
 
     def persist_rule(rule: Rule, project_root: Path) -> None:
-        from agentcore.config_write import persist_permission_rule
+        from agentcore.config.write import persist_permission_rule
 
         at_root = loaded if project_root == loaded.project.root else None
         if at_root is not None and not at_root.trust.trusted:
@@ -255,7 +255,7 @@ def project_trusted(session: Any, paths: AgentPaths) -> bool:
 
     ``trust.project_config`` in the session's settings comes from the user's own
     layers only (the loader never takes ``trust.*`` from a project)."""
-    from agentcore.paths import find_project
+    from agentcore.config.paths import find_project
     from agentcore.trust import TrustStore
 
     settings = getattr(session.policy, "settings", None)

@@ -54,7 +54,7 @@ from agentcore.tools.sandbox import ProcessConfinement, SandboxUnavailable
 
 if TYPE_CHECKING:
     from agentcore.session import DefaultSession
-    from agentcore.settings import HookConfig
+    from agentcore.config.settings import HookConfig
     from agentcore.turn import TurnOutcome, TurnRunner
 
 log = logging.getLogger(__name__)

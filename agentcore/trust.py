@@ -32,8 +32,8 @@ from typing import Any
 
 import attrs
 
-from agentcore.config_schema import ConfigError
-from agentcore.paths import AgentPaths, ProjectPaths
+from agentcore.config.schema import ConfigError
+from agentcore.config.paths import AgentPaths, ProjectPaths
 
 TRUST_FILE_NAME = "trusted_folders.json"
 TRUST_FILE_VERSION = 1

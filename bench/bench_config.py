@@ -57,13 +57,13 @@ def _per_call_ms(fn) -> float:
 
 def run() -> list[tuple[str, str, str, str]]:
     from agentcore.config import load_settings
-    from agentcore.profiles import list_profiles, load_profile
+    from agentcore.config.profiles import list_profiles, load_profile
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         bare = _import_ms("pass", root / "pycache")
         baseline = _import_ms("import attrs, pathlib, typing, re", root / "pycache")
-        imported = _import_ms("import agentcore.config, agentcore.profiles, agentcore.paths", root / "pycache")
+        imported = _import_ms("import agentcore.config, agentcore.config.profiles, agentcore.config.paths", root / "pycache")
         home, project = root / "home", root / "project"
         (project / ".agent").mkdir(parents=True)
         home.mkdir()

@@ -39,7 +39,7 @@ def _per_call_ms(fn) -> float:
 
 def run() -> list[tuple[str, str, str, str]]:
     from agentcore.config import load_settings
-    from agentcore.paths import find_project, resolve_paths
+    from agentcore.config.paths import find_project, resolve_paths
     from agentcore.trust import TrustStore, judge_project
 
     with tempfile.TemporaryDirectory() as tmp:

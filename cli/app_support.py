@@ -8,7 +8,7 @@ import argparse
 from typing import Any
 
 from agentcore.app import AppContext, AppError
-from agentcore.config_schema import ConfigError
+from agentcore.config.schema import ConfigError
 from agentcore.core import SessionNotFound
 from agentcore.llm.errors import ProviderError
 from agentcore.llm.registry import ProviderSelectionError

@@ -26,7 +26,7 @@ from typing import Any
 
 import attrs
 
-from agentcore.settings import MCP_STARTUP_TIMEOUT_S, MCP_TOOL_TIMEOUT_S
+from agentcore.config.settings import MCP_STARTUP_TIMEOUT_S, MCP_TOOL_TIMEOUT_S
 
 MCP_JSON_FILE_NAME = ".mcp.json"
 # ``${VAR}`` or ``${VAR:-default}`` in .mcp.json values, as other agents expand them.
@@ -90,7 +90,7 @@ class McpServerSpec:
 
     @classmethod
     def from_config(cls, config: Any, *, source: str = "configuration") -> McpServerSpec:
-        """From an :class:`agentcore.settings.McpServerConfig` (already checked by the config loader)."""
+        """From an :class:`agentcore.config.settings.McpServerConfig` (already checked by the config loader)."""
         return cls(
             name=config.name,
             transport=Transport(config.transport),
@@ -218,7 +218,7 @@ def session_specs(
     """The default resolution for a session: its configuration (``policy.settings.mcp``),
     the project's ``.mcp.json`` (only when ``project_trusted``: it starts commands),
     the profile's servers and ``info.mcp_servers``."""
-    from agentcore.paths import find_project
+    from agentcore.config.paths import find_project
 
     settings = getattr(session.policy, "settings", None)
     configured = settings.mcp.servers.values() if settings is not None else ()

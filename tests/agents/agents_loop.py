@@ -19,7 +19,7 @@ from agentcore.llm.base import ModelInfo, Pricing
 from agentcore.llm.openai_chat import OpenAiChatProvider
 from agentcore.llm.transport import RetryPolicy
 from agentcore.permissions import PermissionMode
-from agentcore.settings import AgentsSettings, BackgroundSettings, HookConfig, Settings
+from agentcore.config.settings import AgentsSettings, BackgroundSettings, HookConfig, Settings
 from agentcore.tools.base import Tool
 from agentcore.tools.registry import ToolFilter
 from fakes.llm_server import FakeServer, RecordedRequest, Reply, open_fake_server, sse_reply

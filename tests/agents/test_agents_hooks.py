@@ -16,7 +16,7 @@ from agentcore.events import Notice, PermissionRequested
 from agentcore.frontend import Frontend
 from agentcore.messages import StopReason
 from agentcore.permissions import PermissionMode, PermissionOption
-from agentcore.settings import HookConfig
+from agentcore.config.settings import HookConfig
 from agentcore.tools.base import FunctionTool, Safety, ToolKind
 from agents_loop import WAIT_S, Call, EventLog, open_llm, policy, text, tools
 from fakes.llm_server import Reply
@@ -288,7 +288,7 @@ async def test_a_stop_hook_can_send_the_agent_back_to_work(tmp_path, work, hooks
 
 async def test_hooks_come_from_toml_configuration(tmp_path, hooks):
     from agentcore.app import build_app
-    from agentcore.paths import resolve_paths
+    from agentcore.config.paths import resolve_paths
     from agentcore.trust import TrustStore
 
     project = tmp_path / "project"

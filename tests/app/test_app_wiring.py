@@ -12,7 +12,7 @@ from agentcore.events import PermissionRequested
 from agentcore.frontend import Frontend
 from agentcore.llm.registry import NoProviderError
 from agentcore.messages import StopReason
-from agentcore.paths import resolve_paths
+from agentcore.config.paths import resolve_paths
 from agentcore.trust import TrustStore
 from agentcore.permissions import PermissionMode, PermissionOption
 from fakes.llm_server import open_fake_server, sse_reply

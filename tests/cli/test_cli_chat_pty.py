@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agentcore.paths import resolve_paths
+from agentcore.config.paths import resolve_paths
 from agentcore.trust import TrustStore
 
 from fakes.llm_server import FakeServer, sse_reply

@@ -16,7 +16,7 @@ import trio
 
 from agentcore.app import build_app
 from agentcore.frontend import Frontend
-from agentcore.paths import resolve_paths
+from agentcore.config.paths import resolve_paths
 from agentcore.trust import TrustStore
 from cli.event_json import EVENT_TYPES
 from cli.headless import (

@@ -7,7 +7,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from agentcore.paths import AgentPaths, resolve_paths
+from agentcore.config.paths import AgentPaths, resolve_paths
 from agentcore.trust import TrustStore
 
 

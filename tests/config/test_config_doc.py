@@ -9,9 +9,9 @@ from pathlib import Path
 import attrs
 
 from agentcore.config import CONFIG_KEYS, Settings
-from agentcore.config_doc import render_doc
-from agentcore.paths import resolve_paths
-from agentcore.profiles import PROFILE_KEYS
+from agentcore.config.doc import render_doc
+from agentcore.config.paths import resolve_paths
+from agentcore.config.profiles import PROFILE_KEYS
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "configuration.md"
@@ -19,7 +19,7 @@ DOC = REPO / "docs" / "configuration.md"
 
 def test_doc_key_tables_match_the_schemas():
     text = DOC.read_text(encoding="utf-8")
-    assert render_doc(text) == text, "regenerate with: python -m agentcore.config_doc docs/configuration.md"
+    assert render_doc(text) == text, "regenerate with: python -m agentcore.config.doc docs/configuration.md"
     for key in (*CONFIG_KEYS, *PROFILE_KEYS):
         assert f"| `{key.name}` |" in text
 
@@ -66,7 +66,7 @@ def test_shipped_profiles_are_package_data():
 
 def test_config_modules_import_nothing_heavy():
     code = (
-        "import sys, agentcore.config, agentcore.profiles, agentcore.paths, agentcore.config_write, "
+        "import sys, agentcore.config, agentcore.config.profiles, agentcore.config.paths, agentcore.config.write, "
         "cli.config_cmds\n"
         "heavy = [m for m in ('trio', 'httpx', 'rich', 'tiktoken', 'platformdirs') if m in sys.modules]\n"
         "print(','.join(heavy))"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agentcore.config import load_settings
-from agentcore.config_schema import ConfigError
+from agentcore.config.schema import ConfigError
 
 
 def load(layout, env=None, flags=None):

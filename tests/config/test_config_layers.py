@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from agentcore.config import Settings, load_settings
-from agentcore.config_schema import ConfigError
-from agentcore.paths import find_project, resolve_paths
+from agentcore.config.schema import ConfigError
+from agentcore.config.paths import find_project, resolve_paths
 
 
 def load(layout, env=None, flags=None, cwd=None):

@@ -7,8 +7,8 @@ import tomllib
 import pytest
 
 from agentcore.config import load_settings
-from agentcore.config_schema import ConfigError
-from agentcore.config_write import init_user_config, persist_permission_rule, set_config_value
+from agentcore.config.schema import ConfigError
+from agentcore.config.write import init_user_config, persist_permission_rule, set_config_value
 
 
 def read(path):

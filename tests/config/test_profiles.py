@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from agentcore.config import load_settings
-from agentcore.config_schema import ConfigError
-from agentcore.profiles import SAFE_READ_ONLY_TOOLS, ProfileError, apply_profile, list_profiles, load_profile
+from agentcore.config.schema import ConfigError
+from agentcore.config.profiles import SAFE_READ_ONLY_TOOLS, ProfileError, apply_profile, list_profiles, load_profile
 
 
 def profile(layout, name):

@@ -12,7 +12,7 @@ import pytest
 from agentcore.mcp import RestartPolicy, specs_from_acp
 from agentcore.mcp.spec import McpConfigError, McpServerSpec, Transport, merge_layers, read_mcp_json, session_specs
 from agentcore.mcp.tools import TOOL_NAME_MAX, assign_names, safety_for, tool_name
-from agentcore.settings import McpServerConfig, McpSettings, Settings
+from agentcore.config.settings import McpServerConfig, McpSettings, Settings
 from agentcore.tools.base import Safety
 
 VALID_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")

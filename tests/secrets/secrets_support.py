@@ -17,7 +17,7 @@ from agentcore.core import SessionPolicy
 from agentcore.llm.openai_chat import OpenAiChatProvider
 from agentcore.llm.transport import RetryPolicy
 from agentcore.permissions import PermissionMode
-from agentcore.settings import BackgroundSettings, HookConfig, Settings, ShellSettings
+from agentcore.config.settings import BackgroundSettings, HookConfig, Settings, ShellSettings
 from agentcore.store import JournalStore
 from fakes.llm_server import FakeServer, Reply, sse_reply
 from fakes.vendor_wire import oa_text_stream, oa_tool_stream

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agentcore.secrets import looks_secret_value, tool_environment
-from agentcore.settings import HookConfig
+from agentcore.config.settings import HookConfig
 from secrets_support import (
     PASSED_TOKEN,
     SECRETS,

@@ -10,7 +10,7 @@ import pytest
 import trio
 
 from agentcore.hooks import run_hook_process
-from agentcore.settings import HookConfig, ShellSettings
+from agentcore.config.settings import HookConfig, ShellSettings
 from agentcore.tools.local import LocalShell
 from agentcore.tools.sandbox import ProcessConfinement, SandboxMode, SandboxPolicy, SandboxUnavailable
 from agentcore.secrets import ToolSecrets

@@ -9,7 +9,7 @@ import pytest
 
 from agentcore.events import ContextCompressed
 from agentcore.messages import MessageKind, TextBlock, UserMessage
-from agentcore.paths import resolve_paths
+from agentcore.config.paths import resolve_paths
 from agentcore.store import JournalStore
 from cli.sessions_cmd import SessionsContext, main
 from store_support import ECHO_TOOL, info, make_core, make_provider, text, tool_call

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from agentcore import TurnAbortedError
-from agentcore.settings import McpServerConfig
+from agentcore.config.settings import McpServerConfig
 from fakes.llm_server import json_reply
 from store_support import API_KEY, ECHO_TOOL, info, make_core, make_provider, text, tool_call
 

@@ -8,7 +8,7 @@ import subprocess
 
 import trio
 
-from agentcore.paths import resolve_paths
+from agentcore.config.paths import resolve_paths
 from agentcore.trust import TrustStore
 from trust_repo import AGENT
 

@@ -10,7 +10,7 @@ import pytest
 from agentcore.app import build_app
 from agentcore.frontend import Frontend
 from agentcore.llm.registry import KeyWithheldError
-from agentcore.paths import resolve_paths
+from agentcore.config.paths import resolve_paths
 from agentcore.trust import TrustStore
 from fakes.llm_server import open_fake_server, sse_reply
 from fakes.vendor_wire import oa_text_stream

@@ -10,8 +10,8 @@ import pytest
 
 from agentcore.config import load_settings
 from agentcore.mcp.spec import session_specs
-from agentcore.paths import resolve_paths
-from agentcore.profiles import ProfileError, list_profiles, load_profile
+from agentcore.config.paths import resolve_paths
+from agentcore.config.profiles import ProfileError, list_profiles, load_profile
 from agentcore.trust import TrustStore
 
 
@@ -79,7 +79,7 @@ def test_untrusted_project_profiles_are_not_loaded(repo, env) -> None:
 
 
 def test_untrusted_mcp_json_is_not_read(repo, env) -> None:
-    from agentcore.settings import Settings
+    from agentcore.config.settings import Settings
 
     session = SimpleNamespace(cwd=repo.root, policy=SimpleNamespace(settings=Settings()),
                               info=SimpleNamespace(mcp_servers=()))

@@ -8,7 +8,7 @@ import subprocess
 
 import trio
 
-from agentcore.paths import resolve_paths
+from agentcore.config.paths import resolve_paths
 from agentcore.trust import TrustStore
 from fakes.llm_server import open_fake_server, sse_reply
 from fakes.vendor_wire import OA_DONE, OA_ROLE, oa_chunk, oa_text_stream, oa_tool_args, oa_tool_start

@@ -7,7 +7,7 @@ import trio
 
 from agentcore.app import build_app
 from agentcore.frontend import Frontend
-from agentcore.paths import resolve_paths
+from agentcore.config.paths import resolve_paths
 from agentcore.trust import TrustStore
 
 

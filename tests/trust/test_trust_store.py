@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agentcore.paths import resolve_paths
+from agentcore.config.paths import resolve_paths
 from agentcore.trust import TrustStore, TrustStoreError, covering_entry
 
 

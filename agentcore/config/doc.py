@@ -1,7 +1,7 @@
 """The key tables of docs/configuration.md, generated from the schemas.
 
 The doc holds each table between marker comments; tests check the doc matches.
-Regenerate after changing a schema with ``python -m agentcore.config_doc docs/configuration.md``.
+Regenerate after changing a schema with ``python -m agentcore.config.doc docs/configuration.md``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from agentcore.config_schema import Key
+from agentcore.config.schema import Key
 
 CONFIG_MARKERS = ("<!-- BEGIN CONFIG KEYS (generated) -->", "<!-- END CONFIG KEYS -->")
 PROFILE_MARKERS = ("<!-- BEGIN PROFILE KEYS (generated) -->", "<!-- END PROFILE KEYS -->")
@@ -54,7 +54,7 @@ def render_key_table(keys: Iterable[Key]) -> str:
 
 def generated_sections() -> dict[tuple[str, str], str]:
     from agentcore.config import CONFIG_KEYS
-    from agentcore.profiles import PROFILE_KEYS
+    from agentcore.config.profiles import PROFILE_KEYS
 
     return {CONFIG_MARKERS: render_key_table(CONFIG_KEYS), PROFILE_MARKERS: render_key_table(PROFILE_KEYS)}
 

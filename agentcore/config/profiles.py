@@ -37,8 +37,8 @@ from agentcore.config import (
     overlay,
     read_toml_file,
 )
-from agentcore.config_schema import ConfigError, Key, KeyPath, Kind, Schema, format_key
-from agentcore.paths import AgentPaths, find_project
+from agentcore.config.schema import ConfigError, Key, KeyPath, Kind, Schema, format_key
+from agentcore.config.paths import AgentPaths, find_project
 
 # Read-only tools a profile gets when it does not list tools.allow: looking, not touching.
 # fetch is left out on purpose: network access is not read-only for the user's data.

@@ -18,8 +18,8 @@ from typing import Any, Literal
 import attrs
 
 from agentcore.config import BUILTIN_PROVIDERS, CONFIG_SCHEMA, check_rule, read_toml_file
-from agentcore.config_schema import ConfigError, Kind, check_value, format_key, parse_key, parse_toml_literal
-from agentcore.paths import AgentPaths, find_project
+from agentcore.config.schema import ConfigError, Kind, check_value, format_key, parse_key, parse_toml_literal
+from agentcore.config.paths import AgentPaths, find_project
 
 BACKUP_SUFFIX = ".bak"
 

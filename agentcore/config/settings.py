@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import attrs
 
-from agentcore.config_schema import ConfigError, Key, Kind, Merge, Schema
+from agentcore.config.schema import ConfigError, Key, Kind, Merge, Schema
 
 # ------------------------------------------------------------------ defaults
 

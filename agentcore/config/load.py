@@ -2,7 +2,7 @@
 
 Layers, later beats earlier:
 
-1. built-in defaults (the schema in :mod:`agentcore.settings`, plus the built-in providers);
+1. built-in defaults (the schema in :mod:`agentcore.config.settings`, plus the built-in providers);
 2. the user ``config.toml`` (platformdirs config dir for ``agentcore``, or ``$AGENTCORE_HOME``);
 3. the project's ``.agent/config.toml``;
 4. the project's ``.agent/config.local.toml`` (personal, e.g. remembered permissions);
@@ -31,7 +31,7 @@ from typing import Any
 
 import attrs
 
-from agentcore.config_schema import (
+from agentcore.config.schema import (
     WILDCARD,
     ConfigError,
     KeyPath,
@@ -42,9 +42,9 @@ from agentcore.config_schema import (
     parse_key,
     parse_text_value,
 )
-from agentcore.paths import AgentPaths, ProjectPaths, find_project, resolve_paths
+from agentcore.config.paths import AgentPaths, ProjectPaths, find_project, resolve_paths
 from agentcore.trust import ProjectTrust, TrustStore, judge_project
-from agentcore.settings import (
+from agentcore.config.settings import (
     BUILTIN_PROVIDERS,
     CONFIG_KEYS,
     CONFIG_SCHEMA,
@@ -75,36 +75,8 @@ from agentcore.settings import (
 )
 
 __all__ = [
-    "BUILTIN_PROVIDERS",
-    "CONFIG_KEYS",
-    "CONFIG_SCHEMA",
-    "DEFAULT_PROFILE",
-    "HARD_DEFAULT",
-    "MICRO_DEFAULT",
-    "PERMISSION_MODES",
-    "PROTOCOLS",
-    "REASONING_EFFORTS",
-    "SOFT_DEFAULT",
-    "AgentsSettings",
-    "BackgroundSettings",
-    "ConfigError",
-    "ContextSettings",
-    "HookConfig",
     "LoadedConfig",
-    "McpServerConfig",
-    "McpSettings",
-    "ModelEntry",
-    "PermissionSettings",
-    "ProviderConfig",
-    "Settings",
-    "ShellSettings",
-    "ToolSettings",
-    "TrustSettings",
-    "TurnSettings",
-    "UiSettings",
     "build_mcp_server",
-    "check_rule",
-    "check_thresholds",
     "load_settings",
     "overlay",
     "project_key_problems",

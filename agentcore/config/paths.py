@@ -100,7 +100,7 @@ def shipped_profiles_dir() -> Path:
     try:
         return Path(str(files("profiles")))
     except ModuleNotFoundError:
-        return Path(__file__).resolve().parent.parent / PROFILES_DIR_NAME
+        return Path(__file__).resolve().parents[2] / PROFILES_DIR_NAME
 
 
 def resolve_paths(
