@@ -57,7 +57,7 @@ from agentcore.tools.base import ToolContext, ToolProgress
 from agentcore.tools.registry import CompositeRegistry, tool_specs
 from agentcore.tools.workspace import Workspace
 from agentcore.turn import TurnAbortedError, TurnInProgress, TurnOutcome, TurnRunner
-from agentcore.turn_tools import SessionToolExecutor
+from agentcore.turn.tool_calls import SessionToolExecutor
 
 if TYPE_CHECKING:
     from agentcore.core import SessionPolicy

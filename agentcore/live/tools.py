@@ -25,7 +25,7 @@ import trio
 from agentcore.live.reducer import TranscriptReducer, parse_arguments
 from agentcore.live.telemetry import SessionMetrics
 from agentcore.messages import MessageKind, TextBlock, ToolResultBlock, ToolUseBlock
-from agentcore.turn_tools import SessionToolExecutor
+from agentcore.turn.tool_calls import SessionToolExecutor
 
 log = logging.getLogger(__name__)
 
