@@ -18,13 +18,15 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from agentcore.errors import InputError
+
 # Levels of arrays/objects accepted from peers (ACP clients, models, MCP servers).
 # Real messages stay under ~20; 100 leaves room for deep tool arguments while a
 # recursive walk of 100 levels costs a tenth of the default recursion limit.
 MAX_JSON_DEPTH = 100
 
 
-class JsonTooDeep(ValueError):
+class JsonTooDeep(InputError):
     """The value nests more than ``limit`` levels of arrays and objects.
 
     ``parsed`` is the value when the parser itself got through it (so a

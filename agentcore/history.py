@@ -18,6 +18,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
+from agentcore.errors import SessionError
 from agentcore import tokens
 from agentcore.messages import (
     AssistantMessage,
@@ -28,7 +29,7 @@ from agentcore.messages import (
 )
 
 
-class HistoryError(Exception):
+class HistoryError(SessionError):
     pass
 
 

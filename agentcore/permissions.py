@@ -28,6 +28,7 @@ import attrs
 import pathspec
 import trio
 
+from agentcore.errors import InputError
 from agentcore.command_rules import SUBCOMMAND_PROGRAMS as SUBCOMMAND_PROGRAMS  # re-exported
 from agentcore.command_rules import CommandPattern, always_patterns, path_words, subject_hits
 from agentcore.events import AgentEvent, PermissionRequested, PermissionResolved
@@ -87,7 +88,7 @@ class Verdict(enum.Enum):
     DENY = "deny"
 
 
-class RuleError(ValueError):
+class RuleError(InputError):
     pass
 
 

@@ -48,13 +48,7 @@ from agentcore.config.settings import (
     BUILTIN_PROVIDERS,
     CONFIG_KEYS,
     CONFIG_SCHEMA,
-    DEFAULT_PROFILE,
-    HARD_DEFAULT,
-    MICRO_DEFAULT,
-    PERMISSION_MODES,
     PROTOCOLS,
-    REASONING_EFFORTS,
-    SOFT_DEFAULT,
     AgentsSettings,
     BackgroundSettings,
     ContextSettings,
@@ -70,7 +64,6 @@ from agentcore.config.settings import (
     TrustSettings,
     TurnSettings,
     UiSettings,
-    check_rule,
     check_thresholds,
 )
 

@@ -19,23 +19,10 @@ from typing import Any
 
 import attrs
 
+from agentcore.errors import ConfigError
+
 KeyPath = tuple[str, ...]
 WILDCARD = "*"
-
-
-class ConfigError(ValueError):
-    """A configuration problem, naming where (``source``), which key and what is allowed."""
-
-    def __init__(self, message: str, *, source: str, key: str | None = None, allowed: str | None = None) -> None:
-        self.source = source
-        self.key = key
-        self.allowed = allowed
-        self.detail = message
-        where = f"{source}: {key}" if key else source
-        text = f"{where}: {message}"
-        if allowed:
-            text += f" (allowed: {allowed})"
-        super().__init__(text)
 
 
 class Kind(enum.Enum):

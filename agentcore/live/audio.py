@@ -19,13 +19,15 @@ from pathlib import Path
 
 import attrs
 
+from agentcore.errors import VoiceError
+
 SAMPLE_WIDTH = 2  # bytes per sample: 16-bit PCM everywhere
 FRAME_MS = 20  # input frame length; webrtcvad accepts 10/20/30 ms and 20 ms keeps latency low
 MAX_SAMPLE = 32767
 _LITTLE = sys.byteorder == "little"
 
 
-class AudioFormatError(ValueError):
+class AudioFormatError(VoiceError, ValueError):
     """A WAV file or buffer that is not audio the live layer can use."""
 
 

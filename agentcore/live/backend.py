@@ -15,12 +15,13 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 import trio
 
+from agentcore.errors import VoiceError
 from agentcore.live.events import VoiceEvent
 from agentcore.llm.base import ToolSpec
 from agentcore.messages import Message
 
 
-class BackendError(Exception):
+class BackendError(VoiceError):
     """Base of the typed backend errors."""
 
 

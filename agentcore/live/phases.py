@@ -21,13 +21,15 @@ from typing import Any, Protocol
 
 import attrs
 
+from agentcore.errors import VoiceError
+
 Watcher = Callable[[str, Any, Any], None]  # key, old, new
 Guard = Callable[["StateStore"], bool]
 Hook = Callable[["Phase", "StateStore"], Awaitable[None] | None]
 ANY_PHASE = "*"
 
 
-class PhaseError(ValueError):
+class PhaseError(VoiceError, ValueError):
     """A phase configuration that cannot work (unknown phase, duplicate name)."""
 
 

@@ -15,13 +15,14 @@ from typing import Any
 
 import attrs
 
+from agentcore.errors import VoiceError
 from agentcore.private_files import replace_private_text
 
 SNAPSHOT_VERSION = 1
 SUMMARY_LINES = 12  # recent transcript lines kept; enough to show where the talk was
 
 
-class SnapshotError(ValueError):
+class SnapshotError(VoiceError, ValueError):
     pass
 
 

@@ -14,6 +14,7 @@ from typing import Protocol
 
 import trio
 
+from agentcore.errors import VoiceError
 from agentcore.live.audio import AudioFormatError, Pcm, parse_wav_bytes
 from agentcore.live.backend import BackendUnavailable
 
@@ -24,7 +25,7 @@ ESPEAK_RATE = 22_050  # Hz; what espeak-ng produces
 _MARKDOWN = re.compile(r"[*_#`>|~]+")
 
 
-class SynthesisError(RuntimeError):
+class SynthesisError(VoiceError, RuntimeError):
     pass
 
 

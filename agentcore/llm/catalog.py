@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from importlib import resources
 from typing import Any
 
+from agentcore.errors import InputError
 from agentcore.llm.base import ModelInfo, Pricing
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ _TOP_KEYS = frozenset({"unknown", "default_models", "aliases", "models"})
 _DATE_SUFFIX = re.compile(r"-(?:\d{8}|\d{4}-\d{2}-\d{2})$")
 
 
-class CatalogError(ValueError):
+class CatalogError(InputError):
     """The catalog file is malformed (names the file and the key)."""
 
 

@@ -7,8 +7,10 @@ Messages never contain API keys.
 
 from __future__ import annotations
 
+from agentcore.errors import AgentcoreError
 
-class ProviderError(Exception):
+
+class ProviderError(AgentcoreError):
     retryable: bool = False
 
     def __init__(

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import attrs
 import trio
 
+from agentcore.errors import AgentcoreError
 from agentcore.llm.base import LlmProvider, ModelInfo, Pricing
 from agentcore.llm.catalog import ModelCatalog, default_catalog
 
@@ -48,12 +49,20 @@ _CONFIG_KEYS = frozenset(
 _MODEL_KEYS = frozenset({"id", "context_window", "max_output_tokens", "input", "output", "cache_read", "cache_write"})
 
 
-class ProviderSelectionError(Exception):
+class ProviderSelectionError(AgentcoreError):
     """The requested provider cannot be used (unknown, missing key, bad config)."""
 
 
 class NoProviderError(ProviderSelectionError):
     """Nothing is configured or detected and the echo fallback is not allowed."""
+
+
+class MissingKeyError(ProviderSelectionError):
+    """The provider's key variable is not set; ``env_var`` names it."""
+
+    def __init__(self, message: str, *, env_var: str) -> None:
+        super().__init__(message)
+        self.env_var = env_var
 
 
 class KeyWithheldError(ProviderSelectionError):
@@ -293,8 +302,9 @@ def build_provider(
     if config.api_key_env:
         api_key = env.get(config.api_key_env) or None
         if api_key is None:
-            raise ProviderSelectionError(
-                f"provider {config.name!r} needs {config.api_key_env} set in the environment"
+            raise MissingKeyError(
+                f"provider {config.name!r} needs {config.api_key_env} set in the environment",
+                env_var=config.api_key_env,
             )
     common: dict[str, Any] = {
         "name": config.name,

@@ -26,6 +26,7 @@ from typing import Any
 
 import attrs
 
+from agentcore.errors import McpError
 from agentcore.config.settings import MCP_STARTUP_TIMEOUT_S, MCP_TOOL_TIMEOUT_S
 
 MCP_JSON_FILE_NAME = ".mcp.json"
@@ -33,7 +34,7 @@ MCP_JSON_FILE_NAME = ".mcp.json"
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-class McpConfigError(ValueError):
+class McpConfigError(McpError, ValueError):
     """A server entry that cannot be used, naming where it came from and the key."""
 
     def __init__(self, message: str, *, source: str, key: str | None = None) -> None:

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from agentcore.errors import StoreError
 from agentcore.events import PlanEntry
 from agentcore.messages import Message, Usage, message_from_dict, message_to_dict, usage_from_dict, usage_to_dict
 from agentcore.permissions import PermissionMode
@@ -69,7 +70,7 @@ class MessageFate(enum.Enum):
 # ----------------------------------------------------------------- errors
 
 
-class JournalError(Exception):
+class JournalError(StoreError):
     """Base of the store's errors about session files."""
 
 

@@ -13,8 +13,10 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
+from agentcore.errors import ToolError
 
-class FsError(Exception):
+
+class FsError(ToolError):
     """A file operation failed (not found, permission, is a directory...)."""
 
 

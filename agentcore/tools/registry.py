@@ -16,6 +16,7 @@ from typing import Protocol, runtime_checkable
 import attrs
 import pathspec
 
+from agentcore.errors import ToolError
 from agentcore.llm.base import ToolSpec
 from agentcore.tools.base import Tool
 
@@ -23,7 +24,7 @@ SPAWN_AGENT = "spawn_agent"  # virtual: injected by the session only where sub-a
 DYNAMIC_PREFIX = "mcp__"  # tools that appear after start-up; patterns for them cannot be checked early
 
 
-class ToolRegistryError(ValueError):
+class ToolRegistryError(ToolError, ValueError):
     pass
 
 

@@ -27,6 +27,7 @@ from typing import Any
 import attrs
 import trio
 
+from agentcore.errors import ToolError
 from agentcore.tools.walk import Override, glob_override, sort_key, walk_files
 
 MAX_FILE_BYTES = 10 * 1024 * 1024  # larger files are skipped: logs and dumps, not code
@@ -41,7 +42,7 @@ RG_EXCLUDE_GLOBS_MAX = 200
 DeniedFilter = Callable[[str], bool]
 
 
-class SearchError(Exception):
+class SearchError(ToolError):
     """The search could not run: a bad pattern, or ripgrep failing."""
 
 

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import attrs
 
+from agentcore.errors import ToolError
 
-class WorkspaceError(Exception):
+
+class WorkspaceError(ToolError):
     pass
 
 

@@ -21,6 +21,7 @@ from typing import Protocol
 import attrs
 import trio
 
+from agentcore.errors import SessionError
 from agentcore.events import (
     AgentEvent,
     AssistantTextDelta,
@@ -60,11 +61,11 @@ CLEANUP_EMIT_TIMEOUT_S = 1.0  # how long a cancelled turn waits for a stalled su
 CANCELLED_RESULT = "Cancelled: the user interrupted the turn before this tool call finished."
 
 
-class TurnInProgress(RuntimeError):
+class TurnInProgress(SessionError, RuntimeError):
     """``run_turn`` was called while a turn is already running in the session."""
 
 
-class TurnAbortedError(RuntimeError):
+class TurnAbortedError(SessionError, RuntimeError):
     """A fatal error ended the turn; history was rolled back to before it."""
 
 
