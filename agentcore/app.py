@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from agentcore.errors import AgentcoreError
 from agentcore.config import LoadedConfig, load_settings
 from agentcore.config.schema import ConfigError
 from agentcore.core import AgentCoreBuilder, DefaultAgentCore, ProviderSelection, SessionPolicy
@@ -41,7 +42,7 @@ FLAG_KEYS = {
 }
 
 
-class AppError(Exception):
+class AppError(AgentcoreError):
     """A user-facing start-up problem (bad configuration, unknown profile)."""
 
 
