@@ -179,20 +179,16 @@ class LiveSession:
             case "context":
                 await self.send_update(_message(_context_text(self.session)))
             case "compact":
-                compaction = getattr(self.session, "compaction", None)
-                if compaction is None:
-                    await self.send_update(_message("Compaction is not available in this session."))
+                focus = command.split(maxsplit=1)[1] if len(command.split(maxsplit=1)) > 1 else None
+                report = await self.session.compact(reason="manual", focus=focus)
+                await self.pump.drain()
+                if report is None:
+                    await self.send_update(_message("Nothing to compact yet: the conversation is all recent."))
                 else:
-                    focus = command.split(maxsplit=1)[1] if len(command.split(maxsplit=1)) > 1 else None
-                    report = await compaction.compact(reason="manual", focus=focus)
-                    await self.pump.drain()
-                    if report is None:
-                        await self.send_update(_message("Nothing to compact yet: the conversation is all recent."))
-                    else:
-                        await self.send_update(_message(
-                            f"Compacted {report.messages_summarized} messages: "
-                            f"{report.tokens_before:,} -> {report.tokens_after:,} tokens."
-                        ))
+                    await self.send_update(_message(
+                        f"Compacted {report.messages_summarized} messages: "
+                        f"{report.tokens_before:,} -> {report.tokens_after:,} tokens."
+                    ))
         return StopReason.END_TURN
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from agentcore import _moved
 from agentcore._lazy import lazy_exports
 
 __version__ = "0.1.0"
@@ -18,19 +19,19 @@ _EXPORTS: dict[str, str] = {
     "AgentCore": "agentcore.core",
     "DefaultAgentCore": "agentcore.core",
     "AgentCoreBuilder": "agentcore.core",
-    "SessionObserver": "agentcore.core",
     "SessionToolFactory": "agentcore.core",
-    "SessionLoader": "agentcore.core",
-    "SessionSnapshot": "agentcore.core",
-    "SessionSummary": "agentcore.core",
-    "SessionNotFound": "agentcore.core",
-    "SessionPolicy": "agentcore.core",
-    "ProviderSelection": "agentcore.core",
-    "MemorySessionStore": "agentcore.persistence",
-    "Session": "agentcore.session",
-    "DefaultSession": "agentcore.session",
-    "SessionCreateInfo": "agentcore.session",
-    "WhenBusy": "agentcore.session",
+    "SessionObserver": "agentcore.session.persistence",
+    "SessionLoader": "agentcore.session.persistence",
+    "SessionSnapshot": "agentcore.session.persistence",
+    "SessionSummary": "agentcore.session.persistence",
+    "SessionNotFound": "agentcore.session.persistence",
+    "MemorySessionStore": "agentcore.session.persistence",
+    "SessionPolicy": "agentcore.session.base",
+    "ProviderSelection": "agentcore.session.base",
+    "Session": "agentcore.session.base",
+    "SessionCreateInfo": "agentcore.session.base",
+    "WhenBusy": "agentcore.session.base",
+    "DefaultSession": "agentcore.session.default",
     "Frontend": "agentcore.frontend",
     "FrontendKind": "agentcore.frontend",
     # history
@@ -97,6 +98,9 @@ __all__ = sorted(_EXPORTS)
 
 
 __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
+
+# Old module paths (before the wings) import for one more release, with a DeprecationWarning.
+_moved.install()
 
 
 if TYPE_CHECKING:  # pragma: no cover - static names for type checkers and IDEs

@@ -16,6 +16,8 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 import trio
 
+from agentcore.background import BackgroundTasks
+from agentcore.config.settings import AGENT_MAX_DEPTH_DEFAULT
 from agentcore.events import FanoutEmitter, Notice
 from agentcore.history import History, VecHistory
 from agentcore.llm.base import LlmProvider
@@ -27,7 +29,19 @@ from agentcore.permissions import (
     PermissionMode,
     Rule,
 )
-from agentcore.persistence import (  # re-exported: part of the core's public surface
+from agentcore.protected_paths import ProtectedPaths
+from agentcore.secrets import ToolSecrets
+from agentcore.session.base import (  # SessionPolicy, ProviderSelection: re-exported, part of the core's surface
+    ProviderSelection,
+    Session,
+    SessionCreateInfo,
+    SessionPolicy,
+)
+from agentcore.session.compaction import Compactor, Thresholds
+from agentcore.session.default import DefaultSession
+from agentcore.session.hooks import HookPoints, NoHooks, SessionHooks
+from agentcore.session.outcomes import OutcomeDelivery
+from agentcore.session.persistence import (  # re-exported: part of the core's public surface
     MemorySessionStore,  # noqa: F401
     SessionLoader,
     SessionNotFound,
@@ -35,42 +49,13 @@ from agentcore.persistence import (  # re-exported: part of the core's public su
     SessionSnapshot,
     SessionSummary,
 )
-from agentcore.protected_paths import ProtectedPaths
-from agentcore.secrets import ToolSecrets
-from agentcore.session import DefaultSession, Session, SessionCreateInfo
+from agentcore.session.subagents import SessionAgents, SpawnAgentTool, SubAgentGate
 from agentcore.tools.base import Tool
 from agentcore.tools.registry import CompositeRegistry, StaticToolRegistry, ToolFilter, ToolRegistry
 from agentcore.tools.sandbox import BWRAP_PATH, ProcessConfinement, SandboxMode, SandboxPolicy
 from agentcore.tools.workspace import Workspace
-from agentcore.turn import TurnConfig
 
 log = logging.getLogger(__name__)
-
-
-@attrs.frozen
-class SessionPolicy:
-    """What a profile decides for a session: prompt, tools, permissions, limits, model."""
-
-    profile: str = "default"
-    prompt: str = ""
-    inherit_project_prompt: bool = True
-    tool_filter: ToolFilter = ToolFilter()
-    mode: PermissionMode = PermissionMode.ASK
-    rules: tuple[Rule, ...] = ()
-    turn: TurnConfig = TurnConfig()
-    provider: str | None = None
-    model: str | None = None
-    spawn: tuple[str, ...] = ()  # profiles this one may start as sub-agents
-    settings: Any = None  # the effective agentcore.config.Settings, when loaded from config
-
-
-@attrs.frozen
-class ProviderSelection:
-    provider: LlmProvider
-    provider_name: str
-    model: str
-    reason: str = ""  # why this provider was picked, shown by every frontend
-    is_echo: bool = False
 
 
 @runtime_checkable
@@ -201,8 +186,6 @@ class DefaultAgentCore:
             mode=mode, rules=policy.rules, emit=emitter.emit, on_always=on_always, protected=self.protected
         )
         if info.parent is not None:  # a sub-agent: nobody to ask; the parent's rules decide asks
-            from agentcore.agents import SubAgentGate
-
             gate = SubAgentGate(gate, parent=info.parent.permissions)
         elif not info.interactive:
             gate = NonInteractiveGate(gate)
@@ -227,7 +210,7 @@ class DefaultAgentCore:
             shell=shell,
             spill_dir=self.state_dir / "spills" / session_id,
             nursery=nursery,
-            background=_open_background(nursery),
+            background=BackgroundTasks(nursery),
             provider_resolver=self.provider_resolver,
             title=snapshot.title if snapshot else None,
             plan=snapshot.plan if snapshot else (),
@@ -243,15 +226,37 @@ class DefaultAgentCore:
             observer.session_opened(session)
             emitter.add_observer(lambda ev, o=observer: o.on_event(session, ev))
             session.on_close(lambda o=observer: o.session_closed(session))
-        session.compaction = _compactor(session, policy)
         for factory in self.tool_factories:
             layer = await factory.open(session, nursery)
             if layer is not None:
                 session.registry.push_layer(layer)
-        from agentcore.agents import open_session_extensions
-
-        await open_session_extensions(self, session)  # sub-agents, background outcomes, hooks
+        await self._attach_satellites(session, policy)
         return session
+
+    async def _attach_satellites(self, session: DefaultSession, policy: SessionPolicy) -> None:
+        """Hooks, compaction, background outcomes and sub-agents: built here, each
+        reading the session through its own narrow protocol, then handed to it."""
+        settings = policy.settings
+        hooks = self._hooks(session, settings)
+        outcomes = OutcomeDelivery(session, autonomous=_setting(settings, "background", "autonomous_turns", True))
+        session.on_idle(outcomes.turn_finished)
+        session.on_close(outcomes.close)
+        if session.background is not None and session.background.on_finished is None:
+            session.background.on_finished = outcomes.task_finished
+        agents = SessionAgents(
+            self, session, outcomes=outcomes, max_depth=_setting(settings, "agents", "max_depth", AGENT_MAX_DEPTH_DEFAULT)
+        )
+        session.attach(core=self, compaction=_compactor(session, settings, hooks), hooks=hooks, agents=agents)
+        if agents.can_spawn:
+            session.registry.push_layer(StaticToolRegistry.of([SpawnAgentTool(agents.spawnable)]))
+        await hooks.session_start(_start_source(session.info))
+
+    def _hooks(self, session: DefaultSession, settings: Any) -> HookPoints:
+        """The session's ``[[hooks]]``, run like bash (scrubbed environment, sandbox); a no-op without any."""
+        configured = tuple(getattr(settings, "hooks", None) or ())
+        if not configured:
+            return NoHooks()
+        return SessionHooks(session, configured, secrets=self.tool_secrets, sandbox=self.sandbox)
 
 
 @attrs.frozen
@@ -262,27 +267,32 @@ class _Prepared:
     selection: ProviderSelection
 
 
-def _compactor(session: DefaultSession, policy: SessionPolicy) -> Any:
-    from agentcore.compaction import Compactor, Thresholds
-
-    context = getattr(policy.settings, "context", None)
+def _compactor(session: DefaultSession, settings: Any, hooks: HookPoints) -> Compactor:
+    context = getattr(settings, "context", None)
     if context is None:
-        return Compactor(session)
-    return Compactor(session, Thresholds(context.micro, context.soft, context.hard), auto=context.auto_compact)
+        return Compactor(session, hooks=hooks)
+    return Compactor(
+        session, Thresholds(context.micro, context.soft, context.hard), auto=context.auto_compact, hooks=hooks
+    )
+
+
+def _setting(settings: Any, section: str, key: str, default: Any) -> Any:
+    return getattr(getattr(settings, section, None), key, default)
+
+
+def _start_source(info: SessionCreateInfo) -> str:
+    """What a session_start hook is told about how the session began."""
+    if info.parent is not None:
+        return "sub_agent"
+    if info.session_id is not None:
+        return "resume"
+    return "startup"
 
 
 def _echo_banner() -> str:
     from agentcore.llm.echo import ECHO_BANNER
 
     return ECHO_BANNER
-
-
-def _open_background(nursery: trio.Nursery) -> Any:
-    try:
-        from agentcore.background import BackgroundTasks
-    except ImportError:  # the background table is optional for minimal embeddings
-        return None
-    return BackgroundTasks(nursery)
 
 
 @attrs.frozen

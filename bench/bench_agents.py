@@ -12,7 +12,7 @@ import trio
 from agentcore import AgentCoreBuilder, EchoProvider, SessionCreateInfo, SessionPolicy
 from agentcore.background import TaskHandle, TaskKind
 from agentcore.events import TurnStarted
-from agentcore.hooks import run_hook_process
+from agentcore.session.hooks import run_hook_process
 
 Row = tuple[str, str, str, str]
 SAMPLES = 20

@@ -10,7 +10,7 @@ from pathlib import Path
 import trio
 
 from agentcore import AgentCoreBuilder, EchoProvider, SessionCreateInfo
-from agentcore.compaction import choose_cut, render_transcript, summary_message
+from agentcore.session.compaction import choose_cut, render_transcript, summary_message
 from agentcore.history import VecHistory
 from agentcore.messages import AssistantMessage, TextBlock, ToolResultBlock, ToolResultMessage, ToolUseBlock, user_text
 

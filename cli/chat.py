@@ -102,10 +102,13 @@ class Chat:
         assert self.view is not None
         return self.view.session
 
+    async def tokenizer_ready(self) -> None:
+        await self._tokenizer_ready.wait()
+
     # ------------------------------------------------------------ lifetime
 
     async def run(self, first: SessionCreateInfo) -> int:
-        from cli.slash import SlashCommands
+        from cli.slash import SlashCommands  # loaded when a chat starts, not with the parser
 
         commands = SlashCommands(self)
         if self.terminal:

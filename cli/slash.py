@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 import trio
@@ -18,10 +18,35 @@ from cli.app_support import STARTUP_ERRORS, latest_session_id
 from cli.render_blocks import context_view, format_cost, human_tokens
 
 if TYPE_CHECKING:
-    from cli.chat import Chat
+    from rich.console import Console
+
+    from agentcore.app import AppContext
+    from agentcore.session import DefaultSession, SessionCreateInfo
+    from cli.render import Renderer
 
 SESSIONS_LISTED = 20  # /sessions shows the most recent ones
 TASK_OUTPUT_LINES = 3  # /tasks shows the last lines of each task's output
+
+
+class ChatHost(Protocol):
+    """What the slash commands use of the chat they serve (:class:`cli.chat.Chat`)."""
+
+    app: AppContext
+    console: Console
+    renderer: Renderer
+
+    @property
+    def session(self) -> DefaultSession: ...
+
+    async def tokenizer_ready(self) -> None:
+        """Wait until the token counter is loaded (``/context`` counts exactly)."""
+        ...
+
+    async def drained(self) -> None: ...
+
+    async def switch_session(self, info: SessionCreateInfo) -> DefaultSession: ...
+
+    async def while_keys_watched(self, work: Callable[[], Awaitable[None]], *, cancel: Callable[[], None]) -> None: ...
 
 
 @attrs.frozen
@@ -43,7 +68,7 @@ KEYS_HELP = (
 
 
 class SlashCommands:
-    def __init__(self, chat: Chat) -> None:
+    def __init__(self, chat: ChatHost) -> None:
         self.chat = chat
         self._compaction_scope = trio.CancelScope()
         self.commands: dict[str, Command] = {}
@@ -119,21 +144,17 @@ class SlashCommands:
         return True
 
     async def _context(self, _: str) -> bool:
-        await self.chat._tokenizer_ready.wait()
+        await self.chat.tokenizer_ready()
         self.console.print(context_view(self.chat.session.context_status()))
         return True
 
     async def _compact(self, focus: str) -> bool:
-        compaction = getattr(self.chat.session, "compaction", None)
-        if compaction is None:
-            self._say("/compact: not available yet (no compaction in this build)", "yellow")
-            return True
         reports: list[Any] = []
 
         async def work() -> None:
             with trio.CancelScope() as scope:
                 self._compaction_scope = scope
-                reports.append(await compaction.compact(focus=focus or None))
+                reports.append(await self.chat.session.compact(focus=focus or None))
 
         self.chat.renderer.show_activity("compacting context")
         try:

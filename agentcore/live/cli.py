@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-BACKENDS = ("cascade", "openai-realtime", "gemini-live")
+from agentcore.live.choices import BACKENDS
 DESCRIPTION = """``agent voice``: talk to the agent, live or from a WAV file.
 
     agent voice                                  microphone and speaker, offline cascade

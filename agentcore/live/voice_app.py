@@ -21,7 +21,7 @@ from agentcore.live.backend import BackendError, SpeechBackend
 from agentcore.live.flow import LiveUpdate, NoticeUpdate, StateUpdate, TranscriptUpdate
 from agentcore.live.state import VoiceState
 
-from agentcore.live.cli import BACKENDS  # noqa: F401  (re-exported for callers)
+from agentcore.live.choices import BACKENDS
 TRANSCRIPT_LINES = 14  # lines of transcript kept on screen
 
 

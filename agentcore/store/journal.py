@@ -39,7 +39,7 @@ from agentcore.core import SessionNotFound, SessionSnapshot, SessionSummary
 from agentcore.events import AgentEvent
 from agentcore.history import History, safe_cut
 from agentcore.messages import Message, Usage, new_id
-from agentcore.session import DefaultSession
+from agentcore.session.persistence import ObservedSession
 from agentcore.store.files import JournalWriter, SessionLock, read_meta, sync_dir, write_meta
 from agentcore.store.format import (
     JOURNAL_FILE,
@@ -252,7 +252,7 @@ class JournalStore:
         source = snapshot_from_replay(source_id, replay)
         return self._write_fork(source, tuple(messages), tuple(replay.header.get("mcp_servers", ()))).snapshot.id
 
-    def fork_live(self, session: DefaultSession, *, at: int | None = None) -> str:
+    def fork_live(self, session: ObservedSession, *, at: int | None = None) -> str:
         """Fork an open session. The new session shares the history copy-on-write
         (O(1) in memory, no token recount) when opened with ``session_id=<new id>``
         on a core using this store; a running turn is left out of the fork."""
@@ -301,7 +301,7 @@ class JournalStore:
 
     # --------------------------------------------------- SessionObserver
 
-    def session_opened(self, session: DefaultSession) -> None:
+    def session_opened(self, session: ObservedSession) -> None:
         reservation = self._reserved.pop(session.id, None)
         path = self.session_dir(session.id)
         if not (path / JOURNAL_FILE).is_file():
@@ -316,8 +316,8 @@ class JournalStore:
             lock.release()
             raise
 
-    def on_event(self, session: DefaultSession, event: AgentEvent) -> None:
+    def on_event(self, session: ObservedSession, event: AgentEvent) -> None:
         self._recorder.on_event(session, event)
 
-    def session_closed(self, session: DefaultSession) -> None:
+    def session_closed(self, session: ObservedSession) -> None:
         self._recorder.close(session)

@@ -31,7 +31,7 @@ from agentcore.events import (
 )
 from agentcore.messages import Message, message_to_dict, usage_from_dict, usage_to_dict
 from agentcore.permissions import PermissionMode
-from agentcore.session import DefaultSession
+from agentcore.session.persistence import ObservedSession
 from agentcore.private_files import private_dir
 from agentcore.store.files import DIR_MODE, JournalWriter, SessionLock, sync_dir, write_meta
 from agentcore.store.format import (
@@ -92,7 +92,7 @@ class SessionRecorder:
         path.mkdir(mode=DIR_MODE)  # never exist_ok: a new id must be new
         return path
 
-    def start(self, session: DefaultSession, path: Path) -> None:
+    def start(self, session: ObservedSession, path: Path) -> None:
         self.make_dir(path)
         lock = SessionLock.acquire(path / LOCK_FILE, session.id)
         now = self._clock()
@@ -117,7 +117,7 @@ class SessionRecorder:
         self._save_meta(live, sync=True)
         self.live[session.id] = live
 
-    def resume(self, session: DefaultSession, path: Path, res: Reservation, lock: SessionLock) -> None:
+    def resume(self, session: ObservedSession, path: Path, res: Reservation, lock: SessionLock) -> None:
         writer = JournalWriter.reopen(path / JOURNAL_FILE, valid_bytes=res.valid_bytes, torn=res.torn)
         live = LiveJournal(path, writer, lock, dict(res.meta), [m.id for m in res.snapshot.messages])
         now = self._clock()
@@ -138,7 +138,7 @@ class SessionRecorder:
         self._save_meta(live, sync=bool(recs))
         self.live[session.id] = live
 
-    def on_event(self, session: DefaultSession, event: AgentEvent) -> None:
+    def on_event(self, session: ObservedSession, event: AgentEvent) -> None:
         live = self.live.get(session.id)
         if live is None:
             return  # closed: a cancelled turn may still be unwinding
@@ -194,7 +194,7 @@ class SessionRecorder:
         # meta.json is a cache checked against the journal's size: no fsync needed.
         self._save_meta(live, sync=False)
 
-    def _record_compaction(self, session: DefaultSession, live: LiveJournal, event: ContextCompressed) -> None:
+    def _record_compaction(self, session: ObservedSession, live: LiveJournal, event: ContextCompressed) -> None:
         if not event.replaced_ids:
             self._sync_history(session, live, strategy=event.strategy, summary=event.summary)
             return
@@ -214,7 +214,7 @@ class SessionRecorder:
         self._sync_history(session, live, strategy="resync")
 
     def _sync_history(
-        self, session: DefaultSession, live: LiveJournal, *, strategy: str, summary: str = "", pending: Message | None = None
+        self, session: ObservedSession, live: LiveJournal, *, strategy: str, summary: str = "", pending: Message | None = None
     ) -> None:
         """Make the journal's view equal the session's history (minus ``pending``,
         the message about to be recorded) with one compaction record. Catches any
@@ -248,7 +248,7 @@ class SessionRecorder:
         )
         live.ids = current_ids
 
-    def close(self, session: DefaultSession) -> None:
+    def close(self, session: ObservedSession) -> None:
         live = self.live.pop(session.id, None)
         if live is None:
             return

@@ -21,14 +21,14 @@ import time
 from types import MappingProxyType
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 import trio
 
 from agentcore.events import AgentEvent, ToolCallFinished, ToolCallProgress, ToolCallStarted
 from agentcore.messages import TextBlock, ToolResultBlock, ToolUseBlock, thaw_json
-from agentcore.permissions import PATH_KINDS, PermissionCheck, PermissionGate
+from agentcore.permissions import PATH_KINDS, Decision, PermissionCheck, PermissionGate
 from agentcore.secrets import Redactor, context_redactor
 from agentcore.tools.paths import resolved_subject
 from agentcore.tools.args import format_problems, validate_args
@@ -56,6 +56,28 @@ def _parallel_safe(tool: Tool | None) -> bool:
     return bool(flag) if flag is not None else tool.safety is Safety.READ_ONLY
 
 
+class ToolCallHooks(Protocol):
+    """The hook points around one tool call (``agentcore.session.hooks``)."""
+
+    async def pre_tool_use(self, check: PermissionCheck, gate: PermissionGate) -> Decision:
+        """Decide the call (hooks may deny, allow without asking, or force an ask)."""
+        ...
+
+    async def post_tool_use(self, check: PermissionCheck, result: ToolResult, redactor: Redactor) -> ToolResult:
+        """The result the model gets (hooks may add context)."""
+        ...
+
+
+class NoToolCallHooks:
+    """No hooks: the gate decides, the result passes through unchanged."""
+
+    async def pre_tool_use(self, check: PermissionCheck, gate: PermissionGate) -> Decision:
+        return await gate.check(check)
+
+    async def post_tool_use(self, check: PermissionCheck, result: ToolResult, redactor: Redactor) -> ToolResult:
+        return result
+
+
 class SessionToolExecutor:
     def __init__(
         self,
@@ -67,7 +89,7 @@ class SessionToolExecutor:
         concurrency: int,
         max_result_chars: int,
         spill_dir: Path,
-        hooks: Any = None,
+        hooks: ToolCallHooks = NoToolCallHooks(),
         redactor: Redactor | None = None,
     ) -> None:
         self.registry = registry
@@ -77,7 +99,7 @@ class SessionToolExecutor:
         self.limiter = trio.CapacityLimiter(concurrency)
         self.max_result_chars = max_result_chars
         self.spill_dir = spill_dir
-        self.hooks = hooks  # agentcore.hooks.SessionHooks: pre_tool_use / post_tool_use
+        self.hooks = hooks
         # None: the redactor each call's context leads to (the core's, see context_redactor).
         self.redactor = redactor
 
@@ -178,10 +200,7 @@ class SessionToolExecutor:
             workspace=ctx.workspace,
             shell=bool(getattr(tool, "subject_is_shell_command", False)),
         )
-        if self.hooks is not None:  # pre_tool_use hooks may deny, allow without asking, or force an ask
-            decision = await self.hooks.pre_tool_use(check, self.gate)
-        else:
-            decision = await self.gate.check(check)
+        decision = await self.hooks.pre_tool_use(check, self.gate)
         if not decision.allowed:
             return ToolResult.error(decision.reason)
         try:
@@ -194,9 +213,7 @@ class SessionToolExecutor:
         if not isinstance(result, ToolResult):
             log.error("tool %s returned %r instead of a ToolResult", tool.name, type(result))
             return ToolResult.error(f"{tool.name} returned no result (a bug in the tool).")
-        if self.hooks is not None:  # post_tool_use hooks may add context for the model
-            result = await self.hooks.post_tool_use(check, redact_result(redactor, result))
-        return result
+        return await self.hooks.post_tool_use(check, result, redactor)
 
     async def _describe(self, tool: Tool, args: dict[str, Any], ctx: ToolContext) -> ToolDescription:
         try:

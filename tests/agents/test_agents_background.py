@@ -11,7 +11,7 @@ import trio
 from agentcore import SessionCreateInfo
 from agentcore.background import TaskStatus
 from agentcore.events import BackgroundTaskFinished, ToolCallProgress, TurnEnded
-from agentcore.outcomes import AUTONOMOUS_HEADER
+from agentcore.session.outcomes import AUTONOMOUS_HEADER
 from agentcore.permissions import PermissionMode
 from agentcore.tools.shell import BashTool
 from agentcore.tools.tasks import background_task_tools

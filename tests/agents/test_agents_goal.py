@@ -6,7 +6,7 @@ import pytest
 import trio
 
 from agentcore import SessionCreateInfo
-from agentcore.goal import GOAL_DONE, GoalError, GoalStop, run_goal
+from agentcore.session.goal import GOAL_DONE, GoalError, GoalStop, run_goal
 from agents_loop import Call, EventLog, open_llm, policy, text, tools
 from fakes.llm_server import Reply, sse_reply
 from fakes.vendor_wire import oa_text_stream

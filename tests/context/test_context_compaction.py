@@ -10,7 +10,7 @@ import pytest
 import trio
 
 from agentcore import FunctionTool
-from agentcore.compaction import ThresholdError, Thresholds, choose_cut, tail_budget
+from agentcore.session.compaction import ThresholdError, Thresholds, choose_cut, tail_budget
 from agentcore.events import CompactionStarted, ContextCompressed, Notice
 from agentcore.messages import MessageKind, ToolResultMessage, user_text
 from fakes.llm_server import json_reply, sse_reply

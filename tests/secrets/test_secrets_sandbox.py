@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import trio
 
-from agentcore.hooks import run_hook_process
+from agentcore.session.hooks import run_hook_process
 from agentcore.config.settings import HookConfig, ShellSettings
 from agentcore.tools.local import LocalShell
 from agentcore.tools.sandbox import ProcessConfinement, SandboxMode, SandboxPolicy, SandboxUnavailable

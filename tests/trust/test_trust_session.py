@@ -7,6 +7,7 @@ import trio
 
 from agentcore.app import build_app
 from agentcore.frontend import Frontend
+from agentcore.session.hooks import NoHooks
 from agentcore.config.paths import resolve_paths
 from agentcore.trust import TrustStore
 
@@ -16,7 +17,7 @@ async def test_untrusted_session_schedules_no_mcp_server_and_no_hook(repo, env) 
     app = build_app(cwd=repo.root, env=env, flags={"provider": "echo"}, frontend=Frontend.library(),
                     on_untrusted_project=told.append)
     async with app.core.open_session(app.session_info()) as session:
-        assert session.mcp is None and session.hooks is None
+        assert session.mcp is None and isinstance(session.hooks, NoHooks)
         assert session.mode.value == "ask" and session.policy.rules == ()
     assert not repo.hook_marker.exists()
     assert [t.root for t in told] == [repo.root]

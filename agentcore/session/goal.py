@@ -18,16 +18,20 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from contextlib import nullcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 import trio
 
-from agentcore.background import TaskKind, TaskStatus
+from agentcore.background import BackgroundTasks, TaskKind, TaskStatus
 from agentcore.messages import StopReason, freeze_json
 from agentcore.tools.base import Safety, ToolContext, ToolKind, ToolResult
 from agentcore.tools.common import BuiltinTool
-from agentcore.tools.registry import StaticToolRegistry, ToolFilter
+from agentcore.tools.registry import CompositeRegistry, StaticToolRegistry, ToolFilter
+from agentcore.turn.runner import TurnOutcome
+
+if TYPE_CHECKING:
+    from agentcore.session.subagents import SessionAgents
 
 GOAL_DONE = "goal_done"
 
@@ -51,6 +55,17 @@ say why and call goal_done with what you found."""
 GOAL_DONE_DESCRIPTION = """\
 Declare the goal you were given achieved and end the goal loop. Call it only when the work \
 is done and checked. `summary`: what you did and how you verified it, for the user."""
+
+
+class GoalHost(Protocol):
+    """What the goal loop reads from its session."""
+
+    registry: CompositeRegistry  # goal_done is added to it
+    background: BackgroundTasks | None  # running sub-agents are waited for between turns
+    agents: SessionAgents | None  # their outcome delivery is suspended during the loop
+    pending_outcomes: list[str]
+
+    async def run_turn(self, prompt: str) -> TurnOutcome: ...
 
 
 class GoalStop(enum.Enum):
@@ -108,7 +123,7 @@ def _allow_goal_done(tool_filter: ToolFilter) -> ToolFilter:
     return ToolFilter(allow=(*(tool_filter.allow or ()), GOAL_DONE), deny=tool_filter.deny)
 
 
-def install_goal_done(session: Any) -> GoalDoneTool:
+def install_goal_done(session: GoalHost) -> GoalDoneTool:
     """Give ``session`` the ``goal_done`` tool (once); returns it."""
     existing = session.registry.get(GOAL_DONE)
     if isinstance(existing, GoalDoneTool):
@@ -119,7 +134,7 @@ def install_goal_done(session: Any) -> GoalDoneTool:
     return tool
 
 
-async def run_goal(session: Any, goal: str, *, max_turns: int) -> GoalOutcome:
+async def run_goal(session: GoalHost, goal: str, *, max_turns: int) -> GoalOutcome:
     """Run turns on ``session`` until the agent calls goal_done or ``max_turns`` turns ran."""
     if not goal.strip():
         raise GoalError("the goal is empty")
@@ -127,7 +142,7 @@ async def run_goal(session: Any, goal: str, *, max_turns: int) -> GoalOutcome:
         raise GoalError(f"max_turns must be at least 1, got {max_turns}")
     tool = install_goal_done(session)
     tool.summary = None
-    agents = getattr(session, "agents", None)
+    agents = session.agents
     suspended = agents.outcomes.suspended() if agents is not None else nullcontext()
     last_text = ""
     with suspended:
@@ -148,10 +163,10 @@ async def run_goal(session: Any, goal: str, *, max_turns: int) -> GoalOutcome:
     return GoalOutcome(False, last_text, max_turns, GoalStop.MAX_TURNS)
 
 
-async def _wait_for_sub_agents(session: Any) -> None:
+async def _wait_for_sub_agents(session: GoalHost) -> None:
     """If background sub-agents still run and no outcome is queued, wait for the
     first to finish. Shell tasks are not waited for: servers never end."""
-    background = getattr(session, "background", None)
+    background = session.background
     if background is None or session.pending_outcomes:
         return
     running = [

@@ -7,7 +7,7 @@ The journal on disk (:mod:`agentcore.store`) implements both traits.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import attrs
 import trio
@@ -16,9 +16,7 @@ from agentcore.events import AgentEvent, PlanEntry, TurnAborted, TurnEnded
 from agentcore.history import History
 from agentcore.messages import Message, Usage
 from agentcore.permissions import PermissionMode
-
-if TYPE_CHECKING:
-    from agentcore.session import DefaultSession
+from agentcore.session.base import SessionCreateInfo, SessionPolicy
 
 
 @attrs.frozen
@@ -68,16 +66,45 @@ class SessionLoader(Protocol):
     def delete(self, session_id: str) -> None: ...
 
 
+class ObservedSession(Protocol):
+    """What an observer (a store) reads from the session it records."""
+
+    info: SessionCreateInfo  # its MCP servers are recorded by name
+    policy: SessionPolicy  # the profile is recorded
+    provider_name: str
+    plan: tuple[PlanEntry, ...]
+    usage: Usage
+    cost_usd: float
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def cwd(self) -> Path: ...
+
+    @property
+    def history(self) -> History: ...
+
+    @property
+    def mode(self) -> PermissionMode: ...
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def title(self) -> str | None: ...
+
+
 @runtime_checkable
 class SessionObserver(Protocol):
     """Sees every session the core opens: ``session_opened`` is called before
     the first event; ``on_event`` synchronously for every event; ``session_closed`` last."""
 
-    def session_opened(self, session: DefaultSession) -> None: ...
+    def session_opened(self, session: ObservedSession) -> None: ...
 
-    def on_event(self, session: DefaultSession, event: AgentEvent) -> None: ...
+    def on_event(self, session: ObservedSession, event: AgentEvent) -> None: ...
 
-    def session_closed(self, session: DefaultSession) -> None: ...
+    def session_closed(self, session: ObservedSession) -> None: ...
 
 
 class MemorySessionStore:
@@ -87,17 +114,17 @@ class MemorySessionStore:
     def __init__(self) -> None:
         self._snapshots: dict[str, SessionSnapshot] = {}
 
-    def session_opened(self, session: DefaultSession) -> None:
+    def session_opened(self, session: ObservedSession) -> None:
         self._save(session)
 
-    def on_event(self, session: DefaultSession, event: AgentEvent) -> None:
+    def on_event(self, session: ObservedSession, event: AgentEvent) -> None:
         if isinstance(event, TurnEnded | TurnAborted):
             self._save(session)
 
-    def session_closed(self, session: DefaultSession) -> None:
+    def session_closed(self, session: ObservedSession) -> None:
         self._save(session)
 
-    def _save(self, session: DefaultSession) -> None:
+    def _save(self, session: ObservedSession) -> None:
         self._snapshots[session.id] = SessionSnapshot(
             id=session.id,
             cwd=session.cwd,

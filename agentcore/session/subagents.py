@@ -15,16 +15,17 @@ not spawn). Only profiles the parent's profile lists under ``agents.spawn``
 may be started, and the tool's schema enumerates them, so the tool is made
 per session (a registry layer) rather than shared.
 
-:func:`open_session_extensions` is what the core calls for every new session:
-it wires background outcomes, ``spawn_agent`` and hooks.
+The core wires a :class:`SessionAgents` into every session it opens; this
+module reads the session only through :class:`SubAgentHost`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 import trio
@@ -32,7 +33,6 @@ import trio
 from agentcore.background import TaskHandle, TaskKind
 from agentcore.events import AgentEvent, AssistantTextDelta, ToolCallFinished, ToolCallStarted
 from agentcore.messages import StopReason, Usage, assert_never, freeze_json
-from agentcore.outcomes import OutcomeDelivery
 from agentcore.permissions import (
     Decision,
     NonInteractiveGate,
@@ -41,14 +41,15 @@ from agentcore.permissions import (
     PermissionMode,
     Verdict,
 )
-from agentcore.config.settings import AGENT_MAX_DEPTH_DEFAULT
+from agentcore.session.base import Session, SessionCreateInfo, SessionPolicy
+from agentcore.session.outcomes import OutcomeDelivery
+from agentcore.tools.backends import FsBackend, ShellBackend
 from agentcore.tools.base import Safety, ToolContext, ToolDescription, ToolKind, ToolResult
 from agentcore.tools.common import BuiltinTool
-from agentcore.tools.registry import SPAWN_AGENT, StaticToolRegistry
-from agentcore.turn import TurnAbortedError
+from agentcore.tools.registry import SPAWN_AGENT
+from agentcore.turn.runner import TurnAbortedError
 
 if TYPE_CHECKING:
-    from agentcore.session import DefaultSession
     from agentcore.tools.workspace import Workspace
 
 PROGRESS_INTERVAL_S = 0.5  # at most two progress reports a second on the parent's tool call
@@ -76,7 +77,35 @@ stops it. Otherwise you wait for the answer.
 """
 
 
-def agent_depth(session: DefaultSession) -> int:
+class SubAgentHost(Protocol):
+    """What the sub-agent side reads from its (parent) session."""
+
+    info: SessionCreateInfo  # its frontend, and its own parent (for the depth)
+    policy: SessionPolicy  # which profiles it may spawn
+    workspace: Workspace
+    fs: FsBackend
+    shell: ShellBackend
+    usage: Usage  # a child's usage and cost are added here
+    cost_usd: float
+
+    @property
+    def cwd(self) -> Path: ...
+
+
+class ChildSession(Session, Protocol):
+    """A sub-agent's session as its parent sees it."""
+
+    usage: Usage
+    cost_usd: float
+
+
+class SessionOpener(Protocol):
+    """Opens the child sessions (the :class:`agentcore.core.AgentCore`)."""
+
+    def open_session(self, info: SessionCreateInfo) -> AbstractAsyncContextManager[ChildSession]: ...
+
+
+def agent_depth(session: SubAgentHost) -> int:
     """0 for a top-level session, 1 for its sub-agents, and so on."""
     parent = session.info.parent
     return 0 if parent is None else 1 + agent_depth(parent)
@@ -225,7 +254,9 @@ class SessionAgents:
     """A session's sub-agent side (``session.agents``): its depth, what it may
     spawn, and the delivery of background outcomes."""
 
-    def __init__(self, core: Any, session: DefaultSession, *, outcomes: OutcomeDelivery, max_depth: int) -> None:
+    def __init__(
+        self, core: SessionOpener, session: SubAgentHost, *, outcomes: OutcomeDelivery, max_depth: int
+    ) -> None:
         self.core = core
         self.session = session
         self.outcomes = outcomes
@@ -285,8 +316,6 @@ class SessionAgents:
     async def run_child(self, profile: str, task: str, sink: Sink) -> ChildReport:
         """Open a child session, run ``task`` as its one turn, close it.
         Progress text goes to ``sink``; usage and cost roll up into the parent."""
-        from agentcore.session import SessionCreateInfo
-
         parent = self.session
         info = SessionCreateInfo(
             cwd=parent.cwd,
@@ -403,38 +432,3 @@ class SpawnAgentTool(BuiltinTool):
         return await agents.spawn(
             args["profile"], args["task"], background=bool(args.get("run_in_background", False)), ctx=ctx
         )
-
-
-# ------------------------------------------------------------------ wiring
-
-
-def _setting(settings: Any, section: str, key: str, default: Any) -> Any:
-    return getattr(getattr(settings, section, None), key, default)
-
-
-async def open_session_extensions(core: Any, session: DefaultSession) -> None:
-    """Called by the core for every session it opens: background outcomes,
-    ``spawn_agent`` (where allowed) and hooks (where configured)."""
-    from agentcore.hooks import SessionHooks
-
-    settings = session.policy.settings
-    session.core = core
-    outcomes = OutcomeDelivery(session, autonomous=_setting(settings, "background", "autonomous_turns", True))
-    if session.background is not None and session.background.on_finished is None:
-        session.background.on_finished = outcomes.task_finished
-    agents = SessionAgents(
-        core, session, outcomes=outcomes, max_depth=_setting(settings, "agents", "max_depth", AGENT_MAX_DEPTH_DEFAULT)
-    )
-    session.agents = agents
-    if agents.can_spawn:
-        session.registry.push_layer(StaticToolRegistry.of([SpawnAgentTool(agents.spawnable)]))
-    hooks = tuple(getattr(settings, "hooks", None) or ())
-    if hooks:
-        session.hooks = SessionHooks(session, hooks)
-        if session.info.parent is not None:
-            source = "sub_agent"
-        elif session.info.session_id is not None:
-            source = "resume"
-        else:
-            source = "startup"
-        await session.hooks.session_start(source)

@@ -23,17 +23,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import trio
 
 from agentcore.background import TaskKind, TaskSnapshot, TaskStatus
-from agentcore.events import BackgroundTaskFinished, Notice
+from agentcore.events import BackgroundTaskFinished, FanoutEmitter, Notice
 from agentcore.messages import MessageKind, TextBlock, UserMessage
-from agentcore.turn import TurnAbortedError
-
-if TYPE_CHECKING:
-    from agentcore.session import DefaultSession
+from agentcore.turn.runner import TurnAbortedError, TurnOutcome
 
 log = logging.getLogger(__name__)
 
@@ -57,18 +54,37 @@ def format_outcome(snapshot: TaskSnapshot) -> str:
     return "\n".join(lines)
 
 
-class OutcomeDelivery:
-    """Queues finished tasks' outcomes on one session and starts autonomous turns."""
+class OutcomeHost(Protocol):
+    """What outcome delivery reads from its session."""
 
-    def __init__(self, session: DefaultSession, *, autonomous: bool) -> None:
+    pending_outcomes: list[str]  # background outcomes for the next turn
+    nursery: trio.Nursery  # autonomous turns run here
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def events(self) -> FanoutEmitter: ...
+
+    @property
+    def turn_running(self) -> bool: ...
+
+    async def run_turn(self, prompt: UserMessage) -> TurnOutcome: ...
+
+
+class OutcomeDelivery:
+    """Queues finished tasks' outcomes on one session and starts autonomous turns.
+
+    The core wires it: ``BackgroundTasks.on_finished`` -> :meth:`task_finished`,
+    ``session.on_idle`` -> :meth:`turn_finished`, ``session.on_close`` -> :meth:`close`."""
+
+    def __init__(self, session: OutcomeHost, *, autonomous: bool) -> None:
         self.session = session
         self.autonomous = autonomous
         self._suspended = 0
         self._wake = False  # a queued outcome wants a turn (cancellations do not)
         self._scheduled = False
         self._closed = False
-        session.on_idle(self.turn_finished)
-        session.on_close(self._close)
 
     async def task_finished(self, snapshot: TaskSnapshot) -> None:
         """``BackgroundTasks.on_finished``: queue, announce, maybe start a turn."""
@@ -92,7 +108,8 @@ class OutcomeDelivery:
         finally:
             self._suspended -= 1
 
-    def _close(self) -> None:
+    def close(self) -> None:
+        """``session.on_close``: no autonomous turn starts any more."""
         self._closed = True
 
     def _wanted(self) -> bool:

@@ -11,17 +11,16 @@ and runs at most one turn at a time. ``run_turn`` commits the prompt, hands a
 
 from __future__ import annotations
 
-import enum
 import functools
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
-import attrs
 import trio
 
 from agentcore import tokens
+from agentcore.background import BackgroundTasks
 from agentcore.events import (
     AgentEvent,
     FanoutEmitter,
@@ -29,6 +28,7 @@ from agentcore.events import (
     MessageAppended,
     ModeChanged,
     ModelChanged,
+    Notice,
     PlanEntry,
     PlanUpdated,
     PromptCommitted,
@@ -37,12 +37,10 @@ from agentcore.events import (
     TurnEnded,
     TurnStarted,
 )
-from agentcore.frontend import Frontend
 from agentcore.history import ContextStatus, History
 from agentcore.llm.base import LlmProvider, LlmRequest, ModelInfo
 from agentcore.llm.errors import ProviderError
 from agentcore.messages import (
-    ImageBlock,
     MessageKind,
     StopReason,
     TextBlock,
@@ -53,86 +51,22 @@ from agentcore.messages import (
 from agentcore.permissions import PermissionGate, PermissionMode
 from agentcore.prompt import resolve_system_prompt
 from agentcore.tools.backends import FsBackend, ShellBackend
+from agentcore.session.base import Prompt, ProviderSelection, SessionCreateInfo, SessionPolicy, WhenBusy
+from agentcore.session.hooks import HookPoints, NoHooks
 from agentcore.tools.base import ToolContext, ToolProgress
 from agentcore.tools.registry import CompositeRegistry, tool_specs
 from agentcore.tools.workspace import Workspace
-from agentcore.turn import TurnAbortedError, TurnInProgress, TurnOutcome, TurnRunner
+from agentcore.turn.runner import TurnAbortedError, TurnInProgress, TurnOutcome, TurnRunner
 from agentcore.turn.tool_calls import SessionToolExecutor
 
 if TYPE_CHECKING:
-    from agentcore.core import SessionPolicy
+    from agentcore.mcp.manager import McpManager
+    from agentcore.session.compaction import CompactionReport, Compactor
+    from agentcore.session.subagents import SessionAgents, SessionOpener
 
 log = logging.getLogger(__name__)
 
 TITLE_MAX_CHARS = 60  # fits a session list row and an editor tab
-Prompt = str | UserMessage | Sequence[TextBlock | ImageBlock]
-
-
-@attrs.frozen
-class SessionCreateInfo:
-    """How to create (or resume) a session. Everything is optional but ``cwd``."""
-
-    cwd: Path = attrs.field(converter=Path)
-    frontend: Frontend = Frontend.library()
-    profile: str | None = None
-    provider: str | None = None
-    model: str | None = None
-    mode: PermissionMode | None = None
-    additional_dirs: tuple[Path, ...] = attrs.field(default=(), converter=lambda ds: tuple(Path(d) for d in ds))
-    fs: FsBackend | None = None
-    shell: ShellBackend | None = None
-    mcp_servers: tuple[Any, ...] = ()
-    session_id: str | None = None  # set to resume a stored session
-    interactive: bool = True  # False: asks become denies (headless runs, sub-agents)
-    # The session that spawned this one as a sub-agent (agentcore.agents); None for top-level sessions.
-    parent: Any = attrs.field(default=None, eq=False, repr=False)
-
-
-@runtime_checkable
-class Session(Protocol):
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def cwd(self) -> Path: ...
-
-    @property
-    def history(self) -> History: ...
-
-    @property
-    def events(self) -> FanoutEmitter: ...
-
-    @property
-    def permissions(self) -> PermissionGate: ...
-
-    @property
-    def mode(self) -> PermissionMode: ...
-
-    @property
-    def model(self) -> str: ...
-
-    @property
-    def title(self) -> str | None: ...
-
-    async def run_turn(self, prompt: Prompt, *, when_busy: WhenBusy = ...) -> TurnOutcome: ...
-
-    def cancel(self) -> None: ...
-
-    def context_status(self) -> ContextStatus: ...
-
-    async def set_mode(self, mode: PermissionMode) -> None: ...
-
-    async def set_model(self, *, model: str, provider: str | None = None) -> None: ...
-
-    async def aclose(self) -> None: ...
-
-
-class WhenBusy(enum.Enum):
-    """What ``run_turn`` does when another turn is running."""
-
-    RAISE = "raise"  # TurnInProgress (the default: callers must not race by accident)
-    WAIT = "wait"  # run after it ends
-    PREEMPT = "preempt"  # cancel it, then run (ACP: a new prompt replaces the running one)
 
 
 def _to_message(prompt: Prompt) -> UserMessage:
@@ -167,7 +101,7 @@ class DefaultSession:
         shell: ShellBackend,
         spill_dir: Path,
         nursery: trio.Nursery,
-        background: Any = None,
+        background: BackgroundTasks | None = None,
         provider_resolver: Callable[..., Any] | None = None,
         title: str | None = None,
         plan: tuple[PlanEntry, ...] = (),
@@ -202,17 +136,27 @@ class DefaultSession:
         self._idle = trio.Event()
         self._idle.set()
         self._closed = False
-        self.selection: Any = None  # the core's ProviderSelection (with the reason it was picked)
-        self.startup_notices: list[Any] = []  # Notices for frontends to show once (e.g. the echo banner)
-        self.mcp: Any = None  # agentcore.mcp.McpManager when the session has MCP servers
-        self.compaction: Any = None  # agentcore.compaction.Compactor, set by the core
+        self.selection: ProviderSelection | None = None  # with the reason it was picked
+        self.startup_notices: list[Notice] = []  # for frontends to show once (e.g. the echo banner)
+        self.mcp: McpManager | None = None  # set by the MCP tool factory when the session has servers
         self._close_callbacks: list[Callable[[], Any]] = []
         self._idle_callbacks: list[Callable[[], Any]] = []
-        # Set by the core after construction (agentcore.agents.open_session_extensions):
-        self.core: Any = None  # the AgentCore that opened this session; sub-agents open through it
-        self.agents: Any = None  # agentcore.agents.SessionAgents: sub-agents and background outcomes
-        self.hooks: Any = None  # agentcore.hooks.SessionHooks when [[hooks]] are configured
+        # The satellites the core wires in with attach():
+        self.core: SessionOpener | None = None  # sub-agents open through it
+        self.compaction: Compactor | None = None
+        self.agents: SessionAgents | None = None  # sub-agents and background outcomes
+        self.hooks: HookPoints = NoHooks()
         emitter.add_observer(self._observe)
+
+    def attach(
+        self, *, core: SessionOpener, compaction: Compactor, hooks: HookPoints, agents: SessionAgents
+    ) -> None:
+        """The core's wiring: the satellites built for this session (they read it
+        through their own narrow protocols)."""
+        self.core = core
+        self.compaction = compaction
+        self.hooks = hooks
+        self.agents = agents
 
     # ----------------------------------------------------------- properties
 
@@ -279,22 +223,19 @@ class DefaultSession:
         try:
             await self._events.emit(TurnStarted(turn_id))
             message = _to_message(prompt)
-            context: tuple[UserMessage, ...] = ()
-            if self.hooks is not None:  # user_prompt_submit hooks may block the prompt or add context
-                verdict = await self.hooks.user_prompt_submit(turn_id, message)
-                if verdict.blocked:
-                    outcome = TurnOutcome(StopReason.REFUSAL)
-                    await self._events.emit(TurnEnded(turn_id, outcome.stop_reason, outcome.usage))
-                    return outcome
-                context = verdict.context
-            first_id = await self._commit_prompt(turn_id, message, context)
+            # user_prompt_submit hooks may block the prompt or add context
+            verdict = await self.hooks.user_prompt_submit(turn_id, message)
+            if verdict.blocked:
+                outcome = TurnOutcome(StopReason.REFUSAL)
+                await self._events.emit(TurnEnded(turn_id, outcome.stop_reason, outcome.usage))
+                return outcome
+            first_id = await self._commit_prompt(turn_id, message, verdict.context)
             runner = self._runner()
             with trio.CancelScope() as scope:
                 self._turn_scope = scope
                 try:
                     outcome = await runner.run(turn_id)
-                    if self.hooks is not None:  # stop hooks may send the agent back to work
-                        outcome = await self.hooks.stop(turn_id, runner, outcome)
+                    outcome = await self.hooks.stop(turn_id, runner, outcome)  # may send the agent back to work
                 except ProviderError as exc:
                     await self._abort(turn_id, self._rollback_point(first_id, mark), exc)
                     # Outcomes this turn carried were rolled back with it: the next turn gets them.
@@ -390,13 +331,11 @@ class DefaultSession:
         )
 
     async def before_llm_call(self, turn_id: str) -> None:
-        compaction = getattr(self, "compaction", None)
-        if compaction is not None:
-            await compaction.before_llm_call(turn_id)
+        if self.compaction is not None:
+            await self.compaction.before_llm_call(turn_id)
 
     async def on_context_overflow(self, turn_id: str) -> bool:
-        compaction = getattr(self, "compaction", None)
-        return compaction is not None and await compaction.on_context_overflow(turn_id)
+        return self.compaction is not None and await self.compaction.on_context_overflow(turn_id)
 
     def record_usage(self, usage: Usage) -> float:
         """Add a call's usage to the session totals; returns its cost in USD."""
@@ -431,6 +370,12 @@ class DefaultSession:
             system_tokens=_count_cached(self.system_prompt()),
             tool_tokens=_count_specs(specs),
         )
+
+    async def compact(self, *, focus: str | None = None, reason: str = "manual") -> CompactionReport | None:
+        """Summarise the head of history now (``/compact``); None when there is nothing to cut."""
+        if self.compaction is None:
+            return None
+        return await self.compaction.compact(reason=reason, focus=focus)
 
     async def set_mode(self, mode: PermissionMode) -> None:
         self._gate.set_mode(mode)

@@ -5,8 +5,8 @@ ratio (calibrated tokens / model window):
 
 * **micro** (default 0.60): elide the bodies of big tool results older than
   the last few turns, leaving a one-line pointer. No LLM call.
-* **soft** (0.70): start a single-flight background summary in the
-  :class:`CompactionSlot`; it is written back with ``splice_prefix`` so
+* **soft** (0.70): start a single-flight background summary (one job at a
+  time per :class:`Compactor`); it is written back with ``splice_prefix`` so
   messages appended meanwhile survive.
 * **hard** (0.85): before the call, wait for the running job or compact now.
 
@@ -28,14 +28,15 @@ import logging
 import time
 from collections.abc import Sequence
 from contextlib import aclosing
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import attrs
 import trio
 
 from agentcore import tokens
-from agentcore.events import CompactionStarted, ContextCompressed, Notice
-from agentcore.llm.base import LlmRequest, TextDelta, UsageChunk
+from agentcore.events import CompactionStarted, ContextCompressed, FanoutEmitter, Notice
+from agentcore.history import ContextStatus, History
+from agentcore.llm.base import LlmProvider, LlmRequest, ModelInfo, TextDelta, UsageChunk
 from agentcore.llm.errors import ProviderError
 from agentcore.messages import (
     AssistantMessage,
@@ -46,12 +47,10 @@ from agentcore.messages import (
     ToolResultBlock,
     ToolResultMessage,
     ToolUseBlock,
+    Usage,
     UserMessage,
     thaw_json,
 )
-
-if TYPE_CHECKING:
-    from agentcore.session import DefaultSession
 
 log = logging.getLogger(__name__)
 
@@ -218,13 +217,50 @@ def _elided(result: ToolResultBlock, n_tokens: int) -> ToolResultBlock:
     return ToolResultBlock(result.tool_use_id, (TextBlock(note),), result.is_error)
 
 
-class Compactor:
-    """The session's compaction slot and thresholds (``session.compaction``)."""
+class CompactionHost(Protocol):
+    """What compaction reads from its session: the history it rewrites, the
+    provider and model that write the summary, and where it reports."""
 
-    def __init__(self, session: DefaultSession, thresholds: Thresholds = Thresholds(), *, auto: bool = True) -> None:
+    provider: LlmProvider
+    nursery: trio.Nursery  # the background summary runs here
+
+    @property
+    def history(self) -> History: ...
+
+    @property
+    def events(self) -> FanoutEmitter: ...
+
+    @property
+    def model(self) -> str: ...
+
+    def model_info(self) -> ModelInfo: ...
+
+    def context_status(self) -> ContextStatus: ...
+
+    def record_usage(self, usage: Usage) -> float: ...
+
+
+class PreCompactHook(Protocol):
+    """The ``pre_compact`` hook point (:mod:`agentcore.session.hooks`)."""
+
+    async def pre_compact(self, turn_id: str | None, trigger: str, focus: str | None) -> str | None: ...
+
+
+class Compactor:
+    """A session's compaction: its thresholds and its single background job (``session.compaction``)."""
+
+    def __init__(
+        self,
+        session: CompactionHost,
+        thresholds: Thresholds = Thresholds(),
+        *,
+        auto: bool = True,
+        hooks: PreCompactHook,
+    ) -> None:
         self.session = session
         self.thresholds = thresholds
         self.auto = auto
+        self.hooks = hooks
         self.failures = 0
         self._job: trio.Event | None = None  # set when the running background job ends
         self._settled_at: int | None = None  # history length after a compaction that could not get below soft
@@ -332,9 +368,7 @@ class Compactor:
         head = messages[:cut]
         strategy = "summary"
         current = next((m.text for m in reversed(messages[cut:]) if _is_prompt(m)), "")
-        hooks = getattr(self.session, "hooks", None)
-        if hooks is not None:  # pre_compact hooks may add instructions for the summary
-            focus = await hooks.pre_compact(turn_id, reason, focus)
+        focus = await self.hooks.pre_compact(turn_id, reason, focus)  # hooks may add instructions for the summary
         try:
             summary = await self._summarise(head, focus, current)
             self.failures = 0

@@ -38,24 +38,27 @@ import os
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 import pathspec
 import trio
 
-from agentcore.events import MessageAppended, Notice
+from agentcore.events import FanoutEmitter, MessageAppended, Notice
+from agentcore.history import History
 from agentcore.messages import MessageKind, StopReason, TextBlock, UserMessage, thaw_json
 from agentcore.permissions import Decision, PermissionCheck, PermissionGate, Verdict
-from agentcore.secrets import ToolSecrets
+from agentcore.secrets import Redactor, ToolSecrets
 from agentcore.tools.base import ToolResult
 from agentcore.tools.local import SHELL, terminate_group
-from agentcore.tools.sandbox import ProcessConfinement, SandboxUnavailable
+from agentcore.tools.sandbox import ProcessConfinement, SandboxPolicy, SandboxUnavailable
+from agentcore.tools.workspace import Workspace
+from agentcore.turn.tool_calls import NoToolCallHooks, redact_result
 
 if TYPE_CHECKING:
-    from agentcore.session import DefaultSession
     from agentcore.config.settings import HookConfig
-    from agentcore.turn import TurnOutcome, TurnRunner
+    from agentcore.session.base import SessionPolicy
+    from agentcore.turn.runner import TurnOutcome, TurnRunner
 
 log = logging.getLogger(__name__)
 
@@ -239,21 +242,78 @@ def parse_answer(outcome: ProcessOutcome, *, timeout_s: float) -> HookAnswer | H
 # ------------------------------------------------------------------ a session's hooks
 
 
+class HooksHost(Protocol):
+    """What a session's hooks read from it."""
+
+    workspace: Workspace
+    policy: SessionPolicy
+    extra_prompt_sections: dict[str, str]  # session_start context joins the system prompt
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def cwd(self) -> Path: ...
+
+    @property
+    def history(self) -> History: ...
+
+    @property
+    def events(self) -> FanoutEmitter: ...
+
+
+class HookPoints(Protocol):
+    """The points of a session where hooks run (:class:`SessionHooks`, or
+    :class:`NoHooks` for a session without any, so no caller checks for None)."""
+
+    async def session_start(self, source: str) -> None: ...
+
+    async def user_prompt_submit(self, turn_id: str, message: UserMessage) -> PromptVerdict: ...
+
+    async def pre_tool_use(self, check: PermissionCheck, gate: PermissionGate) -> Decision: ...
+
+    async def post_tool_use(self, check: PermissionCheck, result: ToolResult, redactor: Redactor) -> ToolResult: ...
+
+    async def pre_compact(self, turn_id: str | None, trigger: str, focus: str | None) -> str | None: ...
+
+    async def stop(self, turn_id: str, runner: TurnRunner, outcome: TurnOutcome) -> TurnOutcome: ...
+
+
+class NoHooks(NoToolCallHooks):
+    """A session without hooks: every hook point passes through unchanged."""
+
+    async def session_start(self, source: str) -> None:
+        return None
+
+    async def user_prompt_submit(self, turn_id: str, message: UserMessage) -> PromptVerdict:
+        return PromptVerdict()
+
+    async def pre_compact(self, turn_id: str | None, trigger: str, focus: str | None) -> str | None:
+        return focus
+
+    async def stop(self, turn_id: str, runner: TurnRunner, outcome: TurnOutcome) -> TurnOutcome:
+        return outcome
+
+
 class SessionHooks:
     """The hooks of one session (``session.hooks``), called at each hook point."""
 
-    def __init__(self, session: DefaultSession, hooks: Sequence[HookConfig]) -> None:
+    def __init__(
+        self,
+        session: HooksHost,
+        hooks: Sequence[HookConfig],
+        *,
+        secrets: ToolSecrets | None = None,
+        sandbox: SandboxPolicy | None = None,
+    ) -> None:
         self.session = session
         self.hooks = tuple(hooks)
         # Compiled once: a bad matcher fails when the session opens, not at the first tool call.
         self._matchers = {h.matcher: pathspec.PathSpec.from_lines("gitignore", [h.matcher]) for h in self.hooks}
-        # Hooks start from the same scrubbed environment and sandbox as bash (the core's wiring);
-        # a session opened without a core still never hands its secrets to a hook.
-        core = getattr(session, "core", None)
-        secrets = getattr(core, "tool_secrets", None)
+        # Hooks start from the same scrubbed environment and sandbox as bash (the core passes them);
+        # hooks made without them still never hand the process's secrets to a hook.
         self._secrets: ToolSecrets = secrets if secrets is not None else ToolSecrets.from_environment(os.environ)
-        policy = getattr(core, "sandbox", None)
-        self._confinement = ProcessConfinement(policy, session.workspace.roots) if policy is not None else None
+        self._confinement = ProcessConfinement(sandbox, session.workspace.roots) if sandbox is not None else None
 
     def matching(self, event: str, tool_name: str | None = None) -> list[HookConfig]:
         return [
@@ -353,7 +413,9 @@ class SessionHooks:
             case None:
                 return await gate.check(check)
 
-    async def post_tool_use(self, check: PermissionCheck, result: ToolResult) -> ToolResult:
+    async def post_tool_use(self, check: PermissionCheck, result: ToolResult, redactor: Redactor) -> ToolResult:
+        """The hooks see (and the model gets) the result with the session's secrets redacted."""
+        result = redact_result(redactor, result)
         fields = {
             **_tool_fields(check),
             "tool_response": {"content": result.text_content, "is_error": result.is_error},
