@@ -26,7 +26,6 @@ from agentcore.permissions import (
     DefaultPermissionGate,
     NonInteractiveGate,
     PermissionGate,
-    PermissionMode,
     Rule,
 )
 from agentcore.protected_paths import ProtectedPaths
@@ -51,7 +50,7 @@ from agentcore.session.persistence import (  # re-exported: part of the core's p
 )
 from agentcore.session.subagents import SessionAgents, SpawnAgentTool, SubAgentGate
 from agentcore.tools.base import Tool
-from agentcore.tools.registry import CompositeRegistry, StaticToolRegistry, ToolFilter, ToolRegistry
+from agentcore.tools.registry import CompositeRegistry, StaticToolRegistry, ToolRegistry
 from agentcore.tools.sandbox import BWRAP_PATH, ProcessConfinement, SandboxMode, SandboxPolicy
 from agentcore.tools.workspace import Workspace
 

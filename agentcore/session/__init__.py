@@ -39,7 +39,7 @@ __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover - static names for type checkers and IDEs
     from agentcore.session.base import *  # noqa: F403
-    from agentcore.session.compaction import CompactionReport, Compactor, Thresholds
-    from agentcore.session.default import TITLE_MAX_CHARS, DefaultSession, make_title
-    from agentcore.session.goal import GoalError, GoalOutcome, GoalStop, run_goal
+    from agentcore.session.compaction import CompactionReport, Compactor, Thresholds  # noqa: F401
+    from agentcore.session.default import TITLE_MAX_CHARS, DefaultSession, make_title  # noqa: F401
+    from agentcore.session.goal import GoalError, GoalOutcome, GoalStop, run_goal  # noqa: F401
     from agentcore.session.persistence import *  # noqa: F403
