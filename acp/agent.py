@@ -305,12 +305,13 @@ def _auth_message() -> str:
 
 
 def _session_error(exc: Exception) -> JsonRpcError:
-    from agentcore.llm.registry import NoProviderError, ProviderSelectionError
+    from agentcore.errors import AgentcoreError
+    from agentcore.llm.registry import MissingKeyError, NoProviderError
 
-    if isinstance(exc, NoProviderError) or (isinstance(exc, ProviderSelectionError) and "needs" in str(exc)):
+    if isinstance(exc, NoProviderError | MissingKeyError):
         return JsonRpcError(AUTH_REQUIRED, _auth_message() + f" ({exc})", {"envVars": list(capabilities.API_KEY_ENV_VARS)})
-    if isinstance(exc, ProviderSelectionError | ValueError):
-        return InvalidParams(str(exc), {"path": "", "error": str(exc)})
+    if isinstance(exc, AgentcoreError):  # a known condition the user can fix: say what it is
+        return InvalidParams(str(exc), {"path": "", "error": str(exc), "type": type(exc).__name__})
     log.error("session could not start", exc_info=exc)
     return JsonRpcError(INTERNAL_ERROR, f"The session could not start: {type(exc).__name__}")
 

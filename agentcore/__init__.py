@@ -31,6 +31,10 @@ _EXPORTS: dict[str, str] = {
     "Session": "agentcore.session.base",
     "SessionCreateInfo": "agentcore.session.base",
     "WhenBusy": "agentcore.session.base",
+    "SessionClosed": "agentcore.session.base",
+    # errors (the tree is drawn in agentcore.errors)
+    "AgentcoreError": "agentcore.errors",
+    "ConfigError": "agentcore.errors",
     "DefaultSession": "agentcore.session.default",
     "Frontend": "agentcore.frontend",
     "FrontendKind": "agentcore.frontend",

@@ -21,6 +21,7 @@ from agentcore.config.settings import AGENT_MAX_DEPTH_DEFAULT
 from agentcore.events import FanoutEmitter, Notice
 from agentcore.history import History, VecHistory
 from agentcore.llm.base import LlmProvider
+from agentcore.llm.registry import ProviderSelectionError
 from agentcore.messages import new_id
 from agentcore.permissions import (
     DefaultPermissionGate,
@@ -486,7 +487,7 @@ class AgentCoreBuilder:
 
             async def fixed_resolver(provider: str | None, model: str | None) -> ProviderSelection:
                 if provider not in (None, fixed.provider_name):
-                    raise ValueError(f"this agent is fixed to provider {fixed.provider_name!r}")
+                    raise ProviderSelectionError(f"this agent is fixed to provider {fixed.provider_name!r}")
                 return attrs.evolve(fixed, model=model or fixed.model)
 
             return fixed_resolver
@@ -500,5 +501,5 @@ async def _echo_only_resolver(provider: str | None, model: str | None) -> Provid
     from agentcore.llm.echo import ECHO_MODEL, EchoProvider
 
     if provider not in (None, "echo"):
-        raise ValueError(f"no provider resolver configured for {provider!r}")
+        raise ProviderSelectionError(f"no provider resolver configured for {provider!r}")
     return ProviderSelection(EchoProvider(), "echo", model or ECHO_MODEL, "no provider configured", is_echo=True)

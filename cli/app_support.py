@@ -7,23 +7,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from agentcore.app import AppContext, AppError
-from agentcore.config.schema import ConfigError
-from agentcore.core import SessionNotFound
-from agentcore.llm.errors import ProviderError
-from agentcore.llm.registry import ProviderSelectionError
-from agentcore.permissions import RuleError
+from agentcore.app import AppContext
+from agentcore.errors import AgentcoreError
 
 # Problems a person fixes by changing a flag, a key or a file: shown as one line.
-STARTUP_ERRORS: tuple[type[BaseException], ...] = (
-    AppError,
-    ConfigError,
-    ProviderSelectionError,
-    ProviderError,
-    SessionNotFound,
-    RuleError,
-    ValueError,
-)
+# Every known condition is an AgentcoreError (see agentcore.errors for the tree).
+STARTUP_ERRORS: tuple[type[BaseException], ...] = (AgentcoreError,)
 
 
 def app_flags(args: argparse.Namespace) -> dict[str, Any]:

@@ -38,5 +38,5 @@ __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover - static names for type checkers and IDEs
     from agentcore.config.load import *  # noqa: F403
-    from agentcore.config.schema import ConfigError
+    from agentcore.config.schema import ConfigError as ConfigError
     from agentcore.config.settings import *  # noqa: F403

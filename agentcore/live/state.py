@@ -19,6 +19,8 @@ from collections.abc import Callable
 
 import attrs
 
+from agentcore.errors import VoiceError
+
 
 class VoiceState(enum.Enum):
     CONNECTING = "connecting"
@@ -55,7 +57,7 @@ for _state in list(ALLOWED):
         ALLOWED[_state] = ALLOWED[_state] | {S.CLOSED}
 
 
-class IllegalTransition(RuntimeError):
+class IllegalTransition(VoiceError, RuntimeError):
     pass
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import trio
 from trio_websocket import ConnectionClosed, HandshakeError, open_websocket_url
 
+from agentcore.errors import VoiceError
 from agentcore.live.backend import BackendClosedError, BackendConnectError, BackendSeed, redact
 from agentcore.live.events import BackendNotice, Disconnected, VoiceEvent
 
@@ -30,7 +31,7 @@ EVENT_BUFFER = 4096  # events between the socket reader and the control plane; b
 SEEN_EVENT_IDS = 4096  # how many provider event ids are remembered to drop replays
 
 
-class ProtocolViolation(ValueError):
+class ProtocolViolation(VoiceError, ValueError):
     """A server message the backend cannot interpret."""
 
 

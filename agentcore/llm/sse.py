@@ -16,6 +16,8 @@ from collections.abc import Iterable
 
 import attrs
 
+from agentcore.errors import InputError
+
 DEFAULT_EVENT = "message"
 _BOM = b"\xef\xbb\xbf"
 # A stream sending this many bytes without a line break is broken or hostile;
@@ -23,7 +25,7 @@ _BOM = b"\xef\xbb\xbf"
 MAX_LINE_BYTES = 16 * 1024 * 1024
 
 
-class SseProtocolError(ValueError):
+class SseProtocolError(InputError):
     """The byte stream cannot be an event stream (e.g. an endless line)."""
 
 

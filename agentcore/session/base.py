@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
+from agentcore.errors import SessionError
 from agentcore.events import FanoutEmitter
 from agentcore.frontend import Frontend
 from agentcore.history import ContextStatus, History
@@ -76,6 +77,10 @@ class ProviderSelection:
     model: str
     reason: str = ""  # why this provider was picked, shown by every frontend
     is_echo: bool = False
+
+
+class SessionClosed(SessionError, RuntimeError):
+    """The session was closed; it runs no more turns."""
 
 
 class WhenBusy(enum.Enum):

@@ -34,6 +34,7 @@ import attrs
 import trio
 
 from agentcore import tokens
+from agentcore.errors import SessionError
 from agentcore.events import CompactionStarted, ContextCompressed, FanoutEmitter, Notice
 from agentcore.history import ContextStatus, History
 from agentcore.llm.base import LlmProvider, LlmRequest, ModelInfo, TextDelta, UsageChunk
@@ -91,7 +92,7 @@ What the agent was about to do.
 Paths and what matters in each."""
 
 
-class ThresholdError(ValueError):
+class ThresholdError(SessionError, ValueError):
     pass
 
 
@@ -433,5 +434,5 @@ class Compactor:
         return text
 
 
-class EmptySummary(Exception):
+class EmptySummary(SessionError):
     pass

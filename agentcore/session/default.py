@@ -40,6 +40,7 @@ from agentcore.events import (
 from agentcore.history import ContextStatus, History
 from agentcore.llm.base import LlmProvider, LlmRequest, ModelInfo
 from agentcore.llm.errors import ProviderError
+from agentcore.llm.registry import ProviderSelectionError
 from agentcore.messages import (
     MessageKind,
     StopReason,
@@ -51,7 +52,14 @@ from agentcore.messages import (
 from agentcore.permissions import PermissionGate, PermissionMode
 from agentcore.prompt import resolve_system_prompt
 from agentcore.tools.backends import FsBackend, ShellBackend
-from agentcore.session.base import Prompt, ProviderSelection, SessionCreateInfo, SessionPolicy, WhenBusy
+from agentcore.session.base import (
+    Prompt,
+    ProviderSelection,
+    SessionClosed,
+    SessionCreateInfo,
+    SessionPolicy,
+    WhenBusy,
+)
 from agentcore.session.hooks import HookPoints, NoHooks
 from agentcore.tools.base import ToolContext, ToolProgress
 from agentcore.tools.registry import CompositeRegistry, tool_specs
@@ -215,7 +223,7 @@ class DefaultSession:
                     pass
             await self._idle.wait()
         if self._closed:
-            raise RuntimeError(f"session {self.id} is closed")
+            raise SessionClosed(f"session {self.id} is closed")
         self._turn_running = True
         self._idle = trio.Event()
         turn_id = new_id("turn")
@@ -384,7 +392,7 @@ class DefaultSession:
     async def set_model(self, *, model: str, provider: str | None = None) -> None:
         if provider is not None and provider != self.provider_name:
             if self._provider_resolver is None:
-                raise ValueError("this session cannot switch providers")
+                raise ProviderSelectionError("this session cannot switch providers")
             selection = await self._provider_resolver(provider, model)
             self.provider, self.provider_name = selection.provider, selection.provider_name
         self._model = model

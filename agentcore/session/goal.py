@@ -24,6 +24,7 @@ import attrs
 import trio
 
 from agentcore.background import BackgroundTasks, TaskKind, TaskStatus
+from agentcore.errors import SessionError
 from agentcore.messages import StopReason, freeze_json
 from agentcore.tools.base import Safety, ToolContext, ToolKind, ToolResult
 from agentcore.tools.common import BuiltinTool
@@ -83,7 +84,7 @@ class GoalOutcome:
     stop_reason: GoalStop
 
 
-class GoalError(ValueError):
+class GoalError(SessionError, ValueError):
     """The session cannot run a goal loop (bad arguments, goal_done denied by the profile)."""
 
 

@@ -12,6 +12,7 @@ from typing import Protocol, runtime_checkable
 import attrs
 import trio
 
+from agentcore.errors import SessionError
 from agentcore.events import AgentEvent, PlanEntry, TurnAborted, TurnEnded
 from agentcore.history import History
 from agentcore.messages import Message, Usage
@@ -53,7 +54,7 @@ class SessionSummary:
     cost_usd: float = 0.0
 
 
-class SessionNotFound(LookupError):
+class SessionNotFound(SessionError, LookupError):
     pass
 
 

@@ -31,6 +31,7 @@ import attrs
 import trio
 
 from agentcore.background import TaskHandle, TaskKind
+from agentcore.errors import SessionError
 from agentcore.events import AgentEvent, AssistantTextDelta, ToolCallFinished, ToolCallStarted
 from agentcore.messages import StopReason, Usage, assert_never, freeze_json
 from agentcore.permissions import (
@@ -353,7 +354,7 @@ class SessionAgents:
             )
 
 
-class SubAgentFailed(Exception):
+class SubAgentFailed(SessionError):
     """A background sub-agent's turn was aborted (the task ends *failed*)."""
 
 

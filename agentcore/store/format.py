@@ -99,7 +99,7 @@ class SessionLocked(JournalError):
         self.session_id = session_id
 
 
-class InvalidRecord(Exception):
+class InvalidRecord(StoreError):
     """A record that parses as JSON but is not a valid record (becomes JournalCorrupt)."""
 
 

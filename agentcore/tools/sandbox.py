@@ -30,6 +30,8 @@ from pathlib import Path
 
 import attrs
 
+from agentcore.errors import ToolError
+
 BWRAP_PATH = Path("/usr/bin/bwrap")  # where distributions install bubblewrap
 SANDBOX_TMP = "/tmp"  # what TMPDIR points at inside: the fresh tmpfs
 SECRET_HOME_DIRS = (
@@ -56,7 +58,7 @@ class SandboxMode(enum.Enum):
     WORKSPACE_WRITE = "workspace-write"
 
 
-class SandboxUnavailable(Exception):
+class SandboxUnavailable(ToolError):
     """The sandbox is configured but cannot run here (no bubblewrap, not Linux)."""
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
+from agentcore.errors import ToolError
 from agentcore.messages import ImageBlock, TextBlock, freeze_json
 from agentcore.tools.base import Safety, ToolContext, ToolKind, ToolResult
 from agentcore.tools.common import BuiltinTool
@@ -43,7 +44,7 @@ USER_AGENT = "Mozilla/5.0 (compatible; agentcore-fetch/0.1)"
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 
 
-class FetchRefused(Exception):
+class FetchRefused(ToolError):
     """The URL may not be fetched (scheme, address); the message says why."""
 
 

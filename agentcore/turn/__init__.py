@@ -27,7 +27,7 @@ __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover - static names for type checkers and IDEs
-    from agentcore.turn.request import repair_orphans
+    from agentcore.turn.request import repair_orphans as repair_orphans
     from agentcore.turn.runner import *  # noqa: F403
-    from agentcore.turn.stream import StreamAssembler
-    from agentcore.turn.tool_calls import SessionToolExecutor
+    from agentcore.turn.stream import StreamAssembler as StreamAssembler
+    from agentcore.turn.tool_calls import SessionToolExecutor as SessionToolExecutor
