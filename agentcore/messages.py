@@ -12,6 +12,7 @@ store, never by ad-hoc fields.
 from __future__ import annotations
 
 import enum
+import re
 import uuid
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -25,10 +26,29 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:20]}"
 
 
+# A surrogate code point in a Python str is always a lone one (a valid pair decodes
+# to one code point): it comes from undecodable file names (surrogateescape), a
+# command line in another encoding, or a peer's "\ud800" JSON escape.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT_CHARACTER = "\ufffd"
+
+
+def encodable_text(text: str) -> str:
+    """``text`` as every UTF-8 boundary (journal, wire, terminal) can carry it:
+    lone surrogates become U+FFFD, visibly. Message values are built through
+    this, so a message that reaches history can always be written and sent."""
+    if _LONE_SURROGATE.search(text) is None:
+        return text
+    return _LONE_SURROGATE.sub(REPLACEMENT_CHARACTER, text)
+
+
 def freeze_json(value: Any) -> Any:
-    """Return a read-only deep copy of a JSON-like value (dicts become mappings)."""
+    """Return a read-only deep copy of a JSON-like value (dicts become mappings,
+    strings become :func:`encodable_text`)."""
+    if isinstance(value, str):
+        return encodable_text(value)
     if isinstance(value, Mapping):
-        return MappingProxyType({str(k): freeze_json(v) for k, v in value.items()})
+        return MappingProxyType({encodable_text(str(k)): freeze_json(v) for k, v in value.items()})
     if isinstance(value, (list, tuple)):
         return tuple(freeze_json(v) for v in value)
     return value
@@ -48,7 +68,7 @@ def thaw_json(value: Any) -> Any:
 
 @attrs.frozen
 class TextBlock:
-    text: str
+    text: str = attrs.field(converter=encodable_text)
 
 
 @attrs.frozen
@@ -65,7 +85,7 @@ class ThinkingBlock:
     sent back unchanged (Anthropic rejects edited thinking). ``redacted`` holds
     an encrypted blob the provider returned instead of text."""
 
-    text: str
+    text: str = attrs.field(converter=encodable_text)
     signature: str | None = None
     redacted: str | None = None
 
@@ -73,7 +93,7 @@ class ThinkingBlock:
 @attrs.frozen
 class ToolUseBlock:
     id: str
-    name: str
+    name: str = attrs.field(converter=encodable_text)
     input: Mapping[str, Any] = attrs.field(converter=freeze_json, factory=dict)
 
 
