@@ -149,6 +149,28 @@ def tool_environment(
     return {name: value for name, value in env.items() if name not in dropped}
 
 
+# git settings every tool process gets, appended to any the user set through
+# GIT_CONFIG_COUNT: a bare repository the model wrote into the workspace
+# (HEAD + config with core.fsmonitor, core.pager, ...) is never discovered and
+# run by a plain `git` command, only with an explicit --git-dir.
+GIT_HARDENING = (("safe.bareRepository", "explicit"),)
+
+
+def with_git_hardening(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` plus :data:`GIT_HARDENING` as ``GIT_CONFIG_KEY_n``/``VALUE_n`` entries. Pure."""
+    out = dict(env)
+    try:
+        count = int(out.get("GIT_CONFIG_COUNT", "0"))
+    except ValueError:
+        count = 0
+    for key, value in GIT_HARDENING:
+        out[f"GIT_CONFIG_KEY_{count}"] = key
+        out[f"GIT_CONFIG_VALUE_{count}"] = value
+        count += 1
+    out["GIT_CONFIG_COUNT"] = str(count)
+    return out
+
+
 class Redactor:
     """Replaces exact secret values with ``[REDACTED:NAME]``.
 
@@ -247,7 +269,7 @@ class ToolSecrets:
     ) -> ToolSecrets:
         passthrough, provider_key_vars = tuple(passthrough), tuple(provider_key_vars)
         return cls(
-            tool_environment(env, passthrough=passthrough, provider_key_vars=provider_key_vars),
+            with_git_hardening(tool_environment(env, passthrough=passthrough, provider_key_vars=provider_key_vars)),
             Redactor.for_environment(env, passthrough=passthrough, provider_key_vars=provider_key_vars),
         )
 

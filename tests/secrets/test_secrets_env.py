@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agentcore.secrets import looks_secret_value, tool_environment
+from agentcore.secrets import ToolSecrets, looks_secret_value, tool_environment
 from agentcore.config.settings import HookConfig
 from secrets_support import (
     PASSED_TOKEN,
@@ -83,3 +83,23 @@ def test_name_and_value_patterns_keep_ordinary_variables():
                          "SSH_AUTH_SOCK", "PLAIN_DB_URL"}
     assert not looks_secret_value("--color=auto --group-directories-first --time-style=long-iso")
     assert tool_environment({"MY_PAT": "x"}, passthrough=("my_*",)) == {"MY_PAT": "x"}  # globs, any case
+
+
+async def test_a_bare_repository_the_model_wrote_is_not_run_by_plain_git(server, http_client, env, state_dir, work):
+    """A model can write HEAD + config (core.fsmonitor, core.pager ...) into a folder;
+    with safe.bareRepository=explicit a plain `git -C evil ...` refuses to use it."""
+    command = "git init -q --bare evil && git -C evil rev-parse --git-dir; echo exit=$?"
+    server.enqueue(tool_call("c1", "bash", {"command": command}), text("done"))
+    core = make_core(server, http_client, env, state_dir)
+    async with core.open_session(info(work)) as session:
+        await session.run_turn("make a bare repository and use it")
+    [result] = tool_results(server.requests[1].json())
+    assert "cannot use bare repository" in result and "exit=128" in result
+
+
+def test_git_hardening_is_appended_to_the_users_own_git_config_entries():
+    user = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "user.name", "GIT_CONFIG_VALUE_0": "me", "PATH": "/bin"}
+    out = ToolSecrets.from_environment(user).env
+    assert out["GIT_CONFIG_COUNT"] == "2"
+    assert (out["GIT_CONFIG_KEY_0"], out["GIT_CONFIG_VALUE_0"]) == ("user.name", "me")
+    assert (out["GIT_CONFIG_KEY_1"], out["GIT_CONFIG_VALUE_1"]) == ("safe.bareRepository", "explicit")
