@@ -1,0 +1,52 @@
+"""session/new errors are mapped by type: a missing key or no provider is
+auth_required (-32000) with the variables to set; any other known condition is
+-32602 naming its type; nothing known becomes "Internal error"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from acp_fakes import acp_connection
+from agentcore import AgentCoreBuilder, SessionPolicy
+from agentcore.errors import ConfigError
+from agentcore.llm.registry import MissingKeyError, NoProviderError, ProviderSelectionError
+
+
+def _core_failing_with(error: Exception, state_dir: Path) -> Any:
+    async def resolver(provider: str | None, model: str | None) -> Any:
+        raise error
+
+    return (
+        AgentCoreBuilder().with_env({}).with_provider_resolver(resolver).with_policy(SessionPolicy())
+        .with_state_dir(state_dir).build()
+    )
+
+
+@pytest.mark.parametrize("error", [
+    MissingKeyError("provider 'openai' needs OPENAI_API_KEY set in the environment", env_var="OPENAI_API_KEY"),
+    NoProviderError("no provider is configured"),
+])
+async def test_a_missing_key_or_no_provider_is_auth_required(error: Exception, tmp_path: Path, workspace: Path) -> None:
+    async with acp_connection(_core_failing_with(error, tmp_path / "state"), workspace) as acp:
+        await acp.initialize()
+        reply = await acp.peer.request("session/new", {"cwd": str(workspace), "mcpServers": []})
+    assert reply["error"]["code"] == -32000
+    assert "OPENAI_API_KEY" in reply["error"]["data"]["envVars"]
+
+
+@pytest.mark.parametrize(("error", "kind"), [
+    (ConfigError("not a model", source="config.toml", key="model"), "ConfigError"),
+    (ProviderSelectionError("provider 'x' needs nothing but is unknown"), "ProviderSelectionError"),  # 'needs' in text
+])
+async def test_other_known_conditions_are_invalid_params_naming_their_type(
+    error: Exception, kind: str, tmp_path: Path, workspace: Path
+) -> None:
+    async with acp_connection(_core_failing_with(error, tmp_path / "state"), workspace) as acp:
+        await acp.initialize()
+        reply = await acp.peer.request("session/new", {"cwd": str(workspace), "mcpServers": []})
+    assert reply["error"]["code"] == -32602
+    assert reply["error"]["data"]["type"] == kind
+    assert str(error) in reply["error"]["message"]
