@@ -36,7 +36,7 @@ from acp.project import ClientFeatures, replay_updates
 from agentcore.core import SessionNotFound
 from agentcore.frontend import Frontend
 from agentcore.session import SessionCreateInfo
-from agentcore.tools.local import LocalFs
+from agentcore.tools import LocalFs
 
 log = logging.getLogger("acp.agent")
 
@@ -306,7 +306,7 @@ def _auth_message() -> str:
 
 def _session_error(exc: Exception) -> JsonRpcError:
     from agentcore.errors import AgentcoreError
-    from agentcore.llm.registry import MissingKeyError, NoProviderError
+    from agentcore.llm import MissingKeyError, NoProviderError
 
     if isinstance(exc, NoProviderError | MissingKeyError):
         return JsonRpcError(AUTH_REQUIRED, _auth_message() + f" ({exc})", {"envVars": list(capabilities.API_KEY_ENV_VARS)})

@@ -24,7 +24,7 @@ import attrs
 import trio
 
 from acp.jsonrpc import ConnectionClosed, JsonRpcError
-from agentcore.tools.backends import FileStat, FsBackend, FsError, OutputSink, ShellBackend, ShellResult
+from agentcore.tools import FileStat, FsBackend, FsError, OutputSink, ShellBackend, ShellResult
 
 log = logging.getLogger("acp.backends")
 

@@ -24,9 +24,9 @@ from urllib.parse import unquote, urlparse
 from acp.jsonrpc import InvalidParams
 from agentcore.messages import ImageBlock, TextBlock, UserMessage, new_id
 from agentcore.permissions import PermissionCheck, PermissionGate
-from agentcore.tools.backends import FsBackend, FsError
-from agentcore.tools.base import Location, Safety, ToolDescription, ToolKind
-from agentcore.tools.workspace import Workspace
+from agentcore.tools import FsBackend, FsError
+from agentcore.tools import Location, Safety, ToolDescription, ToolKind
+from agentcore.tools import Workspace
 
 LINK_TOOL = "read_file"  # a linked file is judged as a read_file call on its path
 

@@ -8,8 +8,8 @@ from typing import Any
 import attrs
 
 from acp.jsonrpc import InvalidParams
-from agentcore.llm.base import ReasoningEffort
-from agentcore.llm.catalog import default_catalog
+from agentcore.llm import ReasoningEffort
+from agentcore.llm import default_catalog
 from agentcore.permissions import PermissionMode
 
 MODE_NAMES = {

@@ -61,7 +61,7 @@ from agentcore.messages import (
     thaw_json,
 )
 from agentcore.permissions import PermissionOption
-from agentcore.tools.base import DiffPreview, Location, ToolKind, ToolResult
+from agentcore.tools import DiffPreview, Location, ToolKind, ToolResult
 
 Update = dict[str, Any]
 

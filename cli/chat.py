@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.text import Text
 
 from agentcore.app import AppContext
-from agentcore.config.paths import find_project
+from agentcore.config import find_project
 from agentcore.permissions import PermissionOption
 from agentcore.session import DefaultSession, SessionCreateInfo
 from agentcore.turn import TurnAbortedError, TurnInProgress

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 if TYPE_CHECKING:
     from agentcore.config import LoadedConfig
-    from agentcore.config.schema import ConfigError, KeyPath
-    from agentcore.config.paths import AgentPaths
+    from agentcore.config import ConfigError, KeyPath
+    from agentcore.config import AgentPaths
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -114,7 +114,7 @@ def _register(parser: argparse.ArgumentParser, handler: Any) -> None:
 
 
 def _paths(ctx: CommandContext) -> AgentPaths:
-    from agentcore.config.paths import resolve_paths
+    from agentcore.config import resolve_paths
 
     paths = getattr(ctx, "paths", None)
     return paths if paths is not None else resolve_paths(ctx.env)
@@ -124,7 +124,7 @@ def _project_trusted(ctx: CommandContext) -> bool | None:
     """The loader's trust verdict for ``ctx.cwd`` (which sees env and flags too);
     None (the store alone decides) when the configuration does not load."""
     from agentcore.config import load_settings
-    from agentcore.config.schema import ConfigError
+    from agentcore.config import ConfigError
 
     try:
         return load_settings(cwd=ctx.cwd, env=ctx.env, flags=getattr(ctx, "flags", None), paths=_paths(ctx)).trust.trusted
@@ -142,8 +142,8 @@ def _fail(ctx: CommandContext, exc: ConfigError) -> int:
 
 def cmd_config_show(args: argparse.Namespace, ctx: CommandContext) -> int:
     from agentcore.config import load_settings
-    from agentcore.config.schema import ConfigError
-    from agentcore.config.profiles import apply_profile, load_profile
+    from agentcore.config import ConfigError
+    from agentcore.config import apply_profile, load_profile
 
     try:
         loaded = load_settings(cwd=ctx.cwd, env=ctx.env, flags=getattr(ctx, "flags", None), paths=_paths(ctx))
@@ -159,7 +159,7 @@ def cmd_config_show(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 def render_config(loaded: LoadedConfig, *, origins: bool) -> str:
     """The effective configuration as TOML, or as ``key = value  # origin`` lines."""
-    from agentcore.config.schema import format_key
+    from agentcore.config import format_key
     files = ", ".join(str(f) for f in loaded.files) or "none"
     header = f"# files read: {files}\n# project {loaded.trust.root}: {loaded.trust.reason}\n"
     if loaded.trust.ignored is not None:
@@ -201,7 +201,7 @@ def _plain(value: Any) -> Any:
 
 def _literal(value: Any) -> str:
     """A TOML inline literal for display."""
-    from agentcore.config.schema import format_key
+    from agentcore.config import format_key
     match value:
         case None:
             return "(not set)"
@@ -220,9 +220,9 @@ def _literal(value: Any) -> str:
 
 
 def cmd_config_set(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from agentcore.config.schema import ConfigError
-    from agentcore.config.write import set_config_value
-    from agentcore.config.paths import find_project
+    from agentcore.config import ConfigError
+    from agentcore.config import set_config_value
+    from agentcore.config import find_project
 
     project = find_project(ctx.cwd)
     if getattr(args, "project", False):
@@ -248,8 +248,8 @@ def cmd_config_set(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def cmd_profiles_list(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from agentcore.config.schema import ConfigError
-    from agentcore.config.profiles import list_profiles
+    from agentcore.config import ConfigError
+    from agentcore.config import list_profiles
 
     try:
         infos = list_profiles(cwd=ctx.cwd, paths=_paths(ctx), project_trusted=_project_trusted(ctx))
@@ -267,8 +267,8 @@ def cmd_profiles_list(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def cmd_profiles_show(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from agentcore.config.schema import ConfigError
-    from agentcore.config.profiles import load_profile
+    from agentcore.config import ConfigError
+    from agentcore.config import load_profile
 
     try:
         profile = load_profile(args.name, cwd=ctx.cwd, paths=_paths(ctx), project_trusted=_project_trusted(ctx))
@@ -314,8 +314,8 @@ def cmd_profiles_show(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def cmd_init(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from agentcore.config.schema import ConfigError
-    from agentcore.config.write import init_user_config
+    from agentcore.config import ConfigError
+    from agentcore.config import init_user_config
 
     try:
         report = init_user_config(

@@ -28,7 +28,7 @@ from agentcore.messages import (
     thaw_json,
     usage_to_dict,
 )
-from agentcore.tools.base import DiffPreview, Location, ToolResult
+from agentcore.tools import DiffPreview, Location, ToolResult
 
 EVENT_TYPES: Mapping[type, str] = {
     ev.PromptCommitted: "prompt_committed",

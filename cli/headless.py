@@ -31,7 +31,7 @@ from agentcore.app import AppContext
 from agentcore.events import AgentEvent, Notice, RetryScheduled, ToolCallFinished, TurnAborted
 from agentcore.messages import StopReason, usage_to_dict
 from agentcore.session import DefaultSession
-from agentcore.session.goal import run_goal
+from agentcore.session import run_goal
 from agentcore.turn import TurnAbortedError, TurnOutcome
 from cli.app_support import STARTUP_ERRORS, app_flags, selection_notice
 from cli.event_json import event_to_json
@@ -201,7 +201,7 @@ async def run_prompt(
 
 def _goal_turn_outcome(session: DefaultSession, goal: Any) -> TurnOutcome:
     """A goal loop summarised as one outcome, for the result object and exit code."""
-    from agentcore.session.goal import GoalStop
+    from agentcore.session import GoalStop
 
     stop = {
         GoalStop.GOAL_DONE: StopReason.END_TURN,

@@ -20,7 +20,7 @@ from rich.text import Text
 
 from agentcore.events import PermissionRequested, PlanEntry, ToolCallFinished, ToolCallStarted
 from agentcore.history import ContextStatus
-from agentcore.tools.base import DiffPreview, ToolKind
+from agentcore.tools import DiffPreview, ToolKind
 
 SHELL_TAIL_LINES = 6  # last lines of a command's output shown under it
 ERROR_LINES = 8  # lines of a tool error shown

@@ -77,7 +77,7 @@ def _entry(command: Callable[[argparse.Namespace, SessionsContext], int]) -> Cal
 
 
 def _store(ctx: SessionsContext) -> Any:
-    from agentcore.config.paths import resolve_paths
+    from agentcore.config import resolve_paths
     from agentcore.store import JournalStore
 
     return JournalStore(resolve_paths(ctx.env).sessions_dir)

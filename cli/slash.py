@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from agentcore.core import SessionNotFound
-from agentcore.llm.registry import ProviderSelectionError
+from agentcore.llm import ProviderSelectionError
 from agentcore.permissions import PermissionMode
 from cli.app_support import STARTUP_ERRORS, latest_session_id
 from cli.render_blocks import context_view, format_cost, human_tokens

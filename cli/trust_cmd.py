@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TextIO
 
-from agentcore.config.schema import ConfigError
-from agentcore.config.paths import find_project, resolve_paths
+from agentcore.config import ConfigError
+from agentcore.config import find_project, resolve_paths
 from agentcore.trust import (
     ProjectTrust,
     TrustStore,

@@ -24,7 +24,11 @@ _SETTINGS = "agentcore.config.settings"
 _EXPORTS = {
     **dict.fromkeys(("LoadedConfig", "build_mcp_server", "load_settings", "overlay", "project_key_problems",
                      "read_toml_file"), _LOAD),
-    "ConfigError": _SCHEMA,
+    **dict.fromkeys(("ConfigError", "KeyPath", "format_key", "parse_key"), _SCHEMA),
+    **dict.fromkeys(("AgentPaths", "ProjectPaths", "find_project", "resolve_paths"), "agentcore.config.paths"),
+    **dict.fromkeys(("Profile", "apply_profile", "list_profiles", "load_profile", "ProfileError"),
+                    "agentcore.config.profiles"),
+    **dict.fromkeys(("init_user_config", "set_config_value", "persist_permission_rule"), "agentcore.config.write"),
     **dict.fromkeys((
         "BUILTIN_PROVIDERS", "CONFIG_KEYS", "CONFIG_SCHEMA", "DEFAULT_PROFILE", "HARD_DEFAULT", "MICRO_DEFAULT",
         "PERMISSION_MODES", "PROTOCOLS", "REASONING_EFFORTS", "SOFT_DEFAULT", "AgentsSettings", "BackgroundSettings",
@@ -38,5 +42,8 @@ __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover - static names for type checkers and IDEs
     from agentcore.config.load import *  # noqa: F403
-    from agentcore.config.schema import ConfigError as ConfigError
+    from agentcore.config.paths import AgentPaths, ProjectPaths, find_project, resolve_paths  # noqa: F401
+    from agentcore.config.profiles import Profile, ProfileError, apply_profile, list_profiles, load_profile  # noqa: F401
+    from agentcore.config.schema import ConfigError, KeyPath, format_key, parse_key  # noqa: F401
+    from agentcore.config.write import init_user_config, persist_permission_rule, set_config_value  # noqa: F401
     from agentcore.config.settings import *  # noqa: F403

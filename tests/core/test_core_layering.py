@@ -131,3 +131,29 @@ def test_no_import_cycles():
 def test_the_cycle_check_sees_a_cycle():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
     assert _cycles(graph) == [["a", "b", "c"]]
+
+
+# What frontends (acp/, cli/) may import: the facade, each wing's facade and the
+# modules documented as public in docs/architecture.md. Everything else is internal.
+PUBLIC_MODULES = frozenset({
+    "agentcore", "agentcore.errors", "agentcore.events", "agentcore.messages", "agentcore.permissions",
+    "agentcore.app", "agentcore.frontend", "agentcore.core", "agentcore.history", "agentcore.trust",
+    "agentcore.tokens", "agentcore.prompt", "agentcore.background", "agentcore.secrets", "agentcore.bounded_json",
+    "agentcore.private_files",
+    # wings (lazy facades)
+    "agentcore.session", "agentcore.turn", "agentcore.store", "agentcore.config", "agentcore.mcp", "agentcore.llm",
+    "agentcore.tools", "agentcore.live",
+})  # fmt: skip
+
+
+def test_frontends_import_only_public_modules():
+    graph = _import_graph()
+    offenders = sorted(
+        f"{module} imports {target}"
+        for module, targets in graph.items()
+        if module.startswith(("acp", "cli"))
+        for target in targets
+        if target.startswith("agentcore") and target not in PUBLIC_MODULES
+    )
+    assert offenders == [], "frontends reach into internal modules:\n" + "\n".join(offenders)
+
