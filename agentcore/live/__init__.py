@@ -7,8 +7,7 @@ only by the backend or transport that needs them. See ``docs/voice.md``.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from agentcore._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "VoiceController": "agentcore.live.controller",
@@ -42,16 +41,4 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'agentcore.live' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -13,28 +12,8 @@ from agentcore.llm.base import (
     LlmRequest,
     ModelInfo,
     Pricing,
-    ProviderStop,
-    StopChunk,
-    TextDelta,
-    ToolCallDelta,
-    ToolCallEnd,
-    ToolCallStart,
-    UsageChunk,
 )
-from agentcore.messages import Usage
-
-
-def text_reply(text: str, *, usage: Usage = Usage(input_tokens=100, output_tokens=10)) -> list[Chunk]:
-    return [TextDelta(text), UsageChunk(usage), StopChunk(ProviderStop.END_TURN)]
-
-
-def tool_reply(*calls: tuple[str, str, dict[str, Any]], text: str = "") -> list[Chunk]:
-    chunks: list[Chunk] = [TextDelta(text)] if text else []
-    for i, (call_id, name, args) in enumerate(calls):
-        raw = json.dumps(args)
-        chunks += [ToolCallStart(i, call_id, name), ToolCallDelta(i, raw[: len(raw) // 2]), ToolCallDelta(i, raw[len(raw) // 2 :]), ToolCallEnd(i)]
-    chunks += [UsageChunk(Usage(input_tokens=100, output_tokens=20)), StopChunk(ProviderStop.TOOL_USE)]
-    return chunks
+from fakes.chunks import text_reply, tool_reply  # noqa: F401 - re-exported for the core tests
 
 
 class Gate:

@@ -3,7 +3,6 @@ and the real search tools run with a session's own tool context."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -16,17 +15,11 @@ from agentcore.llm.base import (
     LlmRequest,
     ModelInfo,
     Pricing,
-    ProviderStop,
-    StopChunk,
-    TextDelta,
-    ToolCallDelta,
-    ToolCallEnd,
-    ToolCallStart,
-    UsageChunk,
 )
-from agentcore.messages import ToolResultMessage, Usage
+from agentcore.messages import ToolResultMessage
 from agentcore.permissions import PermissionMode, Rule, RuleAction
 from agentcore.tools.search import SearchEngine
+from fakes.chunks import text_reply, tool_reply  # noqa: F401 - re-exported for the deny tests
 
 RG = shutil.which("rg") or str(Path(sys.executable).with_name("rg"))  # the venv ships ripgrep
 HAS_RG = Path(RG).exists()
@@ -38,17 +31,6 @@ def rules(*, deny: Sequence[str] = (), allow: Sequence[str] = (), ask: Sequence[
         *(Rule.parse(r, RuleAction.ALLOW) for r in allow),
         *(Rule.parse(r, RuleAction.ASK) for r in ask),
     )
-
-
-def text_reply(text: str) -> list[Chunk]:
-    return [TextDelta(text), UsageChunk(Usage(input_tokens=100, output_tokens=10)), StopChunk(ProviderStop.END_TURN)]
-
-
-def tool_reply(*calls: tuple[str, str, dict[str, Any]]) -> list[Chunk]:
-    chunks: list[Chunk] = []
-    for index, (call_id, name, args) in enumerate(calls):
-        chunks += [ToolCallStart(index, call_id, name), ToolCallDelta(index, json.dumps(args)), ToolCallEnd(index)]
-    return [*chunks, UsageChunk(Usage(input_tokens=100, output_tokens=20)), StopChunk(ProviderStop.TOOL_USE)]
 
 
 Script = Callable[[LlmRequest], list[Chunk]]
