@@ -1,18 +1,20 @@
 """What the agent offers in ``initialize``, and what it learns from the client.
 
-Standard library only: the stdio entry answers ``initialize`` from here while
-trio and the core are still being imported, so an editor sees the agent come
-up in tens of milliseconds.
+The standard library and the ``agentcore`` facade only (no runtime module):
+the stdio entry answers ``initialize`` from here while trio and the core are
+still being imported, so an editor sees the agent come up in tens of
+milliseconds.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import agentcore
+
 PROTOCOL_VERSION = 1  # ACP protocol version this agent speaks
 AGENT_NAME = "agentcore"
 AGENT_TITLE = "agentcore"
-AGENT_VERSION = "0.1.0"  # kept equal to the package version (checked by a test)
 
 API_KEY_ENV_VARS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY")
 ENV_AUTH_METHOD_ID = "env-api-key"
@@ -61,7 +63,7 @@ def initialize_result() -> dict[str, Any]:
         "protocolVersion": PROTOCOL_VERSION,
         "agentCapabilities": agent_capabilities(),
         "authMethods": auth_methods(),
-        "agentInfo": {"name": AGENT_NAME, "title": AGENT_TITLE, "version": AGENT_VERSION},
+        "agentInfo": {"name": AGENT_NAME, "title": AGENT_TITLE, "version": agentcore.__version__},
     }
 
 

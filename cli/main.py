@@ -1,8 +1,9 @@
 """The ``agent`` command.
 
 Start-up is kept light: argparse and the standard library only until a
-subcommand needs more. ``agent --version`` imports nothing else, and each
-subcommand imports its own frontend module when it runs.
+subcommand needs more. ``agent --version`` imports only the ``agentcore``
+facade and the installed metadata, and each subcommand imports its own
+frontend module when it runs.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
-VERSION = "0.1.0"
 MODES = ("read-only", "ask", "accept-edits", "yolo")
 
 DESCRIPTION = """\
@@ -39,6 +40,25 @@ def _add_selection(p: argparse.ArgumentParser) -> None:
                    help="apply this folder's project configuration this time even though it is not trusted")
 
 
+def _version_line() -> str:
+    import agentcore  # the facade; it reads the installed version on first use
+
+    return f"agentcore {agentcore.__version__}"
+
+
+class _PrintVersion(argparse.Action):
+    """``--version``: like argparse's own, but the version is read only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="show program's version number and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        print(_version_line())
+        parser.exit()
+
+
 def _lazy(target: str) -> Callable[[argparse.Namespace], int]:
     """``module:function``, imported only when the subcommand runs."""
 
@@ -53,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="agent", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--version", action="version", version=f"agentcore {VERSION}")
+    parser.add_argument("--version", action=_PrintVersion)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     chat = sub.add_parser("chat", help="interactive chat in the terminal")
@@ -101,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv in (["--version"], ["-V"]):  # the fast path: no parser, no imports
-        print(f"agentcore {VERSION}")
+        print(_version_line())
         return 0
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -24,6 +24,7 @@ from typing import Any
 
 import trio
 
+import agentcore
 from agentcore.mcp.spec import McpServerSpec, Transport
 from agentcore.mcp.state import (
     PromptInfo,
@@ -229,7 +230,7 @@ class McpServerConnection:
                 self._transport(),
                 cache=None,  # every listing must reach the server: list_changed and restarts refetch
                 message_handler=self._on_message,
-                client_info=sdk.Implementation(name="agentcore", version=_version()),
+                client_info=sdk.Implementation(name="agentcore", version=agentcore.__version__),
             )
             yield await stack.enter_async_context(client)
 
@@ -441,9 +442,3 @@ def _describe_error(exc: BaseException) -> str:
         return f"command not found: {exc.filename}"
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _version() -> str:
-    from agentcore import __version__
-
-    return __version__

@@ -6,9 +6,13 @@ against the official schema (the matching definition, not just the envelope).
 
 from __future__ import annotations
 
+import contextlib
+import io
+import tomllib
 from pathlib import Path
 from typing import Any
 
+import pytest
 import trio
 
 from acp import capabilities
@@ -19,10 +23,20 @@ from agentcore.permissions import PermissionMode
 CANCEL_BUDGET_S = 0.5  # session/cancel must end the prompt within this
 
 
-def test_agent_version_matches_package() -> None:
+def test_agent_version_is_the_one_in_pyproject() -> None:
+    """pyproject.toml is the only place the version is written: the package,
+    ACP's agentInfo and ``agent --version`` all report it."""
     import agentcore
+    from cli.main import main
 
-    assert capabilities.AGENT_VERSION == agentcore.__version__
+    written = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]["version"]
+    assert agentcore.__version__ == written
+    assert capabilities.initialize_result()["agentInfo"]["version"] == written
+    for argv in (["--version"], ["--version", "chat"]):  # the fast path and the parser's
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), pytest.raises(SystemExit) if argv[1:] else contextlib.nullcontext():
+            main(argv)
+        assert out.getvalue() == f"agentcore {written}\n"
 
 
 async def test_initialize_advertises_the_v1_surface(core: Any, workspace: Path) -> None:
