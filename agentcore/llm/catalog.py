@@ -24,8 +24,9 @@ from agentcore.llm.base import ModelInfo, Pricing
 log = logging.getLogger(__name__)
 
 CATALOG_FILE = "models.toml"
-_MODEL_KEYS = frozenset(
-    {"provider", "context_window", "max_output_tokens", "input", "output", "cache_read", "cache_write"}
+# The keys of one model's limits and prices (USD per million tokens), wherever a model table is written.
+MODEL_LIMIT_KEYS = frozenset(
+    {"context_window", "max_output_tokens", "input", "output", "cache_read", "cache_write"}
 )
 _TOP_KEYS = frozenset({"unknown", "default_models", "aliases", "models"})
 _DATE_SUFFIX = re.compile(r"-(?:\d{8}|\d{4}-\d{2}-\d{2})$")
@@ -35,10 +36,15 @@ class CatalogError(InputError):
     """The catalog file is malformed (names the file and the key)."""
 
 
-def _model_info(model_id: str, table: Mapping[str, Any], source: str) -> ModelInfo:
-    unknown = set(table) - _MODEL_KEYS
+def model_info_from_table(
+    model_id: str, table: Mapping[str, Any], *, where: str, also_allowed: frozenset[str] = frozenset()
+) -> ModelInfo:
+    """One model's limits and prices from a TOML table (the catalog's ``[models.ID]``,
+    a provider's ``models = [{id = ...}]``). Raises :class:`CatalogError` saying
+    ``where`` (file and key) for an unknown key or a missing limit; prices default to 0."""
+    unknown = set(table) - MODEL_LIMIT_KEYS - also_allowed
     if unknown:
-        raise CatalogError(f"{source}: models.{model_id!r} has unknown keys {sorted(unknown)}")
+        raise CatalogError(f"{where} has unknown keys {sorted(unknown)}")
     try:
         return ModelInfo(
             id=model_id,
@@ -52,7 +58,7 @@ def _model_info(model_id: str, table: Mapping[str, Any], source: str) -> ModelIn
             ),
         )
     except KeyError as exc:
-        raise CatalogError(f"{source}: models.{model_id!r} lacks {exc.args[0]!r}") from None
+        raise CatalogError(f"{where} lacks {exc.args[0]!r}") from None
 
 
 class ModelCatalog:
@@ -86,7 +92,10 @@ class ModelCatalog:
         if extra:
             raise CatalogError(f"{source}: unknown top-level keys {sorted(extra)}")
         unknown = data.get("unknown", {})
-        models = [_model_info(k, v, source) for k, v in data.get("models", {}).items()]
+        models = [
+            model_info_from_table(k, v, where=f"{source}: models.{k!r}", also_allowed=frozenset({"provider"}))
+            for k, v in data.get("models", {}).items()
+        ]
         providers = {
             k: v["provider"] for k, v in data.get("models", {}).items() if "provider" in v
         }

@@ -27,7 +27,7 @@ import trio
 
 from agentcore.errors import AgentcoreError
 from agentcore.llm.base import LlmProvider, ModelInfo, Pricing
-from agentcore.llm.catalog import ModelCatalog, default_catalog
+from agentcore.llm.catalog import CatalogError, ModelCatalog, default_catalog, model_info_from_table
 
 if TYPE_CHECKING:  # httpx costs ~100 ms to import; only real HTTP providers need it
     import httpx
@@ -46,7 +46,6 @@ ECHO_MODEL = "echo"
 _CONFIG_KEYS = frozenset(
     {"protocol", "base_url", "api_key_env", "headers", "models", "default_model", "max_tokens_field"}
 )
-_MODEL_KEYS = frozenset({"id", "context_window", "max_output_tokens", "input", "output", "cache_read", "cache_write"})
 
 
 class ProviderSelectionError(AgentcoreError):
@@ -142,23 +141,12 @@ def _model_entry(entry: Any, where: str) -> str | ModelInfo:
         return entry
     if not isinstance(entry, Mapping) or not isinstance(entry.get("id"), str):
         raise ProviderSelectionError(f"{where}: each model is a name or a table with an 'id'")
-    extra = set(entry) - _MODEL_KEYS
-    if extra:
-        raise ProviderSelectionError(f"{where}: unknown model keys {sorted(extra)}")
     try:
-        return ModelInfo(
-            id=entry["id"],
-            context_window=int(entry["context_window"]),
-            max_output_tokens=int(entry["max_output_tokens"]),
-            pricing=Pricing(
-                input=float(entry.get("input", 0.0)),
-                output=float(entry.get("output", 0.0)),
-                cache_read=float(entry.get("cache_read", 0.0)),
-                cache_write=float(entry.get("cache_write", 0.0)),
-            ),
+        return model_info_from_table(
+            entry["id"], entry, where=f"{where}: model {entry['id']!r}", also_allowed=frozenset({"id"})
         )
-    except KeyError as exc:
-        raise ProviderSelectionError(f"{where}: model {entry['id']!r} lacks {exc.args[0]!r}") from None
+    except CatalogError as exc:
+        raise ProviderSelectionError(str(exc)) from None
 
 
 def parse_provider_configs(tables: Mapping[str, Any], *, source: str) -> dict[str, ProviderConfig]:

@@ -137,6 +137,12 @@ def test_config_errors_name_the_file_and_key() -> None:
         parse_provider_configs({"x": {"protocol": "grpc", "base_url": "http://h"}}, source="config.toml")
     with pytest.raises(ProviderSelectionError, match="base_url is required"):
         parse_provider_configs({"x": {"protocol": "openai-chat"}}, source="config.toml")
+    for model, problem in (({"id": "m", "context_window": 8}, "lacks 'max_output_tokens'"),
+                           ({"id": "m", "context_window": 8, "max_output_tokens": 1, "window": 8},
+                            r"has unknown keys \['window'\]")):
+        with pytest.raises(ProviderSelectionError, match=rf"config.toml: providers.x.models: model 'm' {problem}"):
+            parse_provider_configs({"x": {"protocol": "openai-chat", "base_url": "http://h", "models": [model]}},
+                                   source="config.toml")
 
 
 def test_preset_override_keeps_unset_fields() -> None:
