@@ -2,8 +2,9 @@
 
 Models send arguments that are almost right: a missing key, a number as a
 string, a misspelled option. Each problem becomes one plain sentence the model
-can act on, so the turn runner (and every built-in tool) reports them as an
-error result instead of failing somewhere deep inside the tool.
+can act on, so the session's tool executor (:mod:`agentcore.turn.tool_calls`)
+reports them as an error result, once per call and for every tool, instead of
+the call failing somewhere deep inside the tool.
 
 Only the subset of JSON Schema the tools use is understood: ``type`` (one name
 or a list), ``required``, ``properties``, ``additionalProperties`` (unknown

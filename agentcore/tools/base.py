@@ -3,8 +3,9 @@
 A tool has a name, a description written for the model, a JSON-schema for its
 arguments and a :class:`Safety` class that the permission gate reasons about.
 ``describe`` may do I/O (read the old file to build a diff for the permission
-prompt); ``execute`` does the work and returns exactly one :class:`ToolResult`.
-Failures the model can act on (bad path, no match) are *results* with
+prompt) and sees the arguments as the model sent them; ``execute`` gets them
+only after the session's executor has checked them against the schema, does
+the work and returns exactly one :class:`ToolResult`. Failures the model can act on (bad path, no match) are *results* with
 ``is_error=True``, never exceptions. An exception escaping ``execute`` is a bug
 in the tool; the turn runner still turns it into an error result.
 """

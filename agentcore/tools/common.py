@@ -1,9 +1,11 @@
 """The shared skeleton of the built-in tools.
 
-Every built-in tool validates its arguments against its own schema before
-doing anything, and turns the failures a model can act on (a path outside the
-workspace, a missing file) into error results. Subclasses implement ``run``
-and, where they have something better to say, ``describe``.
+``execute`` gets arguments the session's executor
+(:mod:`agentcore.turn.tool_calls`) has already checked against ``parameters``,
+once per call; a built-in tool turns the failures a model can act on (a path
+outside the workspace, a missing file) into error results. Subclasses implement
+``run`` and, where they have something better to say, ``describe`` (which runs
+before that check, so it must cope with malformed arguments).
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from agentcore.tools.args import format_problems, validate_args
 from agentcore.tools.backends import FsError
 from agentcore.tools.base import Safety, ToolContext, ToolDescription, ToolKind, ToolResult
 from agentcore.tools.workspace import WorkspaceError
@@ -34,13 +35,7 @@ class BuiltinTool:
     async def describe(self, args: Mapping[str, Any], ctx: ToolContext) -> ToolDescription:
         return ToolDescription(title=self.title(args), kind=self.kind)
 
-    def validate(self, args: Mapping[str, Any]) -> list[str]:
-        return validate_args(self.parameters, args)
-
     async def execute(self, args: Mapping[str, Any], ctx: ToolContext) -> ToolResult:
-        problems = self.validate(args)
-        if problems:
-            return ToolResult.error(format_problems(self.name, problems))
         try:
             return await self.run(args, ctx)
         except (WorkspaceError, FsError) as exc:

@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from agentcore.messages import freeze_json
+from agentcore.tools.args import validate_args
 from agentcore.tools.backends import FsError
 from agentcore.tools.base import DiffPreview, Location, Safety, ToolContext, ToolDescription, ToolKind, ToolResult
 from agentcore.tools.common import BuiltinTool
@@ -200,7 +201,7 @@ class EditFileTool(BuiltinTool):
 
     async def describe(self, args: Mapping[str, Any], ctx: ToolContext) -> ToolDescription:
         plain = ToolDescription(title=self.title(args), kind=self.kind)
-        if self.validate(args):
+        if validate_args(self.parameters, args):  # describe runs before the executor's check
             return plain
         try:
             plan = await self._plan(args, ctx)

@@ -1,5 +1,6 @@
 from agentcore.tools.args import format_problems, validate_args
 from agentcore.tools.builtin import builtin_tools
+from tools_executor import call_tool
 
 SCHEMA = {
     "type": "object",
@@ -56,9 +57,10 @@ def test_format_problems_mentions_tool():
 
 async def test_every_builtin_tool_reports_bad_arguments_as_error_result(ctx):
     for tool in builtin_tools():
-        result = await tool.execute({"definitely_not_an_argument": 1}, ctx)
+        result = await call_tool(tool, {"definitely_not_an_argument": 1}, ctx)
         assert result.is_error, tool.name
-        assert "unknown argument" in result.text_content, tool.name
+        assert result.text.startswith(f"Invalid arguments for {tool.name}:"), tool.name
+        assert "definitely_not_an_argument: unknown argument" in result.text, tool.name
 
 
 def test_builtin_schemas_are_valid_json_schema():

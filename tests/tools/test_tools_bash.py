@@ -10,6 +10,7 @@ import trio
 
 from agentcore.tools.local import LocalShell
 from agentcore.tools.shell import BashTool
+from tools_executor import call_tool
 from tools_progress import ProgressLog
 from proc_util import pid_gone, wait_until
 
@@ -124,8 +125,8 @@ async def test_env_is_layered_over_inherited(ws):
 
 
 async def test_timeout_above_max_is_refused(ctx):
-    result = await BashTool().execute({"command": "true", "timeout_s": 601}, ctx)
-    assert result.is_error and "above the maximum" in result.text_content
+    result = await call_tool(BashTool(), {"command": "true", "timeout_s": 601}, ctx)
+    assert result.is_error and "above the maximum" in result.text
 
 
 def test_bash_subject_and_title():

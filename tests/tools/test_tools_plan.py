@@ -2,6 +2,7 @@ from agentcore.events import FanoutEmitter, PlanEntry, PlanUpdated
 from agentcore.tools.builtin import ToolSettings, builtin_tools
 from agentcore.tools.plan import UpdatePlanTool
 from agentcore.tools.search import SearchEngine
+from tools_executor import call_tool
 
 import pytest
 
@@ -35,8 +36,8 @@ async def test_update_plan_emits_event(make_ctx):
 
 
 async def test_bad_status_is_refused(ctx):
-    result = await UpdatePlanTool().execute({"entries": [{"content": "x", "status": "done"}]}, ctx)
-    assert result.is_error and "'done' is not one of" in result.text_content
+    result = await call_tool(UpdatePlanTool(), {"entries": [{"content": "x", "status": "done"}]}, ctx)
+    assert result.is_error and "'done' is not one of" in result.text
 
 
 def test_builtin_tool_set_classes_and_kinds():
