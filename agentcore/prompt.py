@@ -15,6 +15,7 @@ import platform
 from collections.abc import Sequence
 from pathlib import Path
 
+from agentcore.config.paths import GIT_DIR_NAME, nearest_ancestor_with
 from agentcore.frontend import Frontend
 
 AGENTS_FILE = "AGENTS.md"
@@ -38,10 +39,8 @@ shell commands for reading and editing files.
 
 
 def find_repo_root(cwd: Path) -> Path | None:
-    for candidate in (cwd, *cwd.parents):
-        if (candidate / ".git").exists():
-            return candidate
-    return None
+    """The nearest repository root (a folder holding ``.git``) at or above ``cwd``."""
+    return nearest_ancestor_with(cwd, (GIT_DIR_NAME,))
 
 
 _CACHE: dict[Path, tuple[int, str]] = {}

@@ -16,7 +16,7 @@ Nothing here reads ``os.environ`` or the process cwd: callers pass ``env`` and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import attrs
@@ -28,8 +28,9 @@ LOCAL_CONFIG_FILE_NAME = "config.local.toml"
 PROJECT_DIR_NAME = ".agent"
 PROFILES_DIR_NAME = "profiles"
 STATE_DIR_NAME = "state"  # under AGENTCORE_HOME
+GIT_DIR_NAME = ".git"  # marks a repository root
 # A directory holding one of these marks a project root (first match walking up).
-PROJECT_MARKERS = (PROJECT_DIR_NAME, ".git")
+PROJECT_MARKERS = (PROJECT_DIR_NAME, GIT_DIR_NAME)
 
 
 @attrs.frozen
@@ -134,10 +135,16 @@ def find_project(cwd: Path) -> ProjectPaths:
     directory creates ``./.agent/config.toml`` there.
     """
     start = cwd.resolve()
+    return ProjectPaths(root=nearest_ancestor_with(start, PROJECT_MARKERS) or start)
+
+
+def nearest_ancestor_with(start: Path, markers: Sequence[str]) -> Path | None:
+    """``start`` or its nearest ancestor holding an entry named like one of
+    ``markers`` (walking up lexically from ``start`` as given); None at the top."""
     for candidate in (start, *start.parents):
-        if any((candidate / marker).exists() for marker in PROJECT_MARKERS):
-            return ProjectPaths(root=candidate)
-    return ProjectPaths(root=start)
+        if any((candidate / marker).exists() for marker in markers):
+            return candidate
+    return None
 
 
 def _platform_config_dir() -> Path:
