@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -30,6 +30,10 @@ from agentcore.config.settings import Settings
 from agentcore.tools.registry import ToolFilter
 from agentcore.trust import ProjectTrust
 from agentcore.turn import TurnConfig
+
+if TYPE_CHECKING:  # annotations only; the functions that build them import them
+    from agentcore.store import JournalStore
+    from agentcore.tools.builtin import ToolSettings
 
 log = logging.getLogger(__name__)
 
@@ -205,8 +209,7 @@ def build_app(
         .with_always_rule_sink(persist_rule)
     )
     store = _session_store(paths)
-    if store is not None:
-        builder = builder.with_session_store(store)
+    builder = builder.with_session_store(store)
     for factory in _session_tool_factories(loaded, env, paths):
         builder = builder.with_session_tool_factory(factory)
     return AppContext(builder.build(), loaded, cwd, env, flags, frontend, store)
@@ -221,21 +224,17 @@ def _provider_key_vars(settings: Settings) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p.api_key_env for p in settings.providers.values() if p.api_key_env))
 
 
-def _tool_settings(settings: Settings) -> Any:
-    try:
-        from agentcore.tools.builtin import ToolSettings
-    except ImportError:
-        return None
+def _tool_settings(settings: Settings) -> ToolSettings:
+    from agentcore.tools.builtin import ToolSettings
+
     names = {f.name for f in attrs.fields(ToolSettings)}
     values = {k: v for k, v in attrs.asdict(settings.tools).items() if k in names}
     return ToolSettings(**values)
 
 
-def _session_store(paths: AgentPaths) -> Any:
-    try:
-        from agentcore.store import JournalStore
-    except ImportError:
-        return None
+def _session_store(paths: AgentPaths) -> JournalStore:
+    from agentcore.store import JournalStore
+
     return JournalStore(paths.sessions_dir)
 
 

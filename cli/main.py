@@ -98,23 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_selection(acp)
     acp.set_defaults(func=_lazy("acp.server:run_stdio"))
 
-    try:
-        from cli.config_cmds import add_subparsers as add_config
-    except ImportError:  # pragma: no cover - during development of the config commands
-        add_config = None
-    if add_config is not None:
-        add_config(sub)
-
-    for name, target, help_text in (
-        ("trust", "cli.trust_cmd:add_subparsers", "trust a folder's own configuration"),
-        ("sessions", "cli.sessions_cmd:add_subparsers", "list, show and remove saved sessions"),
-        ("voice", "agentcore.live.cli:add_subparsers", "talk to the agent by voice"),
+    for target in (
+        "cli.config_cmds:add_subparsers",
+        "cli.trust_cmd:add_subparsers",
+        "cli.sessions_cmd:add_subparsers",
+        "agentcore.live.cli:add_subparsers",  # argparse only; the voice extra loads when the command runs
     ):
         module, _, func = target.partition(":")
-        try:
-            getattr(importlib.import_module(module), func)(sub)
-        except ImportError:
-            pass
+        getattr(importlib.import_module(module), func)(sub)
     return parser
 
 
