@@ -31,10 +31,12 @@ from acp.jsonrpc import (
     RequestContext,
 )
 from acp.live import LiveSession
+from acp.mcp_servers import specs_from_acp
 from acp.options import config_options, mode_state, parse_mode, set_config_option
 from acp.project import ClientFeatures, replay_updates
 from agentcore.core import SessionNotFound
 from agentcore.frontend import Frontend
+from agentcore.mcp import McpConfigError
 from agentcore.session import SessionCreateInfo
 from agentcore.tools import LocalFs
 
@@ -172,6 +174,10 @@ class AcpAgent:
             if not isinstance(server, dict) or not isinstance(server.get("name"), str):
                 raise InvalidParams("each MCP server needs a name", {"path": f"mcpServers[{i}].name", "error": "required string"})
         setup = self.setup()
+        try:
+            server_specs = specs_from_acp(mcp_servers)
+        except McpConfigError as exc:
+            raise _session_error(exc) from None
         flags = capabilities.client_feature_flags(self.client_caps)
         caps = ClientFsCapabilities(flags["read_text_file"], flags["write_text_file"], flags["terminal"])
         # The core picks the id of a new session; the backends read it when they run.
@@ -186,7 +192,7 @@ class AcpAgent:
             additional_dirs=tuple(extra),
             fs=fs,
             shell=shell,
-            mcp_servers=tuple(mcp_servers),
+            mcp_servers=server_specs,
             session_id=session_id,
         )
         try:

@@ -22,9 +22,9 @@ _EXPORTS = {
     "McpToolFactory": "agentcore.mcp.manager",
     "McpManager": "agentcore.mcp.manager",
     "McpRegistry": "agentcore.mcp.manager",
-    "specs_from_acp": "agentcore.mcp.manager",
     "McpServerSpec": "agentcore.mcp.spec",
     "McpConfigError": "agentcore.mcp.spec",
+    "Transport": "agentcore.mcp.spec",
     "RestartPolicy": "agentcore.mcp.state",
     "ServerState": "agentcore.mcp.state",
     "ServerStatus": "agentcore.mcp.state",
@@ -34,3 +34,4 @@ __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover - static names for type checkers and IDEs
     from agentcore.mcp.manager import *  # noqa: F403
+    from agentcore.mcp.spec import Transport  # noqa: F401

@@ -2,7 +2,7 @@
 
 :class:`McpToolFactory` is a :class:`agentcore.core.SessionToolFactory`: for
 each session it resolves the servers to start (configuration, ``.mcp.json``,
-profile, ACP ``mcpServers``; see :mod:`agentcore.mcp.spec`), starts them all
+profile, ``SessionCreateInfo.mcp_servers``; see :mod:`agentcore.mcp.spec`), starts them all
 concurrently in the session's nursery and returns a registry layer whose tools
 appear as each server becomes ready. Session creation waits at most
 ``STARTUP_GRACE_S`` for them. The :class:`McpManager` is stored as
@@ -37,7 +37,6 @@ __all__ = [
     "RestartPolicy",
     "ServerState",
     "ServerStatus",
-    "specs_from_acp",
 ]
 
 log = logging.getLogger(__name__)
@@ -80,11 +79,6 @@ async def load_sdk() -> SimpleNamespace:
     if _sdk is None:
         _sdk = await trio.to_thread.run_sync(_import_sdk)
     return _sdk
-
-
-def specs_from_acp(entries: Sequence[Any]) -> tuple[McpServerSpec, ...]:
-    """ACP ``session/new`` ``mcpServers`` as specs (for ``SessionCreateInfo.mcp_servers``)."""
-    return tuple(McpServerSpec.from_acp(e) for e in entries)
 
 
 class McpRegistry:

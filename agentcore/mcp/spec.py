@@ -1,5 +1,7 @@
 """Which MCP servers a session starts: one :class:`McpServerSpec` per server,
-read from the configuration, a project ``.mcp.json`` and ACP ``mcpServers``.
+read from the configuration, a project ``.mcp.json``, the profile and the
+session's own list (``SessionCreateInfo.mcp_servers``; ``acp/`` converts an ACP
+client's ``mcpServers`` into specs before they get there).
 
 Layers, later wins on a name clash (the whole entry is replaced, fields are not
 merged):
@@ -9,7 +11,7 @@ merged):
 3. the project ``.mcp.json`` (the format other agents share), only when the
    folder is trusted (``project_trusted``; see :mod:`agentcore.trust`);
 4. the profile's ``[mcp.servers.NAME]`` tables;
-5. the ``mcpServers`` of ACP ``session/new`` (or ``SessionCreateInfo.mcp_servers``).
+5. ``SessionCreateInfo.mcp_servers`` (an ACP client's ``mcpServers``).
 
 A later entry with ``enabled = false`` switches a server off. Nothing here
 imports the MCP SDK.
@@ -108,35 +110,6 @@ class McpServerSpec:
         )
 
     @classmethod
-    def from_acp(cls, entry: Mapping[str, Any], *, source: str = "ACP session/new") -> McpServerSpec:
-        """From one ACP ``mcpServers`` entry: stdio ``{name, command, args, env: [{name, value}]}``
-        or ``{type: "http" | "sse", name, url, headers: [{name, value}]}``."""
-        if not isinstance(entry, Mapping):
-            raise McpConfigError(f"an mcpServers entry must be an object, got {type(entry).__name__}", source=source)
-        name = _string(entry, "name", source, required=True)
-        kind = entry.get("type", "stdio")
-        try:
-            transport = Transport(kind)
-        except ValueError:
-            raise McpConfigError(f'unknown type "{kind}"', source=source, key=f"{name}.type") from None
-        if transport is Transport.STDIO:
-            return cls(
-                name=name,
-                transport=transport,
-                command=_string(entry, "command", source, required=True, prefix=name),
-                args=_string_list(entry.get("args", ()), source, f"{name}.args"),
-                env=_name_value_list(entry.get("env", ()), source, f"{name}.env"),
-                source=source,
-            )
-        return cls(
-            name=name,
-            transport=transport,
-            url=_string(entry, "url", source, required=True, prefix=name),
-            headers=_name_value_list(entry.get("headers", ()), source, f"{name}.headers"),
-            source=source,
-        )
-
-    @classmethod
     def from_mcp_json_entry(
         cls, name: str, entry: Mapping[str, Any], *, source: str, env: Mapping[str, str] | None = None
     ) -> McpServerSpec:
@@ -224,13 +197,17 @@ def session_specs(
     settings = getattr(session.policy, "settings", None)
     configured = settings.mcp.servers.values() if settings is not None else ()
     project = find_project(session.cwd)
-    acp = [s if isinstance(s, McpServerSpec) else McpServerSpec.from_acp(s) for s in session.info.mcp_servers]
+    own = list(session.info.mcp_servers)
+    for spec in own:
+        if not isinstance(spec, McpServerSpec):
+            raise McpConfigError(f"expected McpServerSpec values, got {type(spec).__name__}",
+                                 source="SessionCreateInfo", key="mcp_servers")  # fmt: skip
     return merge_layers(
         [
             [McpServerSpec.from_config(c) for c in configured],
             read_mcp_json(project.root / MCP_JSON_FILE_NAME, env=env) if project_trusted else [],
             [McpServerSpec.from_config(c, source="profile") for c in (profile_servers or {}).values()],
-            acp,
+            own,
         ]
     )
 
@@ -263,18 +240,6 @@ def _string_map(value: Any, source: str, key: str) -> dict[str, str]:
     if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
         raise McpConfigError("expected an object of strings", source=source, key=key)
     return dict(value)
-
-
-def _name_value_list(value: Any, source: str, key: str) -> dict[str, str]:
-    """ACP sends env and headers as ``[{name, value}]``."""
-    if not isinstance(value, (list, tuple)):
-        raise McpConfigError("expected a list of {name, value} objects", source=source, key=key)
-    out: dict[str, str] = {}
-    for item in value:
-        if not (isinstance(item, Mapping) and isinstance(item.get("name"), str) and isinstance(item.get("value"), str)):
-            raise McpConfigError("expected a list of {name, value} objects", source=source, key=key)
-        out[item["name"]] = item["value"]
-    return out
 
 
 def _expander(env: Mapping[str, str], source: str) -> Callable[[str, str], str]:

@@ -46,7 +46,7 @@ class SessionCreateInfo:
     additional_dirs: tuple[Path, ...] = attrs.field(default=(), converter=lambda ds: tuple(Path(d) for d in ds))
     fs: FsBackend | None = None
     shell: ShellBackend | None = None
-    mcp_servers: tuple[Any, ...] = ()
+    mcp_servers: tuple[Any, ...] = ()  # agentcore.mcp.McpServerSpec values, the last layer of the session's servers
     session_id: str | None = None  # set to resume a stored session
     interactive: bool = True  # False: asks become denies (headless runs, sub-agents)
     # The session that spawned this one as a sub-agent (agentcore.session.subagents); None for top-level sessions.

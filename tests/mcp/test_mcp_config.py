@@ -1,4 +1,5 @@
-"""Server specs from config, .mcp.json and ACP; their layering; tool naming and safety."""
+"""Server specs from config and .mcp.json; their layering with the session's own
+list; tool naming and safety. (ACP mcpServers entries: tests/acp/test_acp_mcp.py.)"""
 
 from __future__ import annotations
 
@@ -9,41 +10,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from agentcore.mcp import RestartPolicy, specs_from_acp
+from agentcore.mcp import RestartPolicy
 from agentcore.mcp.spec import McpConfigError, McpServerSpec, Transport, merge_layers, read_mcp_json, session_specs
 from agentcore.mcp.tools import TOOL_NAME_MAX, assign_names, safety_for, tool_name
 from agentcore.config.settings import McpServerConfig, McpSettings, Settings
 from agentcore.tools.base import Safety
 
 VALID_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-
-
-def test_acp_entries_stdio_http_and_sse() -> None:
-    stdio, http, sse = specs_from_acp(
-        [
-            {"name": "fs", "command": "srv", "args": ["-v"], "env": [{"name": "TOKEN", "value": "t"}]},
-            {"type": "http", "name": "gh", "url": "https://x/mcp", "headers": [{"name": "Authorization", "value": "B"}]},
-            {"type": "sse", "name": "old", "url": "https://y/sse", "headers": []},
-        ]
-    )
-    assert (stdio.transport, stdio.command, stdio.args, dict(stdio.env)) == (Transport.STDIO, "srv", ("-v",), {"TOKEN": "t"})
-    assert (http.transport, http.url, dict(http.headers)) == (Transport.HTTP, "https://x/mcp", {"Authorization": "B"})
-    assert sse.transport is Transport.SSE
-
-
-@pytest.mark.parametrize(
-    ("entry", "key"),
-    [
-        ({"name": "a"}, "a.command"),
-        ({"name": "a", "command": "x", "env": {"K": "V"}}, "a.env"),
-        ({"type": "ws", "name": "a", "url": "u"}, "a.type"),
-        ({"type": "http", "name": "a"}, "a.url"),
-    ],
-)
-def test_bad_acp_entries_name_the_key(entry: dict, key: str) -> None:
-    with pytest.raises(McpConfigError) as caught:
-        McpServerSpec.from_acp(entry)
-    assert caught.value.key == key
 
 
 def test_mcp_json_with_env_expansion(tmp_path: Path) -> None:
@@ -100,7 +73,7 @@ def test_session_specs_reads_config_mcp_json_profile_and_acp(tmp_path: Path) -> 
     session = SimpleNamespace(
         cwd=tmp_path,
         policy=SimpleNamespace(settings=Settings(mcp=McpSettings(servers=configured))),
-        info=SimpleNamespace(mcp_servers=({"name": "json_only", "command": "from-acp"},)),
+        info=SimpleNamespace(mcp_servers=(McpServerSpec(name="json_only", transport=Transport.STDIO, command="from-acp"),)),
     )
     specs = {s.name: s for s in session_specs(session, env={}, project_trusted=True)}
     assert specs["shared"].command == "from-json"  # .mcp.json over the config files
@@ -111,6 +84,10 @@ def test_session_specs_reads_config_mcp_json_profile_and_acp(tmp_path: Path) -> 
         "shared"].command == "from-profile"
     # An untrusted folder's .mcp.json starts nothing (the default).
     assert "from-json" not in {s.command for s in session_specs(session, env={})}
+    # The runtime takes specs only: wire shapes are converted by the frontend that received them.
+    session.info = SimpleNamespace(mcp_servers=({"name": "raw", "command": "x"},))
+    with pytest.raises(McpConfigError, match="SessionCreateInfo: mcp_servers: expected McpServerSpec values, got dict"):
+        session_specs(session, env={})
 
 
 def test_tool_names_are_valid_deterministic_and_distinct() -> None:
