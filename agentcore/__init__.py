@@ -7,12 +7,14 @@ costs almost nothing; each name loads its module on first use.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from agentcore import _moved
 from agentcore._lazy import lazy_exports
 
-__version__: str  # pyproject.toml's version as installed; read on first use (see __getattr__)
+# The one place the version is written; pyproject.toml reads it from here
+# (``[tool.setuptools.dynamic]``), so an install and the source always agree.
+__version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
     # root and sessions
@@ -101,22 +103,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 
-_export, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
-
-
-def _installed_version() -> str:
-    """The ``version`` of ``pyproject.toml``, the only place it is written, as
-    installed (``./agent`` and ``scripts/test`` always install the checkout)."""
-    from importlib.metadata import version  # lazy: ~20 ms, more than the rest of this facade
-
-    return version("agentcore")
-
-
-def __getattr__(name: str) -> Any:
-    if name == "__version__":
-        value = globals()["__version__"] = _installed_version()
-        return value
-    return _export(name)
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 
 # Old module paths (before the wings) import for one more release, with a DeprecationWarning.

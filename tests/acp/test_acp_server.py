@@ -23,14 +23,20 @@ from agentcore.permissions import PermissionMode
 CANCEL_BUDGET_S = 0.5  # session/cancel must end the prompt within this
 
 
-def test_agent_version_is_the_one_in_pyproject() -> None:
-    """pyproject.toml is the only place the version is written: the package,
-    ACP's agentInfo and ``agent --version`` all report it."""
+def test_agent_version_has_one_source() -> None:
+    """``agentcore.__version__`` is the only place the version is written:
+    pyproject.toml reads it (dynamic), and the installed metadata, ACP's
+    agentInfo and ``agent --version`` all report it."""
+    from importlib.metadata import version
+
     import agentcore
     from cli.main import main
 
-    written = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]["version"]
-    assert agentcore.__version__ == written
+    project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    assert project["project"]["dynamic"] == ["version"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "agentcore.__version__"}
+    written = agentcore.__version__
+    assert version("agentcore") == written  # what pip installed from the checkout
     assert capabilities.initialize_result()["agentInfo"]["version"] == written
     for argv in (["--version"], ["--version", "chat"]):  # the fast path and the parser's
         out = io.StringIO()
