@@ -1,7 +1,7 @@
-"""``python -m acp``: the same entry as ``agent acp``."""
+"""``python -m agentcore.acp``: the same entry as ``agent acp``."""
 
 import sys
 
-from acp.server import main
+from agentcore.acp.server import main
 
 sys.exit(main())

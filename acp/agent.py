@@ -18,9 +18,9 @@ from typing import Any
 import attrs
 import trio
 
-from acp import capabilities
-from acp.backends import ClientFsCapabilities, delegated_backends
-from acp.jsonrpc import (
+from agentcore.acp import capabilities
+from agentcore.acp.backends import ClientFsCapabilities, delegated_backends
+from agentcore.acp.jsonrpc import (
     AUTH_REQUIRED,
     INTERNAL_ERROR,
     RESOURCE_NOT_FOUND,
@@ -30,10 +30,10 @@ from acp.jsonrpc import (
     MethodNotFound,
     RequestContext,
 )
-from acp.live import LiveSession
-from acp.mcp_servers import specs_from_acp
-from acp.options import config_options, mode_state, parse_mode, set_config_option
-from acp.project import ClientFeatures, replay_updates
+from agentcore.acp.live import LiveSession
+from agentcore.acp.mcp_servers import specs_from_acp
+from agentcore.acp.options import config_options, mode_state, parse_mode, set_config_option
+from agentcore.acp.project import ClientFeatures, replay_updates
 from agentcore.core import SessionNotFound
 from agentcore.frontend import Frontend
 from agentcore.mcp import McpConfigError

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import attrs
 import trio
 
-from acp.jsonrpc import ConnectionClosed, JsonRpcError
+from agentcore.acp.jsonrpc import ConnectionClosed, JsonRpcError
 from agentcore.tools import FileStat, FsBackend, FsError, OutputSink, ShellBackend, ShellResult
 
 log = logging.getLogger("acp.backends")

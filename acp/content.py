@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
-from acp.jsonrpc import InvalidParams
+from agentcore.acp.jsonrpc import InvalidParams
 from agentcore.messages import ImageBlock, TextBlock, UserMessage, new_id
 from agentcore.permissions import PermissionCheck, PermissionGate
 from agentcore.tools import FsBackend, FsError

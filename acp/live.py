@@ -18,11 +18,11 @@ from typing import Any
 
 import trio
 
-from acp.content import SessionLinkAccess, to_user_message
-from acp.jsonrpc import AUTH_REQUIRED, INTERNAL_ERROR, ConnectionClosed, JsonRpcError, RequestContext
-from acp.options import config_options
-from acp.project import ClientFeatures, SessionProjector, Update, permission_options, permission_tool_call
-from acp.pump import UpdatePump
+from agentcore.acp.content import SessionLinkAccess, to_user_message
+from agentcore.acp.jsonrpc import AUTH_REQUIRED, INTERNAL_ERROR, ConnectionClosed, JsonRpcError, RequestContext
+from agentcore.acp.options import config_options
+from agentcore.acp.project import ClientFeatures, SessionProjector, Update, permission_options, permission_tool_call
+from agentcore.acp.pump import UpdatePump
 from agentcore.events import AgentEvent, PermissionRequested, PermissionResolved, TurnEnded
 from agentcore.messages import StopReason, TextBlock, UserMessage
 from agentcore.permissions import PermissionOption

@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from acp.jsonrpc import InvalidParams
+from agentcore.acp.jsonrpc import InvalidParams
 from agentcore.llm import ReasoningEffort
 from agentcore.llm import default_catalog
 from agentcore.permissions import PermissionMode

@@ -19,7 +19,7 @@ from typing import Any
 
 import trio
 
-from acp.project import SessionProjector, Update, content_chunk
+from agentcore.acp.project import SessionProjector, Update, content_chunk
 from agentcore.events import AgentEvent, AssistantTextDelta, ThoughtDelta
 
 log = logging.getLogger("acp.pump")

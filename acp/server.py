@@ -24,7 +24,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from acp import capabilities
+from agentcore.acp import capabilities
 from agentcore.bounded_json import loads_bounded
 
 READ_CHUNK_BYTES = 64 * 1024  # bytes per read of stdin during start-up
@@ -79,7 +79,7 @@ def run_stdio(args: Any) -> int:
 
     import trio
 
-    from acp.agent import serve_acp
+    from agentcore.acp.agent import serve_acp
 
     async def serve() -> None:
         receive = trio.lowlevel.FdStream(os.dup(0))
@@ -97,7 +97,7 @@ def run_stdio(args: Any) -> int:
 
 def _import_runtime() -> None:
     try:
-        import acp.agent  # noqa: F401  (warms trio, attrs and the core while stdin is read)
+        import agentcore.acp.agent  # noqa: F401  (warms trio, attrs and the core while stdin is read)
         import agentcore.app  # noqa: F401
     except Exception:  # the main thread imports again and reports the error properly
         pass
@@ -143,7 +143,7 @@ def make_setup(flags: dict[str, Any], env: dict[str, str]) -> Any:
     """Build the core from configuration (called at the first session request)."""
     from pathlib import Path
 
-    from acp.agent import AgentSetup
+    from agentcore.acp.agent import AgentSetup
     from agentcore.app import build_app
     from agentcore.core import MemorySessionStore
     from agentcore.frontend import Frontend

@@ -1,4 +1,4 @@
-"""ACP frontend budgets, measured on real ``python -m acp`` processes.
+"""ACP frontend budgets, measured on real ``python -m agentcore.acp`` processes.
 
 * spawn -> ``initialize`` response (median of several cold starts);
 * ``session/new`` without MCP servers (median of warm calls; the first call,
@@ -96,7 +96,7 @@ def _env(home: Path, llm_url: str | None = None) -> dict[str, str]:
 
 async def _spawn(args: list[str], home: Path, cwd: Path, llm_url: str | None = None) -> AgentProcess:
     proc = await trio.lowlevel.open_process(
-        [sys.executable, "-m", "acp", *args],
+        [sys.executable, "-m", "agentcore.acp", *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

@@ -72,7 +72,7 @@ def _render_rate() -> float:
     from rich.console import Console
 
     from agentcore.events import AssistantTextDelta, TurnStarted
-    from cli.render import REFRESH_PER_SECOND, Renderer
+    from agentcore.cli.render import REFRESH_PER_SECOND, Renderer
 
     console = Console(file=io.StringIO(), force_terminal=True, width=100, color_system="truecolor")
     renderer = Renderer(console, live=True)

@@ -83,10 +83,10 @@ def run() -> list[Row]:
     (base_open, base_turn), _ = measure_in_fresh_process(0)
     (cold_open, cold_turn), (warm_open, warm_turn) = measure_in_fresh_process(2)
     version = _sdk_imported(
-        "import sys, contextlib, io\nfrom cli.main import main\n"
+        "import sys, contextlib, io\nfrom agentcore.cli.main import main\n"
         "with contextlib.redirect_stdout(io.StringIO()): main(['--version'])"
     )
-    acp = _sdk_imported("import acp.server, acp.agent, agentcore.core, agentcore.mcp")
+    acp = _sdk_imported("import agentcore.acp.server, agentcore.acp.agent, agentcore.core, agentcore.mcp")
     budget = f"< {CREATE_BUDGET_S * 1000:.0f} ms"
     return [
         ("mcp", "open + first turn, no MCP servers (cold process)", f"{base_turn * 1000:.0f} ms", ""),

@@ -32,11 +32,11 @@ from agentcore.permissions import PermissionOption
 from agentcore.session import DefaultSession, SessionCreateInfo
 from agentcore.turn import TurnAbortedError, TurnInProgress
 from agentcore import WhenBusy
-from cli.app_support import STARTUP_ERRORS, app_flags, latest_session_id, selection_notice
-from cli.keys import Key, KeyQueue, pump_keys, pump_lines, raw_mode
-from cli.line_editor import InputHistory, LineEditor
-from cli.render import REFRESH_PER_SECOND, Renderer
-from cli.render_blocks import StatusInfo, status_line
+from agentcore.cli.app_support import STARTUP_ERRORS, app_flags, latest_session_id, selection_notice
+from agentcore.cli.keys import Key, KeyQueue, pump_keys, pump_lines, raw_mode
+from agentcore.cli.line_editor import InputHistory, LineEditor
+from agentcore.cli.render import REFRESH_PER_SECOND, Renderer
+from agentcore.cli.render_blocks import StatusInfo, status_line
 
 PROMPT = "› "
 KEY_BUFFER = 256  # keystrokes typed ahead while a command runs
@@ -108,7 +108,7 @@ class Chat:
     # ------------------------------------------------------------ lifetime
 
     async def run(self, first: SessionCreateInfo) -> int:
-        from cli.slash import SlashCommands  # loaded when a chat starts, not with the parser
+        from agentcore.cli.slash import SlashCommands  # loaded when a chat starts, not with the parser
 
         commands = SlashCommands(self)
         if self.terminal:
@@ -330,7 +330,7 @@ def open_chat_app(args: argparse.Namespace, *, cwd: Path, env: Mapping[str, str]
     has configuration (on a terminal; piped input is never asked)."""
     from agentcore.app import build_app
     from agentcore.frontend import Frontend
-    from cli.trust_cmd import review_folder
+    from agentcore.cli.trust_cmd import review_folder
 
     def write(text: str) -> None:
         console.file.write(text)

@@ -33,8 +33,8 @@ from agentcore.messages import StopReason, usage_to_dict
 from agentcore.session import DefaultSession
 from agentcore.session import run_goal
 from agentcore.turn import TurnAbortedError, TurnOutcome
-from cli.app_support import STARTUP_ERRORS, app_flags, selection_notice
-from cli.event_json import event_to_json
+from agentcore.cli.app_support import STARTUP_ERRORS, app_flags, selection_notice
+from agentcore.cli.event_json import event_to_json
 
 EXIT_OK = 0
 EXIT_ERROR = 1

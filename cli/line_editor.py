@@ -19,7 +19,7 @@ from pathlib import Path
 from rich.cells import cell_len
 
 from agentcore.private_files import open_private, replace_private_text
-from cli.keys import KeyQueue
+from agentcore.cli.keys import KeyQueue
 
 HISTORY_MAX_ENTRIES = 1000  # plenty for recall, keeps the file small
 TAB_WIDTH = 4  # how a tab inside pasted text is shown

@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--resume", nargs="?", const="", metavar="ID", help="resume a session (latest here if no ID)")
     resume.add_argument("--continue", dest="continue_", action="store_true", help="continue the latest session in this directory")
     chat.add_argument("--no-color", action="store_true", help="plain output without colors")
-    chat.set_defaults(func=_lazy("cli.chat:main"))
+    chat.set_defaults(func=_lazy("agentcore.cli.chat:main"))
 
     run = sub.add_parser("run", help="run one prompt headless and exit")
     _add_selection(run)
@@ -92,16 +92,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--mode", choices=MODES, help="permission mode (asks become denies)")
     run.add_argument("--goal", help="keep working until the goal is reached (calls goal_done)")
     run.add_argument("--max-turns", type=int, default=None, help="cap for --goal (default 20)")
-    run.set_defaults(func=_lazy("cli.headless:main"))
+    run.set_defaults(func=_lazy("agentcore.cli.headless:main"))
 
     acp = sub.add_parser("acp", help="serve the Agent Client Protocol on stdin/stdout")
     _add_selection(acp)
-    acp.set_defaults(func=_lazy("acp.server:run_stdio"))
+    acp.set_defaults(func=_lazy("agentcore.acp.server:run_stdio"))
 
     for target in (
-        "cli.config_cmds:add_subparsers",
-        "cli.trust_cmd:add_subparsers",
-        "cli.sessions_cmd:add_subparsers",
+        "agentcore.cli.config_cmds:add_subparsers",
+        "agentcore.cli.trust_cmd:add_subparsers",
+        "agentcore.cli.sessions_cmd:add_subparsers",
         "agentcore.live.cli:add_subparsers",  # argparse only; the voice extra loads when the command runs
     ):
         module, _, func = target.partition(":")

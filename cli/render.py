@@ -59,7 +59,7 @@ from agentcore.messages import StopReason
 from agentcore.permissions import PermissionMode, PermissionOption
 PROGRESS_KEEP_CHARS = 2_000  # of a running tool's output, enough for its last line
 
-from cli.render_blocks import (
+from agentcore.cli.render_blocks import (
     StatusInfo,
     finished_tool_block,
     format_cost,

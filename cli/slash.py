@@ -14,15 +14,15 @@ from rich.text import Text
 from agentcore.core import SessionNotFound
 from agentcore.llm import ProviderSelectionError
 from agentcore.permissions import PermissionMode
-from cli.app_support import STARTUP_ERRORS, latest_session_id
-from cli.render_blocks import context_view, format_cost, human_tokens
+from agentcore.cli.app_support import STARTUP_ERRORS, latest_session_id
+from agentcore.cli.render_blocks import context_view, format_cost, human_tokens
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from agentcore.app import AppContext
     from agentcore.session import DefaultSession, SessionCreateInfo
-    from cli.render import Renderer
+    from agentcore.cli.render import Renderer
 
 SESSIONS_LISTED = 20  # /sessions shows the most recent ones
 TASK_OUTPUT_LINES = 3  # /tasks shows the last lines of each task's output

@@ -91,7 +91,7 @@ class ProjectPaths:
 
 
 def shipped_profiles_dir() -> Path:
-    """The ``profiles/`` package installed next to ``agentcore``.
+    """The ``profiles/`` folder, installed as ``agentcore.shipped_profiles``.
 
     Falls back to the ``profiles/`` folder beside the ``agentcore`` package, which
     is where it sits in a source checkout whose install does not list it.
@@ -99,7 +99,7 @@ def shipped_profiles_dir() -> Path:
     from importlib.resources import files  # lazy: only needed when profiles are looked up
 
     try:
-        return Path(str(files("profiles")))
+        return Path(str(files("agentcore.shipped_profiles")))
     except ModuleNotFoundError:
         return Path(__file__).resolve().parents[2] / PROFILES_DIR_NAME
 

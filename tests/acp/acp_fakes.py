@@ -11,7 +11,7 @@ from typing import Any
 import trio
 import trio.testing
 
-from acp.agent import AgentSetup, serve_acp
+from agentcore.acp.agent import AgentSetup, serve_acp
 from acp_peer import Peer
 from acp_schema import AgentTranscriptChecker
 from agentcore.core import AgentCoreBuilder, MemorySessionStore, SessionPolicy

@@ -11,7 +11,7 @@ import pytest
 import trio
 import trio.testing
 
-from acp.jsonrpc import (
+from agentcore.acp.jsonrpc import (
     MAX_MESSAGE_BYTES,
     ConnectionClosed,
     Connection,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import trio
 
-from acp.mcp_servers import spec_from_acp, specs_from_acp
+from agentcore.acp.mcp_servers import spec_from_acp, specs_from_acp
 from acp_fakes import ScriptedProvider, acp_connection, text_reply, tool_reply
 from agentcore.core import AgentCoreBuilder, SessionPolicy
 from agentcore.mcp import McpConfigError, McpToolFactory, Transport

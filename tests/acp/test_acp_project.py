@@ -12,8 +12,8 @@ import pytest
 import trio
 import trio.testing
 
-from acp.project import ClientFeatures, SessionProjector, replay_updates
-from acp.pump import COALESCE_MAX_CHARS, COALESCE_WINDOW_S, UpdatePump
+from agentcore.acp.project import ClientFeatures, SessionProjector, replay_updates
+from agentcore.acp.pump import COALESCE_MAX_CHARS, COALESCE_WINDOW_S, UpdatePump
 from acp_schema import SchemaViolation, validate_definition
 from agentcore.events import (
     AssistantTextDelta,

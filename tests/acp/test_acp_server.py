@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import trio
 
-from acp import capabilities
+from agentcore.acp import capabilities
 from acp_fakes import Pause, ScriptedProvider, acp_connection, make_core, text_reply, texts, tool_reply
 from agentcore.llm.errors import AuthError
 from agentcore.permissions import PermissionMode
@@ -30,7 +30,7 @@ def test_agent_version_has_one_source() -> None:
     from importlib.metadata import version
 
     import agentcore
-    from cli.main import main
+    from agentcore.cli.main import main
 
     project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
     assert project["project"]["dynamic"] == ["version"]

@@ -18,8 +18,8 @@ from agentcore.app import build_app
 from agentcore.frontend import Frontend
 from agentcore.config.paths import resolve_paths
 from agentcore.trust import TrustStore
-from cli.event_json import EVENT_TYPES
-from cli.headless import (
+from agentcore.cli.event_json import EVENT_TYPES
+from agentcore.cli.headless import (
     EXIT_CANCELLED,
     EXIT_DENIED,
     EXIT_ERROR,

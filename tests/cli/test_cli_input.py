@@ -11,10 +11,10 @@ import trio
 from agentcore import events as ev
 from agentcore.messages import StopReason, Usage, user_text
 from agentcore.tools.base import DiffPreview, ToolKind, ToolResult
-from cli.event_json import EVENT_TYPES, event_to_json
-from cli.keys import Key, KeyDecoder, KeyQueue
-from cli.line_editor import InputHistory, LineEditor
-from cli.slash import SlashCommands
+from agentcore.cli.event_json import EVENT_TYPES, event_to_json
+from agentcore.cli.keys import Key, KeyDecoder, KeyQueue
+from agentcore.cli.line_editor import InputHistory, LineEditor
+from agentcore.cli.slash import SlashCommands
 
 
 def test_decoder_handles_controls_escapes_utf8_and_split_reads() -> None:

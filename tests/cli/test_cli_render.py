@@ -13,8 +13,8 @@ from agentcore.history import ContextBreakdown, ContextStatus
 from agentcore.messages import StopReason, Usage, user_text
 from agentcore.permissions import PermissionOption
 from agentcore.tools.base import DiffPreview, ToolKind, ToolResult
-from cli.render import Renderer, _safe_cut
-from cli.render_blocks import context_view, status_line, StatusInfo
+from agentcore.cli.render import Renderer, _safe_cut
+from agentcore.cli.render_blocks import context_view, status_line, StatusInfo
 
 T = "turn_1"
 

@@ -8,7 +8,7 @@ import tomllib
 
 import pytest
 
-from cli.config_cmds import ConfigCommandContext, add_subparsers
+from agentcore.cli.config_cmds import ConfigCommandContext, add_subparsers
 
 
 def run(layout, *argv, env=None, flags=None, cwd=None):
@@ -162,7 +162,7 @@ def test_real_agent_command_end_to_end(layout):
     child_env = {"PATH": "/usr/bin:/bin", **layout.env}
 
     def agent(*argv):
-        return subprocess.run([sys.executable, "-m", "cli.main", *argv], capture_output=True, text=True,
+        return subprocess.run([sys.executable, "-m", "agentcore.cli.main", *argv], capture_output=True, text=True,
                               cwd=layout.project, env=child_env, timeout=60)
 
     result = agent("config", "set", "turn.request_limit", "21", "--project")

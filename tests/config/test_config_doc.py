@@ -67,7 +67,7 @@ def test_shipped_profiles_are_package_data():
 def test_config_modules_import_nothing_heavy():
     code = (
         "import sys, agentcore.config, agentcore.config.profiles, agentcore.config.paths, agentcore.config.write, "
-        "cli.config_cmds\n"
+        "agentcore.cli.config_cmds\n"
         "heavy = [m for m in ('trio', 'httpx', 'rich', 'tiktoken', 'platformdirs') if m in sys.modules]\n"
         "print(','.join(heavy))"
     )
@@ -77,7 +77,7 @@ def test_config_modules_import_nothing_heavy():
 
 def test_registering_the_cli_commands_imports_no_configuration_modules():
     code = (
-        "import sys, argparse, cli.config_cmds as c\n"
+        "import sys, argparse, agentcore.cli.config_cmds as c\n"
         "c.add_subparsers(argparse.ArgumentParser().add_subparsers())\n"
         "print(','.join(m for m in ('attrs', 'agentcore.config', 'tomllib') if m in sys.modules))"
     )

@@ -17,7 +17,11 @@ def test_agentcore_never_imports_acp_or_cli():
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names = [node.module]
-            offenders += [f"{path.relative_to(PACKAGE.parent)}: {n}" for n in names if n.split(".")[0] in ("acp", "cli")]
+            offenders += [
+                f"{path.relative_to(PACKAGE.parent)}: {n}"
+                for n in names
+                if n.split(".")[0] in ("acp", "cli") or n.startswith(FRONTEND_PREFIXES)
+            ]
     assert offenders == []
 
 
@@ -31,18 +35,20 @@ def test_importing_agentcore_is_cheap():
 
 
 ROOT = PACKAGE.parent
-LAYERED_PACKAGES = ("agentcore", "acp", "cli")
+# Repository folder -> the package it installs as (pyproject.toml's package-dir).
+LAYERED_PACKAGES = {"agentcore": "agentcore", "acp": "agentcore.acp", "cli": "agentcore.cli"}
+FRONTEND_PREFIXES = ("agentcore.acp", "agentcore.cli")
 
 
 def _modules() -> dict[str, Path]:
-    """Every module of the three packages by dotted name (a package is its ``__init__``)."""
+    """Every module of the three packages by installed dotted name (a package is its ``__init__``)."""
     modules = {}
-    for package in LAYERED_PACKAGES:
-        for path in (ROOT / package).rglob("*.py"):
-            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    for folder, package in LAYERED_PACKAGES.items():
+        for path in (ROOT / folder).rglob("*.py"):
+            parts = list(path.relative_to(ROOT / folder).with_suffix("").parts)
             if parts[-1] == "__init__":
                 parts.pop()
-            modules[".".join(parts)] = path
+            modules[".".join([package, *parts])] = path
     return modules
 
 
@@ -151,9 +157,22 @@ def test_frontends_import_only_public_modules():
     offenders = sorted(
         f"{module} imports {target}"
         for module, targets in graph.items()
-        if module.startswith(("acp", "cli"))
+        if module.startswith(FRONTEND_PREFIXES)
         for target in targets
-        if target.startswith("agentcore") and target not in PUBLIC_MODULES
+        if not target.startswith(FRONTEND_PREFIXES) and target not in PUBLIC_MODULES
     )
     assert offenders == [], "frontends reach into internal modules:\n" + "\n".join(offenders)
 
+
+
+def test_the_install_lists_every_package_under_agentcores_namespace():
+    """acp/, cli/ and profiles/ install as agentcore.acp, agentcore.cli and
+    agentcore.shipped_profiles (never as top-level acp/cli/profiles, which other
+    distributions use); the explicit package list misses no package of the tree."""
+    import tomllib
+
+    setup = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert setup["package-dir"] == {"agentcore.acp": "acp", "agentcore.cli": "cli", "agentcore.shipped_profiles": "profiles"}
+    tree = {".".join(p.parent.relative_to(ROOT).parts) for p in PACKAGE.rglob("__init__.py")}
+    assert set(setup["packages"]) == tree | set(setup["package-dir"])
+    assert all(not name.startswith(("acp", "cli", "profiles")) for name in setup["packages"])

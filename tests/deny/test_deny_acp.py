@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from acp.content import SessionLinkAccess, to_user_message
+from agentcore.acp.content import SessionLinkAccess, to_user_message
 from acp_fakes import ScriptedProvider, acp_connection, text_reply, tool_reply
 from agentcore.core import AgentCoreBuilder, MemorySessionStore, SessionPolicy
 from agentcore.permissions import DefaultPermissionGate, NonInteractiveGate, PermissionMode

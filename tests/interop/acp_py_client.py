@@ -1,7 +1,7 @@
 """An ACP client built on the Python SDK (PyPI ``agent-client-protocol``, asyncio).
 
-Runs in its own virtualenv (tests/interop/.venv-py; see setup_py_client.sh),
-because that package installs a top-level module named ``acp`` too.
+Runs in the project's own venv: the SDK's top-level module is ``acp``, and
+agentcore's frontend installs as ``agentcore.acp``, so the two never collide.
 
 Usage: python acp_py_client.py CONFIG_JSON (same config shape as acp_client.mjs).
 Prints one JSON object per line; the last is {"done": true} or {"error": ...}.

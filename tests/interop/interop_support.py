@@ -1,7 +1,7 @@
 """Shared pieces of the interop tests: spawning the clients, the scripted
 OpenAI-wire LLM, and schema validation of recorded transcripts.
 
-The agent runs as a real subprocess (``python -m acp``) with an explicit
+The agent runs as a real subprocess (``python -m agentcore.acp``) with an explicit
 environment; LLM traffic goes to a loopback HTTP server speaking the OpenAI
 chat-completions SSE format, so the whole stack from HTTP to ACP is real.
 """
@@ -24,7 +24,6 @@ HERE = Path(__file__).parent
 TESTS = HERE.parent
 NODE_CLIENT = HERE / "acp_client.mjs"
 PY_CLIENT = HERE / "acp_py_client.py"
-PY_VENV = HERE / ".venv-py"
 SDK_MARKER = HERE / "node_modules" / "@agentclientprotocol" / "sdk" / "package.json"
 CLIENT_TIMEOUT_S = 60.0  # seconds for one scenario, agent start-up included; they take about one
 MODEL = "gpt-4o-mini"
@@ -71,7 +70,7 @@ def agent_command(*, provider: str) -> list[str]:
     args = ["--provider", provider]
     if provider == "openai":
         args += ["--model", MODEL]
-    return [sys.executable, "-m", "acp", *args]
+    return [sys.executable, "-m", "agentcore.acp", *args]
 
 
 async def run_client(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> list[dict[str, Any]]:

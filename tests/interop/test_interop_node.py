@@ -1,4 +1,4 @@
-"""The agent (``python -m acp``, a real subprocess) driven by the official
+"""The agent (``python -m agentcore.acp``, a real subprocess) driven by the official
 TypeScript SDK client, ``@agentclientprotocol/sdk@2.4.0``.
 
 Every line the agent writes is recorded on the wire and validated against the

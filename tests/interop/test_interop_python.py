@@ -1,12 +1,13 @@
 """The agent driven by a second, independent client: the Python SDK
-(PyPI ``agent-client-protocol``, asyncio) running in its own virtualenv and
-process. Skipped when that venv cannot be created (no network for pip)."""
+(PyPI ``agent-client-protocol``, asyncio), installed in the same venv as
+agentcore and run in its own process. Its top-level module is ``acp``;
+agentcore's frontend installs as ``agentcore.acp``, so the two coexist."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +19,6 @@ import interop_support as s
 CANCEL_BUDGET_MS = 500  # session/cancel to the cancelled prompt response
 
 
-@pytest.fixture(scope="module", autouse=True)
-def py_client_venv() -> None:
-    python = s.PY_VENV / "bin" / "python"
-    probe = [str(python), "-c", "import acp.core"]
-    if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
-        return
-    done = subprocess.run(["sh", str(s.HERE / "setup_py_client.sh")], capture_output=True, text=True, timeout=300)
-    if done.returncode != 0:
-        pytest.skip(f"could not install agent-client-protocol into {s.PY_VENV}: {done.stderr[-500:]}")
-
-
 async def run_py(dirs: dict[str, Path], scenario: str, *, provider: str, llm_url: str | None = None, **options: Any) -> list[dict[str, Any]]:
     config = {
         "scenario": scenario,
@@ -38,10 +28,10 @@ async def run_py(dirs: dict[str, Path], scenario: str, *, provider: str, llm_url
         "transcript": str(dirs["transcript"]),
         **options,
     }
-    python = str(s.PY_VENV / "bin" / "python")
-    # The client's own env must not carry this project's paths: its `acp` is the SDK's.
-    client_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    events = await s.run_client([python, str(s.PY_CLIENT), json.dumps(config)], cwd=s.HERE, env=client_env)
+    # The official SDK runs in the same interpreter and venv as agentcore: its
+    # top-level `acp` and agentcore's own `agentcore.acp` never collide.
+    client_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    events = await s.run_client([sys.executable, str(s.PY_CLIENT), json.dumps(config)], cwd=s.HERE, env=client_env)
     s.check_transcript(dirs["transcript"])
     return events
 

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from agentcore.live.audio import read_wav
 from agentcore.live.voice_app import run_voice
-from cli.main import build_parser
+from agentcore.cli.main import build_parser
 from test_live_cascade import FIXTURES, needs_cascade
 
 

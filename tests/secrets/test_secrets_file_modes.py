@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 from agentcore.private_files import open_private, private_dir, replace_private_text
-from cli.line_editor import InputHistory
+from agentcore.cli.line_editor import InputHistory
 from secrets_support import info, make_core, text, tool_call
 
 OUTPUT_LINES = 5000  # enough output to spill both in the shell backend and in the bash tool

@@ -11,7 +11,7 @@ from agentcore.events import ContextCompressed
 from agentcore.messages import MessageKind, TextBlock, UserMessage
 from agentcore.config.paths import resolve_paths
 from agentcore.store import JournalStore
-from cli.sessions_cmd import SessionsContext, main
+from agentcore.cli.sessions_cmd import SessionsContext, main
 from store_support import ECHO_TOOL, info, make_core, make_provider, text, tool_call
 
 WIDE = 200  # columns: wide enough that ids and titles are never elided
@@ -97,7 +97,7 @@ async def test_list_reports_an_unreadable_session(env, work, session_id):
 
 
 def test_agent_command_registers_sessions():
-    from cli.main import build_parser
+    from agentcore.cli.main import build_parser
 
     args = build_parser().parse_args(["sessions", "show", "sess_x", "--full"])
     assert (args.id, args.full, callable(args.func)) == ("sess_x", True, True)
