@@ -81,7 +81,7 @@ class LiveSession:
         await self.send_update({"sessionUpdate": "available_commands_update", "availableCommands": commands})
 
     async def send_startup_notices(self) -> None:
-        for notice in getattr(self.session, "startup_notices", ()):
+        for notice in self.session.startup_notices:
             for update in self.projector.project(notice):
                 await self.send_update(update)
 
@@ -128,7 +128,7 @@ class LiveSession:
     def _observe(self, event: AgentEvent) -> None:
         # A cancel that landed between run_turn's start and its cancel scope is
         # re-applied on the turn's next event, so it is never lost.
-        if self._cancel_armed and getattr(self.session, "turn_running", True):
+        if self._cancel_armed and self.session.turn_running:
             self.session.cancel()
         match event:
             case TurnEnded():

@@ -230,6 +230,9 @@ class Decision:
 
 @runtime_checkable
 class PermissionGate(Protocol):
+    # Asks refused because nobody could answer them (agent run exits 4 when > 0).
+    unattended_denials: int
+
     @property
     def mode(self) -> PermissionMode: ...
 

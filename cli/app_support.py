@@ -9,6 +9,7 @@ from typing import Any
 
 from agentcore.app import AppContext
 from agentcore.errors import AgentcoreError
+from agentcore.session import Session
 
 # Problems a person fixes by changing a flag, a key or a file: shown as one line.
 # Every known condition is an AgentcoreError (see agentcore.errors for the tree).
@@ -32,9 +33,13 @@ def latest_session_id(app: AppContext) -> str | None:
     return rows[0].id if rows else None
 
 
-def selection_notice(session: Any) -> str:
+def selection_reason(session: Session) -> str:
+    """Why the session's provider was picked ("OPENAI_API_KEY is set"); "" when unknown."""
+    return session.selection.reason if session.selection is not None else ""
+
+
+def selection_notice(session: Session) -> str:
     """``using openai/gpt-4o (OPENAI_API_KEY is set)``: every frontend says what it picked and why."""
-    selection = getattr(session, "selection", None)
-    reason = getattr(selection, "reason", "") if selection is not None else ""
+    reason = selection_reason(session)
     text = f"using {session.provider_name}/{session.model}"
     return f"{text} ({reason})" if reason else text

@@ -33,7 +33,7 @@ from agentcore.messages import StopReason, usage_to_dict
 from agentcore.session import DefaultSession
 from agentcore.session import run_goal
 from agentcore.turn import TurnAbortedError, TurnOutcome
-from agentcore.cli.app_support import STARTUP_ERRORS, app_flags, selection_notice
+from agentcore.cli.app_support import STARTUP_ERRORS, app_flags, selection_notice, selection_reason
 from agentcore.cli.event_json import event_to_json
 
 EXIT_OK = 0
@@ -154,7 +154,7 @@ async def run_prompt(
                     "session_id": session.id,
                     "provider": session.provider_name,
                     "model": session.model,
-                    "reason": getattr(session.selection, "reason", ""),
+                    "reason": selection_reason(session),
                     "mode": session.mode.value,
                     "cwd": str(session.cwd),
                 })
@@ -173,7 +173,7 @@ async def run_prompt(
                     error = str(exc)
                 finally:
                     nursery.cancel_scope.cancel()
-            denials = getattr(session.permissions, "unattended_denials", 0)
+            denials = session.permissions.unattended_denials
     except STARTUP_ERRORS as exc:
         error = str(exc)
         print(f"error: {exc}", file=stderr)

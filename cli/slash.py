@@ -14,7 +14,7 @@ from rich.text import Text
 from agentcore.core import SessionNotFound
 from agentcore.llm import ProviderSelectionError
 from agentcore.permissions import PermissionMode
-from agentcore.cli.app_support import STARTUP_ERRORS, latest_session_id
+from agentcore.cli.app_support import STARTUP_ERRORS, latest_session_id, selection_reason
 from agentcore.cli.render_blocks import context_view, format_cost, human_tokens
 
 if TYPE_CHECKING:
@@ -186,7 +186,7 @@ class SlashCommands:
     async def _model(self, spec: str) -> bool:
         session = self.chat.session
         if not spec:
-            reason = getattr(session.selection, "reason", "")
+            reason = selection_reason(session)
             self._say(f"{session.provider_name}/{session.model}" + (f"  ({reason})" if reason else ""), "bold")
             return True
         provider, _, model = spec.rpartition("/")

@@ -151,7 +151,7 @@ async def _converse(app: Any, args: argparse.Namespace, env: Mapping[str, str], 
 
     view = VoiceView()
     async with app.core.open_session(app.session_info(interactive=False)) as session:
-        for notice in getattr(session, "startup_notices", ()):
+        for notice in session.startup_notices:
             view.notices.append(f"{notice.level}: {notice.text}")
         factory = backend_factory(args.backend, session, env, args.model)
         fallback = None

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import attrs
 
 from agentcore.errors import SessionError
-from agentcore.events import FanoutEmitter
+from agentcore.events import FanoutEmitter, Notice
 from agentcore.frontend import Frontend
 from agentcore.history import ContextStatus, History
 from agentcore.llm.base import LlmProvider
@@ -115,7 +115,25 @@ class Session(Protocol):
     def model(self) -> str: ...
 
     @property
+    def provider_name(self) -> str: ...
+
+    @property
     def title(self) -> str | None: ...
+
+    @property
+    def turn_running(self) -> bool:
+        """A turn (a frontend's or an autonomous one) is running now."""
+        ...
+
+    @property
+    def selection(self) -> ProviderSelection | None:
+        """Which provider and model the session uses, and why."""
+        ...
+
+    @property
+    def startup_notices(self) -> Sequence[Notice]:
+        """Notices for frontends to show once when the session opens (e.g. the echo banner)."""
+        ...
 
     async def run_turn(self, prompt: Prompt, *, when_busy: WhenBusy = ...) -> TurnOutcome: ...
 
