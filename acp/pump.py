@@ -44,6 +44,7 @@ class UpdatePump:
         self._processed = 0  # events taken off the subscription and projected
         self._progress = trio.Condition()
         self._send_lock = trio.Lock()
+        self._stopped = False  # run() has ended (the session closed): nothing more is projected
 
     def observe(self, _event: AgentEvent) -> None:
         """Register with ``emitter.add_observer``: counts events as they are emitted."""
@@ -54,7 +55,17 @@ class UpdatePump:
         return self._seen
 
     async def run(self, events: Any) -> None:
-        """Consume ``events`` (a trio receive channel) until it closes."""
+        """Consume ``events`` (a trio receive channel) until it closes or the
+        task is cancelled; either way a waiting :meth:`drain` is released."""
+        try:
+            await self._consume(events)
+        finally:
+            self._stopped = True
+            with trio.CancelScope(shield=True):
+                async with self._progress:
+                    self._progress.notify_all()
+
+    async def _consume(self, events: Any) -> None:
         while True:
             event: AgentEvent | None = None
             with trio.move_on_at(self._deadline):
@@ -117,6 +128,7 @@ class UpdatePump:
         projected, then flush pending text. Call before answering a prompt."""
         target = self._seen if upto is None else upto
         async with self._progress:
-            while self._processed < target:
+            while self._processed < target and not self._stopped:
                 await self._progress.wait()
-        await self.flush()
+        if not self._stopped:  # a closed session's client gets no more updates
+            await self.flush()
