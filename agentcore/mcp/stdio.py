@@ -34,6 +34,8 @@ STDIN_CLOSE_GRACE_S = 2.0  # the spec's first step: a server exits on its own on
 TERM_GRACE_S = 2.0  # after SIGTERM, before SIGKILL; same as the SDK's stdio client
 GROUP_POLL_S = 0.02  # how often to look for survivors in the process group
 READ_CHUNK_BYTES = 65_536
+MAX_LINE_BYTES = 16 * 1024 * 1024  # one JSON-RPC message on stdout; a larger line stops the server
+MAX_BAD_LINES_IN_A_ROW = 1_000  # non-JSON-RPC stdout lines in a row before the server counts as broken
 STDERR_DRAIN_S = 0.5  # after the group is gone, for the pipe's last bytes (a stray holder can keep it open)
 
 
@@ -74,17 +76,32 @@ async def stdio_transport(
 
     async def read_stdout() -> None:
         assert process.stdout is not None
-        buffer = b""
+        lines = BoundedLines(MAX_LINE_BYTES)
+        bad_in_a_row = 0
         async with read_send:
             while chunk := await process.stdout.receive_some(READ_CHUNK_BYTES):
-                *lines, buffer = (buffer + chunk).split(b"\n")
-                for line in lines:
+                for line in lines.feed(chunk):
                     if not line.strip():
                         continue
+                    message = _parse(line)
+                    bad_in_a_row = bad_in_a_row + 1 if isinstance(message, Exception) else 0
+                    if bad_in_a_row > MAX_BAD_LINES_IN_A_ROW:
+                        await broken(f"more than {MAX_BAD_LINES_IN_A_ROW:,} stdout lines in a row are not JSON-RPC")
+                        return
                     try:
-                        await read_send.send(_parse(line))
+                        await read_send.send(message)
                     except (anyio.BrokenResourceError, anyio.ClosedResourceError):
                         return  # the client session has closed; nobody reads any more
+                if lines.overflowed:
+                    await broken(f"a stdout line is longer than {MAX_LINE_BYTES:,} bytes")
+                    return
+
+    async def broken(reason: str) -> None:
+        """The server floods stdout: say why in its stderr tail and stop it, so
+        its calls fail at once (the exit watcher reports it) instead of timing out."""
+        stderr.note(f"agentcore stopped the server: {reason}")
+        with trio.CancelScope(shield=True):
+            await stop_process_group(process)
 
     async def write_stdin() -> None:
         assert process.stdin is not None
@@ -126,6 +143,32 @@ async def stdio_transport(
                 with trio.move_on_after(STDERR_DRAIN_S):
                     await stderr_done.wait()  # the last lines are often the reason it died
             nursery.cancel_scope.cancel()
+
+
+class BoundedLines:
+    """Splits a byte stream into lines in linear time and bounded memory.
+
+    Only new bytes are searched for a newline, consumed lines are cut off once
+    per chunk, and a line longer than ``max_bytes`` sets :attr:`overflowed`
+    (the reader then stops) instead of growing the buffer without end.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self._max = max_bytes
+        self._buffer = bytearray()
+        self.overflowed = False
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        searched = len(self._buffer)  # bytes already known to hold no newline
+        self._buffer += chunk
+        lines, start = [], 0
+        while (newline := self._buffer.find(b"\n", max(start, searched))) >= 0:
+            lines.append(bytes(self._buffer[start:newline]))
+            start = newline + 1
+        del self._buffer[:start]
+        if len(self._buffer) > self._max or any(len(line) > self._max for line in lines):
+            self.overflowed = True
+        return lines
 
 
 def _decoder() -> Any:

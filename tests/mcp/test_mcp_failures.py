@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import trio
 
 from agentcore import SessionCreateInfo
@@ -109,3 +110,22 @@ async def test_slow_server_does_not_hold_up_the_session(make_core, info, tmp_pat
         assert "mcp__slow__echo" in session.registry.names()
         result = await session.registry.get("mcp__slow__echo").execute({"text": "late"}, None)
         assert result.text_content == "echo: late"
+
+
+@pytest.mark.parametrize(("tool", "reason"), [
+    ("mcp__demo__flood_line", "a stdout line is longer than"),
+    ("mcp__demo__flood_garbage", "stdout lines in a row are not JSON-RPC"),
+])
+async def test_a_server_flooding_stdout_is_stopped_and_its_call_fails_at_once(make_core, info, tool, reason) -> None:
+    """An endless line or a flood of garbage used to cost 100 % CPU and hundreds of
+    MB until the call timed out; now the reader stays linear and bounded, stops
+    the server and the call fails well before its (long) timeout."""
+    spec = stdio_spec(tool_timeout_s=600.0)
+    core, _, events = make_core([spec], restart_policy=RestartPolicy(max_restarts=0, backoff_s=0.0))
+    async with core.open_session(info) as session:
+        with trio.fail_after(LIMIT_S):
+            await session.mcp.wait_settled()
+            result = await session.registry.get(tool).execute({}, None)
+        assert result.is_error
+        assert reason in result.text_content
+        assert session.mcp.status()[0].state is ServerState.FAILED

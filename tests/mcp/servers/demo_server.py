@@ -83,6 +83,28 @@ async def hang() -> str:
     return "unreachable"
 
 
+# The SDK diverts fd 1 to stderr while it serves; the flood tools write to the
+# pipe the client reads, as a misbehaving server's own code would.
+WIRE = os.dup(1)
+
+
+@server.tool()
+async def flood_line() -> str:
+    """Write one endless line to stdout (never a newline), then hang."""
+    block = b"x" * 65_536
+    while True:
+        await anyio.to_thread.run_sync(os.write, WIRE, block)
+
+
+@server.tool()
+async def flood_garbage() -> str:
+    """Write 200,000 lines that are not JSON-RPC to stdout, then hang."""
+    for _ in range(200):
+        os.write(WIRE, b"garbage that is not json\n" * 1_000)
+    await anyio.sleep(3600)
+    return "unreachable"
+
+
 @server.tool()
 def fail() -> str:
     """Raise an error, which the server reports with isError."""
