@@ -28,6 +28,7 @@ import trio
 from mcp.client.stdio import get_default_environment
 from mcp.shared.message import SessionMessage
 
+from agentcore.bounded_json import JsonTooDeep, loads_bounded
 from agentcore.mcp.state import StderrTail
 
 STDIN_CLOSE_GRACE_S = 2.0  # the spec's first step: a server exits on its own once stdin closes
@@ -178,11 +179,33 @@ def _decoder() -> Any:
 
 
 def _parse(line: bytes) -> SessionMessage | Exception:
-    """One stdout line; a line that is not JSON-RPC is handed to the session as an error value."""
+    """One stdout line. A response the SDK cannot accept (nested too deep, a
+    shape it rejects) becomes an error response to the same request, so the
+    call fails at once instead of waiting for its timeout; any other line that
+    is not JSON-RPC is handed to the session as an error value."""
     try:
         return SessionMessage(mcp_types.jsonrpc_message_adapter.validate_json(line, by_name=False))
     except ValueError as exc:
-        return exc
+        unreadable = _unreadable_response(line, exc)
+        return unreadable if unreadable is not None else exc
+
+
+def _unreadable_response(line: bytes, problem: ValueError) -> SessionMessage | None:
+    try:
+        message = loads_bounded(line)
+    except JsonTooDeep as exc:
+        message, problem = exc.parsed, exc
+    except ValueError:
+        return None
+    if not isinstance(message, dict) or "id" not in message or ("result" not in message and "error" not in message):
+        return None
+    request_id = message["id"]
+    if not isinstance(request_id, int | str) or isinstance(request_id, bool):
+        return None
+    reason = str(problem).splitlines()[0][:200]
+    error = {"jsonrpc": "2.0", "id": request_id,
+             "error": {"code": -32603, "message": f"the server's response could not be read: {reason}"}}
+    return SessionMessage(mcp_types.jsonrpc_message_adapter.validate_python(error, by_name=False))
 
 
 async def stop_process_group(process: trio.Process) -> None:

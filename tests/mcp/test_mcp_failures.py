@@ -129,3 +129,17 @@ async def test_a_server_flooding_stdout_is_stopped_and_its_call_fails_at_once(ma
         assert result.is_error
         assert reason in result.text_content
         assert session.mcp.status()[0].state is ServerState.FAILED
+
+
+async def test_a_response_nested_too_deep_fails_the_call_at_once(make_core, info) -> None:
+    """structuredContent nested 200 deep used to be dropped by the SDK, so the call
+    waited for its whole timeout; the server keeps serving afterwards."""
+    core, _, _ = make_core([stdio_spec(tool_timeout_s=600.0)])
+    async with core.open_session(info) as session:
+        with trio.fail_after(LIMIT_S):
+            await session.mcp.wait_settled()
+            deep = await session.registry.get("mcp__demo__deep").execute({}, None)
+            after = await session.registry.get("mcp__demo__echo").execute({"text": "still here"}, None)
+    assert deep.is_error
+    assert "could not be read" in deep.text_content and "levels deep" in deep.text_content
+    assert not after.is_error and "still here" in after.text_content

@@ -106,6 +106,15 @@ async def flood_garbage() -> str:
 
 
 @server.tool()
+def deep() -> CallToolResult:
+    """structuredContent nested 200 levels deep."""
+    nested: dict = {"leaf": 1}
+    for _ in range(200):
+        nested = {"a": nested}
+    return CallToolResult(content=[TextContent(type="text", text="deep")], structuredContent=nested)
+
+
+@server.tool()
 def fail() -> str:
     """Raise an error, which the server reports with isError."""
     raise ValueError("widget not found")
