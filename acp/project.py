@@ -32,6 +32,7 @@ from agentcore.events import (
     ModeChanged,
     ModelChanged,
     Notice,
+    SavingStopped,
     PermissionRequested,
     PermissionResolved,
     PlanEntry,
@@ -315,6 +316,8 @@ class SessionProjector:
                 return [{"sessionUpdate": "config_option_update", "configOptions": self._config_options()}]
             case Notice(level=level, text=text):
                 return self._notice(level, text)
+            case SavingStopped(reason=reason):
+                return self._notice("error", f"{reason}. The rest of this session will not be saved.")
             case RetryScheduled():
                 return self._notice(
                     "warning",

@@ -237,6 +237,15 @@ class Notice:
 
 
 @attrs.frozen
+class SavingStopped:
+    """The session is no longer being saved (a full disk, a read-only state
+    directory): the conversation goes on, but what follows is not recorded.
+    The journal keeps everything up to its last whole record and still loads."""
+
+    reason: str
+
+
+@attrs.frozen
 class McpServerStatus:
     """An MCP server of the session changed state: ``starting``, ``ready`` (with its
     tool count), ``crashed`` (restarted on the next call) or ``failed`` (with the
@@ -274,6 +283,7 @@ AgentEvent: TypeAlias = (
     | TitleChanged
     | Notice
     | McpServerStatus
+    | SavingStopped
 )
 
 Observer = Callable[[AgentEvent], None]

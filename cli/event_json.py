@@ -55,6 +55,7 @@ EVENT_TYPES: Mapping[type, str] = {
     ev.TitleChanged: "title_changed",
     ev.Notice: "notice",
     ev.McpServerStatus: "mcp_server_status",
+    ev.SavingStopped: "saving_stopped",
 }
 
 

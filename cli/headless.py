@@ -28,7 +28,7 @@ from typing import Any, TextIO
 import trio
 
 from agentcore.app import AppContext
-from agentcore.events import AgentEvent, Notice, RetryScheduled, ToolCallFinished, TurnAborted
+from agentcore.events import AgentEvent, Notice, RetryScheduled, SavingStopped, ToolCallFinished, TurnAborted
 from agentcore.messages import StopReason, usage_to_dict
 from agentcore.session import DefaultSession
 from agentcore.session import run_goal
@@ -44,6 +44,7 @@ EXIT_DENIED = 4
 EXIT_CANCELLED = 5
 EXIT_GOAL_NOT_REACHED = 6
 EXIT_MAX_TURN_REQUESTS = 7
+EXIT_NOT_SAVED = 8  # the turn ended well, but the session could not be saved (a full disk ...)
 GOAL_MAX_TURNS_DEFAULT = 20  # turns before a goal loop gives up (--max-turns)
 EXIT_CODES: Mapping[StopReason, int] = {
     StopReason.END_TURN: EXIT_OK,
@@ -115,6 +116,8 @@ def _stderr_view(event: AgentEvent, err: TextIO) -> None:
     match event:
         case Notice(level=level, text=text):
             print(f"{level}: {text}", file=err)
+        case SavingStopped(reason=reason):
+            print(f"error: {reason}; the rest of this run is not saved", file=err)
         case RetryScheduled(attempt=attempt, max_attempts=most, delay_s=delay, reason=reason):
             print(f"retrying in {delay:.1f}s (attempt {attempt}/{most}): {reason}", file=err)
         case ToolCallFinished(name=name, result=result) if result.is_error and "running unattended" in result.text_content:
@@ -187,6 +190,10 @@ async def run_prompt(
         }
         if not goal_outcome.reached and result["exit_code"] == EXIT_OK:
             result["exit_code"] = EXIT_GOAL_NOT_REACHED
+    saving_problem = session.saving_problem if session is not None else None
+    result["saved"] = saving_problem is None
+    if saving_problem is not None and result["exit_code"] == EXIT_OK:
+        result["exit_code"] = EXIT_NOT_SAVED
     if fmt in ("json", "stream-json"):
         _line(stdout, result)
     elif outcome is not None:

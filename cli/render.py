@@ -41,6 +41,7 @@ from agentcore.events import (
     ModeChanged,
     ModelChanged,
     Notice,
+    SavingStopped,
     PermissionRequested,
     PermissionResolved,
     PlanUpdated,
@@ -265,6 +266,9 @@ class Renderer:
             case Notice(level=level, text=text):
                 self._finish_output()
                 self._print(notice_text(level, text))
+            case SavingStopped(reason=reason):
+                self._finish_output()
+                self._print(notice_text("error", f"{reason}. The rest of this session will not be saved."))
             case McpServerStatus():
                 self._mcp_status(event)
             case _:

@@ -131,6 +131,11 @@ class Session(Protocol):
         ...
 
     @property
+    def saving_problem(self) -> str | None:
+        """Why a store stopped recording this session (a full disk ...); None while it is saved."""
+        ...
+
+    @property
     def startup_notices(self) -> Sequence[Notice]:
         """Notices for frontends to show once when the session opens (e.g. the echo banner)."""
         ...

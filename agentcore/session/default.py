@@ -29,6 +29,7 @@ from agentcore.events import (
     ModeChanged,
     ModelChanged,
     Notice,
+    SavingStopped,
     PlanEntry,
     PlanUpdated,
     PromptCommitted,
@@ -146,6 +147,7 @@ class DefaultSession:
         self._closed = False
         self.selection: ProviderSelection | None = None  # with the reason it was picked
         self.startup_notices: list[Notice] = []  # for frontends to show once (e.g. the echo banner)
+        self.saving_problem: str | None = None  # why a store stopped recording this session, if it did
         self.mcp: McpManager | None = None  # set by the MCP tool factory when the session has servers
         self._close_callbacks: list[Callable[[], Any]] = []
         self._idle_callbacks: list[Callable[[], Any]] = []
@@ -423,6 +425,18 @@ class DefaultSession:
         """Why a permission rule denies the contents of ``path`` (resolved, absolute)
         to every tool of this session, with rules relative to its workspace; None if not."""
         return self._gate.path_denied(path, workspace=self.workspace)
+
+    def report_not_saving(self, reason: str, *, opening: bool) -> None:
+        """A store could not record this session (see :class:`SavingStopped`).
+        Called synchronously from an observer, so the event goes out from the
+        session's nursery; while the session opens it becomes a start-up notice."""
+        if self.saving_problem is not None:
+            return
+        self.saving_problem = reason
+        if opening:
+            self.startup_notices.append(Notice("error", f"{reason}. This session will not be saved."))
+        else:
+            self.nursery.start_soon(self._events.emit, SavingStopped(reason))
 
     def _observe(self, event: AgentEvent) -> None:
         if isinstance(event, PlanUpdated):

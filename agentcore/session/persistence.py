@@ -95,6 +95,11 @@ class ObservedSession(Protocol):
     @property
     def title(self) -> str | None: ...
 
+    def report_not_saving(self, reason: str, *, opening: bool) -> None:
+        """A store could not record the session: tell its frontends (a start-up
+        notice when ``opening``, else a :class:`SavingStopped` event)."""
+        ...
+
 
 @runtime_checkable
 class SessionObserver(Protocol):

@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import suppress
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from agentcore.private_files import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, open_private
-from agentcore.store.format import TORN_SUFFIX, SessionLocked, encode
+from agentcore.store.format import TORN_SUFFIX, JournalWriteError, SessionLocked, encode
 
 try:  # POSIX advisory locks; elsewhere a session is not protected against a second writer
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-JOURNAL_BUFFER_BYTES = 64 * 1024  # one write per record anyway; the buffer only batches huge records
 FILE_MODE = PRIVATE_FILE_MODE  # sessions hold the user's conversations: readable by the owner only
 DIR_MODE = PRIVATE_DIR_MODE
 
@@ -64,11 +64,19 @@ class SessionLock:
 
 
 class JournalWriter:
-    """Appends encoded records to one journal."""
+    """Appends encoded records to one journal, each record whole or not at all.
+
+    Invariant: the file always ends on a record boundary. A write that fails
+    part-way (ENOSPC, EFBIG, EIO, EROFS) is cut back to the last whole record
+    and raises :class:`JournalWriteError`; the writer then refuses further
+    writes, so a record is never glued onto a torn one once space returns.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._file = open(path, "ab", buffering=JOURNAL_BUFFER_BYTES)  # noqa: SIM115 - closed by close()
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        self._size = os.fstat(self._fd).st_size  # bytes up to the last whole record
+        self.failure: JournalWriteError | None = None
 
     @classmethod
     def create(cls, path: Path) -> JournalWriter:
@@ -89,21 +97,41 @@ class JournalWriter:
         return cls(path)
 
     def write(self, rec: Mapping[str, Any]) -> None:
-        self._file.write(encode(rec))
-        self._file.flush()
+        self._append(encode(rec))
 
     def write_many(self, recs: list[dict[str, Any]]) -> None:
-        self._file.write(b"".join(encode(r) for r in recs))
-        self._file.flush()
+        self._append(b"".join(encode(r) for r in recs))
+
+    def _append(self, data: bytes) -> None:
+        if self.failure is not None:
+            raise self.failure
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(self._fd, view) :]
+        except OSError as exc:
+            self.failure = JournalWriteError(self.path, exc)
+            with suppress(OSError):  # even when this fails, a load cuts the torn tail off
+                os.ftruncate(self._fd, self._size)
+            raise self.failure from None
+        self._size += len(data)
 
     def sync(self) -> None:
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        if self.failure is None:
+            try:
+                os.fsync(self._fd)
+            except OSError as exc:
+                self.failure = JournalWriteError(self.path, exc)
+                raise self.failure from None
 
     def close(self) -> None:
-        if not self._file.closed:
+        if self._fd < 0:
+            return
+        try:
             self.sync()
-            self._file.close()
+        finally:
+            os.close(self._fd)
+            self._fd = -1
 
 
 def write_meta(path: Path, meta: Mapping[str, Any], *, sync: bool) -> None:

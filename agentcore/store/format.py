@@ -88,6 +88,18 @@ class JournalVersionError(JournalCorrupt):
     """The journal was written by a newer agentcore than this one."""
 
 
+class JournalWriteError(JournalError):
+    """Writing the journal failed (a full disk, an I/O error, a read-only file
+    system). The journal was cut back to its last whole record, so it still loads."""
+
+    def __init__(self, path: Path, exc: OSError) -> None:
+        reason = exc.strerror or type(exc).__name__
+        super().__init__(f"cannot write {path}: {reason}")
+        self.path = path
+        self.errno = exc.errno
+        self.reason = reason
+
+
 class SessionLocked(JournalError):
     """Another writer holds the session (a second process, or already open here)."""
 

@@ -50,6 +50,7 @@ from agentcore.store.format import (
     JournalCorrupt,
     JournalError,
     JournalVersionError,
+    JournalWriteError,
     MessageFate,
     RecordType,
     SessionLocked,
@@ -305,7 +306,10 @@ class JournalStore:
         reservation = self._reserved.pop(session.id, None)
         path = self.session_dir(session.id)
         if not (path / JOURNAL_FILE).is_file():
-            self._recorder.start(session, path)
+            try:
+                self._recorder.start(session, path)
+            except (JournalWriteError, OSError) as exc:  # a full or read-only state directory
+                session.report_not_saving(f"cannot save sessions in {self.sessions_dir}: {_reason(exc)}", opening=True)
             return
         lock = SessionLock.acquire(path / LOCK_FILE, session.id)
         try:
@@ -321,3 +325,7 @@ class JournalStore:
 
     def session_closed(self, session: ObservedSession) -> None:
         self._recorder.close(session)
+
+
+def _reason(exc: Exception) -> str:
+    return getattr(exc, "reason", None) or getattr(exc, "strerror", None) or type(exc).__name__

@@ -8,7 +8,10 @@ check, one encoded record, one write and one flush. Everything O(history)
 
 from __future__ import annotations
 
+import logging
+import shutil
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,7 @@ from agentcore.store.format import (
     META_VERSION,
     ForkOrigin,
     InvalidRecord,
+    JournalWriteError,
     RecordType,
     Replay,
     apply_compaction,
@@ -49,6 +53,8 @@ from agentcore.store.format import (
     read_journal,
     record,
 )
+
+log = logging.getLogger(__name__)
 
 INTERRUPTED_ERROR = "the process ended before the turn finished"
 CLOSED_ERROR = "the session was closed before the turn finished"
@@ -93,8 +99,25 @@ class SessionRecorder:
         return path
 
     def start(self, session: ObservedSession, path: Path) -> None:
+        """Create the session's journal. If the disk refuses, nothing is left
+        behind (no half-made session to list) and the error rises."""
         self.make_dir(path)
+        try:
+            self._start(session, path)
+        except BaseException:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+
+    def _start(self, session: ObservedSession, path: Path) -> None:
         lock = SessionLock.acquire(path / LOCK_FILE, session.id)
+        try:
+            live = self._first_records(session, path, lock)
+        except BaseException:
+            lock.release()
+            raise
+        self.live[session.id] = live
+
+    def _first_records(self, session: ObservedSession, path: Path, lock: SessionLock) -> LiveJournal:
         now = self._clock()
         header = record(
             RecordType.SESSION, now, id=session.id, cwd=str(session.cwd), created=now,
@@ -106,16 +129,21 @@ class SessionRecorder:
         if session.title:
             recs.append(record(RecordType.TITLE, now, title=session.title))
         writer = JournalWriter.create(path / JOURNAL_FILE)
-        writer.write_many(recs)
-        writer.sync()
-        sync_dir(self.sessions_dir)
-        snapshot = SessionSnapshot(
-            id=session.id, cwd=session.cwd, messages=messages, mode=session.mode, provider=session.provider_name,
-            model=session.model, title=session.title, profile=session.policy.profile, updated=now,
-        )
-        live = LiveJournal(path, writer, lock, meta_for(header, snapshot), [m.id for m in messages])
-        self._save_meta(live, sync=True)
-        self.live[session.id] = live
+        try:
+            writer.write_many(recs)
+            writer.sync()
+            sync_dir(self.sessions_dir)
+            snapshot = SessionSnapshot(
+                id=session.id, cwd=session.cwd, messages=messages, mode=session.mode, provider=session.provider_name,
+                model=session.model, title=session.title, profile=session.policy.profile, updated=now,
+            )
+            live = LiveJournal(path, writer, lock, meta_for(header, snapshot), [m.id for m in messages])
+            self._save_meta(live, sync=True)
+        except BaseException:
+            with suppress(JournalWriteError, OSError):
+                writer.close()
+            raise
+        return live
 
     def resume(self, session: ObservedSession, path: Path, res: Reservation, lock: SessionLock) -> None:
         writer = JournalWriter.reopen(path / JOURNAL_FILE, valid_bytes=res.valid_bytes, torn=res.torn)
@@ -140,8 +168,23 @@ class SessionRecorder:
 
     def on_event(self, session: ObservedSession, event: AgentEvent) -> None:
         live = self.live.get(session.id)
-        if live is None:
-            return  # closed: a cancelled turn may still be unwinding
+        if live is None or live.writer.failure is not None:
+            return  # closed (a cancelled turn may still be unwinding), or no longer saving
+        try:
+            self._record(session, live, event)
+        except (JournalWriteError, OSError) as exc:
+            self._stop_saving(session, live, exc)
+
+    def _stop_saving(self, session: ObservedSession, live: LiveJournal, exc: Exception) -> None:
+        """The disk refused a write: the journal ends on its last whole record (and
+        still loads); nothing more is written for this session, and it says so."""
+        reason = str(exc) if isinstance(exc, JournalWriteError) else f"cannot write {live.dir}: {exc}"
+        if live.writer.failure is None:  # meta.json or the directory failed, not the journal
+            live.writer.failure = JournalWriteError(live.dir / JOURNAL_FILE, OSError(0, reason))
+        log.warning("session %s is no longer being saved: %s", session.id, reason)
+        session.report_not_saving(reason, opening=False)
+
+    def _record(self, session: ObservedSession, live: LiveJournal, event: AgentEvent) -> None:
         now = self._clock()
         match event:
             case MessageAppended(turn_id=turn, message=message):
@@ -253,20 +296,28 @@ class SessionRecorder:
         if live is None:
             return
         try:
-            if live.turn is not None:
-                # aclose() cancels without waiting for the turn to unwind: roll it back.
-                live.writer.write(
-                    record(RecordType.TURN_ABORTED, self._clock(), turn=live.turn, error=CLOSED_ERROR, error_type="SessionClosed")
-                )
-                del live.ids[live.turn_mark :]
-                live.turn = None
-            else:
-                self._sync_history(session, live, strategy="resync")
-            live.writer.sync()
-            self._save_meta(live, sync=True)
-            live.writer.close()
+            if live.writer.failure is None:
+                try:
+                    self._finish(session, live)
+                except (JournalWriteError, OSError) as exc:  # the journal keeps its last whole record
+                    log.warning("session %s: closing its journal failed: %s", session.id, exc)
+            with suppress(JournalWriteError, OSError):
+                live.writer.close()
         finally:
             live.lock.release()
+
+    def _finish(self, session: ObservedSession, live: LiveJournal) -> None:
+        if live.turn is not None:
+            # aclose() cancels without waiting for the turn to unwind: roll it back.
+            live.writer.write(
+                record(RecordType.TURN_ABORTED, self._clock(), turn=live.turn, error=CLOSED_ERROR, error_type="SessionClosed")
+            )
+            del live.ids[live.turn_mark :]
+            live.turn = None
+        else:
+            self._sync_history(session, live, strategy="resync")
+        live.writer.sync()
+        self._save_meta(live, sync=True)
 
     def _save_meta(self, live: LiveJournal, *, sync: bool) -> None:
         live.meta["updated"] = self._clock()

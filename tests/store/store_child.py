@@ -8,6 +8,10 @@ Usage: python store_child.py SCENARIO SESSIONS_DIR STATE_DIR CWD SERVER_URL [SES
 * ``tool``: the same first turn, then a second turn whose tool call prints
   ``TOOL STARTED`` and blocks.
 * ``hold``: open SESSION_ID for writing, print ``OPEN`` and wait to be killed.
+* ``fullsize``: after the first turn, limit this process's file size (RLIMIT_FSIZE)
+  to a few bytes past the journal, as a disk that fills mid-turn; print
+  ``SAVING_STOPPED <reason>`` when the session says so; lift the limit ("space
+  returns"), run a third turn and print ``TURN3 DONE``.
 
 It prints ``SESSION <id>`` as soon as the session is open.
 """
@@ -64,6 +68,9 @@ async def main(scenario: str, sessions_dir: str, state_dir: str, cwd: str, url: 
                 await trio.sleep_forever()
             await session.run_turn("first prompt")
             say("TURN1 DONE")
+            if scenario == "fullsize":
+                await _fill_the_disk_mid_turn(session, Path(sessions_dir) / session.id / "journal.jsonl")
+                return
             announced = False
 
             def on_delta(event: object) -> None:
@@ -75,6 +82,26 @@ async def main(scenario: str, sessions_dir: str, state_dir: str, cwd: str, url: 
             session.events.add_observer(on_delta)
             await session.run_turn("second prompt")
             say("TURN2 DONE")  # the test kills the process before this
+
+
+async def _fill_the_disk_mid_turn(session: object, journal: Path) -> None:
+    import resource
+    import signal
+
+    from agentcore.events import SavingStopped
+
+    def on_event(event: object) -> None:
+        if isinstance(event, SavingStopped):
+            say(f"SAVING_STOPPED {event.reason}")
+
+    session.events.add_observer(on_event)  # type: ignore[attr-defined]
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (journal.stat().st_size + 60, hard))  # part of one record fits
+    await session.run_turn("second prompt, on a full disk")  # type: ignore[attr-defined]
+    resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))  # space returns
+    await session.run_turn("third prompt")  # type: ignore[attr-defined]
+    say("TURN3 DONE")
 
 
 if __name__ == "__main__":

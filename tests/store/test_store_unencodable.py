@@ -22,7 +22,7 @@ LONE = "\ud800"
 
 def test_message_values_are_encodable_whatever_they_were_built_from() -> None:
     assert TextBlock(f"caf{LONE}").text == f"caf{REPLACEMENT_CHARACTER}"
-    call = ToolUseBlock("c1", f"echo{LONE}", {f"k{LONE}": [f"\udce9", {"n": "\ud83d"}]})
+    call = ToolUseBlock("c1", f"echo{LONE}", {f"k{LONE}": ["\udce9", {"n": "\ud83d"}]})
     assert call.name == f"echo{REPLACEMENT_CHARACTER}"
     assert json.dumps(dict(call.input), ensure_ascii=False, default=list).encode("utf-8")
     assert encodable_text("plain") == "plain"
