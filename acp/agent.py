@@ -35,6 +35,7 @@ from agentcore.acp.mcp_servers import specs_from_acp
 from agentcore.acp.options import config_options, mode_state, parse_mode, set_config_option
 from agentcore.acp.project import ClientFeatures, replay_updates
 from agentcore.core import SessionNotFound
+from agentcore.errors import AgentcoreError, StoreError
 from agentcore.frontend import Frontend
 from agentcore.mcp import McpConfigError
 from agentcore.session import SessionCreateInfo
@@ -120,7 +121,10 @@ class AcpAgent:
         handler = self._handlers.get(method)
         if handler is None:
             raise MethodNotFound(method)
-        return await handler(_params(params), ctx)
+        try:
+            return await handler(_params(params), ctx)
+        except AgentcoreError as exc:  # a known condition: say what it is, never "Internal error"
+            raise _known_error(exc) from None
 
     async def handle_notification(self, method: str, params: Any, ctx: RequestContext) -> None:
         if method == "session/cancel" and isinstance(params, dict):
@@ -310,12 +314,26 @@ def _auth_message() -> str:
     )
 
 
+def _known_error(exc: AgentcoreError) -> JsonRpcError:
+    """A typed error as a JSON-RPC error whose ``data.type`` names its class
+    (``SessionLocked``, ``JournalCorrupt`` ...) and whose message is the error's own."""
+    data: dict[str, Any] = {"type": type(exc).__name__}
+    for field in ("path", "line", "session_id"):  # where it happened, when the error knows
+        value = getattr(exc, field, None)
+        if value is not None:
+            data[field if field != "session_id" else "sessionId"] = str(value) if field == "path" else value
+    code = RESOURCE_NOT_FOUND if isinstance(exc, SessionNotFound) else INTERNAL_ERROR
+    return JsonRpcError(code, str(exc), data)
+
+
 def _session_error(exc: Exception) -> JsonRpcError:
     from agentcore.errors import AgentcoreError
     from agentcore.llm import MissingKeyError, NoProviderError
 
     if isinstance(exc, NoProviderError | MissingKeyError):
         return JsonRpcError(AUTH_REQUIRED, _auth_message() + f" ({exc})", {"envVars": list(capabilities.API_KEY_ENV_VARS)})
+    if isinstance(exc, StoreError):  # a locked or corrupt session: name the holder, the file and line
+        return _known_error(exc)
     if isinstance(exc, AgentcoreError):  # a known condition the user can fix: say what it is
         return InvalidParams(str(exc), {"path": "", "error": str(exc), "type": type(exc).__name__})
     log.error("session could not start", exc_info=exc)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import time
 from contextlib import suppress
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,7 +31,8 @@ DIR_MODE = PRIVATE_DIR_MODE
 
 class SessionLock:
     """An exclusive ``flock`` on the session's lock file, held while it is open
-    for writing. The holder's pid is written into the file for error messages."""
+    for writing. The holder (pid, host, since when) is written into the file,
+    so a second writer's error names it."""
 
     def __init__(self, fd: int | None, path: Path) -> None:
         self._fd = fd
@@ -43,14 +46,15 @@ class SessionLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            holder = os.pread(fd, HOLDER_MAX_BYTES, 0).decode(errors="replace").strip()
             os.close(fd)
-            raise SessionLocked(session_id, f"by process {holder}" if holder else "by another process") from None
+            raise SessionLocked(session_id, _holder_text(holder)) from None
         except BaseException:
             os.close(fd)
             raise
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime())
+        os.pwrite(fd, f"{os.getpid()} {socket.gethostname()} {since}\n".encode(), 0)
         return cls(fd, path)
 
     @property
@@ -61,6 +65,19 @@ class SessionLock:
         if self._fd is not None:
             fd, self._fd = self._fd, None
             os.close(fd)  # closing the descriptor drops the flock
+
+
+HOLDER_MAX_BYTES = 256  # "pid host since" of the lock's holder
+
+
+def _holder_text(holder: str) -> str:
+    """``by process 1234 on laptop since 2026-12-06 10:00:00`` from the lock file's
+    line (older agentcore versions wrote the pid alone)."""
+    pid, _, rest = holder.partition(" ")
+    if not pid:
+        return "by another process"
+    host, _, since = rest.partition(" ")
+    return f"by process {pid}" + (f" on {host}" if host else "") + (f" since {since}" if since else "")
 
 
 class JournalWriter:

@@ -50,3 +50,53 @@ async def test_other_known_conditions_are_invalid_params_naming_their_type(
     assert reply["error"]["code"] == -32602
     assert reply["error"]["data"]["type"] == kind
     assert str(error) in reply["error"]["message"]
+
+
+def _journal_core(provider: Any, tmp_path: Path) -> Any:
+    from agentcore.store import JournalStore
+
+    return (
+        AgentCoreBuilder().with_env({}).with_provider(provider, "scripted-1").with_policy(SessionPolicy())
+        .with_session_store(JournalStore(tmp_path / "sessions")).with_state_dir(tmp_path / "state").build()
+    )
+
+
+async def test_deleting_a_session_another_process_holds_names_the_holder(provider, tmp_path: Path, workspace: Path) -> None:
+    from acp_fakes import text_reply
+    from agentcore.store.files import SessionLock
+
+    provider.add(text_reply("hi"))
+    core = _journal_core(provider, tmp_path)
+    async with acp_connection(core, workspace) as acp:
+        await acp.initialize()
+        sid = await acp.new_session()
+        await acp.prompt(sid, "hello")
+        await acp.peer.request("session/close", {"sessionId": sid})
+        held = SessionLock.acquire(tmp_path / "sessions" / sid / "lock", sid)  # another writer holds it
+        try:
+            reply = await acp.peer.request("session/delete", {"sessionId": sid})
+        finally:
+            held.release()
+    error = reply["error"]
+    assert error["message"] != "Internal error" and "already open for writing (by process" in error["message"]
+    assert error["data"] == {"type": "SessionLocked", "sessionId": sid}
+
+
+async def test_loading_a_corrupt_journal_names_the_file_and_line(provider, tmp_path: Path, workspace: Path) -> None:
+    from acp_fakes import text_reply
+
+    provider.add(text_reply("hi"))
+    core = _journal_core(provider, tmp_path)
+    async with acp_connection(core, workspace) as acp:
+        await acp.initialize()
+        sid = await acp.new_session()
+        await acp.prompt(sid, "hello")
+        await acp.peer.request("session/close", {"sessionId": sid})
+        journal = tmp_path / "sessions" / sid / "journal.jsonl"
+        lines = journal.read_text().splitlines(keepends=True)
+        journal.write_text("".join([*lines[:2], "{not json\n", *lines[2:]]))
+        reply = await acp.peer.request("session/load", {"sessionId": sid, "cwd": str(workspace), "mcpServers": []})
+    error = reply["error"]
+    assert error["data"]["type"] == "JournalCorrupt"
+    assert error["data"]["path"] == str(journal) and error["data"]["line"] == 3
+    assert f"{journal}:3" in error["message"]

@@ -4,6 +4,9 @@ resumes."""
 
 from __future__ import annotations
 
+import re
+import socket
+
 import signal
 
 import pytest
@@ -67,7 +70,8 @@ async def test_killed_writer_releases_its_lock_and_a_live_writer_blocks_a_second
     child = await spawn_child(tmp_path, "hold", str(store.sessions_dir), str(state_dir), str(work), server.url, sid)
     await child.wait_for_line("OPEN")
     second = JournalStore(store.sessions_dir)
-    with pytest.raises(SessionLocked, match=rf"session {sid} is already open for writing \(by process {child.process.pid}\)"):
+    holder = rf"by process {child.process.pid} on {re.escape(socket.gethostname())} since \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d"
+    with pytest.raises(SessionLocked, match=rf"session {sid} is already open for writing \({holder}\)"):
         second.load(sid)
     with pytest.raises(SessionLocked):  # through the core: a plain error, before the session starts
         async with make_core(second, make_provider(server, http_client), state_dir).open_session(info(work, session_id=sid)):
