@@ -151,7 +151,13 @@ class LiveSession:
             params = {"sessionId": self.id, "toolCall": permission_tool_call(event), "options": permission_options(event)}
             try:
                 answer = await self.conn.request("session/request_permission", params)
-            except (JsonRpcError, ConnectionClosed) as exc:
+            except ConnectionClosed:
+                # Nobody is left to answer: the turn stops here (cancelled, not "declined")
+                # instead of going on making model requests for nobody.
+                log.warning("the client disconnected during permission request %s; cancelling the turn", event.request_id)
+                self.session.cancel()
+                return
+            except JsonRpcError as exc:
                 log.warning("permission request %s failed: %r; rejecting", event.request_id, exc)
                 answer = None
             self._settle(event.request_id, answer)
