@@ -93,6 +93,10 @@ CONFIG_KEYS: tuple[Key, ...] = (
     Key("providers.*.base_url", Kind.STR, None, "API base URL", nullable=True),
     Key("providers.*.api_key_env", Kind.STR, None, "environment variable holding the API key", nullable=True),
     Key("providers.*.headers", Kind.STR_TABLE, {}, "extra HTTP headers", secret=True),
+    Key("providers.*.first_byte_timeout_s", Kind.FLOAT, None, "seconds from a request to the first byte of its answer "
+        "before it is retried (default 30)", nullable=True, minimum=0),
+    Key("providers.*.idle_timeout_s", Kind.FLOAT, None, "seconds of silence inside a streaming answer before it "
+        "fails (default 60)", nullable=True, minimum=0),
     Key("providers.*.models", Kind.MODELS, {}, "models offered, optionally with context_window, max_output and "
         "prices (input_price, output_price, cache_read_price, cache_write_price in USD per million tokens)"),
     Key("permissions.mode", Kind.STR, "ask", "permission mode", choices=PERMISSION_MODES, env="AGENTCORE_MODE",
@@ -172,6 +176,8 @@ class ProviderConfig:
     api_key_env: str | None = None
     headers: Mapping[str, str] = attrs.field(factory=dict)
     models: Mapping[str, ModelEntry] = attrs.field(factory=dict)
+    first_byte_timeout_s: float | None = None
+    idle_timeout_s: float | None = None
 
 
 @attrs.frozen

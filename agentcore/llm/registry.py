@@ -83,6 +83,8 @@ class ProviderConfig:
     models: tuple[str | ModelInfo, ...] = attrs.field(default=(), converter=tuple)
     default_model: str | None = None
     max_tokens_field: str = "max_tokens"
+    first_byte_timeout_s: float | None = None  # None: the transport's default
+    idle_timeout_s: float | None = None
 
     @property
     def model_overrides(self) -> tuple[ModelInfo, ...]:
@@ -236,6 +238,8 @@ def from_settings(config: Any, catalog: ModelCatalog | None = None) -> ProviderC
         api_key_env=config.api_key_env,
         headers=dict(config.headers or {}),
         models=tuple(models),
+        first_byte_timeout_s=getattr(config, "first_byte_timeout_s", None),
+        idle_timeout_s=getattr(config, "idle_timeout_s", None),
     )
 
 
@@ -272,6 +276,20 @@ def effective_providers(
 # --------------------------------------------------------------- building
 
 
+def _timeouts_for(config: ProviderConfig, timeouts: Timeouts | None) -> Timeouts | None:
+    """The caller's timeouts with the provider's configured ones on top."""
+    if config.first_byte_timeout_s is None and config.idle_timeout_s is None:
+        return timeouts
+    from agentcore.llm.transport import Timeouts as TransportTimeouts
+
+    base = timeouts or TransportTimeouts()
+    return attrs.evolve(
+        base,
+        first_byte_s=config.first_byte_timeout_s if config.first_byte_timeout_s is not None else base.first_byte_s,
+        idle_s=config.idle_timeout_s if config.idle_timeout_s is not None else base.idle_s,
+    )
+
+
 def build_provider(
     config: ProviderConfig,
     *,
@@ -282,6 +300,7 @@ def build_provider(
     catalog: ModelCatalog | None = None,
 ) -> LlmProvider:
     """An :class:`LlmProvider` for ``config``, its key taken from ``env``."""
+    timeouts = _timeouts_for(config, timeouts)
     if config.protocol == ECHO:
         from agentcore.llm.echo import EchoProvider  # the lead's module; keep import lazy
 

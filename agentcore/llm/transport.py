@@ -8,9 +8,12 @@ the rules both protocols share:
   never sees duplicated text. Each retry is announced with a
   :class:`RetryNotice` before the backoff sleep.
 * Once output has started, any failure surfaces as :class:`StreamError`.
-* The idle timeout is httpx's read timeout: it bounds every single network
-  read, which is exactly "no bytes for N seconds". No trio cancel scope is
-  held across a ``yield`` (that would break structured cancellation).
+* The first-byte timeout bounds the wait from sending the request to the
+  first byte of the answer's body (a hung provider is retried after it, not
+  after minutes). The idle timeout is httpx's read timeout: it bounds every
+  later network read, which is exactly "no bytes for N seconds". No trio
+  cancel scope is held across a ``yield`` (that would break structured
+  cancellation).
 * Closing the generator (``aclosing``) or cancelling the consumer exits the
   ``client.stream`` block, which closes the HTTP response and its connection.
 """
@@ -20,7 +23,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import aclosing
+from contextlib import AsyncExitStack, aclosing
 from typing import Any, Protocol
 
 import attrs
@@ -39,7 +42,8 @@ from agentcore.llm.http_errors import MAX_ERROR_BODY_BYTES, error_from_object, e
 from agentcore.llm.sse import SseEvent, SseParser, SseProtocolError
 
 CONNECT_TIMEOUT_S = 10.0  # a healthy API accepts a TCP+TLS connection well within this
-IDLE_TIMEOUT_S = 120.0  # long reasoning pauses happen; two minutes of silence is a dead stream
+FIRST_BYTE_TIMEOUT_S = 30.0  # from sending the request to the first byte of the answer: a hung provider shows here
+IDLE_TIMEOUT_S = 60.0  # between two reads once the answer flows; reasoning pauses stream keep-alives well within it
 MAX_ATTEMPTS = 4  # the first try plus three retries
 BACKOFF_BASE_S = 0.5  # first backoff; doubles per attempt
 BACKOFF_MAX_S = 8.0  # cap so the total wait stays under ~15 s
@@ -77,6 +81,7 @@ class Timeouts:
     """Network deadlines in seconds."""
 
     connect_s: float = CONNECT_TIMEOUT_S
+    first_byte_s: float = FIRST_BYTE_TIMEOUT_S
     idle_s: float = IDLE_TIMEOUT_S
 
     def to_httpx(self) -> httpx.Timeout:
@@ -180,9 +185,22 @@ class HttpStreamer:
     ) -> AsyncIterator[Chunk]:
         request_id: str | None = None
         try:
-            async with self.client.stream(
-                "POST", url, headers=dict(headers), content=payload, timeout=self.timeouts.to_httpx()
-            ) as response:
+            async with AsyncExitStack() as stack:
+                with trio.move_on_after(self.timeouts.first_byte_s) as waiting:
+                    response = await stack.enter_async_context(
+                        self.client.stream(
+                            "POST", url, headers=dict(headers), content=payload, timeout=self.timeouts.to_httpx()
+                        )
+                    )
+                    body = response.aiter_bytes()
+                    streams = response.status_code < 300 and "json" not in response.headers.get("content-type", "")
+                    first = await anext(body, b"") if streams else b""
+                if waiting.cancelled_caught:
+                    raise NetworkError(
+                        f"{self.provider} sent nothing for {self.timeouts.first_byte_s:g} s after the request "
+                        "(first-byte timeout)",
+                        provider=self.provider,
+                    )
                 request_id = response.headers.get(self.request_id_header)
                 if response.status_code >= 300:
                     raise error_from_response(
@@ -198,22 +216,22 @@ class HttpStreamer:
                 if "json" in content_type:
                     raise self._unexpected_json(await _read_capped(response), request_id)
                 parser = SseParser()
-                body = response.aiter_bytes()
-                async for data in body:
-                    for event in parser.feed(data):
-                        try:
-                            chunks = decoder.feed(event)
-                        except ProviderError:
-                            await _drain(body)  # an error event ends the body; let httpx finish it
-                            raise
-                        for chunk in chunks:
+                async with aclosing(_prepend(first, body)) as data_stream:
+                    async for data in data_stream:
+                        for event in parser.feed(data):
+                            try:
+                                chunks = decoder.feed(event)
+                            except ProviderError:
+                                await _drain(body)  # an error event ends the body; let httpx finish it
+                                raise
+                            for chunk in chunks:
+                                yield chunk
+                        if decoder.done:
+                            await _drain(body)
+                            return
+                    for event in parser.close():
+                        for chunk in decoder.feed(event):
                             yield chunk
-                    if decoder.done:
-                        await _drain(body)
-                        return
-                for event in parser.close():
-                    for chunk in decoder.feed(event):
-                        yield chunk
                 for chunk in decoder.finish():
                     yield chunk
         except ProviderError as err:
@@ -262,6 +280,14 @@ class HttpStreamer:
             request_id=request_id,
             provider=self.provider,
         )
+
+
+async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The body again, with the bytes read while waiting for the first one."""
+    if first:
+        yield first
+    async for data in rest:
+        yield data
 
 
 async def _drain(body: AsyncIterator[bytes]) -> None:

@@ -230,5 +230,35 @@ def test_parse_retry_after_forms() -> None:
 
 def test_timeouts_defaults() -> None:
     t = Timeouts()
-    assert (t.connect_s, t.idle_s) == (10.0, 120.0)
-    assert t.to_httpx().read == 120.0
+    assert (t.connect_s, t.first_byte_s, t.idle_s) == (10.0, 30.0, 60.0)
+    assert t.to_httpx().read == 60.0
+
+
+@ABANDONED_STREAM
+async def test_a_provider_silent_after_the_request_is_retried_after_the_first_byte_timeout(
+    server: FakeServer, http_client: httpx.AsyncClient
+) -> None:
+    """A hung provider (headers, then nothing) is retried after the first-byte
+    timeout, with a retry notice, not after the much longer idle timeout."""
+    server.enqueue(sse_reply(end="hang"), OK_STREAM)
+    quick_first_byte = Timeouts(connect_s=2.0, first_byte_s=0.05, idle_s=600.0)
+    chunks = await collect(make_openai(server, http_client, timeouts=quick_first_byte), PROMPT)
+    assert isinstance(chunks[0], RetryNotice) and "first-byte timeout" in chunks[0].reason
+    assert chunks[1:] == [TextDelta("fine"), StopChunk(ProviderStop.END_TURN)]
+    await server.requests[0].disconnected.wait()  # the silent request's connection was closed
+
+
+async def test_a_providers_configured_timeouts_reach_its_transport(server: FakeServer, http_client: httpx.AsyncClient) -> None:
+    """[providers.NAME] first_byte_timeout_s / idle_timeout_s from configuration."""
+    from agentcore.config.settings import ProviderConfig as ConfiguredProvider
+    from agentcore.llm.registry import build_provider, from_settings
+
+    configured = ConfiguredProvider(
+        name="local", protocol="openai-chat", base_url=f"{server.url}/v1", first_byte_timeout_s=0.05, idle_timeout_s=7.0
+    )
+    provider = build_provider(from_settings(configured), env={}, http_client=http_client)
+    assert (provider.timeouts.first_byte_s, provider.timeouts.idle_s) == (0.05, 7.0)
+    server.enqueue(sse_reply(end="hang"), OK_STREAM)
+    chunks = await collect(provider, PROMPT)
+    assert isinstance(chunks[0], RetryNotice) and "first-byte timeout" in chunks[0].reason
+    assert chunks[-1] == StopChunk(ProviderStop.END_TURN)
