@@ -32,7 +32,7 @@ from typing import Any
 
 import attrs
 
-from agentcore.config.schema import ConfigError
+from agentcore.config.schema import ConfigError, loads_toml
 from agentcore.config.paths import AgentPaths, ProjectPaths
 
 TRUST_FILE_NAME = "trusted_folders.json"
@@ -244,9 +244,7 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    import tomllib
-
-    return tomllib.loads(path.read_text(encoding="utf-8"))
+    return loads_toml(path.read_text(encoding="utf-8"))
 
 
 _DESCRIBED = {"hooks", "mcp", "permissions", "providers", "provider", "model", "trust"}
@@ -288,9 +286,7 @@ def _profile_items(path: Path, rel: str) -> list[str]:
     if path.suffix == ".toml":
         doc = _read_toml(path)
     elif text.startswith("+++"):
-        import tomllib
-
-        doc = tomllib.loads(text.split("+++", 2)[1]) if text.count("+++") >= 2 else {}
+        doc = loads_toml(text.split("+++", 2)[1]) if text.count("+++") >= 2 else {}
     details = []
     mode = _table(doc.get("permissions")).get("mode")
     if mode:

@@ -39,6 +39,7 @@ from agentcore.config.schema import (
     Merge,
     check_value,
     format_key,
+    loads_toml,
     parse_key,
     parse_text_value,
 )
@@ -107,7 +108,7 @@ def read_toml_file(path: Path) -> dict[str, Any] | None:
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", source=str(path)) from None
     try:
-        return tomllib.loads(data.decode("utf-8"))
+        return loads_toml(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError("not UTF-8 text", source=str(path)) from None
     except tomllib.TOMLDecodeError as exc:

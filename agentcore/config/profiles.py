@@ -37,7 +37,7 @@ from agentcore.config import (
     overlay,
     read_toml_file,
 )
-from agentcore.config.schema import ConfigError, Key, KeyPath, Kind, Schema, format_key
+from agentcore.config.schema import ConfigError, Key, KeyPath, Kind, Schema, format_key, loads_toml
 from agentcore.config.paths import AgentPaths, find_project
 
 # Read-only tools a profile gets when it does not list tools.allow: looking, not touching.
@@ -276,7 +276,7 @@ def _read_profile_document(path: Path) -> tuple[dict[str, Any], str | None]:
     else:
         raise ProfileError(f"the front matter has no closing {FRONT_MATTER_FENCE} line", source=str(path))
     try:
-        doc = tomllib.loads(front)
+        doc = loads_toml(front)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"invalid TOML front matter: {exc}", source=str(path)) from None
     return doc, body.strip() or None

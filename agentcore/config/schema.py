@@ -88,12 +88,25 @@ def format_key(path: Sequence[str]) -> str:
     return ".".join(p if _BARE_KEY.match(p) else '"' + p.replace("\\", "\\\\").replace('"', '\\"') + '"' for p in path)
 
 
+def loads_toml(text: str) -> dict[str, Any]:
+    """``tomllib.loads`` that also reports absurd nesting (``a = [[[[...``, which
+    makes tomllib recurse past the interpreter's limit) as a ``TOMLDecodeError``:
+    every TOML reader here (config, profiles, the trust summary of a cloned
+    repository) gets a clear error instead of a crash."""
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        raise tomllib.TOMLDecodeError("nested too deeply") from None
+
+
 def parse_key(text: str, *, source: str) -> KeyPath:
     """A dotted TOML key (``a.b``, ``providers."my.host".base_url``) as a path."""
     import tomllib
 
     try:
-        doc = tomllib.loads(f"{text} = 0")
+        doc = loads_toml(f"{text} = 0")
     except tomllib.TOMLDecodeError:
         raise ConfigError("not a valid dotted key", source=source, key=text) from None
     path: list[str] = []
@@ -346,6 +359,6 @@ def parse_toml_literal(text: str) -> Any:
     import tomllib
 
     try:
-        return tomllib.loads(f"v = {text}")["v"]
+        return loads_toml(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from importlib import resources
 from typing import Any
 
+from agentcore.config.schema import loads_toml
 from agentcore.errors import InputError
 from agentcore.llm.base import ModelInfo, Pricing
 
@@ -85,7 +86,7 @@ class ModelCatalog:
     @classmethod
     def from_toml(cls, text: str, *, source: str = CATALOG_FILE) -> ModelCatalog:
         try:
-            data = tomllib.loads(text)
+            data = loads_toml(text)
         except tomllib.TOMLDecodeError as exc:
             raise CatalogError(f"{source}: {exc}") from exc
         extra = set(data) - _TOP_KEYS

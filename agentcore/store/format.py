@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from agentcore.bounded_json import loads_bounded
 from agentcore.errors import StoreError
 from agentcore.events import PlanEntry
 from agentcore.messages import Message, Usage, message_from_dict, message_to_dict, usage_from_dict, usage_to_dict
@@ -69,6 +70,10 @@ class MessageFate(enum.Enum):
 
 # ----------------------------------------------------------------- errors
 
+
+# Levels of nesting a record may have: messages are bounded when they are built
+# (tool arguments at 100), so anything deeper was written by hand or by a bug.
+JOURNAL_MAX_DEPTH = 200
 
 class JournalError(StoreError):
     """Base of the store's errors about session files."""
@@ -416,6 +421,8 @@ def _read_journal(path: Path, *, keep_transcript: bool) -> Replay:
             raise
         except InvalidRecord as exc:
             raise JournalCorrupt(path, number, str(exc)) from None
+        except RecursionError:
+            raise JournalCorrupt(path, number, "invalid record (nested too deeply)") from None
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             # bad enum values, missing fields, wrong shapes
             reason = f"missing field {exc}" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
@@ -440,14 +447,14 @@ def _parse_lines(path: Path, complete: bytes) -> list[tuple[int, Any]]:
     numbered = [(n, line) for n, line in enumerate(lines, start=1) if line and not line.isspace()]
     try:
         values = json.loads("[" + ",".join(line for _, line in numbered) + "]")
-    except ValueError:
+    except (ValueError, RecursionError):
         values = None
     if values is not None and len(values) == len(numbered):
         return [(n, value) for (n, _), value in zip(numbered, values, strict=True)]
     out = []
     for number, line in numbered:
         try:
-            out.append((number, json.loads(line)))
+            out.append((number, loads_bounded(line, max_depth=JOURNAL_MAX_DEPTH)))
         except ValueError as exc:
             raise JournalCorrupt(path, number, f"invalid record (not JSON: {exc})") from None
     return out

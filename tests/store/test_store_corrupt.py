@@ -94,6 +94,9 @@ async def test_a_corrupt_line_is_an_error_naming_file_and_line(recorded, server,
         (b'{"v":1,"type":"rollback","ts":1,"turn":"t","length":99}', "rollback to 99 messages"),
         (b'{"v":1,"type":"compaction","ts":1,"turn":null,"replaced":["msg_x"],"messages":[]}', "not in history: msg_x"),
         (b'{"v":1,"type":"mode","ts":1,"mode":"reckless"}', "reckless"),
+        # Nested past what the parser or the loader could walk: named, never a RecursionError.
+        (b'{"v":1,"type":"title","ts":1,"title":' + b"[" * 5_000 + b"]" * 5_000 + b"}", "not JSON"),
+        (b'{"v":1,"type":"plan","ts":1,"entries":' + b"[" * 500 + b"]" * 500 + b"}", "invalid record"),
     ],
 )
 async def test_invalid_records_are_named(recorded, line, reason):
