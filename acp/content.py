@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
 from agentcore.acp.jsonrpc import InvalidParams
-from agentcore.messages import ImageBlock, TextBlock, UserMessage, new_id
+from agentcore.messages import ImageBlock, InvalidImage, TextBlock, UserMessage, new_id
 from agentcore.permissions import PermissionCheck, PermissionGate
 from agentcore.tools import FsBackend, FsError
 from agentcore.tools import Location, Safety, ToolDescription, ToolKind
@@ -130,7 +130,10 @@ async def _convert(index: int, block: dict[str, Any], fs: FsBackend, links: Link
             return TextBlock(_str_field(index, block, "text"))
         case "image":
             data = _str_field(index, block, "data")
-            return ImageBlock(_str_field(index, block, "mimeType"), data)
+            try:
+                return ImageBlock(_str_field(index, block, "mimeType"), data)
+            except InvalidImage as exc:
+                raise _problem(index, "data", str(exc)) from None
         case "resource":
             return _embedded(index, block)
         case "resource_link":
@@ -155,7 +158,10 @@ def _embedded(index: int, block: dict[str, Any]) -> TextBlock | ImageBlock:
         raise _problem(index, "resource", "needs text or blob")
     mime = resource.get("mimeType") or "application/octet-stream"
     if mime.startswith("image/"):
-        return ImageBlock(mime, blob)
+        try:
+            return ImageBlock(mime, blob)
+        except InvalidImage as exc:
+            raise _problem(index, "resource.blob", str(exc)) from None
     try:
         data = base64.b64decode(blob, validate=True)
     except (binascii.Error, ValueError):

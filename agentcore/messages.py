@@ -11,6 +11,7 @@ store, never by ad-hoc fields.
 
 from __future__ import annotations
 
+import binascii
 import enum
 import re
 import uuid
@@ -19,6 +20,8 @@ from types import MappingProxyType
 from typing import Any, TypeAlias, assert_never
 
 import attrs
+
+from agentcore.errors import InputError
 
 
 def new_id(prefix: str) -> str:
@@ -71,12 +74,36 @@ class TextBlock:
     text: str = attrs.field(converter=encodable_text)
 
 
+# What every provider accepts as an image, and the most any of them takes in one.
+IMAGE_MEDIA_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+IMAGE_MAX_BYTES = 20 * 1024 * 1024  # decoded; OpenAI's limit (Anthropic's is lower and is its error to give)
+
+
+class InvalidImage(InputError):
+    """An image block a provider would refuse: its type, size or base64 is wrong."""
+
+
 @attrs.frozen
 class ImageBlock:
-    """An image, base64-encoded. ``media_type`` is e.g. ``image/png``."""
+    """An image, base64-encoded. ``media_type`` is e.g. ``image/png``.
+
+    Checked on construction (type, decoded size, base64), so a block in history
+    is one a provider accepts; a bad one is an :class:`InvalidImage` for its
+    source (a client's prompt, a tool) to report, never a failed request later."""
 
     media_type: str
     data: str
+
+    def __attrs_post_init__(self) -> None:
+        if self.media_type not in IMAGE_MEDIA_TYPES:
+            allowed = ", ".join(sorted(IMAGE_MEDIA_TYPES))
+            raise InvalidImage(f"images must be one of {allowed}, not {self.media_type!r}")
+        if len(self.data) // 4 * 3 > IMAGE_MAX_BYTES:
+            raise InvalidImage(f"the image is over {IMAGE_MAX_BYTES // (1024 * 1024)} MB")
+        try:
+            binascii.a2b_base64(self.data, strict_mode=True)
+        except (binascii.Error, ValueError):
+            raise InvalidImage("the image data is not valid base64") from None
 
 
 @attrs.frozen
@@ -236,7 +263,10 @@ def block_from_dict(d: Mapping[str, Any]) -> ContentBlock:
     if kind == "text":
         return TextBlock(d["text"])
     if kind == "image":
-        return ImageBlock(d["media_type"], d["data"])
+        try:
+            return ImageBlock(d["media_type"], d["data"])
+        except InvalidImage as exc:  # recorded before images were checked: the session still loads
+            return TextBlock(f"[an image that cannot be sent: {exc}]")
     if kind == "thinking":
         return ThinkingBlock(d.get("text", ""), d.get("signature"), d.get("redacted"))
     if kind == "tool_use":

@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from agentcore.messages import ImageBlock, TextBlock, freeze_json
+from agentcore.messages import ImageBlock, InvalidImage, TextBlock, freeze_json
 from agentcore.tools.base import Safety, ToolContext, ToolDescription, ToolKind, ToolResult
 from agentcore.tools.registry import DYNAMIC_PREFIX
 
@@ -145,6 +145,14 @@ def make_tool(server: str, name: str, remote: Any, call: CallFn, *, trust_annota
 # ----------------------------------------------------------------- results
 
 
+def _image(mime: str, data: str, uri: str) -> TextBlock | ImageBlock:
+    """A server's image, or a note saying why it cannot be shown to the model."""
+    try:
+        return ImageBlock(mime, data)
+    except InvalidImage as exc:
+        return TextBlock(f"[an image{f' ({uri})' if uri else ''} the server sent cannot be used: {exc}]")
+
+
 def _resource_block(resource: Any) -> TextBlock | ImageBlock:
     uri = str(getattr(resource, "uri", ""))
     mime = getattr(resource, "mime_type", None) or ""
@@ -153,7 +161,7 @@ def _resource_block(resource: Any) -> TextBlock | ImageBlock:
         return TextBlock(f"[resource {uri}]\n{text}")
     blob = getattr(resource, "blob", "") or ""
     if mime.startswith("image/"):
-        return ImageBlock(mime, blob)
+        return _image(mime, blob, uri)
     return TextBlock(f"[resource {uri}: {mime or 'binary'}, {len(blob) * 3 // 4} bytes, not shown]")
 
 
@@ -162,7 +170,7 @@ def _content_block(block: Any) -> TextBlock | ImageBlock:
         case "text":
             return TextBlock(block.text)
         case "image":
-            return ImageBlock(block.mime_type, block.data)
+            return _image(block.mime_type, block.data, "")
         case "audio":
             return TextBlock(f"[audio: {block.mime_type}, {len(block.data) * 3 // 4} bytes, not shown]")
         case "resource":

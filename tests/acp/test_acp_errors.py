@@ -100,3 +100,25 @@ async def test_loading_a_corrupt_journal_names_the_file_and_line(provider, tmp_p
     assert error["data"]["type"] == "JournalCorrupt"
     assert error["data"]["path"] == str(journal) and error["data"]["line"] == 3
     assert f"{journal}:3" in error["message"]
+
+
+@pytest.mark.parametrize(("block", "path"), [
+    ({"type": "image", "mimeType": "image/png", "data": "not base64!"}, "prompt[0].data"),
+    ({"type": "image", "mimeType": "image/svg+xml", "data": "PHN2Zz4="}, "prompt[0].data"),
+    ({"type": "resource", "resource": {"uri": "file:///x.png", "mimeType": "image/png", "blob": "%%%"}},
+     "prompt[0].resource.blob"),
+])
+async def test_an_invalid_image_in_a_prompt_is_refused_before_it_enters_history(
+    block: dict, path: str, provider, tmp_path: Path, workspace: Path
+) -> None:
+    from acp_fakes import make_core, text_reply
+
+    provider.add(text_reply("fine"))
+    async with acp_connection(make_core(provider, tmp_path / "state"), workspace) as acp:
+        await acp.initialize()
+        sid = await acp.new_session()
+        refused = await acp.peer.request("session/prompt", {"sessionId": sid, "prompt": [block]})
+        assert refused["error"]["code"] == -32602 and refused["error"]["data"]["path"] == path
+        reply, _ = await acp.prompt(sid, "and now text")  # the session was not wedged
+    assert reply["result"]["stopReason"] == "end_turn"
+    assert len(provider.requests) == 1  # the bad image never reached the provider

@@ -48,3 +48,23 @@ def test_usage_adds_and_reports_prompt_tokens():
     u = Usage(10, 5, cache_read_tokens=100, cache_write_tokens=7) + Usage(1, 1)
     assert u == Usage(11, 6, 100, 7, 0)
     assert u.prompt_tokens == 118
+
+
+def test_image_blocks_are_checked_on_construction():
+    import base64
+
+    import pytest
+
+    from agentcore.messages import IMAGE_MAX_BYTES, ImageBlock, InvalidImage, block_from_dict
+
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 16).decode()
+    assert ImageBlock("image/png", png).data == png
+    with pytest.raises(InvalidImage, match="not valid base64"):
+        ImageBlock("image/png", "not base64 at all!")
+    with pytest.raises(InvalidImage, match="must be one of"):
+        ImageBlock("image/svg+xml", png)
+    with pytest.raises(InvalidImage, match="over 20 MB"):
+        ImageBlock("image/png", "A" * (IMAGE_MAX_BYTES // 3 * 4 + 8))
+    # A session recorded before images were checked still loads: the block becomes a note.
+    old = block_from_dict({"type": "image", "media_type": "image/png", "data": "%%%"})
+    assert old.text == "[an image that cannot be sent: the image data is not valid base64]"
