@@ -23,6 +23,7 @@ from agentcore.acp.backends import ClientFsCapabilities, delegated_backends
 from agentcore.acp.jsonrpc import (
     AUTH_REQUIRED,
     INTERNAL_ERROR,
+    INVALID_PARAMS,
     RESOURCE_NOT_FOUND,
     Connection,
     InvalidParams,
@@ -35,7 +36,7 @@ from agentcore.acp.mcp_servers import specs_from_acp
 from agentcore.acp.options import config_options, mode_state, parse_mode, set_config_option
 from agentcore.acp.project import ClientFeatures, replay_updates
 from agentcore.core import SessionNotFound
-from agentcore.errors import AgentcoreError, StoreError
+from agentcore.errors import AgentcoreError, InputError, StoreError
 from agentcore.frontend import Frontend
 from agentcore.mcp import McpConfigError
 from agentcore.session import SessionCreateInfo
@@ -322,7 +323,12 @@ def _known_error(exc: AgentcoreError) -> JsonRpcError:
         value = getattr(exc, field, None)
         if value is not None:
             data[field if field != "session_id" else "sessionId"] = str(value) if field == "path" else value
-    code = RESOURCE_NOT_FOUND if isinstance(exc, SessionNotFound) else INTERNAL_ERROR
+    if isinstance(exc, SessionNotFound):
+        code = RESOURCE_NOT_FOUND
+    elif isinstance(exc, InputError):  # what the client sent cannot be used as it is
+        code = INVALID_PARAMS
+    else:
+        code = INTERNAL_ERROR
     return JsonRpcError(code, str(exc), data)
 
 

@@ -29,7 +29,7 @@ from rich.text import Text
 from agentcore.app import AppContext
 from agentcore.config import find_project
 from agentcore.permissions import PermissionOption
-from agentcore.session import DefaultSession, SessionCreateInfo
+from agentcore.session import DefaultSession, PromptTooLarge, SessionCreateInfo
 from agentcore.turn import TurnAbortedError, TurnInProgress
 from agentcore import WhenBusy
 from agentcore.cli.app_support import STARTUP_ERRORS, app_flags, latest_session_id, selection_notice
@@ -236,7 +236,7 @@ class Chat:
                 await session.run_turn(prompt, when_busy=WhenBusy.WAIT)
             except TurnAbortedError:
                 pass  # the renderer has shown the TurnAborted event
-            except TurnInProgress as exc:
+            except (TurnInProgress, PromptTooLarge) as exc:
                 self.console.print(Text(str(exc), style="red"))
 
         await self.while_keys_watched(turn, cancel=session.cancel)

@@ -30,8 +30,7 @@ import trio
 from agentcore.app import AppContext
 from agentcore.events import AgentEvent, Notice, RetryScheduled, SavingStopped, ToolCallFinished, TurnAborted
 from agentcore.messages import StopReason, usage_to_dict
-from agentcore.session import DefaultSession
-from agentcore.session import run_goal
+from agentcore.session import DefaultSession, PromptTooLarge, run_goal
 from agentcore.turn import TurnAbortedError, TurnOutcome
 from agentcore.cli.app_support import STARTUP_ERRORS, app_flags, selection_notice, selection_reason
 from agentcore.cli.event_json import event_to_json
@@ -172,7 +171,7 @@ async def run_prompt(
                         outcome = _goal_turn_outcome(session, goal_outcome)
                     else:
                         outcome = await session.run_turn(prompt)
-                except TurnAbortedError as exc:
+                except (TurnAbortedError, PromptTooLarge) as exc:
                     error = str(exc)
                 finally:
                     nursery.cancel_scope.cancel()

@@ -21,7 +21,7 @@ from agentcore._lazy import lazy_exports
 _EXPORTS = {
     **{
         name: "agentcore.session.base"
-        for name in ("Prompt", "ProviderSelection", "Session", "SessionClosed", "SessionCreateInfo", "SessionPolicy", "WhenBusy")
+        for name in ("Prompt", "ProviderSelection", "Session", "PromptTooLarge", "SessionClosed", "SessionCreateInfo", "SessionPolicy", "WhenBusy")
     },
     **{name: "agentcore.session.default" for name in ("DefaultSession", "TITLE_MAX_CHARS", "make_title")},
     **{

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
-from agentcore.errors import SessionError
+from agentcore.errors import InputError, SessionError
 from agentcore.events import FanoutEmitter, Notice
 from agentcore.frontend import Frontend
 from agentcore.history import ContextStatus, History
@@ -77,6 +77,11 @@ class ProviderSelection:
     model: str
     reason: str = ""  # why this provider was picked, shown by every frontend
     is_echo: bool = False
+
+
+class PromptTooLarge(InputError):
+    """The prompt alone would not fit the model's context window: refused before
+    it enters history, so it is never sent, never summarised, never stored."""
 
 
 class SessionClosed(SessionError, RuntimeError):

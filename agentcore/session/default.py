@@ -56,6 +56,7 @@ from agentcore.tools.backends import FsBackend, ShellBackend
 from agentcore.session.base import (
     Prompt,
     ProviderSelection,
+    PromptTooLarge,
     SessionClosed,
     SessionCreateInfo,
     SessionPolicy,
@@ -72,6 +73,8 @@ if TYPE_CHECKING:
     from agentcore.mcp.manager import McpManager
     from agentcore.session.compaction import CompactionReport, Compactor
     from agentcore.session.subagents import SessionAgents, SessionOpener
+
+PROMPT_MAX_WINDOW_FRACTION = 0.8  # of the context window; the rest stays for system prompt, tools, history, answer
 
 log = logging.getLogger(__name__)
 
@@ -226,13 +229,14 @@ class DefaultSession:
             await self._idle.wait()
         if self._closed:
             raise SessionClosed(f"session {self.id} is closed")
+        message = _to_message(prompt)
+        self._check_fits(message)
         self._turn_running = True
         self._idle = trio.Event()
         turn_id = new_id("turn")
         mark = len(self._history)  # compaction during the turn may move it; see _rollback_point
         try:
             await self._events.emit(TurnStarted(turn_id))
-            message = _to_message(prompt)
             # user_prompt_submit hooks may block the prompt or add context
             verdict = await self.hooks.user_prompt_submit(turn_id, message)
             if verdict.blocked:
@@ -262,6 +266,20 @@ class DefaultSession:
             self._gate.cancel_pending()
             for callback in tuple(self._idle_callbacks):  # e.g. a turn for queued background outcomes
                 callback()
+
+    def _check_fits(self, message: UserMessage) -> None:
+        """Refuse a prompt that alone would fill the model's context window. Only
+        a prompt long enough to possibly not fit is tokenized (a few per session)."""
+        window = self.model_info().context_window
+        budget = int(window * PROMPT_MAX_WINDOW_FRACTION)
+        if sum(len(b.text) for b in message.content if isinstance(b, TextBlock)) <= budget:
+            return  # a token is at least one character: this cannot be over, no need to count
+        count = tokens.count_message(message)
+        if count > budget:
+            raise PromptTooLarge(
+                f"the prompt is about {count:,} tokens; {self.model} takes at most {window:,} in all, and a prompt "
+                f"may use {budget:,} of them. Put the text in a file and ask the agent to read the parts it needs."
+            )
 
     def _rollback_point(self, first_id: str, mark: int) -> int:
         """Where this turn's messages start now. Compaction may have rewritten the

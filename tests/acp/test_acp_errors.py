@@ -122,3 +122,20 @@ async def test_an_invalid_image_in_a_prompt_is_refused_before_it_enters_history(
         reply, _ = await acp.prompt(sid, "and now text")  # the session was not wedged
     assert reply["result"]["stopReason"] == "end_turn"
     assert len(provider.requests) == 1  # the bad image never reached the provider
+
+
+async def test_a_prompt_larger_than_the_context_window_is_refused_up_front(provider, tmp_path: Path, workspace: Path) -> None:
+    """Never sent whole, never stored, never re-sent in a summary request."""
+    from acp_fakes import make_core, text_reply
+
+    provider.add(text_reply("fine"))
+    huge = "word " * 250_000  # ~250k tokens against the scripted model's 200k window
+    async with acp_connection(make_core(provider, tmp_path / "state"), workspace) as acp:
+        await acp.initialize()
+        sid = await acp.new_session()
+        refused = await acp.peer.request("session/prompt", {"sessionId": sid, "prompt": [{"type": "text", "text": huge}]})
+        assert refused["error"]["code"] == -32602 and refused["error"]["data"]["type"] == "PromptTooLarge"
+        assert "read the parts it needs" in refused["error"]["message"]
+        reply, _ = await acp.prompt(sid, "a normal question")
+    assert reply["result"]["stopReason"] == "end_turn"
+    assert len(provider.requests) == 1 and huge not in str(provider.requests[0])
