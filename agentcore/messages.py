@@ -40,7 +40,7 @@ def encodable_text(text: str) -> str:
     """``text`` as every UTF-8 boundary (journal, wire, terminal) can carry it:
     lone surrogates become U+FFFD, visibly. Message values are built through
     this, so a message that reaches history can always be written and sent."""
-    if _LONE_SURROGATE.search(text) is None:
+    if text.isascii() or _LONE_SURROGATE.search(text) is None:  # isascii: a C scan, most text
         return text
     return _LONE_SURROGATE.sub(REPLACEMENT_CHARACTER, text)
 
