@@ -4,27 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agentcore.permissions import DefaultPermissionGate, PermissionCheck, PermissionMode, Rule, RuleAction, Verdict
-from agentcore.protected_paths import ProtectedPaths
-from agentcore.tools.base import Safety, ToolDescription, ToolKind
+from agentcore.permissions import DefaultPermissionGate, PermissionCheck, PermissionMode, Verdict
 from agentcore.tools.workspace import Workspace
+from fakes.gates import bash_check, gate
 
 
 def attack_gate(mode: PermissionMode, *rules: str, home: Path | None = None) -> DefaultPermissionGate:
     """Rules as ``"allow:bash(git *)"``; the home directory injected, never the real one."""
-    parsed = []
-    for text in rules:
-        action, _, body = text.partition(":")
-        parsed.append(Rule.parse(body, RuleAction(action)))
-    protected = ProtectedPaths(home=home or Path("/nonexistent-home"), user_config_dir=None)
-    return DefaultPermissionGate(mode=mode, rules=tuple(parsed), protected=protected)
+    return gate(mode, *rules, home=home)
 
 
 def shell_call(command: str, workspace: Workspace | None) -> PermissionCheck:
-    return PermissionCheck(
-        "t", "c", "bash", Safety.DESTRUCTIVE, command, ToolDescription("bash", ToolKind.EXECUTE),
-        raw_input={"command": command}, workspace=workspace,
-    )
+    return bash_check(command, workspace)
 
 
 def judged(gate: DefaultPermissionGate, command: str, workspace: Workspace | None) -> tuple[Verdict, str]:
