@@ -22,6 +22,7 @@ import attrs
 EXIT_OK = 0
 EXIT_ERROR = 1
 PREVIEW_CHARS = 400  # per message in `show`; `--full` prints everything
+SHOW_LAST_DEFAULT = 50  # messages `show` prints unless --last or --all say otherwise: a screenful or two
 ARGS_PREVIEW_CHARS = 120  # tool-call arguments shown inline
 SMALLEST_COST_USD = 0.0001  # costs are shown to four decimals; below that, "<$0.0001"
 
@@ -46,6 +47,10 @@ def add_subparsers(subparsers: Any) -> None:
     show = sub.add_parser("show", help="print a session's details and conversation")
     show.add_argument("id", metavar="ID", help="session id (a unique prefix is enough)")
     show.add_argument("--full", action="store_true", help="also messages replaced by compaction or rolled back, untruncated")
+    pages = show.add_mutually_exclusive_group()
+    pages.add_argument("--last", type=int, metavar="N", default=SHOW_LAST_DEFAULT,
+                       help=f"print the last N messages (default {SHOW_LAST_DEFAULT})")
+    pages.add_argument("--all", action="store_true", help="print every message")
     show.set_defaults(func=_entry(cmd_show))
     rm = sub.add_parser("rm", help="delete a session")
     rm.add_argument("id", metavar="ID", help="session id (a unique prefix is enough)")
@@ -171,11 +176,14 @@ def cmd_show(args: argparse.Namespace, ctx: SessionsContext) -> int:
         for entry in snap.plan:
             out.print(Text(f"  [{entry.status}] {entry.content}"))
     out.print()
-    hidden = 0
-    for entry in stored.transcript:
-        if entry.fate is not MessageFate.LIVE and not args.full:
-            hidden += 1
-            continue
+    shown = [e for e in stored.transcript if args.full or e.fate is MessageFate.LIVE]
+    hidden = len(stored.transcript) - len(shown)
+    last = len(shown) if args.all else max(args.last, 0)
+    if len(shown) > last:
+        out.print(Text(f"(the last {last} of {len(shown):,} messages; --all or --last N for more)", style="dim"))
+        out.print()
+        shown = shown[len(shown) - last :]
+    for entry in shown:
         message = entry.message
         tag = "" if entry.fate is MessageFate.LIVE else f" [{entry.fate.value}]"
         match message:

@@ -102,3 +102,22 @@ def test_agent_command_registers_sessions():
     args = build_parser().parse_args(["sessions", "show", "sess_x", "--full"])
     assert (args.id, args.full, callable(args.func)) == ("sess_x", True, True)
 
+
+
+async def test_show_pages_a_long_session(env, work, state_dir):
+    """A 10,000-message session took seconds to print whole; `show` prints the last
+    messages and says how to see more."""
+    from agentcore.llm.echo import EchoProvider
+
+    store = JournalStore(resolve_paths(env).sessions_dir)
+    async with make_core(store, EchoProvider(), state_dir).open_session(info(work)) as session:
+        for i in range(60):  # 120 messages: a prompt and an answer each
+            await session.run_turn(f"question {i}")
+    code, out, _ = run(env, work, "show", session.id)
+    assert code == 0
+    assert "(the last 50 of 120 messages; --all or --last N for more)" in out
+    assert "question 59" in out and "question 34" not in out
+    code, three, _ = run(env, work, "show", session.id, "--last", "3")
+    assert "(the last 3 of 120 messages" in three and "question 58" in three and "question 57" not in three
+    code, everything, _ = run(env, work, "show", session.id, "--all")
+    assert "the last" not in everything and "question 0" in everything and "question 59" in everything
