@@ -228,8 +228,7 @@ class AcpAgent:
         session_id = _require_str(params, "sessionId")
         live = self.sessions.get(session_id) or await self._open(params, session_id=session_id)
         session = live.session
-        for update in replay_updates(session.history.snapshot(), plan=session.plan):
-            await live.send_update(update)
+        await live.send_updates(replay_updates(session.history.snapshot(), plan=session.plan))
         if session.title:
             await live.send_update({"sessionUpdate": "session_info_update", "title": session.title})
         self._after_open(live, ctx)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import attrs
@@ -34,6 +34,7 @@ log = logging.getLogger("acp.jsonrpc")
 
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024  # bytes per line; a larger message is refused, not buffered
 RECEIVE_CHUNK_BYTES = 64 * 1024  # bytes per read; one pipe buffer's worth or so
+NOTIFY_BATCH_BYTES = 256 * 1024  # bytes per write when many notifications go out at once (a replay)
 EOF_DRAIN_TIMEOUT_S = 5.0  # seconds in-flight handlers get to answer after the peer closed its side
 
 # JSON-RPC 2.0 and ACP error codes.
@@ -185,6 +186,25 @@ class Connection:
         data = encode_message(message)
         async with self._send_lock:
             await self._send_stream.send_all(data)
+
+    async def notify_many(self, method: str, params: Sequence[Any], *, batch_bytes: int = NOTIFY_BATCH_BYTES) -> None:
+        """Send many notifications of one method in as few writes as possible
+        (a replay of thousands of updates): lines are joined up to ``batch_bytes``."""
+        pending: list[bytes] = []
+        size = 0
+        for item in params:
+            line = encode_message({"jsonrpc": "2.0", "method": method, "params": item})
+            pending.append(line)
+            size += len(line)
+            if size >= batch_bytes:
+                await self._send_joined(pending)
+                pending, size = [], 0
+        if pending:
+            await self._send_joined(pending)
+
+    async def _send_joined(self, lines: list[bytes]) -> None:
+        async with self._send_lock:
+            await self._send_stream.send_all(b"".join(lines))
 
     async def notify(self, method: str, params: Any = None) -> None:
         message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}

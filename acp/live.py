@@ -14,6 +14,7 @@ Ordering guarantees, all visible to the client:
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 import trio
@@ -75,6 +76,10 @@ class LiveSession:
 
     async def send_update(self, update: Update) -> None:
         await self.conn.notify("session/update", {"sessionId": self.id, "update": update})
+
+    async def send_updates(self, updates: Iterable[Update]) -> None:
+        """Many updates at once (a replay), in as few writes as possible."""
+        await self.conn.notify_many("session/update", [{"sessionId": self.id, "update": u} for u in updates])
 
     async def send_available_commands(self) -> None:
         commands = [{"name": name, "description": text} for name, text in COMMANDS]
