@@ -83,6 +83,7 @@ class LiveJournal:
     ids: list[str]  # the journal's view of the live history, to detect rewrites
     turn: str | None = None
     turn_mark: int = 0
+    saving_stopped: bool = False  # a write failed: the journal keeps its last whole record, nothing more
 
 
 class SessionRecorder:
@@ -168,7 +169,7 @@ class SessionRecorder:
 
     def on_event(self, session: ObservedSession, event: AgentEvent) -> None:
         live = self.live.get(session.id)
-        if live is None or live.writer.failure is not None:
+        if live is None or live.saving_stopped:
             return  # closed (a cancelled turn may still be unwinding), or no longer saving
         try:
             self._record(session, live, event)
@@ -179,8 +180,7 @@ class SessionRecorder:
         """The disk refused a write: the journal ends on its last whole record (and
         still loads); nothing more is written for this session, and it says so."""
         reason = str(exc) if isinstance(exc, JournalWriteError) else f"cannot write {live.dir}: {exc}"
-        if live.writer.failure is None:  # meta.json or the directory failed, not the journal
-            live.writer.failure = JournalWriteError(live.dir / JOURNAL_FILE, OSError(0, reason))
+        live.saving_stopped = True
         log.warning("session %s is no longer being saved: %s", session.id, reason)
         session.report_not_saving(reason, opening=False)
 
@@ -296,7 +296,7 @@ class SessionRecorder:
         if live is None:
             return
         try:
-            if live.writer.failure is None:
+            if not live.saving_stopped:
                 try:
                     self._finish(session, live)
                 except (JournalWriteError, OSError) as exc:  # the journal keeps its last whole record
