@@ -214,6 +214,7 @@ class DefaultAgentCore:
             provider_resolver=self.provider_resolver,
             title=snapshot.title if snapshot else None,
             plan=snapshot.plan if snapshot else (),
+            redactor=self.tool_secrets.redactor,
         )
         session.selection = selection
         if snapshot is not None:

@@ -275,13 +275,12 @@ class ToolSecrets:
 
 
 def context_redactor(ctx: object) -> Redactor:
-    """The redactor a tool call's context leads to: the one the core holds
-    (``services["session"].core``), else its shell backend's, else none.
-    Duck-typed so that this module depends on nothing of the runtime."""
+    """The redactor a tool call's context carries (``services["redactor"]``, which
+    the session puts there), else its shell backend's, else none. Duck-typed so
+    that this module depends on nothing of the runtime."""
     services = getattr(ctx, "services", None) or {}
-    for source in (services.get("redactor"), getattr(getattr(services.get("session"), "core", None), "tool_secrets", None)):
-        redactor = getattr(source, "redactor", source)
-        if isinstance(redactor, Redactor):
-            return redactor
+    redactor = services.get("redactor")
+    if isinstance(redactor, Redactor):
+        return redactor
     redactor = getattr(getattr(ctx, "shell", None), "redactor", None)
     return redactor if isinstance(redactor, Redactor) else NO_REDACTION

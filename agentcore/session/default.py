@@ -62,6 +62,7 @@ from agentcore.session.base import (
     SessionPolicy,
     WhenBusy,
 )
+from agentcore.secrets import NO_REDACTION, Redactor
 from agentcore.session.hooks import HookPoints, NoHooks
 from agentcore.tools.base import ToolContext, ToolProgress
 from agentcore.tools.registry import CompositeRegistry, tool_specs
@@ -117,6 +118,7 @@ class DefaultSession:
         provider_resolver: Callable[..., Any] | None = None,
         title: str | None = None,
         plan: tuple[PlanEntry, ...] = (),
+        redactor: Redactor = NO_REDACTION,
     ) -> None:
         self._id = session_id
         self.info = info
@@ -136,6 +138,7 @@ class DefaultSession:
         self.background = background
         self._provider_resolver = provider_resolver
         self._title = title
+        self.redactor = redactor  # the agent's own key values, kept out of every tool result and progress report
         self.plan: tuple[PlanEntry, ...] = plan
         self.usage = Usage()
         self.cost_usd = 0.0
@@ -328,6 +331,7 @@ class DefaultSession:
             max_result_chars=self.turn_config.max_tool_result_chars,
             spill_dir=self.spill_dir,
             hooks=self.hooks,
+            redactor=self.redactor,
         )
         return TurnRunner(
             provider=self.provider,
@@ -435,7 +439,7 @@ class DefaultSession:
                 else None
             ),
             emit=self._events.emit,
-            services={"session": self},
+            services={"session": self, "redactor": self.redactor},
             path_denied=self.content_denied,
         )
 

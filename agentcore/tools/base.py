@@ -125,8 +125,9 @@ class ToolContext:
     background: Any = None  # agentcore.background.BackgroundTasks
     # Emits an AgentEvent on the session's stream (e.g. update_plan -> PlanUpdated).
     emit: Callable[[Any], Awaitable[None]] | None = None
-    # {"session": the session making the call} (empty outside a session): spawn_agent
-    # reaches the session's sub-agents through it, context_redactor the core's redactor.
+    # {"session": the session making the call, "redactor": its Redactor} (empty outside
+    # a session): spawn_agent reaches the sub-agents through the first, context_redactor
+    # (bash's background logs) the second.
     services: Mapping[str, Any] = attrs.field(factory=dict)
     # Why a permission rule denies the contents of a file (resolved absolute path),
     # None when it does not: tools that read many files at once (grep, glob) skip those.

@@ -100,7 +100,7 @@ class SessionToolExecutor:
         self.max_result_chars = max_result_chars
         self.spill_dir = spill_dir
         self.hooks = hooks
-        # None: the redactor each call's context leads to (the core's, see context_redactor).
+        # None: the redactor each call's context carries (see context_redactor).
         self.redactor = redactor
 
     async def run_calls(

@@ -73,6 +73,7 @@ def make_core(
     hooks: Sequence[HookConfig] = (),
     bwrap: Path | None = None,
     store: bool = True,
+    tools: Sequence[Any] = (),
 ) -> DefaultAgentCore:
     settings = Settings(shell=shell, hooks=tuple(hooks), background=BackgroundSettings(autonomous_turns=False))
     builder = (
@@ -82,6 +83,7 @@ def make_core(
         .with_policy(SessionPolicy(mode=PermissionMode.YOLO, settings=settings))
         .with_state_dir(state_dir)
         .with_shell_settings(shell, provider_key_vars=("CUSTOM_LLM_KEY",), bwrap=bwrap or Path(BWRAP or "/usr/bin/bwrap"))
+        .with_tools(tools)
     )
     if store:
         builder = builder.with_session_store(JournalStore(state_dir / "sessions"))

@@ -83,3 +83,23 @@ def test_the_redactor_holds_the_agents_own_keys_even_when_passed_through(env):
     redactor = Redactor.for_environment(env, passthrough=("OPENAI_API_KEY",))
     assert "OPENAI_API_KEY" in redactor.names and "PATH" not in redactor.names
     assert redactor.redact(Path("/x").as_posix() + OPENAI_KEY) == "/x[REDACTED:OPENAI_API_KEY]"
+
+
+async def test_a_key_in_a_tools_progress_report_is_redacted(server, http_client, env, state_dir, work):
+    """Not only bash (redacted as it streams): any tool's progress reaches frontends redacted."""
+    from agentcore.events import ToolCallProgress
+    from agentcore.tools.base import FunctionTool
+
+    async def leaky(args, ctx):
+        await ctx.report(f"connecting with {OPENAI_KEY}")
+        return "done"
+
+    tool = FunctionTool("leaky", "reports progress", {"type": "object"}, fn=leaky)
+    server.enqueue(tool_call("c1", "leaky", {}), text("ok"))
+    core = make_core(server, http_client, env, state_dir, tools=[tool])
+    progress: list[str] = []
+    async with core.open_session(info(work)) as session:
+        session.events.add_observer(lambda e: progress.append(e.text) if isinstance(e, ToolCallProgress) else None)
+        await session.run_turn("use the leaky tool")
+    assert progress and all(OPENAI_KEY not in p for p in progress)
+    assert any("[REDACTED:OPENAI_API_KEY]" in p for p in progress)
