@@ -61,6 +61,15 @@ def _journal_core(provider: Any, tmp_path: Path) -> Any:
     )
 
 
+async def _recorded_and_closed(acp: Any) -> str:
+    """A session with one turn, recorded on disk and no longer open."""
+    await acp.initialize()
+    sid = await acp.new_session()
+    await acp.prompt(sid, "hello")
+    await acp.peer.request("session/close", {"sessionId": sid})
+    return sid
+
+
 async def test_deleting_a_session_another_process_holds_names_the_holder(provider, tmp_path: Path, workspace: Path) -> None:
     from acp_fakes import text_reply
     from agentcore.store.files import SessionLock
@@ -68,10 +77,7 @@ async def test_deleting_a_session_another_process_holds_names_the_holder(provide
     provider.add(text_reply("hi"))
     core = _journal_core(provider, tmp_path)
     async with acp_connection(core, workspace) as acp:
-        await acp.initialize()
-        sid = await acp.new_session()
-        await acp.prompt(sid, "hello")
-        await acp.peer.request("session/close", {"sessionId": sid})
+        sid = await _recorded_and_closed(acp)
         held = SessionLock.acquire(tmp_path / "sessions" / sid / "lock", sid)  # another writer holds it
         try:
             reply = await acp.peer.request("session/delete", {"sessionId": sid})
@@ -88,10 +94,7 @@ async def test_loading_a_corrupt_journal_names_the_file_and_line(provider, tmp_p
     provider.add(text_reply("hi"))
     core = _journal_core(provider, tmp_path)
     async with acp_connection(core, workspace) as acp:
-        await acp.initialize()
-        sid = await acp.new_session()
-        await acp.prompt(sid, "hello")
-        await acp.peer.request("session/close", {"sessionId": sid})
+        sid = await _recorded_and_closed(acp)
         journal = tmp_path / "sessions" / sid / "journal.jsonl"
         lines = journal.read_text().splitlines(keepends=True)
         journal.write_text("".join([*lines[:2], "{not json\n", *lines[2:]]))

@@ -3,23 +3,10 @@ the wire is tested in tests/llm)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 
-from agentcore.llm.base import (
-    Chunk,
-    LlmRequest,
-    ModelInfo,
-    Pricing,
-    ProviderStop,
-    StopChunk,
-    TextDelta,
-    ToolCallDelta,
-    ToolCallEnd,
-    ToolCallStart,
-    UsageChunk,
-)
-from agentcore.messages import Usage
+from agentcore.llm.base import Chunk, LlmRequest, ModelInfo, Pricing
+from fakes.chunks import text_reply, tool_reply
 
 WINDOW_TOKENS = 100_000
 
@@ -28,16 +15,7 @@ class OneBashCall:
     name = "scripted"
 
     def __init__(self, command: str) -> None:
-        self.replies: list[list[Chunk]] = [
-            [
-                ToolCallStart(0, "call_1", "bash"),
-                ToolCallDelta(0, json.dumps({"command": command})),
-                ToolCallEnd(0),
-                UsageChunk(Usage(input_tokens=10, output_tokens=5)),
-                StopChunk(ProviderStop.TOOL_USE),
-            ],
-            [TextDelta("done"), UsageChunk(Usage(input_tokens=10, output_tokens=1)), StopChunk(ProviderStop.END_TURN)],
-        ]
+        self.replies: list[list[Chunk]] = [tool_reply(("call_1", "bash", {"command": command})), text_reply("done")]
         self.requests: list[LlmRequest] = []
 
     async def complete(self, request: LlmRequest) -> AsyncIterator[Chunk]:
