@@ -567,8 +567,9 @@ def _tame_glob(pattern: str) -> bool:
     """A relative glob that can only name files below where it runs, and none
     whose name starts with a dot (bash's globs never match a leading dot unless
     it is written): ``rm *.o`` cannot reach ``.git`` or leave the workspace."""
-    parts = pattern.split("/")
-    return not pattern.startswith(("/", "~")) and not any(p.startswith(".") or p == "" for p in parts[:-1] + parts[-1:])
+    if pattern.startswith(("/", "~")):
+        return False
+    return not any(part.startswith(".") or not part for part in pattern.split("/"))
 
 
 def _operands(args: list[Word]) -> list[Word]:

@@ -154,10 +154,10 @@ async def _measure(tmp: Path) -> list[tuple[str, str, str, str]]:
     assert reply.get("result", {}).get("stopReason") == "end_turn", reply
     rows.append(("acp", f"prompt -> response, {STREAM_CHUNKS} LLM chunks ({notes} updates)", f"{stream_ms:.0f} ms", f"< {STREAM_BUDGET_MS} ms"))
 
-    from bench.bench_store import _write_session
+    from bench.bench_store import write_session
 
     sessions = tmp / "home" / "state" / "sessions"
-    _write_session(sessions, "sess_bench_big", LOAD_MESSAGES)
+    write_session(sessions, "sess_bench_big", LOAD_MESSAGES)
     load_ms = []
     for _ in range(LOAD_RUNS):
         agent = await _spawn(["--provider", "echo"], tmp / "home", work)

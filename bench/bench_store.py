@@ -55,7 +55,7 @@ def _turn(i: int) -> list[Message]:
     ]
 
 
-def _write_session(sessions_dir: Path, session_id: str, messages: int) -> None:
+def write_session(sessions_dir: Path, session_id: str, messages: int) -> None:
     path = sessions_dir / session_id
     path.mkdir(parents=True)
     writer = JournalWriter.create(path / JOURNAL_FILE)
@@ -74,7 +74,7 @@ def _write_session(sessions_dir: Path, session_id: str, messages: int) -> None:
 
 def _bench_load(root: Path) -> tuple[float, float, float, int]:
     sessions = root / "sessions"
-    _write_session(sessions, "sess_bench_load", LOAD_MESSAGES)
+    write_session(sessions, "sess_bench_load", LOAD_MESSAGES)
     size = (sessions / "sess_bench_load" / JOURNAL_FILE).stat().st_size
     times, cpu_times = [], []
     for _ in range(LOAD_RUNS):
