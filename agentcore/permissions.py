@@ -285,6 +285,7 @@ class DefaultPermissionGate:
         self._on_always = on_always
         self.protected = protected if protected is not None else ProtectedPaths()
         self._hard_links = HardLinkIndex()
+        self._path_deny_cache: tuple[tuple[Rule, ...], list[Rule]] = ((), [])
         self._pending: dict[str, _Pending] = {}
         self.unattended_denials = 0  # asks refused because nobody can answer (headless exit code 4)
 
@@ -319,13 +320,19 @@ class DefaultPermissionGate:
         return None
 
     def _path_deny_rules(self) -> list[Rule]:
-        return [
-            r
-            for r in self.rules
-            if r.action is RuleAction.DENY
-            and r.subject is not None
-            and any(_tool_spec(r.tool).match_file(name) for name in PATH_TOOL_NAMES)
-        ]
+        """The deny rules that hide file contents; worked out once per rule set
+        (grep asks for every file it walks)."""
+        current = tuple(self.rules)
+        if self._path_deny_cache[0] != current:
+            denying = [
+                r
+                for r in current
+                if r.action is RuleAction.DENY
+                and r.subject is not None
+                and any(_tool_spec(r.tool).match_file(name) for name in PATH_TOOL_NAMES)
+            ]
+            self._path_deny_cache = (current, denying)
+        return self._path_deny_cache[1]
 
     def evaluate(self, check: PermissionCheck) -> tuple[Verdict, str]:
         if check.is_shell_command:
