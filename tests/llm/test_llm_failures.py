@@ -32,6 +32,7 @@ from fakes.vendor_wire import OA_DONE, oa_chunk
 ABANDONED_STREAM = pytest.mark.filterwarnings("ignore:Async generator .* was garbage collected:ResourceWarning")
 
 PROMPT = LlmRequest(model="gpt-4o-mini", system="", messages=(user_text("hi"),))
+FIRST_BYTE_TEST_S = 1.0  # a first-byte timeout the silent reply trips and a healthy one never does
 OK_STREAM = sse_reply(oa_chunk({"content": "fine"}), oa_chunk({}, finish="stop"), OA_DONE)
 
 
@@ -241,7 +242,8 @@ async def test_a_provider_silent_after_the_request_is_retried_after_the_first_by
     """A hung provider (headers, then nothing) is retried after the first-byte
     timeout, with a retry notice, not after the much longer idle timeout."""
     server.enqueue(sse_reply(end="hang"), OK_STREAM)
-    quick_first_byte = Timeouts(connect_s=2.0, first_byte_s=0.05, idle_s=600.0)
+    # Long enough that the healthy second reply always beats it on a busy machine.
+    quick_first_byte = Timeouts(connect_s=2.0, first_byte_s=FIRST_BYTE_TEST_S, idle_s=600.0)
     chunks = await collect(make_openai(server, http_client, timeouts=quick_first_byte), PROMPT)
     assert isinstance(chunks[0], RetryNotice) and "first-byte timeout" in chunks[0].reason
     assert chunks[1:] == [TextDelta("fine"), StopChunk(ProviderStop.END_TURN)]
@@ -254,10 +256,10 @@ async def test_a_providers_configured_timeouts_reach_its_transport(server: FakeS
     from agentcore.llm.registry import build_provider, from_settings
 
     configured = ConfiguredProvider(
-        name="local", protocol="openai-chat", base_url=f"{server.url}/v1", first_byte_timeout_s=0.05, idle_timeout_s=7.0
+        name="local", protocol="openai-chat", base_url=f"{server.url}/v1", first_byte_timeout_s=FIRST_BYTE_TEST_S, idle_timeout_s=7.0
     )
     provider = build_provider(from_settings(configured), env={}, http_client=http_client)
-    assert (provider.timeouts.first_byte_s, provider.timeouts.idle_s) == (0.05, 7.0)
+    assert (provider.timeouts.first_byte_s, provider.timeouts.idle_s) == (FIRST_BYTE_TEST_S, 7.0)
     server.enqueue(sse_reply(end="hang"), OK_STREAM)
     chunks = await collect(provider, PROMPT)
     assert isinstance(chunks[0], RetryNotice) and "first-byte timeout" in chunks[0].reason
