@@ -5,7 +5,8 @@ stalls the event loop, and writes atomically (temp file + rename) so a crash
 mid-write never leaves a half-written file. ``LocalShell`` runs each command
 in its own session (process group) and kills the whole group on timeout,
 cancellation or when the command exits leaving children behind, so nothing it
-started outlives it.
+started outlives it; and ties the group to the agent's life
+(:mod:`agentcore.tools.lifeline`), so nothing outlives the agent either.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from agentcore.messages import new_id
 from agentcore.private_files import open_private
 from agentcore.secrets import Redactor, StreamRedactor, ToolSecrets
 from agentcore.tools.backends import FileStat, FsError, OutputSink, ShellResult
+from agentcore.tools.lifeline import Lifeline, lifeline
 from agentcore.tools.sandbox import ProcessConfinement
 
 SHELL = "/bin/sh"  # POSIX sh: what `sh -c` means in the ShellBackend contract
@@ -287,37 +289,19 @@ class LocalShell:
         argv, full_env = [SHELL, "-c", command], {**self.secrets.env, **(env or {})}
         if self.confinement is not None:
             argv, full_env = self.confinement.wrap(argv, cwd=cwd, env=full_env)
-        proc = await trio.lowlevel.open_process(
-            argv,
-            cwd=str(cwd),
-            env=full_env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # own process group: killpg reaches grandchildren
-        )
-        assert proc.stdout is not None
         collector = _OutputCollector(self._memory_limit, self._spill_dir, self.secrets.redactor.stream())
-        timed_out = False
-        terminated = False
-        try:
-            async with trio.open_nursery() as nursery:
-                drained = trio.Event()
-                nursery.start_soon(_pump, proc.stdout, collector, on_output, drained)
-                with trio.move_on_after(timeout_s) as deadline:
-                    await proc.wait()
-                timed_out = deadline.cancelled_caught
-                await terminate_group(proc)
-                terminated = True
-                with trio.move_on_after(DRAIN_AFTER_EXIT_S):
-                    await drained.wait()
-                # A process that left the group (setsid) may still hold the pipe.
-                nursery.cancel_scope.cancel()
-        finally:
-            with trio.CancelScope(shield=True):
-                if not terminated:
-                    await terminate_group(proc)
-                await proc.stdout.aclose()
+        with lifeline() as line:
+            proc = await trio.lowlevel.open_process(
+                line.wrap(argv),
+                cwd=str(cwd),
+                env=full_env,
+                stdin=line.stdin,  # the command's own stdin is /dev/null
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # own process group: killpg reaches grandchildren
+            )
+            line.spawned()
+            timed_out = await _supervise(proc, line, collector, timeout_s, on_output)
         output, truncated = collector.finish()
         code = proc.returncode
         return ShellResult(
@@ -328,6 +312,40 @@ class LocalShell:
             truncated=truncated,
             full_output_path=collector.spill_path,
         )
+
+
+async def _supervise(
+    proc: trio.Process,
+    line: Lifeline,
+    collector: _OutputCollector,
+    timeout_s: float,
+    on_output: OutputSink | None,
+) -> bool:
+    """Collect the output until the command exits or times out, then end its
+    group (leftover children included). True when it timed out."""
+    assert proc.stdout is not None
+    terminated = timed_out = False
+    try:
+        async with trio.open_nursery() as nursery:
+            drained = trio.Event()
+            nursery.start_soon(_pump, proc.stdout, collector, on_output, drained)
+            with trio.move_on_after(timeout_s) as deadline:
+                await proc.wait()
+            timed_out = deadline.cancelled_caught
+            if not timed_out:
+                await line.release()  # the watcher is out of the group before it is cleaned up
+            await terminate_group(proc)
+            terminated = True
+            with trio.move_on_after(DRAIN_AFTER_EXIT_S):
+                await drained.wait()
+            # A process that left the group (setsid) may still hold the pipe.
+            nursery.cancel_scope.cancel()
+    finally:
+        with trio.CancelScope(shield=True):
+            if not terminated:
+                await terminate_group(proc)
+            await proc.stdout.aclose()
+    return timed_out
 
 
 async def _pump(

@@ -13,7 +13,11 @@ run under ``bwrap``:
 * no network (``--unshare-net``) unless ``sandbox_network = true``;
 * its own PID namespace, dying with its parent (``--die-with-parent``): killing
   the ``bwrap`` process group ends everything inside, so timeouts and
-  cancellation work as without the sandbox; a new terminal session
+  cancellation work as without the sandbox. That parent is a small shell that
+  waits for ``bwrap`` (:data:`PARENT_SCRIPT`), never the agent itself: the
+  kernel's parent-death signal follows the *thread* that forked, and trio
+  forks from worker threads that exit when idle, which killed every sandboxed
+  command after ten seconds; a new terminal session
   (``--new-session``) so nothing inside can push keystrokes into the user's tty.
 
 Invariant: :func:`sandbox_argv` is pure; a missing ``bwrap`` is a
@@ -34,6 +38,11 @@ from agentcore.errors import ToolError
 
 BWRAP_PATH = Path("/usr/bin/bwrap")  # where distributions install bubblewrap
 SANDBOX_TMP = "/tmp"  # what TMPDIR points at inside: the fresh tmpfs
+SHELL = "/bin/sh"
+# Runs bwrap as a child (never exec'd over: a shell may exec a lone command) and
+# exits with its status, so bwrap's parent lives exactly as long as bwrap does.
+PARENT_SCRIPT = '"$@"; exit $?'
+PARENT_NAME = "agentcore-sandbox"
 SECRET_HOME_DIRS = (
     ".ssh",
     ".aws",
@@ -160,4 +169,4 @@ class ProcessConfinement:
         self.policy.check()
         dirs, files = hidden_paths(self.policy, env)
         argv = sandbox_argv(self.policy, command, writable=self.roots, cwd=cwd, hidden_dirs=dirs, hidden_files=files)
-        return argv, sandbox_env(env)
+        return [SHELL, "-c", PARENT_SCRIPT, PARENT_NAME, *argv], sandbox_env(env)

@@ -9,7 +9,7 @@ import trio
 
 from agentcore.background import BackgroundTasks, TaskHandle, TaskKind, TaskSnapshot, TaskStatus
 from agentcore.tools.shell import BashTool
-from proc_util import pid_gone, wait_until
+from fakes.proc_util import pid_gone, wait_until
 
 WAIT_S = 5.0
 

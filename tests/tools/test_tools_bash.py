@@ -12,7 +12,7 @@ from agentcore.tools.local import LocalShell
 from agentcore.tools.shell import BashTool
 from tools_executor import call_tool
 from tools_progress import ProgressLog
-from proc_util import pid_gone, wait_until
+from fakes.proc_util import pid_gone, wait_until
 
 KILL_BUDGET_S = 1.0  # the group must be gone within this after a timeout or cancel
 GRANDCHILD = "sleep 100 & echo child=$!; wait"
