@@ -169,6 +169,7 @@ def cmd_show(args: argparse.Namespace, ctx: SessionsContext) -> int:
         facts.append(("mcp servers", ", ".join(stored.mcp_servers)))
     if stored.interrupted_turn is not None:
         facts.append(("note", "the last turn did not finish (crashed, or still running elsewhere)"))
+        facts += [("running", f"{tool.name}: {tool.command}") for tool in stored.interrupted_tools]
     for key, value in facts:
         out.print(Text.assemble((f"{key:>12}  ", "dim"), value))
     if snap.plan:

@@ -460,6 +460,9 @@ class DefaultSession:
         else:
             self.nursery.start_soon(self._events.emit, SavingStopped(reason))
 
+    def report_on_open(self, level: str, text: str) -> None:
+        self.startup_notices.append(Notice(level, text))
+
     def _observe(self, event: AgentEvent) -> None:
         if isinstance(event, PlanUpdated):
             self.plan = event.entries

@@ -100,6 +100,11 @@ class ObservedSession(Protocol):
         notice when ``opening``, else a :class:`SavingStopped` event)."""
         ...
 
+    def report_on_open(self, level: str, text: str) -> None:
+        """Something the store found while opening the session that its user
+        should see (a start-up notice), e.g. a tool the last run left half-done."""
+        ...
+
 
 @runtime_checkable
 class SessionObserver(Protocol):

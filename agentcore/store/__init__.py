@@ -19,7 +19,7 @@ _EXPORTS = {
     name: _JOURNAL
     for name in (
         "ForkOrigin", "JournalCorrupt", "JournalError", "JournalStore", "JournalVersionError", "MessageFate",
-        "SessionLocked", "SessionScan", "StoredSession", "TranscriptEntry",
+        "RunningTool", "SessionLocked", "SessionScan", "StoredSession", "TranscriptEntry",
     )
 }  # fmt: skip
 __all__ = sorted(_EXPORTS)

@@ -39,7 +39,9 @@ JOURNAL_FILE = "journal.jsonl"
 META_FILE = "meta.json"
 LOCK_FILE = "lock"
 TORN_SUFFIX = ".torn"  # torn tails cut off a journal are kept beside it under this suffix
-JOURNAL_VERSION = 1  # "v" of every record written; a reader accepts any v <= this
+JOURNAL_VERSION = 2  # the newest "v" this code writes and reads; a reader accepts any v <= its own
+_READABLE_VERSIONS = frozenset(range(1, JOURNAL_VERSION + 1))
+TOOL_RECORD_VERSION = 2  # tool_started / tool_finished came in v2; every other record is still written as v1
 META_VERSION = 1  # "format" of meta.json
 
 
@@ -57,6 +59,8 @@ class RecordType(enum.StrEnum):
     TITLE = "title"
     PLAN = "plan"
     LLM_CALL = "llm_call"  # usage and cost of one provider call (for totals)
+    TOOL_STARTED = "tool_started"  # turn, call, name, command: a tool began running (v2)
+    TOOL_FINISHED = "tool_finished"  # turn, call: it ended (its result is the next tool message) (v2)
 
 
 class MessageFate(enum.Enum):
@@ -128,8 +132,35 @@ def encode(record: Mapping[str, Any]) -> bytes:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
 
-def record(kind: RecordType, ts: float, **fields: Any) -> dict[str, Any]:
-    return {"v": JOURNAL_VERSION, "type": kind.value, "ts": ts, **fields}
+def record(kind: RecordType, ts: float, *, v: int = 1, **fields: Any) -> dict[str, Any]:
+    """A record as written. ``v`` is the format version the record type needs, so a
+    journal without the newer types stays readable by older agentcore versions."""
+    return {"v": v, "type": kind.value, "ts": ts, **fields}
+
+
+# The command of an interrupted tool call kept in the journal, at most (a
+# `write_file` has no command: its title is kept instead).
+TOOL_COMMAND_MAX_CHARS = 2000
+
+
+@attrs.frozen
+class RunningTool:
+    """A tool call journaled as started and never as finished."""
+
+    call_id: str
+    name: str
+    command: str
+
+
+def tool_started_record(ts: float, turn: str, call_id: str, name: str, command: str) -> dict[str, Any]:
+    return record(
+        RecordType.TOOL_STARTED, ts, v=TOOL_RECORD_VERSION, turn=turn, call=call_id, name=name,
+        command=command[:TOOL_COMMAND_MAX_CHARS],
+    )
+
+
+def tool_finished_record(ts: float, turn: str, call_id: str) -> dict[str, Any]:
+    return record(RecordType.TOOL_FINISHED, ts, v=TOOL_RECORD_VERSION, turn=turn, call=call_id)
 
 
 def message_record(ts: float, turn: str | None, message: Message, *, tokens: int | None = None) -> dict[str, Any]:
@@ -232,6 +263,7 @@ class Replay:
     updated: float = 0.0
     fork: ForkOrigin | None = None
     open_turn: str | None = None  # a turn the journal never closed (rolled back here)
+    interrupted_tools: tuple[RunningTool, ...] = ()  # tools of the open turn still running when it ended
     valid_bytes: int = 0  # length of the journal up to its last complete line
     torn: bytes = b""  # an unterminated last line, if any
     transcript: tuple[TranscriptEntry, ...] | None = None  # only when asked for
@@ -249,6 +281,7 @@ class _TurnState:
     mark: int  # history length when the turn started
     saved: list[Message] | None = None  # full history at turn start, once a rewrite needed it
     rolled_back: bool = False
+    running: dict[str, RunningTool] = attrs.field(factory=dict)  # tool_started without tool_finished
 
 
 class _Replayer:
@@ -298,6 +331,13 @@ class _Replayer:
         elif kind == "compaction":
             self._save_turn_start()
             self._compact(rec["replaced"], [message_from_dict(m) for m in rec["messages"]])
+        elif kind == "tool_started":
+            if self.turn is not None:
+                call = rec["call"]
+                self.turn.running[call] = RunningTool(call, rec["name"], rec["command"])
+        elif kind == "tool_finished":
+            if self.turn is not None:
+                self.turn.running.pop(rec["call"], None)
         elif kind == "llm_call":
             totals = self.usage_totals
             for key, value in rec["usage"].items():  # summed as ints; one Usage at the end
@@ -354,6 +394,7 @@ class _Replayer:
         self.r.usage = usage_from_dict(self.usage_totals)
         if self.turn is not None:
             self.r.open_turn = self.turn.turn_id
+            self.r.interrupted_tools = tuple(self.turn.running.values())
             self._interrupt()
         if self.keep:
             self.r.transcript = tuple(self._fates())
@@ -411,7 +452,7 @@ def _read_journal(path: Path, *, keep_transcript: bool) -> Replay:
             if not isinstance(rec, dict):
                 raise InvalidRecord("a record must be a JSON object")
             version = rec.get("v")
-            if version != JOURNAL_VERSION:
+            if version not in _READABLE_VERSIONS:
                 _check_version(path, number, version)
             if index == 0:
                 _read_header(replay, rec)

@@ -53,6 +53,7 @@ from agentcore.store.format import (
     JournalWriteError,
     MessageFate,
     RecordType,
+    RunningTool,
     SessionLocked,
     TranscriptEntry,
     message_record,
@@ -100,6 +101,7 @@ class StoredSession:
     mcp_servers: tuple[str, ...]
     journal: Path
     interrupted_turn: str | None  # the last turn never finished (crash, or still running)
+    interrupted_tools: tuple[RunningTool, ...] = ()  # tools that turn had running when it stopped
 
 
 @attrs.frozen
@@ -239,6 +241,7 @@ class JournalStore:
             mcp_servers=tuple(replay.header.get("mcp_servers", ())),
             journal=path / JOURNAL_FILE,
             interrupted_turn=replay.open_turn,
+            interrupted_tools=replay.interrupted_tools,
         )
 
     # -------------------------------------------------------------- forks

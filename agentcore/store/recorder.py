@@ -28,6 +28,8 @@ from agentcore.events import (
     ModelChanged,
     PlanUpdated,
     TitleChanged,
+    ToolCallFinished,
+    ToolCallStarted,
     TurnAborted,
     TurnEnded,
     TurnStarted,
@@ -47,9 +49,12 @@ from agentcore.store.format import (
     JournalWriteError,
     RecordType,
     Replay,
+    RunningTool,
     apply_compaction,
     message_record,
     plan_entry_to_dict,
+    tool_finished_record,
+    tool_started_record,
     read_journal,
     record,
 )
@@ -70,6 +75,7 @@ class Reservation:
     open_turn: str | None = None
     valid_bytes: int = 0
     torn: bytes = b""
+    interrupted_tools: tuple[RunningTool, ...] = ()
 
 
 @attrs.define
@@ -152,7 +158,11 @@ class SessionRecorder:
         now = self._clock()
         recs = []
         if res.open_turn is not None:
-            recs.append(record(RecordType.TURN_ABORTED, now, turn=res.open_turn, error=INTERRUPTED_ERROR, error_type="Interrupted"))
+            tools = [attrs.asdict(tool) for tool in res.interrupted_tools]
+            recs.append(record(RecordType.TURN_ABORTED, now, turn=res.open_turn, error=INTERRUPTED_ERROR,
+                               error_type="Interrupted", interrupted_tools=tools))
+            if res.interrupted_tools:
+                session.report_on_open("warning", interrupted_tools_notice(res.interrupted_tools))
         snap = res.snapshot
         if snap.mode is not session.mode:
             recs.append(record(RecordType.MODE, now, mode=session.mode.value))
@@ -224,6 +234,10 @@ class SessionRecorder:
                 self._save_meta(live, sync=False)  # lists show the title even if the first turn never ends
             case PlanUpdated(entries=entries):
                 live.writer.write(record(RecordType.PLAN, now, entries=[plan_entry_to_dict(e) for e in entries]))
+            case ToolCallStarted(turn_id=turn, call_id=call, name=name):
+                live.writer.write(tool_started_record(now, turn, call, name, tool_command(event)))
+            case ToolCallFinished(turn_id=turn, call_id=call):
+                live.writer.write(tool_finished_record(now, turn, call))
             case LlmCallFinished(turn_id=turn, model=model, usage=usage, cost_usd=cost):
                 live.writer.write(record(RecordType.LLM_CALL, now, turn=turn, model=model, usage=usage_to_dict(usage), cost_usd=cost))
                 live.meta["usage"] = usage_to_dict(usage_from_dict(live.meta["usage"]) + usage)
@@ -330,7 +344,22 @@ def reserve(session_id: str, path: Path) -> Reservation:
     replay = read_journal(path / JOURNAL_FILE)
     return Reservation(
         snapshot_from_replay(session_id, replay), meta_from_replay(session_id, replay), replay.open_turn,
-        replay.valid_bytes, replay.torn,
+        replay.valid_bytes, replay.torn, replay.interrupted_tools,
+    )
+
+
+def tool_command(event: ToolCallStarted) -> str:
+    """What to keep of a running tool call: its command, or its title."""
+    command = event.raw_input.get("command")
+    return command if isinstance(command, str) else event.title
+
+
+def interrupted_tools_notice(tools: Sequence[RunningTool]) -> str:
+    """What a person resuming the session is told about work that may have half-run."""
+    running = "; ".join(f"{tool.name}: {tool.command}" for tool in tools)
+    return (
+        f"The last turn ended while a tool was running ({running}). It was stopped with the "
+        "agent, but it may have done part of its work: check before running it again."
     )
 
 

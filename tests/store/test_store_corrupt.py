@@ -8,7 +8,7 @@ import json
 import pytest
 
 from agentcore.store import JournalCorrupt, JournalStore, JournalVersionError
-from agentcore.store.format import JOURNAL_FILE, read_journal
+from agentcore.store.format import JOURNAL_FILE, JOURNAL_VERSION, read_journal
 from store_support import info, make_core, make_provider, text
 
 
@@ -111,7 +111,7 @@ async def test_invalid_records_are_named(recorded, line, reason):
 async def test_a_journal_from_a_newer_version_is_refused(recorded):
     _, _, journal = recorded
     with journal.open("ab") as f:
-        f.write(b'{"v":2,"type":"shiny","ts":1}\n')
+        f.write(b'{"v":%d,"type":"shiny","ts":1}\n' % (JOURNAL_VERSION + 1))
     with pytest.raises(JournalVersionError, match="written by a newer agentcore"):
         read_journal(journal)
 
