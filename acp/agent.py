@@ -19,7 +19,7 @@ import attrs
 import trio
 
 from agentcore.acp import capabilities
-from agentcore.acp.backends import ClientFsCapabilities, delegated_backends
+from agentcore.acp.backends import CLIENT_CALL_TIMEOUT_S, ClientFsCapabilities, delegated_backends
 from agentcore.acp.jsonrpc import (
     AUTH_REQUIRED,
     INTERNAL_ERROR,
@@ -56,6 +56,7 @@ class AgentSetup:
     profile: str | None = None
     provider: str | None = None
     model: str | None = None
+    client_call_timeout_s: float = CLIENT_CALL_TIMEOUT_S  # for the editor to answer a file or terminal call
 
 
 SetupFactory = Callable[[], AgentSetup]
@@ -124,6 +125,8 @@ class AcpAgent:
             raise MethodNotFound(method)
         try:
             return await handler(_params(params), ctx)
+        except JsonRpcError:
+            raise  # already an answer
         except AgentcoreError as exc:  # a known condition: say what it is, never "Internal error"
             raise _known_error(exc) from None
 
@@ -187,7 +190,9 @@ class AcpAgent:
         caps = ClientFsCapabilities(flags["read_text_file"], flags["write_text_file"], flags["terminal"])
         # The core picks the id of a new session; the backends read it when they run.
         ref = _SessionRef()
-        fs, shell = delegated_backends(self.conn, ref.get, caps, local_fs=LocalFs())
+        fs, shell = delegated_backends(
+            self.conn, ref.get, caps, local_fs=LocalFs(), timeout_s=setup.client_call_timeout_s
+        )
         info = SessionCreateInfo(
             cwd=cwd,
             frontend=Frontend.acp(fs_delegated=fs is not None, shell_delegated=shell is not None),
@@ -337,6 +342,8 @@ def _session_error(exc: Exception) -> JsonRpcError:
 
     if isinstance(exc, NoProviderError | MissingKeyError):
         return JsonRpcError(AUTH_REQUIRED, _auth_message() + f" ({exc})", {"envVars": list(capabilities.API_KEY_ENV_VARS)})
+    if isinstance(exc, JsonRpcError):
+        return exc
     if isinstance(exc, StoreError):  # a locked or corrupt session: name the holder, the file and line
         return _known_error(exc)
     if isinstance(exc, AgentcoreError):  # a known condition the user can fix: say what it is

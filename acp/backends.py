@@ -23,12 +23,13 @@ from typing import Any, Protocol
 import attrs
 import trio
 
-from agentcore.acp.jsonrpc import ConnectionClosed, JsonRpcError
+from agentcore.acp.jsonrpc import ConnectionClosed, JsonRpcError, PeerTimedOut
 from agentcore.tools import FileStat, FsBackend, FsError, OutputSink, ShellBackend, ShellResult
 
 log = logging.getLogger("acp.backends")
 
 TERMINAL_OUTPUT_BYTE_LIMIT = 1024 * 1024  # bytes the editor keeps per command; tools cut results far below this
+CLIENT_CALL_TIMEOUT_S = 60.0  # for the editor to read or write a file, or open or read a terminal
 TERMINAL_CLEANUP_TIMEOUT_S = 2.0  # seconds for kill/output/release after a timeout or cancel; the editor may be gone
 SHELL = "sh"  # commands run as ``sh -c COMMAND``, exactly like the local backend
 
@@ -36,7 +37,7 @@ SHELL = "sh"  # commands run as ``sh -c COMMAND``, exactly like the local backen
 class ClientRequester(Protocol):
     """The part of :class:`acp.jsonrpc.Connection` the backends use."""
 
-    async def request(self, method: str, params: Any = None) -> Any: ...
+    async def request(self, method: str, params: Any = None, *, timeout_s: float = ...) -> Any: ...
 
 
 SessionIdSource = str | Callable[[], str]  # a callable when the id is known only after the backend exists
@@ -61,13 +62,21 @@ class DelegatedFs:
     """
 
     def __init__(
-        self, client: ClientRequester, session_id: SessionIdSource, *, local: FsBackend, read: bool, write: bool
+        self,
+        client: ClientRequester,
+        session_id: SessionIdSource,
+        *,
+        local: FsBackend,
+        read: bool,
+        write: bool,
+        timeout_s: float = CLIENT_CALL_TIMEOUT_S,
     ) -> None:
         self._client = client
         self._session_id = session_id
         self._local = local
         self._read = read
         self._write = write
+        self._timeout_s = timeout_s
 
     async def read_bytes(self, path: Path) -> bytes:
         return await self._local.read_bytes(path)
@@ -100,7 +109,9 @@ class DelegatedFs:
 
     async def _call(self, method: str, params: dict[str, Any], path: Path) -> Any:
         try:
-            return await self._client.request(method, params)
+            return await self._client.request(method, params, timeout_s=self._timeout_s)
+        except PeerTimedOut:
+            raise FsError(f"{path}: the editor did not answer {method} within {self._timeout_s:g} s") from None
         except JsonRpcError as exc:
             raise FsError(f"{path}: the editor refused {method}: {exc.message}") from None
         except ConnectionClosed:
@@ -114,9 +125,12 @@ class DelegatedShell:
     the turn was cancelled (then it is killed first).
     """
 
-    def __init__(self, client: ClientRequester, session_id: SessionIdSource) -> None:
+    def __init__(
+        self, client: ClientRequester, session_id: SessionIdSource, *, timeout_s: float = CLIENT_CALL_TIMEOUT_S
+    ) -> None:
         self._client = client
         self._session_id = session_id
+        self._timeout_s = timeout_s
 
     async def run(
         self,
@@ -137,7 +151,7 @@ class DelegatedShell:
             "env": [{"name": k, "value": v} for k, v in (env or {}).items()],
             "outputByteLimit": TERMINAL_OUTPUT_BYTE_LIMIT,
         }
-        created = await self._client.request("terminal/create", params)
+        created = await self._client.request("terminal/create", params, timeout_s=self._timeout_s)
         terminal_id = created.get("terminalId") if isinstance(created, dict) else None
         if not isinstance(terminal_id, str):
             raise RuntimeError("the editor's terminal/create answer has no terminalId")
@@ -151,8 +165,8 @@ class DelegatedShell:
                 await self._client.request("terminal/wait_for_exit", ids)
             timed_out = deadline.cancelled_caught
             if timed_out:
-                await self._client.request("terminal/kill", ids)
-            output = await self._client.request("terminal/output", ids)
+                await self._client.request("terminal/kill", ids, timeout_s=self._timeout_s)
+            output = await self._client.request("terminal/output", ids, timeout_s=self._timeout_s)
             finished = True
         finally:
             with trio.CancelScope(shield=True) as cleanup:
@@ -195,11 +209,19 @@ def _signal_number(name: Any) -> int | None:
 
 
 def delegated_backends(
-    client: ClientRequester, session_id: SessionIdSource, caps: ClientFsCapabilities, *, local_fs: FsBackend
+    client: ClientRequester,
+    session_id: SessionIdSource,
+    caps: ClientFsCapabilities,
+    *,
+    local_fs: FsBackend,
+    timeout_s: float = CLIENT_CALL_TIMEOUT_S,
 ) -> tuple[FsBackend | None, ShellBackend | None]:
-    """The backends to inject into ``SessionCreateInfo`` (None: keep the local one)."""
+    """The backends to inject into ``SessionCreateInfo`` (None: keep the local one).
+    ``timeout_s`` bounds each call the editor must answer (not a command's run)."""
     fs: FsBackend | None = None
     if caps.read_text_file or caps.write_text_file:
-        fs = DelegatedFs(client, session_id, local=local_fs, read=caps.read_text_file, write=caps.write_text_file)
-    shell: ShellBackend | None = DelegatedShell(client, session_id) if caps.terminal else None
+        fs = DelegatedFs(
+            client, session_id, local=local_fs, read=caps.read_text_file, write=caps.write_text_file, timeout_s=timeout_s
+        )
+    shell: ShellBackend | None = DelegatedShell(client, session_id, timeout_s=timeout_s) if caps.terminal else None
     return fs, shell

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import agentcore
+from agentcore.errors import InputError
 
 PROTOCOL_VERSION = 1  # ACP protocol version this agent speaks
 AGENT_NAME = "agentcore"
@@ -20,7 +21,7 @@ API_KEY_ENV_VARS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY")
 ENV_AUTH_METHOD_ID = "env-api-key"
 
 
-class ParamsProblem(ValueError):
+class ParamsProblem(InputError):
     """Bad ``initialize`` params; ``details`` says which field and why."""
 
     def __init__(self, message: str, details: dict[str, Any]) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -29,6 +30,7 @@ import attrs
 import trio
 
 from agentcore.bounded_json import JsonTooDeep, loads_bounded
+from agentcore.errors import ProtocolError
 
 log = logging.getLogger("acp.jsonrpc")
 
@@ -52,7 +54,7 @@ CANCEL_REQUEST_METHOD = "$/cancel_request"
 RequestId = int | str | None
 
 
-class JsonRpcError(Exception):
+class JsonRpcError(ProtocolError):
     """An error answer: raise it from a handler, or receive it from the peer."""
 
     def __init__(self, code: int, message: str, data: Any = None) -> None:
@@ -92,8 +94,17 @@ class RemoteError(JsonRpcError):
     """The peer answered one of our requests with an error."""
 
 
-class ConnectionClosed(Exception):
+class ConnectionClosed(ProtocolError):
     """The peer closed the connection before answering."""
+
+
+class PeerTimedOut(ProtocolError):
+    """The peer did not answer a request within its time limit (it was told to drop it)."""
+
+    def __init__(self, method: str, timeout_s: float) -> None:
+        super().__init__(f"no answer to {method} within {timeout_s:g} s")
+        self.method = method
+        self.timeout_s = timeout_s
 
 
 @attrs.frozen
@@ -212,12 +223,14 @@ class Connection:
             message["params"] = params
         await self.send_message(message)
 
-    async def request(self, method: str, params: Any = None) -> Any:
+    async def request(self, method: str, params: Any = None, *, timeout_s: float = math.inf) -> Any:
         """Send a request and wait for its answer.
 
-        Raises :class:`RemoteError` when the peer answers with an error and
-        :class:`ConnectionClosed` when it goes away first. If the caller is
-        cancelled while waiting, the peer is told with ``$/cancel_request``.
+        Raises :class:`RemoteError` when the peer answers with an error,
+        :class:`ConnectionClosed` when it goes away first and
+        :class:`PeerTimedOut` when ``timeout_s`` passes first. If the caller is
+        cancelled (or the time runs out) while waiting, the peer is told with
+        ``$/cancel_request``.
         """
         if self._closed:
             raise ConnectionClosed(f"connection closed; cannot send {method}")
@@ -229,10 +242,14 @@ class Connection:
             message["params"] = params
         try:
             await self.send_message(message)
-            try:
-                ok, value = await answer_receive.receive()
-            except trio.EndOfChannel:
-                raise ConnectionClosed(f"connection closed while waiting for {method}") from None
+            with trio.move_on_after(timeout_s) as deadline:
+                try:
+                    ok, value = await answer_receive.receive()
+                except trio.EndOfChannel:
+                    raise ConnectionClosed(f"connection closed while waiting for {method}") from None
+            if deadline.cancelled_caught:
+                await self._tell_peer_cancelled(request_id)
+                raise PeerTimedOut(method, timeout_s)
         except trio.Cancelled:
             await self._tell_peer_cancelled(request_id)
             raise

@@ -107,6 +107,7 @@ def policy_from_profile(profile: Profile, settings: Settings) -> SessionPolicy:
         tool_filter=ToolFilter(allow=profile.effective_tools_allow, deny=profile.tools_deny),
         mode=PermissionMode(settings.permissions.mode),
         rules=_rules(settings),
+        permission_answer_timeout_s=settings.permissions.answer_timeout_s or None,
         turn=TurnConfig(
             request_limit=settings.turn.request_limit,
             tool_concurrency=settings.turn.tool_concurrency,

@@ -183,7 +183,8 @@ class DefaultAgentCore:
                 self._on_always(rule, project_root)
 
         gate: PermissionGate = DefaultPermissionGate(
-            mode=mode, rules=policy.rules, emit=emitter.emit, on_always=on_always, protected=self.protected
+            mode=mode, rules=policy.rules, emit=emitter.emit, on_always=on_always, protected=self.protected,
+            answer_timeout_s=policy.permission_answer_timeout_s,
         )
         if info.parent is not None:  # a sub-agent: nobody to ask; the parent's rules decide asks
             gate = SubAgentGate(gate, parent=info.parent.permissions)

@@ -8,6 +8,7 @@ known condition, or a family for one kind of trouble.
     │   ├── ProfileError                    agentcore.config.profiles
     │   └── TrustStoreError                 agentcore.trust
     ├── InputError (ValueError)         text from a person or a peer that cannot be used
+    │   ├── PromptError, ParamsProblem      agentcore.cli.headless, agentcore.acp.capabilities
     │   ├── RuleError                       agentcore.permissions: a permission rule's syntax
     │   ├── JsonTooDeep                     agentcore.bounded_json
     │   └── CatalogError                    agentcore.llm.catalog: the model table
@@ -33,6 +34,10 @@ known condition, or a family for one kind of trouble.
     │   └── McpConfigError (ValueError)     agentcore.mcp.spec
     ├── VoiceError                      the voice layer (agentcore.live)
     │   └── AudioFormatError, BackendError, PhaseError, SynthesisError, SnapshotError
+    ├── ProtocolError                   a protocol peer (agentcore.acp.jsonrpc)
+    │   ├── JsonRpcError                    an error answer (MethodNotFound, InvalidParams, RemoteError, ...)
+    │   ├── ConnectionClosed                the peer went away before answering
+    │   └── PeerTimedOut                    the peer did not answer in time
     └── AppError                        agentcore.app: a start-up problem to show in one line
 
 Classes live beside the code that raises them; this module holds the root,
@@ -86,3 +91,7 @@ class McpError(AgentcoreError):
 
 class VoiceError(AgentcoreError):
     """The voice layer: audio, speech backends, phases, snapshots."""
+
+
+class ProtocolError(AgentcoreError):
+    """A protocol peer (an ACP client) answered with an error, went away or fell silent."""

@@ -18,6 +18,7 @@ ask into a deny with a message telling the model why.
 from __future__ import annotations
 
 import enum
+import math
 import os
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping
@@ -92,6 +93,7 @@ class RuleError(InputError):
     pass
 
 
+TIMED_OUT_OUTCOME = "timed_out"  # PermissionResolved.outcome when nobody answered in time
 PATH_KINDS = frozenset({ToolKind.READ, ToolKind.EDIT, ToolKind.DELETE, ToolKind.MOVE, ToolKind.SEARCH})
 _RULE_RE = re.compile(r"^\s*([A-Za-z0-9_*?\[\]-]+)\s*(?:\((.*)\))?\s*$", re.S)
 
@@ -278,8 +280,10 @@ class DefaultPermissionGate:
         emit: Emit | None = None,
         on_always: Callable[[Rule], None] | None = None,
         protected: ProtectedPaths | None = None,
+        answer_timeout_s: float | None = None,
     ) -> None:
         self._mode = mode
+        self._answer_timeout_s = math.inf if answer_timeout_s is None else answer_timeout_s
         self.rules: list[Rule] = list(rules)
         self._emit = emit
         self._on_always = on_always
@@ -495,7 +499,10 @@ class DefaultPermissionGate:
                     always_admits=always_admits(always, kind, shell=check.is_shell_command),
                 )
             )
-            await pending.done.wait()
+            with trio.move_on_after(self._answer_timeout_s):
+                await pending.done.wait()
+            if not pending.done.is_set():
+                pending.timed_out = True  # nobody answered: refused, and every frontend withdraws the question
         finally:
             self._pending.pop(request_id, None)
             if pending.option is None:
@@ -504,6 +511,8 @@ class DefaultPermissionGate:
         if option is PermissionOption.ALLOW_ALWAYS and not always:
             option = PermissionOption.ALLOW_ONCE  # nothing narrow to remember: allow once only
         outcome = "cancelled" if pending.cancelled or option is None else option.value
+        if pending.timed_out:
+            outcome = TIMED_OUT_OUTCOME
         allowed = option is not None and option.allows and not pending.cancelled
         with trio.CancelScope(shield=True):
             await self._emit(PermissionResolved(check.turn_id, request_id, check.call_id, outcome, allowed))
@@ -519,6 +528,16 @@ class DefaultPermissionGate:
             return Decision(True, verdict, "approved by the user", outcome)
         if outcome == "cancelled":
             return Decision(False, verdict, "The permission request was cancelled.", outcome)
+        if outcome == TIMED_OUT_OUTCOME:
+            waited = self._answer_timeout_s
+            within = f"{waited / 60:g} minutes" if waited >= 60 else f"{waited:g} seconds"
+            return Decision(
+                False,
+                verdict,
+                f"Nobody answered the permission request within {within}, so the call was not run. "
+                "Do not retry it; stop and tell the user what you were about to do.",
+                outcome,
+            )
         return Decision(
             False,
             verdict,
@@ -644,3 +663,4 @@ class _Pending:
     done: trio.Event = attrs.field(factory=trio.Event)
     option: PermissionOption | None = None
     cancelled: bool = False
+    timed_out: bool = False

@@ -28,6 +28,7 @@ from typing import Any, TextIO
 import trio
 
 from agentcore.app import AppContext
+from agentcore.errors import InputError
 from agentcore.events import AgentEvent, Notice, RetryScheduled, SavingStopped, ToolCallFinished, TurnAborted
 from agentcore.messages import StopReason, usage_to_dict
 from agentcore.session import DefaultSession, PromptTooLarge, run_goal
@@ -55,7 +56,7 @@ EXIT_CODES: Mapping[StopReason, int] = {
 FORMATS = ("text", "json", "stream-json")
 
 
-class PromptError(ValueError):
+class PromptError(InputError):
     """No usable prompt was given."""
 
 

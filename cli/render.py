@@ -217,7 +217,7 @@ class Renderer:
                         self.permissions.remove(request)
                         if self._shown_permission == request_id:
                             self._shown_permission = None
-                            self._print(Text(f"permission request {outcome}", style="dim"))
+                            self._print(Text(f"permission request {outcome.replace('_', ' ')}", style="dim"))
                 self._show_next_permission()
             case LlmCallFinished():
                 self.status = attrs.evolve(

@@ -36,6 +36,7 @@ TOOL_CONCURRENCY_DEFAULT = 8  # tool calls of one response run in parallel up to
 MAX_TOOL_RESULT_CHARS_DEFAULT = 30_000  # ~7.5k tokens: one result must not swamp the context
 BASH_TIMEOUT_DEFAULT_S = 120.0  # matches common agents
 BASH_MAX_TIMEOUT_S = 600.0  # the most a model may ask for in one call
+PERMISSION_ANSWER_TIMEOUT_S = 1800.0  # half an hour: a person away from the screen, not a dead turn for ever
 MICRO_DEFAULT = 0.60  # context fraction at which old tool results are trimmed
 SOFT_DEFAULT = 0.70  # ... at which a background compaction starts
 HARD_DEFAULT = 0.85  # ... at which the turn waits for compaction
@@ -101,6 +102,8 @@ CONFIG_KEYS: tuple[Key, ...] = (
         "prices (input_price, output_price, cache_read_price, cache_write_price in USD per million tokens)"),
     Key("permissions.mode", Kind.STR, "ask", "permission mode", choices=PERMISSION_MODES, env="AGENTCORE_MODE",
         flag="--mode"),
+    Key("permissions.answer_timeout_s", Kind.FLOAT, PERMISSION_ANSWER_TIMEOUT_S, "seconds a permission request waits "
+        "for an answer before the call is refused as unanswered (0: wait for ever)", minimum=0),
     _rules("permissions.allow", "rules that run without asking, e.g. \"bash(git status *)\""),
     _rules("permissions.ask", "rules that always ask"),
     _rules("permissions.deny", "rules that never run (hold in every mode)"),
@@ -183,6 +186,7 @@ class ProviderConfig:
 @attrs.frozen
 class PermissionSettings:
     mode: Literal["read-only", "ask", "accept-edits", "yolo"] = _d("permissions.mode")
+    answer_timeout_s: float = _d("permissions.answer_timeout_s")
     allow: tuple[str, ...] = ()
     ask: tuple[str, ...] = ()
     deny: tuple[str, ...] = ()

@@ -63,6 +63,7 @@ class SessionPolicy:
     tool_filter: ToolFilter = ToolFilter()
     mode: PermissionMode = PermissionMode.ASK
     rules: tuple[Rule, ...] = ()
+    permission_answer_timeout_s: float | None = None  # None: a permission request waits for ever
     turn: TurnConfig = TurnConfig()
     provider: str | None = None
     model: str | None = None

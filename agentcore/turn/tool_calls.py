@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import attrs
 import trio
 
+from agentcore.errors import AgentcoreError
 from agentcore.events import AgentEvent, ToolCallFinished, ToolCallProgress, ToolCallStarted
 from agentcore.messages import TextBlock, ToolResultBlock, ToolUseBlock, thaw_json
 from agentcore.permissions import PATH_KINDS, Decision, PermissionCheck, PermissionGate
@@ -207,6 +208,9 @@ class SessionToolExecutor:
             result = await tool.execute(args, ctx)
         except trio.Cancelled:
             raise
+        except AgentcoreError as exc:  # a known condition (an editor that fell silent, ...): no traceback
+            log.info("tool %s failed: %s", tool.name, exc)
+            return ToolResult.error(f"{tool.name} failed: {exc}")
         except Exception as exc:  # a tool bug must not end the turn; the model sees what failed
             log.exception("tool %s failed", tool.name)
             return ToolResult.error(f"{tool.name} failed unexpectedly: {type(exc).__name__}: {exc}")

@@ -19,8 +19,15 @@ READ_TIMEOUT_S = 5.0  # seconds; a test waiting longer than this has hung, fail 
 
 
 class Peer:
-    def __init__(self, stream: trio.abc.HalfCloseableStream, *, checker: AgentTranscriptChecker | None = None) -> None:
+    def __init__(
+        self,
+        stream: trio.abc.HalfCloseableStream,
+        *,
+        checker: AgentTranscriptChecker | None = None,
+        read_timeout_s: float = READ_TIMEOUT_S,  # a test on trio's mock clock may wait longer
+    ) -> None:
         self.stream = stream
+        self.read_timeout_s = read_timeout_s
         self.checker = checker
         self.raw_lines: list[bytes] = []
         self._buffer = bytearray()
@@ -36,7 +43,7 @@ class Peer:
         await self.stream.send_all(data)
 
     async def read_line(self) -> bytes:
-        with trio.fail_after(READ_TIMEOUT_S):
+        with trio.fail_after(self.read_timeout_s):
             while True:
                 newline = self._buffer.find(b"\n")
                 if newline >= 0:

@@ -15,9 +15,19 @@ OPTIONAL = frozenset({"agentcore.live.devices"})
 
 
 def _agentcore_exceptions() -> list[type[BaseException]]:
+    """Every exception class of the installed packages: agentcore and the
+    frontends installed under it (``agentcore.acp``, ``agentcore.cli``)."""
+    import agentcore.acp
+    import agentcore.cli
+
     found = []
-    for info in pkgutil.walk_packages(agentcore.__path__, "agentcore."):
-        if info.name in OPTIONAL:
+    infos = [
+        info
+        for package in (agentcore, agentcore.acp, agentcore.cli)
+        for info in pkgutil.walk_packages(package.__path__, f"{package.__name__}.")
+    ]
+    for info in infos:
+        if info.name in OPTIONAL or info.name.endswith(".__main__"):  # __main__ runs the program
             continue
         module = importlib.import_module(info.name)
         for value in vars(module).values():
