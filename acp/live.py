@@ -52,6 +52,8 @@ class LiveSession:
         self._permission_scopes: dict[str, trio.CancelScope] = {}
         self._nursery: trio.Nursery | None = None
         self._closed = trio.Event()
+        self._notices_sent = False
+        self._notices_lock = trio.Lock()
         session.events.add_observer(self.pump.observe)
         session.events.add_observer(self._observe)
 
@@ -86,13 +88,19 @@ class LiveSession:
         await self.send_update({"sessionUpdate": "available_commands_update", "availableCommands": commands})
 
     async def send_startup_notices(self) -> None:
-        for notice in self.session.startup_notices:
-            for update in self.projector.project(notice):
-                await self.send_update(update)
+        """Once, after the session's answer and before any prompt's updates."""
+        async with self._notices_lock:  # a prompt waits until they are all out
+            if self._notices_sent:
+                return
+            self._notices_sent = True
+            for notice in self.session.startup_notices:
+                for update in self.projector.project(notice):
+                    await self.send_update(update)
 
     # --------------------------------------------------------------- prompts
 
     async def prompt(self, blocks: Any, ctx: RequestContext) -> dict[str, Any]:
+        await self.send_startup_notices()  # a prompt may overtake the follow-up of session/new
         # Linked files are read as read_file would be: confined, ruled, asked about outside.
         links = SessionLinkAccess(self.session.permissions, self.session.workspace)
         message = await to_user_message(blocks, self.session.fs, links=links)

@@ -315,9 +315,9 @@ class SessionProjector:
             case ModelChanged():
                 return [{"sessionUpdate": "config_option_update", "configOptions": self._config_options()}]
             case Notice(level=level, text=text):
-                return self._notice(level, text)
+                return self._notice(level, text, must_see=level in ("warning", "error"))
             case SavingStopped(reason=reason):
-                return self._notice("error", f"{reason}. The rest of this session will not be saved.")
+                return self._notice("error", f"{reason}. The rest of this session will not be saved.", must_see=True)
             case RetryScheduled():
                 return self._notice(
                     "warning",
@@ -335,7 +335,8 @@ class SessionProjector:
                     return self._notice("info", f"MCP server {server} is ready ({count} tools)")
                 if state in ("failed", "crashed"):
                     detail = "\n".join(filter(None, [error, *tail[-5:]]))
-                    return self._notice("error" if state == "failed" else "warning", f"MCP server {server} {state}", detail or None)
+                    level = "error" if state == "failed" else "warning"
+                    return self._notice(level, f"MCP server {server} {state}", detail or None, must_see=True)
                 return self._notice("info", f"MCP server {server} is {state}")
             case (
                 PromptCommitted()
@@ -413,9 +414,16 @@ class SessionProjector:
             "cost": {"amount": float(event.session_cost_usd), "currency": COST_CURRENCY},
         }
 
-    def _notice(self, level: str, title: str, description: str | None = None) -> list[Update]:
-        if not self.features.notices or not title:
+    def _notice(self, level: str, title: str, description: str | None = None, *, must_see: bool = False) -> list[Update]:
+        """A ``notice`` update; for a client without notices, what the user
+        ``must_see`` (an error, a warning) becomes a line of the agent's message."""
+        if not title:
             return []
+        if not self.features.notices:
+            if not must_see:
+                return []
+            text = f"{title}: {description.splitlines()[0]}" if description else title
+            return [content_chunk("agent_message_chunk", f"\n\n**{level.capitalize()}:** {text}\n\n")]
         update: Update = {"sessionUpdate": "notice", "severity": level, "title": title}
         if description:
             update["description"] = description

@@ -28,6 +28,7 @@ from agentcore.events import (
     PlanEntry,
     PlanUpdated,
     PromptCommitted,
+    SavingStopped,
     RetryScheduled,
     ThoughtDelta,
     TitleChanged,
@@ -183,6 +184,14 @@ def test_notices_and_compaction_only_when_advertised() -> None:
     assert valid(said)["sessionUpdate"] == "agent_message_chunk" and "Compacting" in said["content"]["text"]
     assert quiet.project(ContextCompressed("t1", 1000, 100, 8, 0.5, "summary")) == []
     assert quiet.project(TurnAborted("t1", "auth failed", "AuthError")) == []
+    # What the user must see reaches a client without notices as a line of the agent's message.
+    for event, words in [
+        (Notice("warning", "echo provider in use"), "**Warning:** echo provider in use"),
+        (Notice("error", "the sandbox cannot run"), "**Error:** the sandbox cannot run"),
+        (SavingStopped("cannot write journal.jsonl: No space left on device"), "will not be saved"),
+    ]:
+        [said] = quiet.project(event)
+        assert valid(said)["sessionUpdate"] == "agent_message_chunk" and words in said["content"]["text"]
 
     loud = projector(notices=True, compaction=True)
     [notice] = loud.project(Notice("warning", "echo provider in use"))
@@ -323,6 +332,8 @@ def test_mcp_server_status_becomes_notices() -> None:
     from agentcore.events import McpServerStatus
 
     assert projector().project(McpServerStatus("github", "ready", 12)) == []
+    [said] = projector().project(McpServerStatus("db", "failed", 0, "exited with 1"))
+    assert valid(said)["content"]["text"].strip() == "**Error:** MCP server db failed: exited with 1"
     loud = projector(notices=True)
     [ready] = loud.project(McpServerStatus("github", "ready", 12))
     assert valid(ready)["title"] == "MCP server github is ready (12 tools)"
