@@ -40,7 +40,8 @@ ECHO = "echo"
 PROTOCOLS = frozenset({OPENAI_CHAT, ANTHROPIC_MESSAGES, ECHO})
 
 OLLAMA_DEFAULT_HOST = "127.0.0.1:11434"  # Ollama's documented default bind address
-OLLAMA_PROBE_TIMEOUT_S = 0.1  # a local server answers in well under this; startup must not stall
+OLLAMA_PROBE_TIMEOUT_S = 0.1  # to connect: loopback accepts at once (the kernel answers); startup must not stall
+OLLAMA_ANSWER_TIMEOUT_S = 1.0  # once something listens there, for its model list (a busy machine is slow)
 ECHO_MODEL = "echo"
 
 _CONFIG_KEYS = frozenset(
@@ -337,8 +338,9 @@ def build_provider(
 
 
 async def probe_openai_models(base_url: str, client: httpx.AsyncClient | None) -> list[str] | None:
-    """Model ids from ``GET {base_url}/models`` within the probe timeout, or
-    None when nothing answers there in time."""
+    """Model ids from ``GET {base_url}/models``, or None when nothing listens
+    there (checked within :data:`OLLAMA_PROBE_TIMEOUT_S`) or it does not answer
+    within :data:`OLLAMA_ANSWER_TIMEOUT_S`."""
     if not await _port_open(base_url):
         return None  # the usual case (no local server): no HTTP client, no TLS set-up
     import httpx
@@ -346,9 +348,9 @@ async def probe_openai_models(base_url: str, client: httpx.AsyncClient | None) -
     own = client is None
     http = client or httpx.AsyncClient(trust_env=False)
     try:
-        with trio.move_on_after(OLLAMA_PROBE_TIMEOUT_S):
+        with trio.move_on_after(OLLAMA_ANSWER_TIMEOUT_S):
             try:
-                response = await http.get(f"{base_url}/models", timeout=OLLAMA_PROBE_TIMEOUT_S)
+                response = await http.get(f"{base_url}/models", timeout=OLLAMA_ANSWER_TIMEOUT_S)
                 data = response.json() if response.status_code == 200 else None
             except (httpx.HTTPError, ValueError):
                 return None
