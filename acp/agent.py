@@ -37,6 +37,7 @@ from agentcore.acp.options import config_options, mode_state, parse_mode, set_co
 from agentcore.acp.project import ClientFeatures, replay_updates
 from agentcore.core import SessionNotFound
 from agentcore.errors import AgentcoreError, InputError, StoreError
+from agentcore.gc_pause import gc_paused
 from agentcore.frontend import Frontend
 from agentcore.mcp import McpConfigError
 from agentcore.session import SessionCreateInfo
@@ -233,7 +234,9 @@ class AcpAgent:
         session_id = _require_str(params, "sessionId")
         live = self.sessions.get(session_id) or await self._open(params, session_id=session_id)
         session = live.session
-        await live.send_updates(replay_updates(session.history.snapshot(), plan=session.plan))
+        with gc_paused():  # tens of thousands of fresh dicts, no cycles
+            updates = replay_updates(session.history.snapshot(), plan=session.plan)
+        await live.send_updates(updates)
         if session.title:
             await live.send_update({"sessionUpdate": "session_info_update", "title": session.title})
         self._after_open(live, ctx)

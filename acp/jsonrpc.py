@@ -31,12 +31,14 @@ import trio
 
 from agentcore.bounded_json import JsonTooDeep, loads_bounded
 from agentcore.errors import ProtocolError
+from agentcore.gc_pause import gc_paused
 
 log = logging.getLogger("acp.jsonrpc")
 
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024  # bytes per line; a larger message is refused, not buffered
 RECEIVE_CHUNK_BYTES = 64 * 1024  # bytes per read; one pipe buffer's worth or so
 NOTIFY_BATCH_BYTES = 256 * 1024  # bytes per write when many notifications go out at once (a replay)
+NOTIFY_ENCODE_CHUNK = 1000  # notifications encoded between writes of a replay
 EOF_DRAIN_TIMEOUT_S = 5.0  # seconds in-flight handlers get to answer after the peer closed its side
 
 # JSON-RPC 2.0 and ACP error codes.
@@ -132,9 +134,21 @@ class Dispatcher(Protocol):
         ...
 
 
+# One encoder for every message (json.dumps with options builds a new one per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+
+
 def encode_message(message: Mapping[str, Any]) -> bytes:
     """One line: compact, ASCII-only (U+2028/2029 are escaped), LF-terminated."""
-    return json.dumps(message, ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode("ascii") + b"\n"
+    return _ENCODER.encode(message).encode("ascii") + b"\n"
+
+
+def encode_notifications(method: str, params: Sequence[Any]) -> list[bytes]:
+    """``encode_message`` of each notification, with the envelope encoded once."""
+    head = f'{{"jsonrpc":"2.0","method":{_ENCODER.encode(method)},"params":'.encode("ascii")
+    encode = _ENCODER.encode
+    with gc_paused():  # thousands of short-lived strings, no cycles
+        return [head + encode(item).encode("ascii") + b"}\n" for item in params]
 
 
 def _reject_constant(name: str) -> Any:
@@ -201,15 +215,16 @@ class Connection:
     async def notify_many(self, method: str, params: Sequence[Any], *, batch_bytes: int = NOTIFY_BATCH_BYTES) -> None:
         """Send many notifications of one method in as few writes as possible
         (a replay of thousands of updates): lines are joined up to ``batch_bytes``."""
+        step = NOTIFY_ENCODE_CHUNK  # encode a slice, send what is ready, so the peer reads while we encode
         pending: list[bytes] = []
         size = 0
-        for item in params:
-            line = encode_message({"jsonrpc": "2.0", "method": method, "params": item})
-            pending.append(line)
-            size += len(line)
-            if size >= batch_bytes:
-                await self._send_joined(pending)
-                pending, size = [], 0
+        for start in range(0, len(params), step):
+            for line in encode_notifications(method, params[start : start + step]):
+                pending.append(line)
+                size += len(line)
+                if size >= batch_bytes:
+                    await self._send_joined(pending)
+                    pending, size = [], 0
         if pending:
             await self._send_joined(pending)
 

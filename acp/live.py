@@ -81,7 +81,8 @@ class LiveSession:
 
     async def send_updates(self, updates: Iterable[Update]) -> None:
         """Many updates at once (a replay), in as few writes as possible."""
-        await self.conn.notify_many("session/update", [{"sessionId": self.id, "update": u} for u in updates])
+        session_id = self.id
+        await self.conn.notify_many("session/update", [{"sessionId": session_id, "update": u} for u in updates])
 
     async def send_available_commands(self) -> None:
         commands = [{"name": name, "description": text} for name, text in COMMANDS]

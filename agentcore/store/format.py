@@ -20,10 +20,8 @@ Replay rules (the crash-safety contract):
 from __future__ import annotations
 
 import enum
-import gc
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,6 +29,7 @@ import attrs
 
 from agentcore.bounded_json import loads_bounded
 from agentcore.errors import StoreError
+from agentcore.gc_pause import gc_paused
 from agentcore.events import PlanEntry
 from agentcore.messages import Message, Usage, message_from_dict, message_to_dict, usage_from_dict, usage_to_dict
 from agentcore.permissions import PermissionMode
@@ -418,22 +417,8 @@ class _Replayer:
 def read_journal(path: Path, *, keep_transcript: bool = False) -> Replay:
     """Replay the journal at ``path``. Raises :class:`JournalCorrupt` (naming the
     line) for anything but a torn last line, and ``FileNotFoundError`` if absent."""
-    with _gc_paused():
+    with gc_paused():  # replay frees nothing: collecting while it runs is wasted time
         return _read_journal(path, keep_transcript=keep_transcript)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Replay allocates ~10 objects per message and frees none: the cyclic
-    collector would run dozens of times for nothing (about a third of the load
-    time of a big session). Paused for the synchronous replay only."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _read_journal(path: Path, *, keep_transcript: bool) -> Replay:

@@ -53,6 +53,35 @@ def test_loads_bounded_accepts_the_limit_exactly() -> None:
     assert loads_bounded(nested(MAX_JSON_DEPTH)) == json.loads(nested(MAX_JSON_DEPTH))
 
 
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet="ab[{}]", max_size=4),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(alphabet="k[{", max_size=2), inner, max_size=3),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=JSON_VALUES, limit=st.integers(min_value=1, max_value=8))
+def test_loads_bounded_refuses_exactly_what_nests_deeper_than_the_limit(value: Any, limit: int) -> None:
+    """The bracket count lets small messages skip the walk; it never lets a deep
+    one through (brackets inside strings only make the bound looser)."""
+    text = json.dumps(value)
+    for form in (text, text.encode()):
+        if _depth(value) > limit:
+            with pytest.raises(JsonTooDeep):
+                loads_bounded(form, max_depth=limit)
+        else:
+            assert loads_bounded(form, max_depth=limit) == value
+
+
 def test_check_depth_walks_without_recursion() -> None:
     value: Any = 1
     for _ in range(50_000):  # far past the interpreter's recursion limit
