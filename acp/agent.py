@@ -20,6 +20,7 @@ import trio
 
 from agentcore.acp import capabilities
 from agentcore.acp.backends import CLIENT_CALL_TIMEOUT_S, ClientFsCapabilities, delegated_backends
+from agentcore.acp.hub import AcpHub, open_hub
 from agentcore.acp.jsonrpc import (
     AUTH_REQUIRED,
     INTERNAL_ERROR,
@@ -28,6 +29,7 @@ from agentcore.acp.jsonrpc import (
     Connection,
     InvalidParams,
     JsonRpcError,
+    LineTransport,
     MethodNotFound,
     RequestContext,
 )
@@ -37,8 +39,8 @@ from agentcore.acp.options import config_options, mode_state, parse_mode, set_co
 from agentcore.acp.project import ClientFeatures, replay_updates
 from agentcore.core import SessionNotFound
 from agentcore.errors import AgentcoreError, InputError, StoreError
-from agentcore.gc_pause import gc_paused
 from agentcore.frontend import Frontend
+from agentcore.gc_pause import gc_paused
 from agentcore.mcp import McpConfigError
 from agentcore.session import SessionCreateInfo
 from agentcore.tools import LocalFs
@@ -97,11 +99,23 @@ def _string_list(params: dict[str, Any], key: str) -> list[Any]:
 
 
 class AcpAgent:
-    def __init__(self, conn: Connection, setup: SetupFactory, nursery: trio.Nursery, *, client_caps: dict[str, Any] | None = None) -> None:
+    """One connection's side of the agent. Sessions belong to the hub (they may
+    outlive this connection in a server); ``sessions`` are those this
+    connection opened or attached to."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        hub: AcpHub,
+        nursery: trio.Nursery,
+        *,
+        client_caps: dict[str, Any] | None = None,
+        client: Any = None,
+    ) -> None:
         self.conn = conn
-        self._setup_factory = setup
-        self._setup: AgentSetup | None = None
-        self._nursery = nursery
+        self.hub = hub
+        self._nursery = nursery  # this connection's tasks (not its sessions': those live in the hub)
+        self.client = client
         self.client_caps: dict[str, Any] = client_caps or {}
         self.sessions: dict[str, LiveSession] = {}
         self._handlers: dict[str, Callable[[dict[str, Any], RequestContext], Any]] = {
@@ -138,11 +152,15 @@ class AcpAgent:
                 live.cancel(ctx.seq)
         # Every other notification (extensions included) is ignored, as JSON-RPC asks.
 
-    async def aclose(self) -> None:
-        for live in list(self.sessions.values()):
-            with trio.CancelScope(shield=True):
-                await live.close()
-        self.sessions.clear()
+    async def disconnected(self) -> None:
+        """The connection ended. In ``agent acp`` its sessions close with it; in a
+        server they stay live (a running turn goes on and is journaled)."""
+        sessions, self.sessions = list(self.sessions.values()), {}
+        for live in sessions:
+            if self.hub.keep_sessions:
+                live.detach(self.conn)
+            else:
+                await self.hub.close_session(live.id)
 
     # ----------------------------------------------------------- handshake
 
@@ -162,13 +180,7 @@ class AcpAgent:
     # ------------------------------------------------------------ sessions
 
     def setup(self) -> AgentSetup:
-        if self._setup is None:
-            try:
-                self._setup = self._setup_factory()
-            except Exception as exc:  # configuration errors are the user's to fix; say what they are
-                log.exception("agent setup failed")
-                raise JsonRpcError(INTERNAL_ERROR, f"Agent setup failed: {exc}") from None
-        return self._setup
+        return self.hub.setup()
 
     @property
     def features(self) -> ClientFeatures:
@@ -207,14 +219,15 @@ class AcpAgent:
             session_id=session_id,
         )
         try:
-            session = await setup.core.start_session(info, self._nursery)
+            session = await setup.core.start_session(info, self.hub.nursery)
         except SessionNotFound as exc:
             raise JsonRpcError(RESOURCE_NOT_FOUND, f"Session not found: {session_id}", {"sessionId": session_id}) from exc
         except Exception as exc:
             raise _session_error(exc) from None
         ref.value = session.id
         live = LiveSession(session, self.conn, self.features)
-        await self._nursery.start(live.run)
+        await self.hub.nursery.start(live.run)
+        self.hub.add(live)
         self.sessions[session.id] = live
         return live
 
@@ -275,18 +288,17 @@ class AcpAgent:
     async def _close(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         live = self._live(params)
         self.sessions.pop(live.id, None)
-        await live.close()
+        await self.hub.close_session(live.id)
         return {}
 
     async def _delete(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         session_id = _require_str(params, "sessionId")
-        live = self.sessions.pop(session_id, None)
-        if live is not None:
-            await live.close()
+        self.sessions.pop(session_id, None)
+        was_live = await self.hub.close_session(session_id)
         try:
             self.setup().core.delete_session(session_id)
         except SessionNotFound:
-            if live is None:
+            if not was_live:
                 raise JsonRpcError(RESOURCE_NOT_FOUND, f"Session not found: {session_id}", {"sessionId": session_id}) from None
         return {}
 
@@ -373,13 +385,9 @@ async def serve_acp(
     first_seq: int = 0,
     client_caps: dict[str, Any] | None = None,
 ) -> None:
-    """Serve one ACP connection until the client closes it; sessions close with it."""
-    async with trio.open_nursery() as nursery:
-        conn = Connection(receive, send, prefix=prefix, first_seq=first_seq)
-        agent = AcpAgent(conn, setup, nursery, client_caps=client_caps)
-        conn.dispatcher = agent
-        try:
-            await conn.serve()
-        finally:
-            await agent.aclose()
-            nursery.cancel_scope.cancel()
+    """Serve one ACP connection (lines on two byte streams) until the client
+    closes it; its sessions close with it. ``agent serve`` shares one
+    :class:`~agentcore.acp.hub.AcpHub` among connections instead."""
+    async with open_hub(setup, keep_sessions=False) as hub:
+        transport = LineTransport(receive, send, prefix=prefix)
+        await hub.serve(transport, client_caps=client_caps, first_seq=first_seq)

@@ -1,4 +1,6 @@
-"""JSON-RPC 2.0 over a pair of trio byte streams, one JSON object per line.
+"""JSON-RPC 2.0 over a message transport: one JSON object per line of a pair
+of trio byte streams (stdio, a Unix socket), or one per WebSocket frame or HTTP
+body (:class:`MessageTransport`).
 
 Both peers send requests: the client asks the agent to run prompts, the agent
 asks the client for permission, file contents and terminals. Every incoming
@@ -23,7 +25,7 @@ import itertools
 import json
 import logging
 import math
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import attrs
@@ -172,34 +174,107 @@ def _id_key(value: RequestId) -> tuple[str, RequestId]:
     return (type(value).__name__, value)
 
 
+OVERSIZED = b""  # what a transport yields for a message it refused as too large
+
+
+class MessageTransport(Protocol):
+    """How a :class:`Connection` exchanges messages with its peer.
+
+    ``receive_messages`` yields each incoming message (one JSON text, no
+    framing) and ends when the peer closes its side; it yields
+    :data:`OVERSIZED` for a message over ``max_message_bytes`` (which the
+    connection answers with an error). ``send_messages`` delivers complete
+    encoded messages (each ends in LF) in order; a transport without lines
+    (WebSocket, HTTP) sends each as its own frame or event.
+    """
+
+    def receive_messages(self, max_message_bytes: int) -> AsyncIterator[bytes]: ...
+
+    async def send_messages(self, messages: Sequence[bytes]) -> None: ...
+
+
+class LineTransport:
+    """Messages as lines of a pair of byte streams (stdio, a Unix socket)."""
+
+    def __init__(self, receive: trio.abc.ReceiveStream, send: trio.abc.SendStream, *, prefix: bytes = b"") -> None:
+        self._receive = receive
+        self._send = send
+        self._prefix = prefix  # bytes already read off the stream by a fast path
+
+    async def send_messages(self, messages: Sequence[bytes]) -> None:
+        await self._send.send_all(messages[0] if len(messages) == 1 else b"".join(messages))
+
+    async def receive_messages(self, max_message_bytes: int) -> AsyncIterator[bytes]:
+        """Complete lines; a line over the limit is skipped and yielded as :data:`OVERSIZED`."""
+        buffer = bytearray(self._prefix)
+        self._prefix = b""
+        start = 0  # where the unread part of ``buffer`` begins
+        scanned = 0  # bytes of ``buffer`` known to hold no newline
+        discarding = False  # inside an oversized line, dropping bytes until its end
+        while True:
+            newline = buffer.find(b"\n", max(start, scanned))
+            if newline >= 0:
+                line = bytes(buffer[start:newline])
+                start = scanned = newline + 1
+                if discarding or len(line) > max_message_bytes:
+                    discarding = False
+                    yield OVERSIZED
+                elif line.strip():
+                    yield line
+                continue
+            del buffer[:start]  # drop what was read, once per chunk (not once per line)
+            start = 0
+            scanned = len(buffer)
+            if scanned > max_message_bytes:
+                discarding = True
+                buffer.clear()
+                scanned = 0
+            chunk = await self._receive.receive_some(RECEIVE_CHUNK_BYTES)
+            if not chunk:
+                if discarding:
+                    yield OVERSIZED
+                elif buffer.strip():
+                    yield bytes(buffer)
+                return
+            buffer += chunk
+
+
 class Connection:
     """A JSON-RPC peer. ``serve()`` reads until EOF; ``request``/``notify`` send.
 
     Owns the tasks of incoming requests: they live in the nursery ``serve`` opens.
+    Built on two byte streams (lines), or on any :class:`MessageTransport`
+    (``Connection.over(transport)``).
     """
 
     def __init__(
         self,
-        receive: trio.abc.ReceiveStream,
-        send: trio.abc.SendStream,
+        receive: trio.abc.ReceiveStream | None,
+        send: trio.abc.SendStream | None,
         dispatcher: Dispatcher | None = None,
         *,
         max_message_bytes: int = MAX_MESSAGE_BYTES,
         prefix: bytes = b"",
         first_seq: int = 0,
+        transport: MessageTransport | None = None,
     ) -> None:
-        self._receive = receive
-        self._send_stream = send
+        if transport is None:
+            assert receive is not None and send is not None
+            transport = LineTransport(receive, send, prefix=prefix)
+        self.transport = transport
         # May be set after construction: the dispatcher usually needs the connection too.
         self.dispatcher = dispatcher
         self._max_message_bytes = max_message_bytes
-        self._prefix = prefix  # bytes already read off the stream by a fast path
         self._seq = itertools.count(first_seq)
         self._send_lock = trio.Lock()
         self._next_id = itertools.count(1)
         self._pending: dict[int, trio.MemorySendChannel[tuple[bool, Any]]] = {}
         self._in_flight: dict[tuple[str, RequestId], trio.CancelScope] = {}
         self._closed = False
+
+    @classmethod
+    def over(cls, transport: MessageTransport, dispatcher: Dispatcher | None = None, **options: Any) -> Connection:
+        return cls(None, None, dispatcher, transport=transport, **options)
 
     @property
     def closed(self) -> bool:
@@ -210,7 +285,7 @@ class Connection:
     async def send_message(self, message: Mapping[str, Any]) -> None:
         data = encode_message(message)
         async with self._send_lock:
-            await self._send_stream.send_all(data)
+            await self.transport.send_messages((data,))
 
     async def notify_many(self, method: str, params: Sequence[Any], *, batch_bytes: int = NOTIFY_BATCH_BYTES) -> None:
         """Send many notifications of one method in as few writes as possible
@@ -230,7 +305,7 @@ class Connection:
 
     async def _send_joined(self, lines: list[bytes]) -> None:
         async with self._send_lock:
-            await self._send_stream.send_all(b"".join(lines))
+            await self.transport.send_messages(lines)
 
     async def notify(self, method: str, params: Any = None) -> None:
         message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
@@ -294,8 +369,11 @@ class Connection:
         """Read and dispatch until the peer closes its side, then drain and return."""
         try:
             async with trio.open_nursery() as nursery:
-                async for line in self._lines():
-                    await self._dispatch_line(line, nursery)
+                async for line in self.transport.receive_messages(self._max_message_bytes):
+                    if line is OVERSIZED:
+                        await self._refuse_oversized()
+                    else:
+                        await self._dispatch_line(line, nursery)
                 self._close_pending()
                 # Handlers still running get a moment to answer; waiting forever
                 # for a peer that has gone would hang the process.
@@ -308,38 +386,6 @@ class Connection:
         for answer_send in self._pending.values():
             answer_send.close()
         self._pending.clear()
-
-    async def _lines(self) -> Any:
-        """Yield complete lines; refuse (and skip) lines over the size limit."""
-        buffer = bytearray(self._prefix)
-        self._prefix = b""
-        scanned = 0  # bytes of ``buffer`` known to hold no newline
-        discarding = False  # inside an oversized line, dropping bytes until its end
-        while True:
-            newline = buffer.find(b"\n", scanned)
-            if newline >= 0:
-                line = bytes(buffer[:newline])
-                del buffer[: newline + 1]
-                scanned = 0
-                if discarding or newline > self._max_message_bytes:
-                    discarding = False
-                    await self._refuse_oversized()
-                elif line.strip():
-                    yield line
-                continue
-            scanned = len(buffer)
-            if scanned > self._max_message_bytes:
-                discarding = True
-                buffer.clear()
-                scanned = 0
-            chunk = await self._receive.receive_some(RECEIVE_CHUNK_BYTES)
-            if not chunk:
-                if discarding:
-                    await self._refuse_oversized()
-                elif buffer.strip():
-                    yield bytes(buffer)
-                return
-            buffer += chunk
 
     async def _refuse_oversized(self) -> None:
         log.warning("refused a message over %d bytes", self._max_message_bytes)

@@ -1,0 +1,108 @@
+"""The live sessions of an ACP agent, shared by every connection it serves.
+
+``agent acp`` (stdio) serves one connection with a hub of its own, and its
+sessions close with that connection. ``agent serve`` holds one hub for every
+connection (WebSocket, Streamable HTTP, Unix socket, the stdio bridge): a
+session outlives the connection that opened it, a turn keeps running (and is
+journaled) when its client goes away, and another connection can attach to it.
+
+Invariant: a session id maps to at most one live session in a hub, and every
+live session's tasks run in the hub's nursery, never in a connection's.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+import trio
+
+from agentcore.acp.jsonrpc import INTERNAL_ERROR, Connection, JsonRpcError, MessageTransport
+
+if TYPE_CHECKING:
+    from agentcore.acp.agent import AgentSetup, SetupFactory
+    from agentcore.acp.live import LiveSession
+
+log = logging.getLogger("acp.hub")
+
+
+class AcpHub:
+    """Create with :func:`open_hub`; :meth:`serve` one connection per transport."""
+
+    def __init__(self, setup: SetupFactory, nursery: trio.Nursery, *, keep_sessions: bool) -> None:
+        self._setup_factory = setup
+        self._setup: AgentSetup | None = None
+        self.nursery = nursery  # where sessions live
+        self.keep_sessions = keep_sessions  # True: sessions outlive connections (the server)
+        self.sessions: dict[str, LiveSession] = {}
+        self.connections = 0  # currently served
+
+    def setup(self) -> AgentSetup:
+        """The agent set-up, made on first use (a configuration error is the user's to fix)."""
+        if self._setup is None:
+            try:
+                self._setup = self._setup_factory()
+            except Exception as exc:
+                log.exception("agent setup failed")
+                raise JsonRpcError(INTERNAL_ERROR, f"Agent setup failed: {exc}") from None
+        return self._setup
+
+    async def serve(
+        self,
+        transport: MessageTransport,
+        *,
+        client_caps: dict[str, Any] | None = None,
+        first_seq: int = 0,
+        client: Any = None,
+    ) -> None:
+        """Serve one connection until the peer closes it. ``client_caps`` and
+        ``first_seq`` are for a fast path that answered ``initialize`` already;
+        ``client`` describes the peer (for logs and attach decisions)."""
+        from agentcore.acp.agent import AcpAgent
+
+        self.connections += 1
+        try:
+            async with trio.open_nursery() as nursery:
+                conn = Connection.over(transport, first_seq=first_seq)
+                agent = AcpAgent(conn, self, nursery, client_caps=client_caps, client=client)
+                conn.dispatcher = agent
+                try:
+                    await conn.serve()
+                finally:
+                    with trio.CancelScope(shield=True):
+                        await agent.disconnected()
+                    nursery.cancel_scope.cancel()
+        finally:
+            self.connections -= 1
+
+    def add(self, live: LiveSession) -> None:
+        self.sessions[live.id] = live
+
+    async def close_session(self, session_id: str) -> bool:
+        """Close a live session (its running prompt answers ``cancelled``). False if not live."""
+        live = self.sessions.pop(session_id, None)
+        if live is None:
+            return False
+        with trio.CancelScope(shield=True):
+            await live.close()
+        return True
+
+    async def aclose(self) -> None:
+        """Close every session: running turns end as cancelled and are journaled."""
+        for session_id in list(self.sessions):
+            await self.close_session(session_id)
+
+
+@asynccontextmanager
+async def open_hub(setup: SetupFactory, *, keep_sessions: bool) -> AsyncIterator[AcpHub]:
+    """A hub whose sessions all close when the block ends."""
+    async with trio.open_nursery() as nursery:
+        hub = AcpHub(setup, nursery, keep_sessions=keep_sessions)
+        try:
+            yield hub
+        finally:
+            with trio.CancelScope(shield=True):
+                await hub.aclose()
+            nursery.cancel_scope.cancel()
