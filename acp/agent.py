@@ -10,6 +10,7 @@ advertised, the open sessions (:class:`~acp.live.LiveSession`) and an
 from __future__ import annotations
 
 import logging
+from functools import partial
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,7 +34,7 @@ from agentcore.acp.jsonrpc import (
     MethodNotFound,
     RequestContext,
 )
-from agentcore.acp.live import LiveSession
+from agentcore.acp.live import HistoryPolicy, LiveSession, Role
 from agentcore.acp.mcp_servers import specs_from_acp
 from agentcore.acp.options import config_options, mode_state, parse_mode, set_config_option
 from agentcore.acp.project import ClientFeatures, replay_updates
@@ -130,6 +131,8 @@ class AcpAgent:
             "session/set_mode": self._set_mode,
             "session/set_config_option": self._set_config_option,
             "session/prompt": self._prompt,
+            ATTACH_METHOD: self._attach,
+            DETACH_METHOD: self._detach,
         }
 
     # ------------------------------------------------------------ dispatch
@@ -148,7 +151,8 @@ class AcpAgent:
     async def handle_notification(self, method: str, params: Any, ctx: RequestContext) -> None:
         if method == "session/cancel" and isinstance(params, dict):
             live = self.sessions.get(params.get("sessionId"))  # type: ignore[arg-type]
-            if live is not None:
+            view = live.view_for(self.conn) if live is not None else None
+            if live is not None and view is not None and view.role is Role.CONTROLLER:
                 live.cancel(ctx.seq)
         # Every other notification (extensions included) is ignored, as JSON-RPC asks.
 
@@ -225,7 +229,7 @@ class AcpAgent:
         except Exception as exc:
             raise _session_error(exc) from None
         ref.value = session.id
-        live = LiveSession(session, self.conn, self.features)
+        live = LiveSession(session, self.conn, self.features, lossy=self.hub.keep_sessions)
         await self.hub.nursery.start(live.run)
         self.hub.add(live)
         self.sessions[session.id] = live
@@ -244,16 +248,70 @@ class AcpAgent:
         return {"sessionId": live.id, **self._session_result(live)}
 
     async def _load(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        """Open a stored session and replay it; one live in this server already is
+        attached to (as controller) rather than loaded a second time."""
         session_id = _require_str(params, "sessionId")
-        live = self.sessions.get(session_id) or await self._open(params, session_id=session_id)
-        session = live.session
-        with gc_paused():  # tens of thousands of fresh dicts, no cycles
-            updates = replay_updates(session.history.snapshot(), plan=session.plan)
-        await live.send_updates(updates)
-        if session.title:
-            await live.send_update({"sessionUpdate": "session_info_update", "title": session.title})
+        live = await self._live_or_open(params, session_id, Role.CONTROLLER)
+        view = live.view_for(self.conn)
+        assert view is not None
+        await self._replay(live, view, HistoryPolicy.FULL)
         self._after_open(live, ctx)
         return self._session_result(live)
+
+    async def _live_or_open(self, params: dict[str, Any], session_id: str, role: Role) -> LiveSession:
+        live = self.sessions.get(session_id)
+        if live is not None:
+            return live
+        live = self.hub.sessions.get(session_id)
+        if live is None:
+            return await self._open(params, session_id=session_id)
+        await live.attach(self.conn, self.features, role)
+        self.sessions[session_id] = live
+        return live
+
+    async def _replay(self, live: LiveSession, view: Any, policy: HistoryPolicy) -> None:
+        session = live.session
+        if policy is HistoryPolicy.NONE:
+            return
+        messages = session.history.snapshot()
+        if policy is HistoryPolicy.PENDING_ONLY:
+            messages = running_turn(messages) if session.turn_running else ()
+        with gc_paused():  # tens of thousands of fresh dicts, no cycles
+            updates = replay_updates(messages, plan=session.plan)
+        await view.send_updates(updates)
+        if session.title and policy is HistoryPolicy.FULL:
+            await view.send_update({"sessionUpdate": "session_info_update", "title": session.title})
+
+    async def _attach(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        """``_agentcore/session/attach``: join a session live in this server (or
+        load a stored one) as ``controller`` or ``observer``, with a history policy."""
+        session_id = _require_str(params, "sessionId")
+        role = _enum_param(params, "role", Role, Role.CONTROLLER)
+        policy = _enum_param(params, "historyPolicy", HistoryPolicy, HistoryPolicy.FULL)
+        live = self.sessions.get(session_id)
+        if live is not None:
+            await live.attach(self.conn, self.features, role)  # a new role for this client
+        else:
+            live = await self._live_or_open(params, session_id, role)
+        view = live.view_for(self.conn)
+        assert view is not None
+        await self._replay(live, view, policy)
+        ctx.after_response.append(partial(live.send_available_commands, view))
+        return {
+            "sessionId": live.id,
+            "role": role.value,
+            "historyPolicy": policy.value,
+            "connectedClients": len(live.views),
+            "turnRunning": bool(live.session.turn_running),
+            **self._session_result(live),
+        }
+
+    async def _detach(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        """``_agentcore/session/detach``: stop getting the session's updates; it stays live."""
+        live = self._live(params)
+        self.sessions.pop(live.id, None)
+        live.detach(self.conn)
+        return {}
 
     async def _resume(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         session_id = _require_str(params, "sessionId")
@@ -304,17 +362,19 @@ class AcpAgent:
 
     async def _set_mode(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         live = self._live(params)
+        live.check_controller(self.conn)
         await live.session.set_mode(parse_mode(params.get("modeId"), path="modeId"))
         return {}
 
     async def _set_config_option(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         live = self._live(params)
+        live.check_controller(self.conn)
         await set_config_option(live.session, params.get("configId"), params.get("value"))
         return {"configOptions": config_options(live.session)}
 
     async def _prompt(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         live = self._live(params)
-        return await live.prompt(params.get("prompt"), ctx)
+        return await live.prompt(params.get("prompt"), ctx, self.conn)
 
 
 @attrs.define
@@ -365,6 +425,32 @@ def _session_error(exc: Exception) -> JsonRpcError:
         return InvalidParams(str(exc), {"path": "", "error": str(exc), "type": type(exc).__name__})
     log.error("session could not start", exc_info=exc)
     return JsonRpcError(INTERNAL_ERROR, f"The session could not start: {type(exc).__name__}")
+
+
+ATTACH_METHOD = "_agentcore/session/attach"  # until ACP's multi-client attach is stable
+DETACH_METHOD = "_agentcore/session/detach"
+
+
+def _enum_param(params: dict[str, Any], key: str, kind: type[Any], default: Any) -> Any:
+    value = params.get(key)
+    if value is None:
+        return default
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(v.value for v in kind)
+        raise InvalidParams(f"{key} must be one of {allowed}", {"path": key, "error": f"one of {allowed}"}) from None
+
+
+def running_turn(messages: Any) -> tuple[Any, ...]:
+    """The messages of the turn running now: from its prompt to the end."""
+    from agentcore.messages import MessageKind, UserMessage
+
+    for index in range(len(messages) - 1, -1, -1):
+        message = messages[index]
+        if isinstance(message, UserMessage) and message.kind is MessageKind.PROMPT:
+            return tuple(messages[index:])
+    return ()
 
 
 def _session_info(row: Any) -> dict[str, Any]:

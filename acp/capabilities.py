@@ -56,6 +56,18 @@ def agent_capabilities() -> dict[str, Any]:
             "delete": {},
             "additionalDirectories": {},
         },
+        # Until ACP's multi-client session attach is stable: extension methods (docs/serve.md).
+        "_meta": {
+            "agentcore": {
+                "attach": {
+                    "attach": "_agentcore/session/attach",
+                    "detach": "_agentcore/session/detach",
+                    "detached": "_agentcore/session/detached",
+                    "roles": ["controller", "observer"],
+                    "historyPolicies": ["full", "pending_only", "none"],
+                }
+            }
+        },
     }
 
 

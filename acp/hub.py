@@ -12,6 +12,7 @@ live session's tasks run in the hub's nursery, never in a connection's.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -38,6 +39,7 @@ class AcpHub:
         self.keep_sessions = keep_sessions  # True: sessions outlive connections (the server)
         self.sessions: dict[str, LiveSession] = {}
         self.connections = 0  # currently served
+        self._arrivals = itertools.count()  # one order of arrival across connections
 
     def setup(self) -> AgentSetup:
         """The agent set-up, made on first use (a configuration error is the user's to fix)."""
@@ -65,7 +67,9 @@ class AcpHub:
         self.connections += 1
         try:
             async with trio.open_nursery() as nursery:
-                conn = Connection.over(transport, first_seq=first_seq)
+                for _ in range(first_seq):  # messages a fast path answered before this connection existed
+                    next(self._arrivals)
+                conn = Connection.over(transport, arrivals=self._arrivals)
                 agent = AcpAgent(conn, self, nursery, client_caps=client_caps, client=client)
                 conn.dispatcher = agent
                 try:

@@ -25,7 +25,7 @@ import itertools
 import json
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 import attrs
@@ -257,6 +257,7 @@ class Connection:
         prefix: bytes = b"",
         first_seq: int = 0,
         transport: MessageTransport | None = None,
+        arrivals: Iterator[int] | None = None,
     ) -> None:
         if transport is None:
             assert receive is not None and send is not None
@@ -265,7 +266,10 @@ class Connection:
         # May be set after construction: the dispatcher usually needs the connection too.
         self.dispatcher = dispatcher
         self._max_message_bytes = max_message_bytes
-        self._seq = itertools.count(first_seq)
+        # Message sequence numbers order requests and notifications by arrival; a
+        # server shares one counter among its connections (``arrivals``), so a
+        # cancel from one client is ordered against a prompt from another.
+        self._seq = arrivals if arrivals is not None else itertools.count(first_seq)
         self._send_lock = trio.Lock()
         self._next_id = itertools.count(1)
         self._pending: dict[int, trio.MemorySendChannel[tuple[bool, Any]]] = {}

@@ -1,6 +1,16 @@
-"""One open session on the ACP connection: prompts, cancellation, permission.
+"""One open session and the ACP clients attached to it: prompts, cancellation,
+permission.
 
-Ordering guarantees, all visible to the client:
+Over stdio one client is attached. In ``agent serve`` any number are, each as
+a :class:`Role` (controller or observer) with its own :class:`ClientView`
+(projector and update pump): every client gets every update; a permission
+request goes to every controller and the first answer wins (the others are
+sent ``$/cancel_request``); a controller that attaches later is asked the open
+requests too; a client that lags too far behind is detached with a reason
+rather than waited for; a turn runs in the session, so it goes on when the
+client that started it disconnects.
+
+Ordering guarantees, all visible to each client:
 
 * every update a turn produced is on the wire before its ``session/prompt``
   answer (the pump is drained first);
@@ -13,8 +23,10 @@ Ordering guarantees, all visible to the client:
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 import trio
@@ -32,44 +44,170 @@ from agentcore import WhenBusy
 
 log = logging.getLogger("acp.live")
 
+NOT_ATTACHED = -32004  # the client asked about a session it is not attached to
+OBSERVER_REFUSED = -32005  # an observer asked to change the session
+
 COMMANDS = (
     ("compact", "Summarise older messages to free context space"),
     ("context", "Show how much of the context window is in use"),
 )
 
 
-class LiveSession:
-    def __init__(self, session: Any, conn: Any, features: ClientFeatures) -> None:
-        self.session = session
+class Role(enum.StrEnum):
+    """What an attached client may do with a session."""
+
+    CONTROLLER = "controller"  # prompt, cancel, answer permission requests, change mode and options
+    OBSERVER = "observer"  # see everything, change nothing
+
+
+class HistoryPolicy(enum.StrEnum):
+    """What an attaching client is shown of the conversation so far."""
+
+    FULL = "full"  # the whole conversation, as session/load replays it
+    PENDING_ONLY = "pending_only"  # only the turn running now (and its open permission requests)
+    NONE = "none"  # only what happens from now on
+
+
+class Detached(enum.StrEnum):
+    """Why a client stopped getting a session's updates."""
+
+    LAGGED = "fell too far behind the session's updates; attach again to catch up"
+
+
+VIEW_BUFFER_EVENTS = 10_000  # events a client may lag behind before it is detached (servers only)
+
+
+class ClientView:
+    """One client's view of a live session: its own projector and update pump
+    (clients differ in features and in what they have seen), and its role."""
+
+    def __init__(self, live: LiveSession, conn: Any, features: ClientFeatures, role: Role) -> None:
+        self.live = live
         self.conn = conn
         self.features = features
-        self.projector = SessionProjector(features=features, config_options=lambda: config_options(session))
+        self.role = role
+        self.projector = SessionProjector(features=features, config_options=lambda: config_options(live.session))
         self.pump = UpdatePump(self.projector, self.send_update)
+        self._remove_observer = live.session.events.add_observer(self.pump.observe)
+        self.scope = trio.CancelScope()
+        self.lagged = False
+
+    @property
+    def session_id(self) -> str:
+        return self.live.id
+
+    async def run(self, *, lossy: bool, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Project the session's events to this client until detached. ``lossy``
+        (a server): a client that lags :data:`VIEW_BUFFER_EVENTS` behind is
+        detached with a reason instead of holding the session back."""
+        with self.scope:
+            on_overflow = self._overflowed if lossy else None
+            async with self.live.session.events.subscribe(buffer=VIEW_BUFFER_EVENTS, on_overflow=on_overflow) as events:
+                task_status.started()
+                await self.pump.run(events)
+            if self.lagged:
+                self.live.drop_view(self)
+                with trio.CancelScope(shield=True), trio.move_on_after(DETACH_NOTICE_TIMEOUT_S):
+                    try:
+                        await self.conn.notify(DETACHED_METHOD, {"sessionId": self.session_id, "reason": Detached.LAGGED.value})
+                    except (ConnectionClosed, trio.BrokenResourceError, trio.ClosedResourceError):
+                        pass
+
+    def _overflowed(self) -> None:
+        self.lagged = True
+        log.warning("a client of session %s fell too far behind; detaching it", self.session_id)
+
+    def stop(self) -> None:
+        self._remove_observer()
+        self.scope.cancel()
+
+    async def send_update(self, update: Update) -> None:
+        await self.conn.notify("session/update", {"sessionId": self.session_id, "update": update})
+
+    async def send_updates(self, updates: Iterable[Update]) -> None:
+        """Many updates at once (a replay), in as few writes as possible."""
+        session_id = self.session_id
+        await self.conn.notify_many("session/update", [{"sessionId": session_id, "update": u} for u in updates])
+
+
+DETACHED_METHOD = "_agentcore/session/detached"  # notification: this client no longer gets the session's updates
+DETACH_NOTICE_TIMEOUT_S = 2.0
+
+
+class LiveSession:
+    """A session open in the agent and the clients attached to it (one over
+    stdio; any number in a server). Every attached client gets every update."""
+
+    def __init__(self, session: Any, conn: Any, features: ClientFeatures, *, lossy: bool = False) -> None:
+        self.session = session
+        self.lossy = lossy  # a server: a lagging client is detached, never waited for
+        self._views: dict[int, ClientView] = {}
+        self._first = ClientView(self, conn, features, Role.CONTROLLER)
         self._turn_lock = trio.Lock()  # FIFO: prompts run in arrival order
         self._cancel_seq = -1  # prompts with a smaller sequence number are cancelled
         self._active_seq: int | None = None
         self._cancel_armed = False  # a cancel arrived before the turn's scope existed
-        self._permission_scopes: dict[str, trio.CancelScope] = {}
+        self._permission_scopes: dict[str, list[trio.CancelScope]] = {}
+        self._open_requests: dict[str, PermissionRequested] = {}  # asked, not yet resolved
         self._nursery: trio.Nursery | None = None
         self._closed = trio.Event()
         self._notices_sent = False
         self._notices_lock = trio.Lock()
-        session.events.add_observer(self.pump.observe)
         session.events.add_observer(self._observe)
 
     @property
     def id(self) -> str:
         return self.session.id
 
+    @property
+    def views(self) -> list[ClientView]:
+        return list(self._views.values())
+
+    def view_for(self, conn: Any) -> ClientView | None:
+        return self._views.get(id(conn))
+
     async def run(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """The session's tasks (update pump, permission requests) live here until close."""
+        """The session's tasks (update pumps, permission requests) live here until close."""
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
-            async with self.session.events.subscribe() as events:
-                nursery.start_soon(self.pump.run, events)
-                task_status.started()
-                await self._closed.wait()
-                nursery.cancel_scope.cancel()
+            await self._start_view(self._first)
+            task_status.started()
+            await self._closed.wait()
+            nursery.cancel_scope.cancel()
+
+    async def _start_view(self, view: ClientView) -> None:
+        assert self._nursery is not None
+        self._views[id(view.conn)] = view
+        await self._nursery.start(partial(view.run, lossy=self.lossy))
+
+    async def attach(self, conn: Any, features: ClientFeatures, role: Role) -> ClientView:
+        """Another client joins (or the same one changes role). It gets every
+        update from now on; a controller is also asked every open permission request."""
+        old = self.view_for(conn)
+        if old is not None:
+            self.drop_view(old)
+        view = ClientView(self, conn, features, role)
+        await self._start_view(view)
+        if role is Role.CONTROLLER and self._nursery is not None:
+            for event in list(self._open_requests.values()):
+                self._nursery.start_soon(self._ask_permission, view, event, 0)
+        return view
+
+    def detach(self, conn: Any) -> bool:
+        """The client leaves (or its connection ended). A running turn goes on."""
+        view = self.view_for(conn)
+        if view is None:
+            return False
+        self.drop_view(view)
+        return True
+
+    def drop_view(self, view: ClientView) -> None:
+        if self._views.get(id(view.conn)) is view:
+            del self._views[id(view.conn)]
+        view.stop()
+
+    def controllers(self) -> list[ClientView]:
+        return [v for v in self._views.values() if v.role is Role.CONTROLLER]
 
     async def close(self) -> None:
         self.session.cancel()
@@ -77,16 +215,17 @@ class LiveSession:
         self._closed.set()
 
     async def send_update(self, update: Update) -> None:
-        await self.conn.notify("session/update", {"sessionId": self.id, "update": update})
+        """To every attached client."""
+        for view in self.views:
+            try:
+                await view.send_update(update)
+            except (ConnectionClosed, trio.BrokenResourceError, trio.ClosedResourceError):
+                self.drop_view(view)
 
-    async def send_updates(self, updates: Iterable[Update]) -> None:
-        """Many updates at once (a replay), in as few writes as possible."""
-        session_id = self.id
-        await self.conn.notify_many("session/update", [{"sessionId": session_id, "update": u} for u in updates])
-
-    async def send_available_commands(self) -> None:
+    async def send_available_commands(self, view: ClientView | None = None) -> None:
         commands = [{"name": name, "description": text} for name, text in COMMANDS]
-        await self.send_update({"sessionUpdate": "available_commands_update", "availableCommands": commands})
+        update = {"sessionUpdate": "available_commands_update", "availableCommands": commands}
+        await (view.send_update(update) if view is not None else self.send_update(update))
 
     async def send_startup_notices(self) -> None:
         """Once, after the session's answer and before any prompt's updates."""
@@ -94,13 +233,15 @@ class LiveSession:
             if self._notices_sent:
                 return
             self._notices_sent = True
-            for notice in self.session.startup_notices:
-                for update in self.projector.project(notice):
-                    await self.send_update(update)
+            for view in self.views:
+                for notice in self.session.startup_notices:
+                    for update in view.projector.project(notice):
+                        await view.send_update(update)
 
     # --------------------------------------------------------------- prompts
 
-    async def prompt(self, blocks: Any, ctx: RequestContext) -> dict[str, Any]:
+    async def prompt(self, blocks: Any, ctx: RequestContext, conn: Any = None) -> dict[str, Any]:
+        view = self._controller(conn)
         await self.send_startup_notices()  # a prompt may overtake the follow-up of session/new
         # Linked files are read as read_file would be: confined, ruled, asked about outside.
         links = SessionLinkAccess(self.session.permissions, self.session.workspace)
@@ -112,24 +253,68 @@ class LiveSession:
                 return {"stopReason": StopReason.CANCELLED.value}
             self._active_seq = ctx.seq
             try:
-                stop = await self._run(message)
+                stop = await (self._run_detachable(message, view) if self.lossy else self._run(message, view))
             finally:
                 self._active_seq = None
                 self._cancel_armed = False
         return {"stopReason": stop.value}
 
-    async def _run(self, message: UserMessage) -> StopReason:
+    def _controller(self, conn: Any) -> ClientView:
+        """The view of ``conn`` (None: the first client), refused unless it may control the session."""
+        view = self._first if conn is None else self.view_for(conn)
+        if view is None:
+            raise JsonRpcError(
+                NOT_ATTACHED, f"This client is not attached to session {self.id}", {"sessionId": self.id}
+            )
+        if view.role is not Role.CONTROLLER:
+            raise JsonRpcError(
+                OBSERVER_REFUSED,
+                f"This client is attached to session {self.id} as an observer; attach as controller to change it",
+                {"sessionId": self.id, "role": view.role.value},
+            )
+        return view
+
+    def check_controller(self, conn: Any) -> None:
+        self._controller(conn)
+
+    async def _run_detachable(self, message: UserMessage, view: ClientView) -> StopReason:
+        """In a server the turn runs in the session, not in the request: a client
+        that disconnects leaves it running (withdrawing the request still stops it)."""
+        assert self._nursery is not None
+        done = trio.Event()
+        outcome: dict[str, Any] = {}
+
+        async def turn() -> None:
+            try:
+                outcome["stop"] = await self._run(message, view)
+            except Exception as exc:  # noqa: BLE001 - handed to the request that asked
+                outcome["error"] = exc
+            finally:
+                done.set()
+
+        self._nursery.start_soon(turn)
+        try:
+            await done.wait()
+        except trio.Cancelled:
+            if not view.conn.closed:
+                self.session.cancel()  # the client withdrew its request ($/cancel_request)
+            raise
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("stop", StopReason.CANCELLED)
+
+    async def _run(self, message: UserMessage, view: ClientView) -> StopReason:
         command = _slash_command(message)
         if command is not None:
-            return await self._command(command)
+            return await self._command(command, view)
         try:
             outcome = await self.session.run_turn(message, when_busy=WhenBusy.PREEMPT)
         except TurnAbortedError as exc:
-            await self.pump.drain()
+            await view.pump.drain()
             cause = exc.__cause__
             code = AUTH_REQUIRED if type(cause).__name__ == "AuthError" else INTERNAL_ERROR
             raise JsonRpcError(code, f"The model request failed: {exc}", {"errorType": type(cause).__name__}) from None
-        await self.pump.drain()
+        await view.pump.drain()
         return outcome.stop_reason
 
     def cancel(self, seq: int) -> None:
@@ -147,35 +332,43 @@ class LiveSession:
         match event:
             case TurnEnded():
                 self._cancel_armed = False
-            case PermissionRequested():
+            case PermissionRequested(request_id=request_id):
+                self._open_requests[request_id] = event
                 if self._nursery is not None:
-                    self._nursery.start_soon(self._ask_permission, event, self.pump.emitted)
+                    for view in self.controllers():
+                        self._nursery.start_soon(self._ask_permission, view, event, view.pump.emitted)
             case PermissionResolved(request_id=request_id):
-                scope = self._permission_scopes.pop(request_id, None)
-                if scope is not None:
-                    scope.cancel()  # answered or cancelled on our side: stop waiting for the client
+                self._open_requests.pop(request_id, None)
+                # Answered (first answer wins) or cancelled: every client still asked is told to drop it.
+                for scope in self._permission_scopes.pop(request_id, []):
+                    scope.cancel()
 
     # ------------------------------------------------------------ permission
 
-    async def _ask_permission(self, event: PermissionRequested, position: int) -> None:
+    async def _ask_permission(self, view: ClientView, event: PermissionRequested, position: int) -> None:
+        scopes = self._permission_scopes.setdefault(event.request_id, [])
         with trio.CancelScope() as scope:
-            self._permission_scopes[event.request_id] = scope
+            scopes.append(scope)
             # The tool_call this request is about must reach the client first.
-            await self.pump.drain(position)
+            await view.pump.drain(position)
             params = {"sessionId": self.id, "toolCall": permission_tool_call(event), "options": permission_options(event)}
             try:
-                answer = await self.conn.request("session/request_permission", params)
+                answer = await view.conn.request("session/request_permission", params)
             except ConnectionClosed:
-                # Nobody is left to answer: the turn stops here (cancelled, not "declined")
-                # instead of going on making model requests for nobody.
-                log.warning("the client disconnected during permission request %s; cancelling the turn", event.request_id)
-                self.session.cancel()
+                self.drop_view(view)
+                if not self.lossy and not self.controllers():
+                    # Nobody is left to answer: the turn stops here (cancelled, not "declined")
+                    # instead of going on making model requests for nobody. (A server keeps
+                    # the question open for the next controller that attaches.)
+                    log.warning("the client disconnected during permission request %s; cancelling the turn", event.request_id)
+                    self.session.cancel()
                 return
             except JsonRpcError as exc:
                 log.warning("permission request %s failed: %r; rejecting", event.request_id, exc)
                 answer = None
             self._settle(event.request_id, answer)
-        self._permission_scopes.pop(event.request_id, None)
+        if scope in scopes:
+            scopes.remove(scope)
 
     def _settle(self, request_id: str, answer: Any) -> None:
         outcome = answer.get("outcome") if isinstance(answer, dict) else None
@@ -193,7 +386,7 @@ class LiveSession:
 
     # -------------------------------------------------------------- commands
 
-    async def _command(self, command: str) -> StopReason:
+    async def _command(self, command: str, view: ClientView) -> StopReason:
         name = command.split(maxsplit=1)[0]
         match name:
             case "context":
@@ -201,7 +394,7 @@ class LiveSession:
             case "compact":
                 focus = command.split(maxsplit=1)[1] if len(command.split(maxsplit=1)) > 1 else None
                 report = await self.session.compact(reason="manual", focus=focus)
-                await self.pump.drain()
+                await view.pump.drain()
                 if report is None:
                     await self.send_update(_message("Nothing to compact yet: the conversation is all recent."))
                 else:

@@ -297,8 +297,13 @@ class EventEmitter(Protocol):
         """Register a synchronous observer; returns a function that removes it."""
         ...
 
-    def subscribe(self, *, buffer: int = SUBSCRIBER_BUFFER) -> Any:
-        """``async with emitter.subscribe() as events: async for ev in events: ...``"""
+    def subscribe(self, *, buffer: int = SUBSCRIBER_BUFFER, on_overflow: Callable[[], None] | None = None) -> Any:
+        """``async with emitter.subscribe() as events: async for ev in events: ...``
+
+        A full buffer makes the emitter wait for the subscriber (backpressure),
+        unless ``on_overflow`` is given: then the subscription ends instead
+        (its channel closes after what it holds) and ``on_overflow`` is called,
+        so a slow subscriber never holds the session back."""
         ...
 
 
@@ -308,6 +313,7 @@ class FanoutEmitter:
     def __init__(self) -> None:
         self._observers: list[Observer] = []
         self._streams: list[trio.MemorySendChannel[AgentEvent]] = []
+        self._on_overflow: dict[int, Callable[[], None]] = {}  # by id() of a lossy stream
 
     async def emit(self, event: AgentEvent) -> None:
         # Emitting is a cancellation point even with no stream subscribers, so a
@@ -320,6 +326,12 @@ class FanoutEmitter:
                 try:
                     send.send_nowait(event)  # the common case: room in the buffer, no task switch
                 except trio.WouldBlock:
+                    overflow = self._on_overflow.pop(id(send), None)
+                    if overflow is not None:  # a lossy subscriber fell behind: it leaves, nobody waits
+                        self._discard(send)
+                        send.close()
+                        overflow()
+                        continue
                     await send.send(event)  # full: wait for the subscriber (backpressure)
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 # The subscriber left; it no longer wants events.
@@ -335,13 +347,18 @@ class FanoutEmitter:
         return remove
 
     @asynccontextmanager
-    async def subscribe(self, *, buffer: int = SUBSCRIBER_BUFFER) -> AsyncIterator[trio.MemoryReceiveChannel[AgentEvent]]:
+    async def subscribe(
+        self, *, buffer: int = SUBSCRIBER_BUFFER, on_overflow: Callable[[], None] | None = None
+    ) -> AsyncIterator[trio.MemoryReceiveChannel[AgentEvent]]:
         send, receive = trio.open_memory_channel[AgentEvent](buffer if buffer > 0 else math.inf)
         self._streams.append(send)
+        if on_overflow is not None:
+            self._on_overflow[id(send)] = on_overflow
         try:
             async with receive:
                 yield receive
         finally:
+            self._on_overflow.pop(id(send), None)
             self._discard(send)
             send.close()
 

@@ -1,0 +1,228 @@
+"""Several clients on one session, as ``agent serve`` runs them: one hub shared
+by every connection (in process here; the transports have their own tests).
+
+Both clients see the stream; a permission request goes to every controller and
+the first answer wins (the other is told to drop it); an observer sees
+everything and changes nothing; a client that disconnects mid-turn leaves the
+turn running, and attaching again shows the rest; the second client can cancel;
+``session/load`` of a live session attaches instead of opening a second copy; a
+client that stops reading is detached, never holding the session back."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+import trio.testing
+
+import agentcore.acp.live as live_module
+from acp_fakes import Pause, ScriptedProvider, make_core, text_reply, tool_reply
+from acp_peer import Peer
+from acp_schema import AgentTranscriptChecker
+from agentcore.acp.agent import AgentSetup
+from agentcore.acp.hub import AcpHub, open_hub
+from agentcore.acp.jsonrpc import LineTransport
+from agentcore.acp.live import DETACHED_METHOD, NOT_ATTACHED, OBSERVER_REFUSED
+
+ATTACH = "_agentcore/session/attach"
+WAIT_S = 10.0
+
+
+@asynccontextmanager
+async def server(core: Any) -> AsyncIterator[tuple[AcpHub, Any]]:
+    """A hub that keeps sessions (a server) and a way to connect clients to it."""
+    async with open_hub(lambda: AgentSetup(core=core), keep_sessions=True) as hub, trio.open_nursery() as nursery:
+
+        async def connect(*, lockstep: bool = False) -> tuple[Peer, Any]:
+            pair = trio.testing.lockstep_stream_pair if lockstep else trio.testing.memory_stream_pair
+            agent_side, client_side = pair()
+            nursery.start_soon(hub.serve, LineTransport(agent_side, agent_side))
+            peer = Peer(client_side, checker=AgentTranscriptChecker())
+            await peer.request("initialize", {"protocolVersion": 1, "clientCapabilities": {}})
+            return peer, client_side
+
+        yield hub, connect
+        nursery.cancel_scope.cancel()
+
+
+async def new_session(peer: Peer, workspace: Path) -> str:
+    reply = await peer.request("session/new", {"cwd": str(workspace), "mcpServers": []})
+    return reply["result"]["sessionId"]
+
+
+async def attach(peer: Peer, sid: str, role: str = "controller", history: str = "full") -> dict[str, Any]:
+    reply = await peer.request(ATTACH, {"sessionId": sid, "role": role, "historyPolicy": history})
+    assert "result" in reply, reply
+    return reply["result"]
+
+
+def prompt_params(sid: str, text: str) -> dict[str, Any]:
+    return {"sessionId": sid, "prompt": [{"type": "text", "text": text}]}
+
+
+async def read_until(peer: Peer, predicate: Any) -> list[dict[str, Any]]:
+    """Messages from the agent up to and including the first that matches."""
+    seen = []
+    with trio.fail_after(WAIT_S):
+        while True:
+            message = await peer.receive()
+            seen.append(message)
+            if predicate(message):
+                return seen
+
+
+def texts(messages: list[dict[str, Any]]) -> str:
+    return "".join(
+        m["params"]["update"]["content"]["text"]
+        for m in messages
+        if m.get("method") == "session/update" and m["params"]["update"]["sessionUpdate"] == "agent_message_chunk"
+    )
+
+
+def is_answer(rid: Any) -> Any:
+    return lambda m: m.get("id") == rid and "method" not in m
+
+
+async def test_both_clients_see_the_stream_and_the_second_can_cancel(provider: ScriptedProvider, core, workspace) -> None:
+    pause = Pause()
+    provider.add(text_reply("shared ", "reply"), [*text_reply("before pause")[:1], pause, *text_reply("never")])
+    async with server(core) as (hub, connect):
+        a, _ = await connect()
+        b, _ = await connect()
+        sid = await new_session(a, workspace)
+        attached = await attach(b, sid)
+        assert attached["connectedClients"] == 2 and attached["role"] == "controller"
+        assert len(hub.sessions) == 1
+
+        await a.send({"jsonrpc": "2.0", "id": 50, "method": "session/prompt", "params": prompt_params(sid, "hi")})
+        seen_a = await read_until(a, is_answer(50))
+        seen_b = await read_until(b, lambda m: "shared reply" in texts([m]) or texts([m]).endswith("reply"))
+        assert texts(seen_a) == "shared reply" and "reply" in texts(seen_b)
+
+        await a.send({"jsonrpc": "2.0", "id": 51, "method": "session/prompt", "params": prompt_params(sid, "long")})
+        with trio.fail_after(WAIT_S):
+            await pause.reached.wait()
+        await b.notify("session/cancel", {"sessionId": sid})  # the other client stops it
+        answer = (await read_until(a, is_answer(51)))[-1]
+        assert answer["result"]["stopReason"] == "cancelled"
+
+
+async def test_a_permission_request_goes_to_every_controller_and_the_first_answer_wins(
+    provider: ScriptedProvider, core, workspace
+) -> None:
+    (workspace / "notes.txt").write_text("old\n")
+    provider.add(tool_reply("call_w", "write_file", {"path": "notes.txt", "content": "new\n"}), text_reply("written"))
+    async with server(core) as (_hub, connect):
+        a, _ = await connect()
+        b, _ = await connect()
+        sid = await new_session(a, workspace)
+        await attach(b, sid)
+        await a.send({"jsonrpc": "2.0", "id": 60, "method": "session/prompt", "params": prompt_params(sid, "write")})
+        asked_a = (await read_until(a, lambda m: m.get("method") == "session/request_permission"))[-1]
+        asked_b = (await read_until(b, lambda m: m.get("method") == "session/request_permission"))[-1]
+        assert asked_a["params"]["toolCall"]["toolCallId"] == asked_b["params"]["toolCall"]["toolCallId"]
+        await b.answer(asked_b["id"], {"outcome": {"outcome": "selected", "optionId": "allow_once"}})
+        seen_a = await read_until(a, is_answer(60))
+        assert {"jsonrpc": "2.0", "method": "$/cancel_request", "params": {"requestId": asked_a["id"]}} in seen_a
+        assert seen_a[-1]["result"]["stopReason"] == "end_turn"
+        assert (workspace / "notes.txt").read_text() == "new\n"
+
+
+async def test_an_observer_sees_everything_and_changes_nothing(provider: ScriptedProvider, core, workspace) -> None:
+    provider.add(text_reply("for everyone"))
+    async with server(core) as (_hub, connect):
+        a, _ = await connect()
+        watcher, _ = await connect()
+        sid = await new_session(a, workspace)
+        assert (await attach(watcher, sid, role="observer"))["role"] == "observer"
+        refused = await watcher.request("session/prompt", prompt_params(sid, "let me"))
+        assert refused["error"]["code"] == OBSERVER_REFUSED and "observer" in refused["error"]["message"]
+        mode = await watcher.request("session/set_mode", {"sessionId": sid, "modeId": "yolo"})
+        assert mode["error"]["code"] == OBSERVER_REFUSED
+        answer = await a.request("session/prompt", prompt_params(sid, "go"))
+        assert answer["result"]["stopReason"] == "end_turn"
+        assert "for everyone" in texts(await read_until(watcher, lambda m: "everyone" in texts([m])))
+        assert len(provider.requests) == 1  # the observer's prompt never reached the model
+
+        stranger, _ = await connect()
+        unattached = await stranger.request("session/prompt", prompt_params(sid, "hello?"))
+        assert unattached["error"]["code"] == -32002  # not open on this connection
+
+
+async def test_a_turn_outlives_its_client_and_attaching_again_shows_the_rest(
+    provider: ScriptedProvider, core, workspace
+) -> None:
+    pause = Pause()
+    provider.add([*text_reply("first half ")[:1], pause, *text_reply("second half")])
+    async with server(core) as (hub, connect):
+        a, a_stream = await connect()
+        sid = await new_session(a, workspace)
+        await a.send({"jsonrpc": "2.0", "id": 70, "method": "session/prompt", "params": prompt_params(sid, "work")})
+        with trio.fail_after(WAIT_S):
+            await pause.reached.wait()
+        await a_stream.send_eof()  # the editor went away mid-turn
+        with trio.fail_after(WAIT_S):
+            while hub.connections:
+                await trio.sleep(0)
+        pause.opened.set()
+        live = hub.sessions[sid]
+        with trio.fail_after(WAIT_S):
+            while live.session.turn_running:
+                await trio.sleep(0)
+        assert [m.text for m in live.session.history.snapshot()][-1] == "first half second half"
+
+        b, _ = await connect()
+        result = await attach(b, sid, history="full")
+        assert result["turnRunning"] is False
+        assert "first half second half" in texts(b.notifications)  # replayed before the answer
+
+
+async def test_loading_a_live_session_attaches_instead_of_opening_a_second_copy(
+    provider: ScriptedProvider, core, workspace
+) -> None:
+    provider.add(text_reply("remembered"), text_reply("both see this"))
+    async with server(core) as (hub, connect):
+        a, _ = await connect()
+        b, _ = await connect()
+        sid = await new_session(a, workspace)
+        await a.request("session/prompt", prompt_params(sid, "remember"))
+        loaded = await b.request("session/load", {"sessionId": sid, "cwd": str(workspace), "mcpServers": []})
+        assert "result" in loaded and len(hub.sessions) == 1
+        assert "remembered" in texts(b.notifications)
+        await b.send({"jsonrpc": "2.0", "id": 80, "method": "session/prompt", "params": prompt_params(sid, "again")})
+        assert "both see this" in texts(await read_until(b, is_answer(80)))
+        assert "both see this" in texts(await read_until(a, lambda m: "both see" in texts([m])))
+
+
+async def test_a_client_that_stops_reading_is_detached_not_waited_for(
+    provider: ScriptedProvider, core, workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live_module, "VIEW_BUFFER_EVENTS", 4)
+    provider.add(text_reply(*[f"w{i} " for i in range(200)]))
+    async with server(core) as (hub, connect):
+        a, _ = await connect()
+        slow, _ = await connect(lockstep=True)  # its writes block until it reads; it never does (yet)
+        sid = await new_session(a, workspace)
+        await slow.send({"jsonrpc": "2.0", "id": 90, "method": ATTACH, "params": {"sessionId": sid}})
+        with trio.fail_after(WAIT_S):
+            while len(hub.sessions[sid].views) < 2:
+                await trio.sleep(0)
+        answer = await a.request("session/prompt", prompt_params(sid, "stream a lot"))
+        assert answer["result"]["stopReason"] == "end_turn"  # the slow client held nothing back
+        assert len(hub.sessions[sid].views) == 1
+        detached = await read_until(slow, lambda m: m.get("method") == DETACHED_METHOD)
+        assert "fell too far behind" in detached[-1]["params"]["reason"]
+
+
+async def test_attach_to_a_session_nobody_has_is_a_clear_error(core, workspace) -> None:
+    async with server(core) as (_hub, connect):
+        a, _ = await connect()
+        missing = await a.request(ATTACH, {"sessionId": "sess_nope", "cwd": str(workspace), "mcpServers": []})
+        assert missing["error"]["code"] == -32002
+        bad = await a.request(ATTACH, {"sessionId": "x", "role": "admin"})
+        assert bad["error"]["code"] == -32602 and "controller, observer" in bad["error"]["message"]
+    assert NOT_ATTACHED != OBSERVER_REFUSED
