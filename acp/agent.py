@@ -35,6 +35,7 @@ from agentcore.acp.jsonrpc import (
     RequestContext,
 )
 from agentcore.acp.live import HistoryPolicy, LiveSession, Role
+from agentcore.acp.mcp_over_acp import MCP_MESSAGE_METHOD, McpOverAcpRouter
 from agentcore.acp.mcp_servers import specs_from_acp
 from agentcore.acp.options import config_options, mode_state, parse_mode, set_config_option
 from agentcore.acp.project import ClientFeatures, replay_updates
@@ -119,6 +120,7 @@ class AcpAgent:
         self.client = client
         self.client_caps: dict[str, Any] = client_caps or {}
         self.sessions: dict[str, LiveSession] = {}
+        self.mcp_router = McpOverAcpRouter(conn)  # client-side MCP servers (type "acp")
         self._handlers: dict[str, Callable[[dict[str, Any], RequestContext], Any]] = {
             "initialize": self._initialize,
             "authenticate": self._authenticate,
@@ -138,6 +140,8 @@ class AcpAgent:
     # ------------------------------------------------------------ dispatch
 
     async def handle_request(self, method: str, params: Any, ctx: RequestContext) -> Any:
+        if method == MCP_MESSAGE_METHOD:
+            return await self.mcp_router.handle_request(method, params, ctx)
         handler = self._handlers.get(method)
         if handler is None:
             raise MethodNotFound(method)
@@ -149,6 +153,9 @@ class AcpAgent:
             raise _known_error(exc) from None
 
     async def handle_notification(self, method: str, params: Any, ctx: RequestContext) -> None:
+        if method == MCP_MESSAGE_METHOD:
+            await self.mcp_router.handle_notification(method, params, ctx)
+            return
         if method == "session/cancel" and isinstance(params, dict):
             live = self.sessions.get(params.get("sessionId"))  # type: ignore[arg-type]
             view = live.view_for(self.conn) if live is not None else None
@@ -159,6 +166,7 @@ class AcpAgent:
     async def disconnected(self) -> None:
         """The connection ended. In ``agent acp`` its sessions close with it; in a
         server they stay live (a running turn goes on and is journaled)."""
+        await self.mcp_router.aclose()
         sessions, self.sessions = list(self.sessions.values()), {}
         for live in sessions:
             if self.hub.keep_sessions:
@@ -200,7 +208,7 @@ class AcpAgent:
                 raise InvalidParams("each MCP server needs a name", {"path": f"mcpServers[{i}].name", "error": "required string"})
         setup = self.setup()
         try:
-            server_specs = specs_from_acp(mcp_servers)
+            server_specs = specs_from_acp(mcp_servers, client=self.mcp_router)
         except McpConfigError as exc:
             raise _session_error(exc) from None
         flags = capabilities.client_feature_flags(self.client_caps)

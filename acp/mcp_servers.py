@@ -18,8 +18,11 @@ from agentcore.mcp import McpConfigError, McpServerSpec, Transport
 ACP_SOURCE = "ACP session/new"  # the layer name specs and their errors carry
 
 
-def specs_from_acp(entries: Sequence[Any], *, source: str = ACP_SOURCE) -> tuple[McpServerSpec, ...]:
-    """Every entry of an ACP ``mcpServers`` list, in order."""
+def specs_from_acp(
+    entries: Sequence[Any], *, source: str = ACP_SOURCE, client: Any = None
+) -> tuple[McpServerSpec, ...]:
+    """Every entry of an ACP ``mcpServers`` list, in order. ``client`` (the
+    connection's MCP-over-ACP router) carries servers of type ``acp``."""
     return tuple(spec_from_acp(entry, source=source) for entry in entries)
 
 
