@@ -14,14 +14,14 @@ from functools import partial
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 import trio
 
 from agentcore.acp import capabilities
+from agentcore.acp.approvals import APPROVAL_TIMEOUT_S, require_approval
 from agentcore.acp.backends import CLIENT_CALL_TIMEOUT_S, ClientFsCapabilities, delegated_backends
-from agentcore.acp.hub import AcpHub, open_hub
 from agentcore.acp.jsonrpc import (
     AUTH_REQUIRED,
     INTERNAL_ERROR,
@@ -30,7 +30,6 @@ from agentcore.acp.jsonrpc import (
     Connection,
     InvalidParams,
     JsonRpcError,
-    LineTransport,
     MethodNotFound,
     RequestContext,
 )
@@ -62,6 +61,7 @@ class AgentSetup:
     provider: str | None = None
     model: str | None = None
     client_call_timeout_s: float = CLIENT_CALL_TIMEOUT_S  # for the editor to answer a file or terminal call
+    approval_timeout_s: float = APPROVAL_TIMEOUT_S  # for a session's owner to approve another client's request
 
 
 SetupFactory = Callable[[], AgentSetup]
@@ -100,6 +100,20 @@ def _string_list(params: dict[str, Any], key: str) -> list[Any]:
     return value
 
 
+class SessionHost(Protocol):
+    """Where a connection's sessions live (:class:`agentcore.acp.hub.AcpHub`)."""
+
+    sessions: dict[str, LiveSession]
+    nursery: trio.Nursery
+    keep_sessions: bool
+
+    def setup(self) -> AgentSetup: ...
+
+    def add(self, live: LiveSession) -> None: ...
+
+    async def close_session(self, session_id: str) -> bool: ...
+
+
 class AcpAgent:
     """One connection's side of the agent. Sessions belong to the hub (they may
     outlive this connection in a server); ``sessions`` are those this
@@ -108,7 +122,7 @@ class AcpAgent:
     def __init__(
         self,
         conn: Connection,
-        hub: AcpHub,
+        hub: SessionHost,
         nursery: trio.Nursery,
         *,
         client_caps: dict[str, Any] | None = None,
@@ -273,6 +287,8 @@ class AcpAgent:
         live = self.hub.sessions.get(session_id)
         if live is None:
             return await self._open(params, session_id=session_id)
+        if role is Role.CONTROLLER:
+            await self._approved(live, "attach as controller", "another client wants to control this session")
         await live.attach(self.conn, self.features, role)
         self.sessions[session_id] = live
         return live
@@ -298,6 +314,9 @@ class AcpAgent:
         policy = _enum_param(params, "historyPolicy", HistoryPolicy, HistoryPolicy.FULL)
         live = self.sessions.get(session_id)
         if live is not None:
+            view = live.view_for(self.conn)
+            if role is Role.CONTROLLER and (view is None or view.role is not Role.CONTROLLER):
+                await self._approved(live, "attach as controller", "an observer wants to control this session")
             await live.attach(self.conn, self.features, role)  # a new role for this client
         else:
             live = await self._live_or_open(params, session_id, role)
@@ -359,6 +378,9 @@ class AcpAgent:
 
     async def _delete(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         session_id = _require_str(params, "sessionId")
+        live = self.hub.sessions.get(session_id)
+        if live is not None:
+            await self._approved(live, "session/delete", "another client wants to delete this session")
         self.sessions.pop(session_id, None)
         was_live = await self.hub.close_session(session_id)
         try:
@@ -371,14 +393,22 @@ class AcpAgent:
     async def _set_mode(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         live = self._live(params)
         live.check_controller(self.conn)
-        await live.session.set_mode(parse_mode(params.get("modeId"), path="modeId"))
+        mode = parse_mode(params.get("modeId"), path="modeId")
+        if mode.bypasses_permissions:
+            await self._approved(live, f"switching to {mode.value} mode", "another client wants to stop being asked")
+        await live.session.set_mode(mode)
         return {}
 
     async def _set_config_option(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         live = self._live(params)
         live.check_controller(self.conn)
+        if params.get("configId") == "mode" and _bypasses(params.get("value")):
+            await self._approved(live, f"switching to {params.get('value')} mode", "another client wants to stop being asked")
         await set_config_option(live.session, params.get("configId"), params.get("value"))
         return {"configOptions": config_options(live.session)}
+
+    async def _approved(self, live: LiveSession, action: str, detail: str) -> None:
+        await require_approval(live, self.conn, action, detail, timeout_s=self.setup().approval_timeout_s)
 
     async def _prompt(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         live = self._live(params)
@@ -439,6 +469,15 @@ ATTACH_METHOD = "_agentcore/session/attach"  # until ACP's multi-client attach i
 DETACH_METHOD = "_agentcore/session/detach"
 
 
+def _bypasses(value: Any) -> bool:
+    from agentcore.permissions import PermissionMode
+
+    try:
+        return PermissionMode(value).bypasses_permissions
+    except ValueError:
+        return False  # set_config_option answers the bad value
+
+
 def _enum_param(params: dict[str, Any], key: str, kind: type[Any], default: Any) -> Any:
     value = params.get(key)
     if value is None:
@@ -468,20 +507,3 @@ def _session_info(row: Any) -> dict[str, Any]:
     if row.updated >= PLAUSIBLE_EPOCH_S:
         info["updatedAt"] = datetime.fromtimestamp(row.updated, tz=timezone.utc).isoformat().replace("+00:00", "Z")
     return info
-
-
-async def serve_acp(
-    receive: trio.abc.ReceiveStream,
-    send: trio.abc.SendStream,
-    setup: SetupFactory,
-    *,
-    prefix: bytes = b"",
-    first_seq: int = 0,
-    client_caps: dict[str, Any] | None = None,
-) -> None:
-    """Serve one ACP connection (lines on two byte streams) until the client
-    closes it; its sessions close with it. ``agent serve`` shares one
-    :class:`~agentcore.acp.hub.AcpHub` among connections instead."""
-    async with open_hub(setup, keep_sessions=False) as hub:
-        transport = LineTransport(receive, send, prefix=prefix)
-        await hub.serve(transport, client_caps=client_caps, first_seq=first_seq)

@@ -16,15 +16,13 @@ import itertools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import trio
 
-from agentcore.acp.jsonrpc import INTERNAL_ERROR, Connection, JsonRpcError, MessageTransport
-
-if TYPE_CHECKING:
-    from agentcore.acp.agent import AgentSetup, SetupFactory
-    from agentcore.acp.live import LiveSession
+from agentcore.acp.agent import AcpAgent, AgentSetup, SetupFactory
+from agentcore.acp.jsonrpc import INTERNAL_ERROR, Connection, JsonRpcError, LineTransport, MessageTransport
+from agentcore.acp.live import LiveSession
 
 log = logging.getLogger("acp.hub")
 
@@ -62,8 +60,6 @@ class AcpHub:
         """Serve one connection until the peer closes it. ``client_caps`` and
         ``first_seq`` are for a fast path that answered ``initialize`` already;
         ``client`` describes the peer (for logs and attach decisions)."""
-        from agentcore.acp.agent import AcpAgent
-
         self.connections += 1
         try:
             async with trio.open_nursery() as nursery:
@@ -110,3 +106,20 @@ async def open_hub(setup: SetupFactory, *, keep_sessions: bool) -> AsyncIterator
             with trio.CancelScope(shield=True):
                 await hub.aclose()
             nursery.cancel_scope.cancel()
+
+
+async def serve_acp(
+    receive: trio.abc.ReceiveStream,
+    send: trio.abc.SendStream,
+    setup: SetupFactory,
+    *,
+    prefix: bytes = b"",
+    first_seq: int = 0,
+    client_caps: dict[str, Any] | None = None,
+) -> None:
+    """Serve one ACP connection (lines on two byte streams) until the client
+    closes it; its sessions close with it (``agent acp``). ``agent serve``
+    shares one hub among connections instead."""
+    async with open_hub(setup, keep_sessions=False) as hub:
+        transport = LineTransport(receive, send, prefix=prefix)
+        await hub.serve(transport, client_caps=client_caps, first_seq=first_seq)

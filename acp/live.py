@@ -209,6 +209,14 @@ class LiveSession:
     def controllers(self) -> list[ClientView]:
         return [v for v in self._views.values() if v.role is Role.CONTROLLER]
 
+    def owner(self) -> ClientView | None:
+        """Who approves high-risk requests of other clients: the client that
+        opened the session while it is attached, else the longest-attached controller."""
+        if self._views.get(id(self._first.conn)) is self._first:
+            return self._first
+        controllers = self.controllers()
+        return controllers[0] if controllers else None
+
     async def close(self) -> None:
         self.session.cancel()
         await self.session.aclose()

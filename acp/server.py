@@ -79,7 +79,7 @@ def run_stdio(args: Any) -> int:
 
     import trio
 
-    from agentcore.acp.agent import serve_acp
+    from agentcore.acp.hub import serve_acp
 
     async def serve() -> None:
         receive = trio.lowlevel.FdStream(os.dup(0))
@@ -97,7 +97,7 @@ def run_stdio(args: Any) -> int:
 
 def _import_runtime() -> None:
     try:
-        import agentcore.acp.agent  # noqa: F401  (warms trio, attrs and the core while stdin is read)
+        import agentcore.acp.hub  # noqa: F401  (warms trio, attrs and the core while stdin is read)
         import agentcore.app  # noqa: F401
     except Exception:  # the main thread imports again and reports the error properly
         pass

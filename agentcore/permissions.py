@@ -57,6 +57,11 @@ class PermissionMode(enum.Enum):
     def description(self) -> str:
         return _MODE_DESCRIPTIONS[self]
 
+    @property
+    def bypasses_permissions(self) -> bool:
+        """Runs tools without asking (only deny rules and protected paths still hold)."""
+        return self is PermissionMode.YOLO
+
 
 _MODE_DESCRIPTIONS = {
     PermissionMode.READ_ONLY: "Only read-only tools run; everything else is refused.",

@@ -11,7 +11,8 @@ from typing import Any
 import trio
 import trio.testing
 
-from agentcore.acp.agent import AgentSetup, serve_acp
+from agentcore.acp.agent import AgentSetup
+from agentcore.acp.hub import serve_acp
 from acp_peer import Peer
 from acp_schema import AgentTranscriptChecker
 from agentcore.core import AgentCoreBuilder, MemorySessionStore, SessionPolicy

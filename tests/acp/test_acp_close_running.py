@@ -43,7 +43,8 @@ async def test_a_client_that_disconnects_mid_permission_stops_the_turn(core: Any
 
     from acp_fakes import tool_reply
     from acp_peer import Peer
-    from agentcore.acp.agent import AgentSetup, serve_acp
+    from agentcore.acp.agent import AgentSetup
+    from agentcore.acp.hub import serve_acp
 
     provider.add(tool_reply("call_b", "bash", {"command": "echo hi"}), text_reply("went on for nobody"))
     agent_side, client_side = trio.testing.memory_stream_pair()

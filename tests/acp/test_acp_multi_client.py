@@ -26,9 +26,11 @@ from acp_schema import AgentTranscriptChecker
 from agentcore.acp.agent import AgentSetup
 from agentcore.acp.hub import AcpHub, open_hub
 from agentcore.acp.jsonrpc import LineTransport
+from agentcore.acp.approvals import APPROVAL_DENIED
 from agentcore.acp.live import DETACHED_METHOD, NOT_ATTACHED, OBSERVER_REFUSED
 
 ATTACH = "_agentcore/session/attach"
+APPROVE = "_agentcore/session/approve"
 WAIT_S = 10.0
 
 
@@ -54,8 +56,17 @@ async def new_session(peer: Peer, workspace: Path) -> str:
     return reply["result"]["sessionId"]
 
 
-async def attach(peer: Peer, sid: str, role: str = "controller", history: str = "full") -> dict[str, Any]:
-    reply = await peer.request(ATTACH, {"sessionId": sid, "role": role, "historyPolicy": history})
+async def attach(peer: Peer, sid: str, role: str = "controller", history: str = "full", *, owner: Peer | None = None) -> dict[str, Any]:
+    """Attach ``peer``; a controller needs the ``owner``'s approval, which it gives."""
+    if role == "controller" and owner is not None:
+        rid = peer.next_id()
+        await peer.send({"jsonrpc": "2.0", "id": rid, "method": ATTACH, "params": {"sessionId": sid, "role": role, "historyPolicy": history}})
+        asked = (await read_until(owner, lambda m: m.get("method") == APPROVE))[-1]
+        assert asked["params"]["action"] == "attach as controller"
+        await owner.answer(asked["id"], {"approved": True})
+        reply = await peer.response_to(rid)  # replayed updates land in peer.notifications
+    else:
+        reply = await peer.request(ATTACH, {"sessionId": sid, "role": role, "historyPolicy": history})
     assert "result" in reply, reply
     return reply["result"]
 
@@ -94,7 +105,7 @@ async def test_both_clients_see_the_stream_and_the_second_can_cancel(provider: S
         a, _ = await connect()
         b, _ = await connect()
         sid = await new_session(a, workspace)
-        attached = await attach(b, sid)
+        attached = await attach(b, sid, owner=a)
         assert attached["connectedClients"] == 2 and attached["role"] == "controller"
         assert len(hub.sessions) == 1
 
@@ -120,7 +131,7 @@ async def test_a_permission_request_goes_to_every_controller_and_the_first_answe
         a, _ = await connect()
         b, _ = await connect()
         sid = await new_session(a, workspace)
-        await attach(b, sid)
+        await attach(b, sid, owner=a)
         await a.send({"jsonrpc": "2.0", "id": 60, "method": "session/prompt", "params": prompt_params(sid, "write")})
         asked_a = (await read_until(a, lambda m: m.get("method") == "session/request_permission"))[-1]
         asked_b = (await read_until(b, lambda m: m.get("method") == "session/request_permission"))[-1]
@@ -190,7 +201,11 @@ async def test_loading_a_live_session_attaches_instead_of_opening_a_second_copy(
         b, _ = await connect()
         sid = await new_session(a, workspace)
         await a.request("session/prompt", prompt_params(sid, "remember"))
-        loaded = await b.request("session/load", {"sessionId": sid, "cwd": str(workspace), "mcpServers": []})
+        await b.send({"jsonrpc": "2.0", "id": 79, "method": "session/load",
+                      "params": {"sessionId": sid, "cwd": str(workspace), "mcpServers": []}})
+        asked = (await read_until(a, lambda m: m.get("method") == APPROVE))[-1]  # loading it = controlling it
+        await a.answer(asked["id"], {"approved": True})
+        loaded = await b.response_to(79)
         assert "result" in loaded and len(hub.sessions) == 1
         assert "remembered" in texts(b.notifications)
         await b.send({"jsonrpc": "2.0", "id": 80, "method": "session/prompt", "params": prompt_params(sid, "again")})
@@ -207,7 +222,7 @@ async def test_a_client_that_stops_reading_is_detached_not_waited_for(
         a, _ = await connect()
         slow, _ = await connect(lockstep=True)  # its writes block until it reads; it never does (yet)
         sid = await new_session(a, workspace)
-        await slow.send({"jsonrpc": "2.0", "id": 90, "method": ATTACH, "params": {"sessionId": sid}})
+        await slow.send({"jsonrpc": "2.0", "id": 90, "method": ATTACH, "params": {"sessionId": sid, "role": "observer"}})
         with trio.fail_after(WAIT_S):
             while len(hub.sessions[sid].views) < 2:
                 await trio.sleep(0)
@@ -226,3 +241,76 @@ async def test_attach_to_a_session_nobody_has_is_a_clear_error(core, workspace) 
         bad = await a.request(ATTACH, {"sessionId": "x", "role": "admin"})
         assert bad["error"]["code"] == -32602 and "controller, observer" in bad["error"]["message"]
     assert NOT_ATTACHED != OBSERVER_REFUSED
+
+
+async def approval_request(owner: Peer) -> dict[str, Any]:
+    return (await read_until(owner, lambda m: m.get("method") == APPROVE))[-1]
+
+
+async def test_high_risk_requests_of_another_client_wait_for_the_owner(provider: ScriptedProvider, core, workspace) -> None:
+    async with server(core) as (hub, connect):
+        a, _ = await connect()
+        b, _ = await connect()
+        sid = await new_session(a, workspace)
+        await attach(b, sid, owner=a)
+
+        # Switching to a mode that bypasses permissions: refused by the owner.
+        await b.send({"jsonrpc": "2.0", "id": 100, "method": "session/set_mode", "params": {"sessionId": sid, "modeId": "yolo"}})
+        asked = await approval_request(a)
+        assert asked["params"]["action"] == "switching to yolo mode" and asked["params"]["sessionId"] == sid
+        await a.answer(asked["id"], {"approved": False})
+        refused = await b.response_to(100)
+        assert refused["error"]["code"] == APPROVAL_DENIED and refused["error"]["data"]["reason"] == "refused"
+        assert hub.sessions[sid].session.mode.value == "ask"
+
+        # The same through the config option, approved this time.
+        await b.send({"jsonrpc": "2.0", "id": 101, "method": "session/set_config_option",
+                      "params": {"sessionId": sid, "configId": "mode", "value": "yolo"}})
+        await a.answer((await approval_request(a))["id"], {"approved": True})
+        assert "result" in await b.response_to(101)
+        assert hub.sessions[sid].session.mode.value == "yolo"
+
+        # A safe change needs nobody's approval; the owner's own requests never ask.
+        assert "result" in await b.request("session/set_mode", {"sessionId": sid, "modeId": "ask"})
+        assert "result" in await a.request("session/set_mode", {"sessionId": sid, "modeId": "yolo"})
+
+        # Deleting it: a broken answer fails closed; the session lives on.
+        await b.send({"jsonrpc": "2.0", "id": 102, "method": "session/delete", "params": {"sessionId": sid}})
+        await a.answer((await approval_request(a))["id"], {"approved": "yes"})
+        assert (await b.response_to(102))["error"]["code"] == APPROVAL_DENIED
+        assert sid in hub.sessions
+
+
+async def test_an_owner_that_never_answers_denies_after_the_timeout(provider: ScriptedProvider, core, workspace) -> None:
+    async with open_hub(lambda: AgentSetup(core=core, approval_timeout_s=0.3), keep_sessions=True) as hub, \
+            trio.open_nursery() as nursery:
+        peers = []
+        for _ in range(2):
+            agent_side, client_side = trio.testing.memory_stream_pair()
+            nursery.start_soon(hub.serve, LineTransport(agent_side, agent_side))
+            peer = Peer(client_side)
+            await peer.request("initialize", {"protocolVersion": 1, "clientCapabilities": {}})
+            peers.append(peer)
+        a, b = peers
+        sid = await new_session(a, workspace)
+        started = trio.current_time()
+        denied = await b.request(ATTACH, {"sessionId": sid, "role": "controller"})
+        assert denied["error"]["code"] == APPROVAL_DENIED and "no answer within 0.3 s" in denied["error"]["message"]
+        assert trio.current_time() - started >= 0.3
+        assert len(hub.sessions[sid].views) == 1  # not attached
+        observer = await b.request(ATTACH, {"sessionId": sid, "role": "observer"})
+        assert observer["result"]["role"] == "observer"  # watching needs no approval
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_session_nobody_controls_is_taken_over_without_asking(provider: ScriptedProvider, core, workspace) -> None:
+    async with server(core) as (hub, connect):
+        a, a_stream = await connect()
+        sid = await new_session(a, workspace)
+        await a_stream.send_eof()  # its only client left (a dropped network)
+        with trio.fail_after(WAIT_S):
+            while hub.connections:
+                await trio.sleep(0)
+        b, _ = await connect()
+        assert (await attach(b, sid))["role"] == "controller"
+        assert hub.sessions[sid].owner().conn is not None

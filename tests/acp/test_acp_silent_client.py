@@ -15,7 +15,8 @@ import trio.testing
 from acp_fakes import ScriptedProvider, text_reply, tool_reply
 from acp_peer import Peer
 from agentcore import AgentCoreBuilder, SessionPolicy
-from agentcore.acp.agent import AgentSetup, serve_acp
+from agentcore.acp.agent import AgentSetup
+from agentcore.acp.hub import serve_acp
 from agentcore.permissions import PermissionMode
 from agentcore.session import MemorySessionStore
 
