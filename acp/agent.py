@@ -10,15 +10,17 @@ advertised, the open sessions (:class:`~acp.live.LiveSession`) and an
 from __future__ import annotations
 
 import logging
-from functools import partial
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
 import attrs
 import trio
 
+import agentcore
 from agentcore.acp import capabilities
 from agentcore.acp.approvals import APPROVAL_TIMEOUT_S, require_approval
 from agentcore.acp.backends import CLIENT_CALL_TIMEOUT_S, ClientFsCapabilities, delegated_backends
@@ -109,6 +111,8 @@ class SessionHost(Protocol):
 
     def setup(self) -> AgentSetup: ...
 
+    def setup_for_client(self, env: Mapping[str, str], cwd: Path) -> AgentSetup: ...
+
     def add(self, live: LiveSession) -> None: ...
 
     async def close_session(self, session_id: str) -> bool: ...
@@ -135,6 +139,7 @@ class AcpAgent:
         self.client_caps: dict[str, Any] = client_caps or {}
         self.sessions: dict[str, LiveSession] = {}
         self.mcp_router = McpOverAcpRouter(conn)  # client-side MCP servers (type "acp")
+        self._client_setup: AgentSetup | None = None  # from the bridge's hello: the client's own env
         self._handlers: dict[str, Callable[[dict[str, Any], RequestContext], Any]] = {
             "initialize": self._initialize,
             "authenticate": self._authenticate,
@@ -149,6 +154,7 @@ class AcpAgent:
             "session/prompt": self._prompt,
             ATTACH_METHOD: self._attach,
             DETACH_METHOD: self._detach,
+            HELLO_METHOD: self._hello,
         }
 
     # ------------------------------------------------------------ dispatch
@@ -206,7 +212,20 @@ class AcpAgent:
     # ------------------------------------------------------------ sessions
 
     def setup(self) -> AgentSetup:
-        return self.hub.setup()
+        return self._client_setup or self.hub.setup()
+
+    async def _hello(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        """``_agentcore/bridge/hello`` (first message of the ``agent acp`` bridge on
+        the local socket): the client's environment and working directory, so its
+        sessions behave exactly as in-process ones. Refused on any other transport."""
+        if getattr(self.client, "transport", None) != "unix":
+            raise MethodNotFound(HELLO_METHOD)
+        env = params.get("env")
+        if not (isinstance(env, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in env.items())):
+            raise InvalidParams("env must map names to strings", {"path": "env", "error": "expected a string map"})
+        cwd = _absolute_dir(params.get("cwd"), "cwd")
+        self._client_setup = self.hub.setup_for_client(env, cwd)
+        return {"version": agentcore.__version__, "pid": os.getpid()}
 
     @property
     def features(self) -> ClientFeatures:
@@ -465,6 +484,7 @@ def _session_error(exc: Exception) -> JsonRpcError:
     return JsonRpcError(INTERNAL_ERROR, f"The session could not start: {type(exc).__name__}")
 
 
+HELLO_METHOD = "_agentcore/bridge/hello"  # the local bridge's first request (docs/serve.md)
 ATTACH_METHOD = "_agentcore/session/attach"  # until ACP's multi-client attach is stable
 DETACH_METHOD = "_agentcore/session/detach"
 

@@ -12,10 +12,13 @@ live session's tasks run in the hub's nursery, never in a connection's.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import trio
@@ -30,9 +33,20 @@ log = logging.getLogger("acp.hub")
 class AcpHub:
     """Create with :func:`open_hub`; :meth:`serve` one connection per transport."""
 
-    def __init__(self, setup: SetupFactory, nursery: trio.Nursery, *, keep_sessions: bool) -> None:
+    def __init__(
+        self,
+        setup: SetupFactory,
+        nursery: trio.Nursery,
+        *,
+        keep_sessions: bool,
+        client_setup: ClientSetupFactory | None = None,
+    ) -> None:
         self._setup_factory = setup
         self._setup: AgentSetup | None = None
+        # A client on the local socket (the `agent acp` bridge) hands over its own
+        # environment and directory; sessions it opens are set up from those.
+        self._client_setup = client_setup
+        self._client_setups: dict[str, AgentSetup] = {}
         self.nursery = nursery  # where sessions live
         self.keep_sessions = keep_sessions  # True: sessions outlive connections (the server)
         self.sessions: dict[str, LiveSession] = {}
@@ -48,6 +62,20 @@ class AcpHub:
                 log.exception("agent setup failed")
                 raise JsonRpcError(INTERNAL_ERROR, f"Agent setup failed: {exc}") from None
         return self._setup
+
+    def setup_for_client(self, env: Mapping[str, str], cwd: Path) -> AgentSetup:
+        """The set-up for a client's own environment and directory (one per
+        distinct pair, reused); the server's own when it has no factory for them."""
+        if self._client_setup is None:
+            return self.setup()
+        key = hashlib.sha256(json.dumps([sorted(env.items()), str(cwd)]).encode()).hexdigest()
+        if key not in self._client_setups:
+            try:
+                self._client_setups[key] = self._client_setup(env, cwd)
+            except Exception as exc:
+                log.exception("agent setup for a client failed")
+                raise JsonRpcError(INTERNAL_ERROR, f"Agent setup failed: {exc}") from None
+        return self._client_setups[key]
 
     async def serve(
         self,
@@ -95,11 +123,16 @@ class AcpHub:
             await self.close_session(session_id)
 
 
+ClientSetupFactory = Callable[[Mapping[str, str], Path], AgentSetup]
+
+
 @asynccontextmanager
-async def open_hub(setup: SetupFactory, *, keep_sessions: bool) -> AsyncIterator[AcpHub]:
+async def open_hub(
+    setup: SetupFactory, *, keep_sessions: bool, client_setup: ClientSetupFactory | None = None
+) -> AsyncIterator[AcpHub]:
     """A hub whose sessions all close when the block ends."""
     async with trio.open_nursery() as nursery:
-        hub = AcpHub(setup, nursery, keep_sessions=keep_sessions)
+        hub = AcpHub(setup, nursery, keep_sessions=keep_sessions, client_setup=client_setup)
         try:
             yield hub
         finally:

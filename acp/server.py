@@ -21,7 +21,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from agentcore.acp import capabilities
@@ -139,8 +139,9 @@ def _fast_initialize(line: bytes) -> tuple[bytes, dict[str, Any]] | None:
     return data, caps
 
 
-def make_setup(flags: dict[str, Any], env: dict[str, str]) -> Any:
-    """Build the core from configuration (called at the first session request)."""
+def make_setup(flags: dict[str, Any], env: Mapping[str, str], cwd: Any = None) -> Any:
+    """Build the core from configuration (called at the first session request);
+    ``cwd`` is the launch directory (default: this process's)."""
     from pathlib import Path
 
     from agentcore.acp.agent import AgentSetup
@@ -151,7 +152,8 @@ def make_setup(flags: dict[str, Any], env: dict[str, str]) -> Any:
     # Credentials: in ACP mode detection stops before the offline echo model
     # unless it was asked for by name, so an editor never talks to echo by accident.
     allow_echo = flags.get("provider") == "echo"
-    app = build_app(cwd=Path.cwd(), env=env, flags=flags, frontend=Frontend.acp(), allow_echo=allow_echo)
+    launch = Path(cwd) if cwd is not None else Path.cwd()
+    app = build_app(cwd=launch, env=dict(env), flags=flags, frontend=Frontend.acp(), allow_echo=allow_echo)
     core = app.core
     if core.loader is None:
         # No journal store yet: keep sessions in memory so load/list/resume work within this process.
