@@ -74,7 +74,10 @@ class History(Protocol):
 
     def snapshot(self) -> tuple[Message, ...]: ...
 
-    def append(self, message: Message) -> None: ...
+    def append(self, message: Message, *, count: int | None = None) -> None:
+        """Add ``message``; ``count`` is its token count when the caller has it
+        (counted off the event loop for a long one)."""
+        ...
 
     def replace(self, index: int, message: Message) -> None: ...
 
@@ -179,8 +182,9 @@ class VecHistory:
 
     # ------------------------------------------------------------- writing
 
-    def append(self, message: Message) -> None:
-        count = tokens.count_message(message)
+    def append(self, message: Message, *, count: int | None = None) -> None:
+        if count is None:
+            count = tokens.count_message(message)
         if len(self._buf.messages) != self._len:
             self._own()  # another fork (or our own rollback) left entries past us
         self._buf.messages.append(message)

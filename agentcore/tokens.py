@@ -71,6 +71,33 @@ def count_block(block: object) -> int:
             raise TypeError(f"not a content block: {block!r}")
 
 
+# Text this long is tokenized in a worker thread (tiktoken releases the GIL), so a
+# multi-megabyte prompt never stalls the event loop other sessions share.
+OFF_LOOP_CHARS = 100_000
+
+
+async def count_message_off_loop(message: Message) -> int:
+    """:func:`count_message`, in a worker thread when the message is long."""
+    if _text_chars(message) < OFF_LOOP_CHARS:
+        return count_message(message)
+    import trio
+
+    return await trio.to_thread.run_sync(count_message, message)
+
+
+def _text_chars(message: Message) -> int:
+    blocks = message.results if isinstance(message, ToolResultMessage) else message.content
+    total = 0
+    for block in blocks:
+        if isinstance(block, TextBlock | ThinkingBlock):
+            total += len(block.text)
+        elif isinstance(block, ToolResultBlock):
+            total += sum(len(b.text) for b in block.content if isinstance(b, TextBlock))
+        else:
+            total += OFF_LOOP_CHARS // 4 if isinstance(block, ToolUseBlock) else 0
+    return total
+
+
 def count_message(message: Message) -> int:
     match message:
         case UserMessage(content=content) | AssistantMessage(content=content):

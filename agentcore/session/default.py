@@ -233,7 +233,7 @@ class DefaultSession:
         if self._closed:
             raise SessionClosed(f"session {self.id} is closed")
         message = _to_message(prompt)
-        self._check_fits(message)
+        prompt_tokens = await self._check_fits(message)
         self._turn_running = True
         self._idle = trio.Event()
         turn_id = new_id("turn")
@@ -246,7 +246,7 @@ class DefaultSession:
                 outcome = TurnOutcome(StopReason.REFUSAL)
                 await self._events.emit(TurnEnded(turn_id, outcome.stop_reason, outcome.usage))
                 return outcome
-            first_id = await self._commit_prompt(turn_id, message, verdict.context)
+            first_id = await self._commit_prompt(turn_id, message, verdict.context, prompt_tokens=prompt_tokens)
             runner = self._runner()
             with trio.CancelScope() as scope:
                 self._turn_scope = scope
@@ -270,19 +270,21 @@ class DefaultSession:
             for callback in tuple(self._idle_callbacks):  # e.g. a turn for queued background outcomes
                 callback()
 
-    def _check_fits(self, message: UserMessage) -> None:
+    async def _check_fits(self, message: UserMessage) -> int | None:
         """Refuse a prompt that alone would fill the model's context window. Only
-        a prompt long enough to possibly not fit is tokenized (a few per session)."""
+        a prompt long enough to possibly not fit is tokenized (a few per session,
+        in a worker thread); its count is returned for the history to reuse."""
         window = self.model_info().context_window
         budget = int(window * PROMPT_MAX_WINDOW_FRACTION)
         if sum(len(b.text) for b in message.content if isinstance(b, TextBlock)) <= budget:
-            return  # a token is at least one character: this cannot be over, no need to count
-        count = tokens.count_message(message)
+            return None  # a token is at least one character: this cannot be over, no need to count
+        count = await tokens.count_message_off_loop(message)
         if count > budget:
             raise PromptTooLarge(
                 f"the prompt is about {count:,} tokens; {self.model} takes at most {window:,} in all, and a prompt "
                 f"may use {budget:,} of them. Put the text in a file and ask the agent to read the parts it needs."
             )
+        return count
 
     def _rollback_point(self, first_id: str, mark: int) -> int:
         """Where this turn's messages start now. Compaction may have rewritten the
@@ -292,7 +294,9 @@ class DefaultSession:
                 return index
         return min(mark, len(self._history))
 
-    async def _commit_prompt(self, turn_id: str, message: UserMessage, context: Sequence[UserMessage] = ()) -> str:
+    async def _commit_prompt(
+        self, turn_id: str, message: UserMessage, context: Sequence[UserMessage] = (), *, prompt_tokens: int | None = None
+    ) -> str:
         """Append the prompt (after queued background outcomes, before ``context``
         from hooks); returns the id of the first message this turn added."""
         first_id = message.id
@@ -304,7 +308,9 @@ class DefaultSession:
             first_id = note.id
             self._history.append(note)
             await self._events.emit(MessageAppended(turn_id, note))
-        self._history.append(message)
+        if prompt_tokens is None:
+            prompt_tokens = await tokens.count_message_off_loop(message)
+        self._history.append(message, count=prompt_tokens)
         await self._events.emit(PromptCommitted(turn_id, message))
         await self._events.emit(MessageAppended(turn_id, message))
         for extra in context:

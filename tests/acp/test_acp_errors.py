@@ -142,3 +142,32 @@ async def test_a_prompt_larger_than_the_context_window_is_refused_up_front(provi
         reply, _ = await acp.prompt(sid, "a normal question")
     assert reply["result"]["stopReason"] == "end_turn"
     assert len(provider.requests) == 1 and huge not in str(provider.requests[0])
+
+
+async def test_a_long_prompt_is_tokenized_off_the_event_loop(provider: Any, tmp_path: Path, workspace: Path, monkeypatch) -> None:
+    """Counting a multi-megabyte prompt takes a second of CPU; on the event loop
+    it would stall every other session of a server. It runs in a worker thread
+    (tiktoken releases the GIL); short messages are counted in place."""
+    import threading
+
+    from acp_fakes import make_core, text_reply
+    from agentcore import tokens
+
+    counted_on: dict[int, str] = {}
+    real = tokens.count_message
+
+    def spy(message):
+        counted_on[len(message.text)] = threading.current_thread().name
+        return real(message)
+
+    monkeypatch.setattr(tokens, "count_message", spy)
+    long_text = "a long pasted log line\n" * 20_000  # 460,000 characters: over the window check, under the window
+    provider.add(text_reply("read it"), text_reply("short one"))
+    async with acp_connection(make_core(provider, tmp_path / "state"), workspace) as acp:
+        await acp.initialize()
+        sid = await acp.new_session()
+        for text in (long_text, "a short question"):
+            reply = await acp.peer.request("session/prompt", {"sessionId": sid, "prompt": [{"type": "text", "text": text}]})
+            assert reply["result"]["stopReason"] == "end_turn"
+    assert counted_on[len(long_text)] != threading.main_thread().name
+    assert counted_on[len("a short question")] == threading.main_thread().name
