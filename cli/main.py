@@ -23,6 +23,7 @@ Common commands:
   agent chat                      talk to the agent in this directory
   agent run -p "fix the tests"    one prompt, no questions asked (headless)
   agent acp                       speak the Agent Client Protocol on stdio (for Zed & co.)
+  agent serve                     one long-lived agent over HTTP, WebSocket and a Unix socket
   agent sessions list             earlier sessions you can --resume
   agent config show --origin      effective configuration and where each value comes from
   agent trust                     let this folder's .agent/ and .mcp.json configure the agent
@@ -102,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         "agentcore.cli.config_cmds:add_subparsers",
         "agentcore.cli.trust_cmd:add_subparsers",
         "agentcore.cli.sessions_cmd:add_subparsers",
+        "agentcore.cli.serve_cmd:add_subparsers",
         "agentcore.live.cli:add_subparsers",  # argparse only; the voice extra loads when the command runs
     ):
         module, _, func = target.partition(":")

@@ -174,5 +174,7 @@ def test_the_install_lists_every_package_under_agentcores_namespace():
     setup = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     assert setup["package-dir"] == {"agentcore.acp": "acp", "agentcore.cli": "cli", "agentcore.shipped_profiles": "profiles"}
     tree = {".".join(p.parent.relative_to(ROOT).parts) for p in PACKAGE.rglob("__init__.py")}
+    for package, folder in setup["package-dir"].items():  # the frontends' own subpackages (agentcore.acp.remote)
+        tree |= {".".join([package, *p.parent.relative_to(ROOT / folder).parts]) for p in (ROOT / folder).rglob("__init__.py")}
     assert set(setup["packages"]) == tree | set(setup["package-dir"])
     assert all(not name.startswith(("acp", "cli", "profiles")) for name in setup["packages"])
