@@ -72,8 +72,8 @@ def _query_carries_credentials(query_string: bytes, token: str) -> bool:
     for name, value in pairs:
         if name.lower() in CREDENTIAL_PARAMS:
             return True
-        if value and hmac.compare_digest(value.encode(), token.encode()):
-            return True
+        if any(hmac.compare_digest(part.encode(), token.encode()) for part in (name, value)):
+            return True  # the token itself, under any name or as a bare ?TOKEN
     return False
 
 

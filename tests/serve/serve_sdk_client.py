@@ -56,6 +56,7 @@ class Client:
     def __init__(self) -> None:
         self.updates: list[dict[str, Any]] = []
         self.update_seen = asyncio.Event()
+        self.permission_requests: list[str] = []
 
     def on_connect(self, conn: Any) -> None:
         pass
@@ -65,6 +66,7 @@ class Client:
         self.update_seen.set()
 
     async def request_permission(self, options: Any, session_id: str, tool_call: Any, **kwargs: Any) -> Any:
+        self.permission_requests.append(tool_call.tool_call_id)
         return RequestPermissionResponse(outcome=AllowedOutcome(outcome="selected", option_id="allow_once"))
 
     async def ext_method(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -106,7 +108,8 @@ async def scenario(conn: Any, client: Client) -> None:
     prompt = [text_block(config.get("prompt", "hello"))]
     if name == "prompt":
         response = await conn.prompt(session_id=session.session_id, prompt=prompt)
-        emit({"step": "prompt", "stopReason": response.stop_reason, "text": client.text(), "updates": client.updates})
+        emit({"step": "prompt", "stopReason": response.stop_reason, "text": client.text(), "updates": client.updates,
+              "permissionRequests": client.permission_requests})
     elif name == "streaming":  # the test stops the server while the reply streams
         task = asyncio.ensure_future(conn.prompt(session_id=session.session_id, prompt=prompt))
         await client.wait_for_text()

@@ -48,6 +48,7 @@ interop = _load("interop_support", TESTS / "interop" / "interop_support.py")
 acp_schema = interop.acp_schema
 llm_server = interop.llm_server
 text_reply = interop.text_reply
+tool_reply = interop.tool_reply
 check_transcript = interop.check_transcript
 
 

@@ -21,6 +21,7 @@ from serve_support import (
     serve_env,
     step,
     text_reply,
+    tool_reply,
 )
 
 
@@ -41,6 +42,26 @@ async def test_a_streamed_reply_reaches_the_sdk_client(transport: str, serve_dir
     assert chunks, "the reply arrived as session/update chunks"
     assert "say hello" in llm.requests[0].body.decode()
     assert check_transcript(serve_dirs["transcript"]) >= 4  # initialize, session/new, updates, prompt answer
+
+
+@pytest.mark.parametrize("transport", ["ws", "http"])
+async def test_a_permission_request_reaches_the_client_and_its_answer_the_agent(transport: str,
+                                                                             serve_dirs: dict[str, Path]) -> None:  # fmt: skip
+    """Over HTTP the agent's request travels on the session's SSE stream and the
+    client's answer comes back as a POST (202)."""
+    async with llm_server.open_fake_server() as llm:
+        llm.enqueue(tool_reply("call_1", "write_file", {"path": "f.txt", "content": "written over " + transport}),
+                    text_reply("done"))  # fmt: skip
+        env = serve_env(serve_dirs["home"], llm.url)
+        async with running_server(serve_dirs["home"], *provider_args(llm.url), env=env, cwd=serve_dirs["work"]) as server:
+            config = client_config(server, transport=transport, scenario="prompt", cwd=serve_dirs["work"],
+                                   transcript=serve_dirs["transcript"], prompt="write it")  # fmt: skip
+            events = await run_sdk_client(config, cwd=serve_dirs["work"])
+    prompt = step(events, "prompt")
+    assert prompt["permissionRequests"] == ["call_1"]
+    assert prompt["stopReason"] == "end_turn" and prompt["text"] == "done"
+    assert (serve_dirs["work"] / "f.txt").read_text() == "written over " + transport
+    check_transcript(serve_dirs["transcript"])
 
 
 async def test_unix_socket_prompt_round_trip(serve_dirs: dict[str, Path]) -> None:
