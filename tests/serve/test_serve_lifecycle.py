@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import trio
 from serve_support import (
     CLIENT_TIMEOUT_S,
@@ -101,10 +102,12 @@ def _hanging_reply() -> Any:
     return llm_server.sse_reply(*parts, end="hang")
 
 
-async def _prompt_then(server: Server, dirs: dict[str, Path], sig: int) -> tuple[list[dict[str, Any]], int]:
-    """Start a prompt over WebSocket, wait until its reply streams, signal the server;
+async def _prompt_then(
+    server: Server, dirs: dict[str, Path], sig: int, *, transport: str = "ws"
+) -> tuple[list[dict[str, Any]], int]:
+    """Start a prompt, wait until its reply streams, signal the server;
     returns the client's events and the server's exit status."""
-    config = client_config(server, transport="ws", scenario="streaming", cwd=dirs["work"], transcript=dirs["transcript"],
+    config = client_config(server, transport=transport, scenario="streaming", cwd=dirs["work"], transcript=dirs["transcript"],
                            prompt="a question that is answered slowly")  # fmt: skip
     client = await trio.lowlevel.open_process([sys.executable, str(SDK_CLIENT), config], cwd=dirs["work"],
                                               stdout=subprocess.PIPE)  # fmt: skip
@@ -146,12 +149,14 @@ async def _load_in_a_new_server(dirs: dict[str, Path], llm_url: str, session_id:
     return step(events, "load")
 
 
-async def test_sigterm_mid_turn_cancels_the_turn_and_the_session_loads_again(serve_dirs: dict[str, Path]) -> None:
+@pytest.mark.parametrize("transport", ["ws", "http"])
+async def test_sigterm_mid_turn_cancels_the_turn_and_the_session_loads_again(transport: str,
+                                                                            serve_dirs: dict[str, Path]) -> None:  # fmt: skip
     async with llm_server.open_fake_server() as llm:
         llm.enqueue(_hanging_reply())
         env = serve_env(serve_dirs["home"], llm.url)
         server = await start_server(serve_dirs["home"], *provider_args(llm.url), env=env, cwd=serve_dirs["work"])
-        events, returncode = await _prompt_then(server, serve_dirs, signal.SIGTERM)
+        events, returncode = await _prompt_then(server, serve_dirs, signal.SIGTERM, transport=transport)
         assert returncode == 0, server.stderr
         session_id = step(events, "session")["sessionId"]
         assert step(events, "prompt").get("stopReason") == "cancelled", events  # answered before the server went
