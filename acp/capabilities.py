@@ -48,7 +48,7 @@ def agent_capabilities() -> dict[str, Any]:
     return {
         "loadSession": True,
         "promptCapabilities": {"image": True, "audio": False, "embeddedContext": True},
-        "mcpCapabilities": {"http": True, "sse": True},
+        "mcpCapabilities": {"http": True, "sse": True, "acp": True},  # acp: MCP over ACP (unstable)
         "sessionCapabilities": {
             "list": {},
             "resume": {},

@@ -2,8 +2,10 @@
 :class:`~agentcore.mcp.McpServerSpec` values, converted here so the runtime
 never sees the wire shape.
 
-An entry is stdio ``{name, command, args, env: [{name, value}]}`` or
-``{type: "http" | "sse", name, url, headers: [{name, value}]}``. A bad entry
+An entry is stdio ``{name, command, args, env: [{name, value}]}``,
+``{type: "http" | "sse", name, url, headers: [{name, value}]}`` or
+``{type: "acp", name, serverId}`` (a server the client hosts, reached over the
+same connection: :mod:`agentcore.acp.mcp_over_acp`). A bad entry
 raises :class:`~agentcore.mcp.McpConfigError` naming the server and the key
 (``demo.command``), with ``source`` ``"ACP session/new"``.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from agentcore.acp.mcp_over_acp import ACP_SERVER_TYPE
 from agentcore.mcp import McpConfigError, McpServerSpec, Transport
 
 ACP_SOURCE = "ACP session/new"  # the layer name specs and their errors carry
@@ -23,15 +26,22 @@ def specs_from_acp(
 ) -> tuple[McpServerSpec, ...]:
     """Every entry of an ACP ``mcpServers`` list, in order. ``client`` (the
     connection's MCP-over-ACP router) carries servers of type ``acp``."""
-    return tuple(spec_from_acp(entry, source=source) for entry in entries)
+    return tuple(spec_from_acp(entry, source=source, client=client) for entry in entries)
 
 
-def spec_from_acp(entry: Any, *, source: str = ACP_SOURCE) -> McpServerSpec:
+def spec_from_acp(entry: Any, *, source: str = ACP_SOURCE, client: Any = None) -> McpServerSpec:
     """One ACP ``mcpServers`` entry."""
     if not isinstance(entry, Mapping):
         raise McpConfigError(f"an mcpServers entry must be an object, got {type(entry).__name__}", source=source)
     name = _string(entry, "name", source)
     kind = entry.get("type", "stdio")
+    if kind == ACP_SERVER_TYPE:
+        server_id = _string(entry, "serverId", source, prefix=name)
+        if client is None:
+            raise McpConfigError('type "acp" needs the ACP connection it was declared on', source=source, key=f"{name}.type")
+        return McpServerSpec(name=name, transport=Transport.CHANNEL, channel=client.channel(server_id, name), source=source)
+    if kind == Transport.CHANNEL.value:  # the runtime's own name, not an ACP type
+        raise McpConfigError(f'unknown type "{kind}"', source=source, key=f"{name}.type")
     try:
         transport = Transport(kind)
     except ValueError:

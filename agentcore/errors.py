@@ -31,7 +31,8 @@ known condition, or a family for one kind of trouble.
     ├── StoreError                      the session store
     │   └── JournalError → JournalCorrupt → JournalVersionError; SessionLocked
     ├── McpError                        MCP servers
-    │   └── McpConfigError (ValueError)     agentcore.mcp.spec
+    │   ├── McpConfigError (ValueError)     agentcore.mcp.spec
+    │   └── McpChannelError → McpChannelClosed   agentcore.mcp.channel: a client-hosted server's channel
     ├── VoiceError                      the voice layer (agentcore.live)
     │   └── AudioFormatError, BackendError, PhaseError, SynthesisError, SnapshotError
     ├── ProtocolError                   a protocol peer (agentcore.acp.jsonrpc)

@@ -6,6 +6,8 @@
   ``.mcp.json`` (no SDK import);
 - :mod:`~agentcore.mcp.connection` — one server: start, list, call, restart;
 - :mod:`~agentcore.mcp.stdio` — the bounded stdio transport;
+- :mod:`~agentcore.mcp.channel` — ``McpChannel``: a server a frontend's client
+  hosts (MCP over ACP); :mod:`~agentcore.mcp.channel_streams` bridges it to the SDK;
 - :mod:`~agentcore.mcp.state` — server status values;
 - :mod:`~agentcore.mcp.tools` — MCP tools as agentcore tools (names, safety).
 
@@ -25,6 +27,9 @@ _EXPORTS = {
     "McpServerSpec": "agentcore.mcp.spec",
     "McpConfigError": "agentcore.mcp.spec",
     "Transport": "agentcore.mcp.spec",
+    "McpChannel": "agentcore.mcp.channel",
+    "McpChannelError": "agentcore.mcp.channel",
+    "McpChannelClosed": "agentcore.mcp.channel",
     "RestartPolicy": "agentcore.mcp.state",
     "ServerState": "agentcore.mcp.state",
     "ServerStatus": "agentcore.mcp.state",
@@ -34,4 +39,5 @@ __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover - static names for type checkers and IDEs
     from agentcore.mcp.manager import *  # noqa: F403
+    from agentcore.mcp.channel import McpChannel, McpChannelClosed, McpChannelError  # noqa: F401
     from agentcore.mcp.spec import Transport  # noqa: F401

@@ -208,6 +208,10 @@ class McpServerConnection:
         self._client = None
         if self._stopping:
             return
+        if self.spec.channel is not None and self.spec.channel.closed:
+            # The client that hosts it has gone: no restart can bring it back.
+            await self._set_state(ServerState.FAILED, f"{error}; the client that provides it has disconnected")
+            return
         if self._ever_ready and self.restarts < self._policy.max_restarts:
             self._crashed_at = trio.current_time()
             await self._set_state(ServerState.CRASHED, error)
@@ -253,6 +257,11 @@ class McpServerConnection:
                 return _http_transport(sdk, spec)
             case Transport.SSE:
                 return sdk.sse_client(spec.url, headers=dict(spec.headers) or None)
+            case Transport.CHANNEL:
+                from agentcore.mcp.channel_streams import channel_transport
+
+                assert spec.channel is not None
+                return channel_transport(spec.channel, on_lost=self._connection_lost)
             case other:
                 raise AssertionError(other)
 

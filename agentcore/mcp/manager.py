@@ -5,7 +5,10 @@ each session it resolves the servers to start (configuration, ``.mcp.json``,
 profile, ``SessionCreateInfo.mcp_servers``; see :mod:`agentcore.mcp.spec`), starts them all
 concurrently in the session's nursery and returns a registry layer whose tools
 appear as each server becomes ready. Session creation waits at most
-``STARTUP_GRACE_S`` for them. The :class:`McpManager` is stored as
+``STARTUP_GRACE_S`` for them, except for servers a frontend's client hosts
+(``Transport.CHANNEL``): those answer from the client's own process, so it
+waits until they are ready (at most ``CHANNEL_STARTUP_WAIT_S``, SDK import
+included) and their tools are there for the first prompt. The :class:`McpManager` is stored as
 ``session.mcp``; frontends call ``session.mcp.status()`` (chat ``/mcp``).
 
 The official ``mcp`` SDK is imported only when a session has servers, and in a
@@ -25,7 +28,7 @@ import trio
 from agentcore.events import McpServerStatus, Notice
 from agentcore.mcp.connection import McpServerConnection
 from agentcore.mcp.state import RestartPolicy, ServerState, ServerStatus
-from agentcore.mcp.spec import McpConfigError, McpServerSpec, SpecsResolver, session_specs
+from agentcore.mcp.spec import McpConfigError, McpServerSpec, SpecsResolver, Transport, session_specs
 from agentcore.mcp.tools import McpTool
 
 __all__ = [
@@ -42,6 +45,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 STARTUP_GRACE_S = 0.2  # session creation waits this long for fast servers, never longer
+# Session creation waits this long for servers the client hosts (a cold SDK import is 1-2 s);
+# a client that cannot answer before its session/new is answered costs this once, then its tools arrive late.
+CHANNEL_STARTUP_WAIT_S = 10.0
 INSTRUCTIONS_MAX_CHARS = 8_000  # ~2k tokens: one server's instructions must not swamp the prompt
 PROMPT_SECTION_PREFIX = "mcp:"  # keys in session.extra_prompt_sections: "mcp:<server>"
 
@@ -59,6 +65,7 @@ def _import_sdk() -> SimpleNamespace:
     from mcp.shared.exceptions import MCPError
     from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
+    import agentcore.mcp.channel_streams  # noqa: F401  (the SDK pieces a channel needs, off the event loop too)
     import agentcore.mcp.stdio  # noqa: F401  (imports the SDK's stdio pieces here, off the event loop)
 
     return SimpleNamespace(
@@ -196,10 +203,12 @@ class McpToolFactory:
         *,
         restart_policy: RestartPolicy = RestartPolicy(),
         startup_grace_s: float = STARTUP_GRACE_S,
+        channel_wait_s: float = CHANNEL_STARTUP_WAIT_S,
     ) -> None:
         self._resolve = specs_resolver
         self._restart_policy = restart_policy
         self._grace_s = startup_grace_s
+        self._channel_wait_s = channel_wait_s
 
     async def open(self, session: Any, nursery: trio.Nursery) -> McpRegistry | None:
         try:
@@ -216,6 +225,10 @@ class McpToolFactory:
         session.on_close(manager.aclose)
         await manager.start(nursery)
         nursery.start_soon(_check_allowlist, session, manager)
+        hosted = [c for c in manager.connections if c.spec.transport is Transport.CHANNEL]
+        with trio.move_on_after(self._channel_wait_s):
+            for connection in hosted:
+                await connection.wait_settled()
         if _sdk is not None:  # cold, the import alone outlasts the grace: do not wait for nothing
             with trio.move_on_after(self._grace_s):
                 await manager.wait_settled()

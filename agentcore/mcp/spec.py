@@ -15,6 +15,10 @@ merged):
 
 A later entry with ``enabled = false`` switches a server off. Nothing here
 imports the MCP SDK.
+
+A server of transport ``channel`` lives in a frontend's client (ACP's MCP over
+ACP): its spec carries an :class:`~agentcore.mcp.channel.McpChannel` the
+frontend built, so only a frontend can declare one, never a file.
 """
 
 from __future__ import annotations
@@ -24,12 +28,13 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
 
 import attrs
 
 from agentcore.errors import McpError
 from agentcore.config.settings import MCP_STARTUP_TIMEOUT_S, MCP_TOOL_TIMEOUT_S
+from agentcore.mcp.channel import McpChannel
 
 MCP_JSON_FILE_NAME = ".mcp.json"
 # ``${VAR}`` or ``${VAR:-default}`` in .mcp.json values, as other agents expand them.
@@ -49,6 +54,7 @@ class Transport(enum.Enum):
     STDIO = "stdio"
     HTTP = "http"  # streamable HTTP
     SSE = "sse"  # the older HTTP+SSE transport
+    CHANNEL = "channel"  # through a frontend's peer (McpServerSpec.channel), e.g. MCP over ACP
 
 
 def _frozen_str_map(value: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -73,6 +79,8 @@ class McpServerSpec:
     source: str = ""
     # Believe the server's readOnlyHint (only the user's own configuration can say so).
     trust_annotations: bool = False
+    # Transport.CHANNEL: the frontend's way to the server (opaque here; a live object, not compared).
+    channel: McpChannel | None = attrs.field(default=None, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         where = self.source or "MCP server"
@@ -80,14 +88,25 @@ class McpServerSpec:
             raise McpConfigError("a server needs a name", source=where)
         if self.transport is Transport.STDIO and not self.command:
             raise McpConfigError("a stdio server needs a command", source=where, key=self.name)
-        if self.transport is not Transport.STDIO and not self.url:
+        if self.transport is Transport.CHANNEL:
+            if self.channel is None:
+                raise McpConfigError("a channel server is provided by a frontend's client; it cannot be configured",
+                                     source=where, key=self.name)  # fmt: skip
+        elif self.transport is not Transport.STDIO and not self.url:
             raise McpConfigError(f"an {self.transport.value} server needs a url", source=where, key=self.name)
 
     def describe(self) -> str:
         """A one-line, secret-free description (no env values, no headers)."""
-        if self.transport is Transport.STDIO:
-            return " ".join([self.command or "", *self.args])
-        return f"{self.url} ({self.transport.value})"
+        match self.transport:
+            case Transport.STDIO:
+                return " ".join([self.command or "", *self.args])
+            case Transport.CHANNEL:
+                assert self.channel is not None
+                return self.channel.describe()
+            case Transport.HTTP | Transport.SSE:
+                return f"{self.url} ({self.transport.value})"
+            case other:
+                assert_never(other)
 
     # ------------------------------------------------------------ constructors
 

@@ -52,7 +52,7 @@ async def test_initialize_advertises_the_v1_surface(core: Any, workspace: Path) 
         caps = result["agentCapabilities"]
         assert caps["loadSession"] is True
         assert caps["promptCapabilities"] == {"image": True, "audio": False, "embeddedContext": True}
-        assert caps["mcpCapabilities"] == {"http": True, "sse": True}
+        assert caps["mcpCapabilities"] == {"http": True, "sse": True, "acp": True}
         assert set(caps["sessionCapabilities"]) >= {"list", "resume", "close", "delete"}
         assert result["agentInfo"]["name"] == "agentcore"
         assert "ANTHROPIC_API_KEY" in result["authMethods"][0]["description"]
