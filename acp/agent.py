@@ -115,6 +115,8 @@ class SessionHost(Protocol):
 
     def add(self, live: LiveSession) -> None: ...
 
+    def settle(self) -> None: ...
+
     async def close_session(self, session_id: str) -> bool: ...
 
 
@@ -218,7 +220,7 @@ class AcpAgent:
         """``_agentcore/bridge/hello`` (first message of the ``agent acp`` bridge on
         the local socket): the client's environment and working directory, so its
         sessions behave exactly as in-process ones. Refused on any other transport."""
-        if getattr(self.client, "transport", None) != "unix":
+        if _client_field(self.client, "transport") != "unix":
             raise MethodNotFound(HELLO_METHOD)
         env = params.get("env")
         if not (isinstance(env, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in env.items())):
@@ -270,7 +272,7 @@ class AcpAgent:
         except Exception as exc:
             raise _session_error(exc) from None
         ref.value = session.id
-        live = LiveSession(session, self.conn, self.features, lossy=self.hub.keep_sessions)
+        live = LiveSession(session, self.conn, self.features, lossy=self.hub.keep_sessions, on_turn_end=self.hub.settle)
         await self.hub.nursery.start(live.run)
         self.hub.add(live)
         self.sessions[session.id] = live
@@ -487,6 +489,13 @@ def _session_error(exc: Exception) -> JsonRpcError:
 HELLO_METHOD = "_agentcore/bridge/hello"  # the local bridge's first request (docs/serve.md)
 ATTACH_METHOD = "_agentcore/session/attach"  # until ACP's multi-client attach is stable
 DETACH_METHOD = "_agentcore/session/detach"
+
+
+def _client_field(client: Any, name: str) -> Any:
+    """A field of the peer description a transport gave (a mapping or an object)."""
+    if isinstance(client, Mapping):
+        return client.get(name)
+    return getattr(client, name, None)
 
 
 def _bypasses(value: Any) -> bool:

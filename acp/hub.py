@@ -26,6 +26,7 @@ import trio
 from agentcore.acp.agent import AcpAgent, AgentSetup, SetupFactory
 from agentcore.acp.jsonrpc import INTERNAL_ERROR, Connection, JsonRpcError, LineTransport, MessageTransport
 from agentcore.acp.live import LiveSession
+from agentcore.gc_pause import LongLivedHeap
 
 log = logging.getLogger("acp.hub")
 
@@ -40,6 +41,7 @@ class AcpHub:
         *,
         keep_sessions: bool,
         client_setup: ClientSetupFactory | None = None,
+        heap: LongLivedHeap | None = None,
     ) -> None:
         self._setup_factory = setup
         self._setup: AgentSetup | None = None
@@ -47,6 +49,7 @@ class AcpHub:
         # environment and directory; sessions it opens are set up from those.
         self._client_setup = client_setup
         self._client_setups: dict[str, AgentSetup] = {}
+        self.heap = heap  # a server's GC policy (None: leave the collector alone, as a library must)
         self.nursery = nursery  # where sessions live
         self.keep_sessions = keep_sessions  # True: sessions outlive connections (the server)
         self.sessions: dict[str, LiveSession] = {}
@@ -107,6 +110,18 @@ class AcpHub:
 
     def add(self, live: LiveSession) -> None:
         self.sessions[live.id] = live
+        self.settle()
+
+    def settle(self) -> None:
+        """A session opened or a turn ended: what is alive now is long-lived."""
+        if self.heap is not None:
+            self.heap.settle()
+
+    async def reclaim_periodically(self) -> None:
+        assert self.heap is not None
+        while True:
+            await trio.sleep(self.heap.RECLAIM_INTERVAL_S)
+            self.heap.reclaim()
 
     async def close_session(self, session_id: str) -> bool:
         """Close a live session (its running prompt answers ``cancelled``). False if not live."""
@@ -128,11 +143,20 @@ ClientSetupFactory = Callable[[Mapping[str, str], Path], AgentSetup]
 
 @asynccontextmanager
 async def open_hub(
-    setup: SetupFactory, *, keep_sessions: bool, client_setup: ClientSetupFactory | None = None
+    setup: SetupFactory,
+    *,
+    keep_sessions: bool,
+    client_setup: ClientSetupFactory | None = None,
+    manage_gc: bool = False,
 ) -> AsyncIterator[AcpHub]:
-    """A hub whose sessions all close when the block ends."""
+    """A hub whose sessions all close when the block ends. ``manage_gc`` (a
+    server process, never a library or a test) applies :class:`LongLivedHeap`."""
     async with trio.open_nursery() as nursery:
-        hub = AcpHub(setup, nursery, keep_sessions=keep_sessions, client_setup=client_setup)
+        heap = LongLivedHeap() if manage_gc else None
+        hub = AcpHub(setup, nursery, keep_sessions=keep_sessions, client_setup=client_setup, heap=heap)
+        if heap is not None:
+            heap.settle()
+            nursery.start_soon(hub.reclaim_periodically)
         try:
             yield hub
         finally:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
@@ -138,9 +138,18 @@ class LiveSession:
     """A session open in the agent and the clients attached to it (one over
     stdio; any number in a server). Every attached client gets every update."""
 
-    def __init__(self, session: Any, conn: Any, features: ClientFeatures, *, lossy: bool = False) -> None:
+    def __init__(
+        self,
+        session: Any,
+        conn: Any,
+        features: ClientFeatures,
+        *,
+        lossy: bool = False,
+        on_turn_end: Callable[[], None] | None = None,
+    ) -> None:
         self.session = session
         self.lossy = lossy  # a server: a lagging client is detached, never waited for
+        self._on_turn_end = on_turn_end  # the hub's GC policy
         self._views: dict[int, ClientView] = {}
         self._first = ClientView(self, conn, features, Role.CONTROLLER)
         self._turn_lock = trio.Lock()  # FIFO: prompts run in arrival order
@@ -299,6 +308,8 @@ class LiveSession:
                 outcome["error"] = exc
             finally:
                 done.set()
+                if self._on_turn_end is not None:
+                    self._on_turn_end()
 
         self._nursery.start_soon(turn)
         try:

@@ -307,6 +307,9 @@ class EventEmitter(Protocol):
         ...
 
 
+LOSSY_GRACE_YIELDS = 3  # scheduler turns a full lossy subscriber gets before it is dropped
+
+
 class FanoutEmitter:
     """Default :class:`EventEmitter`: observers first, then every stream subscriber."""
 
@@ -326,16 +329,29 @@ class FanoutEmitter:
                 try:
                     send.send_nowait(event)  # the common case: room in the buffer, no task switch
                 except trio.WouldBlock:
-                    overflow = self._on_overflow.pop(id(send), None)
-                    if overflow is not None:  # a lossy subscriber fell behind: it leaves, nobody waits
-                        self._discard(send)
-                        send.close()
-                        overflow()
+                    if id(send) in self._on_overflow:
+                        await self._offer_lossy(send, event)
                         continue
                     await send.send(event)  # full: wait for the subscriber (backpressure)
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 # The subscriber left; it no longer wants events.
                 self._discard(send)
+
+    async def _offer_lossy(self, send: trio.MemorySendChannel[AgentEvent], event: AgentEvent) -> None:
+        """A lossy subscriber's buffer is full: give it a few turns of the scheduler
+        to catch up (it may merely not have run yet), then let it go."""
+        for _ in range(LOSSY_GRACE_YIELDS):
+            await trio.sleep(0)
+            try:
+                send.send_nowait(event)
+                return
+            except trio.WouldBlock:
+                continue
+        overflow = self._on_overflow.pop(id(send), None)
+        self._discard(send)
+        send.close()
+        if overflow is not None:  # it fell behind for real: it leaves, nobody waits
+            overflow()
 
     def add_observer(self, observer: Observer) -> Callable[[], None]:
         self._observers.append(observer)

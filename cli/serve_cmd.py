@@ -141,7 +141,13 @@ def _run(args: argparse.Namespace, env: dict[str, str], settings: Any, ready_out
         _close_quietly(ready_out)
 
     try:
-        trio.run(lambda: run_server(settings, lambda: setup, on_ready=on_ready))
+        trio.run(lambda: run_server(
+            settings,
+            lambda: setup,
+            on_ready=on_ready,
+            client_setup=lambda client_env, cwd: make_setup(flags, client_env, cwd),  # the local bridge's clients
+            manage_gc=True,  # a long-lived server process: see agentcore.gc_pause.LongLivedHeap
+        ))
     except BaseException as exc:  # trio wraps errors of nurseries in groups; find the known one
         known = _known_error(exc)
         if known is None:

@@ -29,7 +29,7 @@ import attrs
 import trio
 
 import agentcore
-from agentcore.acp.hub import AcpHub, open_hub
+from agentcore.acp.hub import AcpHub, ClientSetupFactory, open_hub
 from agentcore.acp.jsonrpc import MAX_MESSAGE_BYTES
 from agentcore.acp.remote.asgi import ACP_PATH, ServeApp
 from agentcore.acp.remote.auth import HEALTH_PATH, own_origins
@@ -89,15 +89,19 @@ async def run_server(
     *,
     on_ready: Callable[[Ready], None],
     stop: trio.Event | None = None,
+    client_setup: ClientSetupFactory | None = None,
+    manage_gc: bool = False,
 ) -> None:
-    """Serve until a signal (or ``stop``), then shut down in order."""
+    """Serve until a signal (or ``stop``), then shut down in order. ``client_setup``
+    makes the set-up of a local bridge client from its own environment;
+    ``manage_gc`` applies the server's GC policy (a server process only)."""
     check_exposure(settings.listen, allow_remote=settings.allow_remote)
     ensure_private_runtime_dir(settings.runtime_dir)
     running = read_state(settings.state_file)
     if running is not None and running.pid != os.getpid():
         raise AlreadyServing(f"another agent serve is running (pid {running.pid}, {running.url}); `agent serve stop` ends it")
     stop = stop or trio.Event()
-    async with open_hub(setup, keep_sessions=True) as hub:
+    async with open_hub(setup, keep_sessions=True, client_setup=client_setup, manage_gc=manage_gc) as hub:
         listener = await open_unix_listener(settings.socket_path) if settings.socket_path else None
         try:
             async with trio.open_nursery() as watcher:

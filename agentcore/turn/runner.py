@@ -115,6 +115,9 @@ class TurnHooks(Protocol):
 Emit = Callable[[AgentEvent], Awaitable[None]]
 
 
+FAIR_SHARE_CHUNKS = 32  # chunks handled between two yields to the scheduler
+
+
 class TurnRunner:
     """Runs one turn against a history. Owned by the session for one ``run_turn``."""
 
@@ -188,7 +191,13 @@ class TurnRunner:
         complete = False
         try:
             async with aclosing(self.provider.complete(request)) as stream:
+                handled = 0
                 async for chunk in stream:
+                    handled += 1
+                    if handled % FAIR_SHARE_CHUNKS == 0:
+                        # A burst (one network read can hold thousands of chunks) must not keep
+                        # the other sessions of a server, or this session's clients, waiting.
+                        await trio.lowlevel.checkpoint()
                     assembler.feed(chunk)
                     match chunk:
                         case TextDelta(text=text) if text:
