@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -84,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--resume", nargs="?", const="", metavar="ID", help="resume a session (latest here if no ID)")
     resume.add_argument("--continue", dest="continue_", action="store_true", help="continue the latest session in this directory")
     chat.add_argument("--no-color", action="store_true", help="plain output without colors")
+    chat.add_argument("--attach", nargs="?", const="", metavar="SESSION",
+                      help="join a session running in agent serve (the latest live one here if no id)")
     chat.set_defaults(func=_lazy("agentcore.cli.chat:main"))
 
     run = sub.add_parser("run", help="run one prompt headless and exit")
@@ -97,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     acp = sub.add_parser("acp", help="serve the Agent Client Protocol on stdin/stdout")
     _add_selection(acp)
+    bridge = acp.add_mutually_exclusive_group()
+    bridge.add_argument("--bridge", action="store_true", help="relay to the local agent serve (started if needed)")
+    bridge.add_argument("--no-bridge", action="store_true", help="run the agent in this process")
     acp.set_defaults(func=_lazy("agentcore.acp.server:run_stdio"))
 
     for target in (
@@ -116,6 +122,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv in (["--version"], ["-V"]):  # the fast path: no parser, no imports
         print(_version_line())
         return 0
+    if argv[:1] == ["acp"]:  # an editor starting the agent: the bridge path imports almost nothing
+        from agentcore.acp import bridge
+
+        if bridge.wanted(argv[1:], os.environ):
+            code = bridge.main(argv[1:])
+            if code is not None:
+                return code
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:
