@@ -37,8 +37,11 @@ known condition, or a family for one kind of trouble.
     │   └── AudioFormatError, BackendError, PhaseError, SynthesisError, SnapshotError
     ├── ProtocolError                   a protocol peer (agentcore.acp.jsonrpc)
     │   ├── JsonRpcError                    an error answer (MethodNotFound, InvalidParams, RemoteError, ...)
+    │   │   └── ApprovalDenied                  agentcore.acp.approvals: a session's owner did not approve
     │   ├── ConnectionClosed                the peer went away before answering
     │   └── PeerTimedOut                    the peer did not answer in time
+    ├── ServeError                      agentcore.acp.remote: agent serve cannot start or serve
+    │   └── ExposureRefused, AlreadyServing, SocketUnavailable, ClientTooSlow
     └── AppError                        agentcore.app: a start-up problem to show in one line
 
 Classes live beside the code that raises them; this module holds the root,
