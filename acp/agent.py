@@ -157,6 +157,7 @@ class AcpAgent:
             ATTACH_METHOD: self._attach,
             DETACH_METHOD: self._detach,
             HELLO_METHOD: self._hello,
+            LIVE_SESSIONS_METHOD: self._live_sessions,
         }
 
     # ------------------------------------------------------------ dispatch
@@ -354,6 +355,28 @@ class AcpAgent:
             **self._session_result(live),
         }
 
+    async def _live_sessions(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        """``_agentcore/sessions/live``: the sessions live in this server (for
+        ``agent sessions list`` and ``agent chat --attach``), optionally for one ``cwd``."""
+        cwd = params.get("cwd")
+        if cwd is not None and not isinstance(cwd, str):
+            raise InvalidParams("cwd must be a string", {"path": "cwd", "error": "expected a string"})
+        rows = []
+        for live in self.hub.sessions.values():
+            session = live.session
+            if cwd is not None and str(session.cwd) != cwd:
+                continue
+            row: dict[str, Any] = {
+                "sessionId": live.id,
+                "cwd": str(session.cwd),
+                "clients": len(live.views),
+                "turnRunning": bool(session.turn_running),
+            }
+            if session.title:
+                row["title"] = session.title
+            rows.append(row)
+        return {"sessions": rows}
+
     async def _detach(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         """``_agentcore/session/detach``: stop getting the session's updates; it stays live."""
         live = self._live(params)
@@ -486,6 +509,7 @@ def _session_error(exc: Exception) -> JsonRpcError:
     return JsonRpcError(INTERNAL_ERROR, f"The session could not start: {type(exc).__name__}")
 
 
+LIVE_SESSIONS_METHOD = "_agentcore/sessions/live"  # the sessions live in this server
 HELLO_METHOD = "_agentcore/bridge/hello"  # the local bridge's first request (docs/serve.md)
 ATTACH_METHOD = "_agentcore/session/attach"  # until ACP's multi-client attach is stable
 DETACH_METHOD = "_agentcore/session/detach"

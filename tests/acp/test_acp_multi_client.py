@@ -314,3 +314,17 @@ async def test_a_session_nobody_controls_is_taken_over_without_asking(provider: 
         b, _ = await connect()
         assert (await attach(b, sid))["role"] == "controller"
         assert hub.sessions[sid].owner().conn is not None
+
+
+async def test_the_server_lists_its_live_sessions_with_their_clients(provider: ScriptedProvider, core, workspace) -> None:
+    async with server(core) as (_hub, connect):
+        a, _ = await connect()
+        watcher, _ = await connect()
+        sid = await new_session(a, workspace)
+        await attach(watcher, sid, role="observer")
+        listed = await watcher.request("_agentcore/sessions/live", {"cwd": str(workspace)})
+        assert listed["result"]["sessions"] == [
+            {"sessionId": sid, "cwd": str(workspace), "clients": 2, "turnRunning": False}
+        ]
+        elsewhere = await watcher.request("_agentcore/sessions/live", {"cwd": "/nowhere"})
+        assert elsewhere["result"]["sessions"] == []
