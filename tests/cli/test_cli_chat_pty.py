@@ -169,3 +169,31 @@ async def test_allow_always_shows_the_rule_and_where_then_ctrl_c_twice_exits(spa
     result = json.loads(done.stdout.decode().splitlines()[-1])
     assert done.returncode == 0 and result["unattended_denials"] == 0, done.stderr.decode()
     assert "Permission denied" not in json.dumps(server.requests[-1].json()["messages"])
+
+
+async def test_resuming_a_session_another_process_holds_names_the_holder(spawn, server: FakeServer, tmp_path: Path) -> None:
+    """It used to end in a traceback; now one line names who holds it, and chat exits."""
+    import socket
+
+    from agentcore.store import JournalStore
+    from agentcore.store.files import SessionLock
+
+    server.enqueue(text_reply("remembered"))
+    first = spawn()
+    await first.expect("› ")
+    first.send("remember this\r")
+    await first.expect("remembered")
+    first.send("/exit\r")
+    assert await first.wait_exit() == 0
+    sessions = tmp_path / "home" / "state" / "sessions"
+    [row] = JournalStore(sessions).list_sessions()
+    held = SessionLock.acquire(sessions / row.id / "lock", row.id)  # as another process holding it would
+    try:
+        second = spawn("--resume", row.id)
+        code = await second.wait_exit()
+    finally:
+        held.release()
+    output = second.text
+    assert code != 0 and "Traceback" not in output
+    assert "already open for writing" in output and f"by process {os.getpid()}" in output
+    assert socket.gethostname() in output
