@@ -58,7 +58,8 @@ class DelegatedFs:
     """:class:`FsBackend` that reads and writes text through the editor.
 
     Binary reads and ``stat`` stay local: the protocol has no methods for them,
-    and the files are on this machine.
+    and the files are on this machine. Once the delegating connection has ended
+    (a session living on in ``agent serve``), text goes to the local files too.
     """
 
     def __init__(
@@ -81,8 +82,13 @@ class DelegatedFs:
     async def read_bytes(self, path: Path) -> bytes:
         return await self._local.read_bytes(path)
 
+    def _editor_gone(self) -> bool:
+        """The connection that delegated file access has ended (in a server the
+        session lives on): the files are on this machine, so read them here."""
+        return bool(getattr(self._client, "closed", False))
+
     async def read_text(self, path: Path) -> str:
-        if not self._read:
+        if not self._read or self._editor_gone():
             return await self._local.read_text(path)
         result = await self._call("fs/read_text_file", {"sessionId": _session_id(self._session_id), "path": str(path)}, path)
         content = result.get("content") if isinstance(result, dict) else None
@@ -91,7 +97,7 @@ class DelegatedFs:
         return content
 
     async def write_text(self, path: Path, content: str) -> None:
-        if not self._write:
+        if not self._write or self._editor_gone():
             await self._local.write_text(path, content)
             return
         # Editors differ on whether they create missing directories; do it here

@@ -39,12 +39,12 @@ async def server(core: Any) -> AsyncIterator[tuple[AcpHub, Any]]:
     """A hub that keeps sessions (a server) and a way to connect clients to it."""
     async with open_hub(lambda: AgentSetup(core=core), keep_sessions=True) as hub, trio.open_nursery() as nursery:
 
-        async def connect(*, lockstep: bool = False) -> tuple[Peer, Any]:
+        async def connect(*, lockstep: bool = False, caps: dict[str, Any] | None = None) -> tuple[Peer, Any]:
             pair = trio.testing.lockstep_stream_pair if lockstep else trio.testing.memory_stream_pair
             agent_side, client_side = pair()
             nursery.start_soon(hub.serve, LineTransport(agent_side, agent_side))
             peer = Peer(client_side, checker=AgentTranscriptChecker())
-            await peer.request("initialize", {"protocolVersion": 1, "clientCapabilities": {}})
+            await peer.request("initialize", {"protocolVersion": 1, "clientCapabilities": caps or {}})
             return peer, client_side
 
         yield hub, connect
@@ -328,3 +328,23 @@ async def test_the_server_lists_its_live_sessions_with_their_clients(provider: S
         ]
         elsewhere = await watcher.request("_agentcore/sessions/live", {"cwd": "/nowhere"})
         assert elsewhere["result"]["sessions"] == []
+
+
+async def test_files_delegated_to_an_editor_that_left_are_read_here(provider: ScriptedProvider, core, workspace) -> None:
+    """The editor that opened the session read files through itself; once it is
+    gone, the session (live on in the server) reads them from this machine."""
+    (workspace / "notes.txt").write_text("on disk\n")
+    provider.add(tool_reply("call_r", "read_file", {"path": "notes.txt"}), text_reply("read it"))
+    async with server(core) as (hub, connect):
+        editor, editor_stream = await connect(caps={"fs": {"readTextFile": True, "writeTextFile": True}})
+        sid = await new_session(editor, workspace)
+        await editor_stream.send_eof()
+        with trio.fail_after(WAIT_S):
+            while hub.connections:
+                await trio.sleep(0)
+        terminal, _ = await connect()
+        await attach(terminal, sid)
+        answer = await terminal.request("session/prompt", prompt_params(sid, "read notes"))
+        assert answer["result"]["stopReason"] == "end_turn"
+    results = [r.text for m in provider.requests[-1].messages for r in getattr(m, "results", ())]
+    assert any("on disk" in text for text in results), results
