@@ -1,16 +1,17 @@
 """Tool processes die with the agent.
 
-Invariant: a process group started with a :class:`Lifeline` is SIGKILLed as
-soon as the agent process ends, however it ends (SIGKILL and crashes included),
+Invariant: a process group watched by a :class:`Lifeline` is SIGKILLed as soon
+as the agent process ends, however it ends (SIGKILL and crashes included),
 and never while the agent lives and has not released it.
 
-How: the agent holds one end of a socket pair for as long as the tool runs. A
-watcher started first in the tool's process group blocks reading the other end:
-end-of-file means the agent is gone (the kernel closed its end), and the
-watcher kills the whole group. When the tool is done the agent sends a line
-instead, the watcher exits quietly, and the agent waits for its end to close
-(:meth:`Lifeline.release`) so the group it then cleans up holds only what the
-command left behind.
+How: for each tool process group the agent starts a tiny watcher (``sh``, in
+a session of its own) whose stdin is one end of a socket pair; only the agent
+holds the other end. The watcher blocks reading it: end-of-file means the
+agent is gone (the kernel closed its end), and the watcher kills the tool's
+group. When the tool is done the agent sends a line instead and the watcher
+exits quietly; the agent reaps it (:meth:`Lifeline.release`). The watcher is
+the agent's own child and outside the tool's group, so it never counts as a
+leftover of the command and never outlives the agent as a zombie of ours.
 
 Why not ``PR_SET_PDEATHSIG``: trio starts processes from a worker thread, and
 that signal fires when the *thread* that forked exits, which an idle worker
@@ -21,77 +22,69 @@ does after a few seconds (``bwrap --die-with-parent`` is that same signal: see
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import subprocess
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import trio
 
 SHELL = "/bin/sh"
-WATCHER_NAME = "agentcore-lifeline"  # $0 of the wrapper shell (shows in ps)
+WATCHER_NAME = "agentcore-lifeline"  # $0 of the watcher (shows in ps, with the group it guards)
 RELEASE_TIMEOUT_S = 1.0  # for the watcher to exit once told to; it takes well under 1 ms
 
-# The wrapper's stdin is the tool's end of the socket pair (POSIX sh cannot name
-# descriptors above 9, so it cannot be passed any other way). The watcher reads
-# one line from it: a line means "stand down", end-of-file means the agent
-# died. The command itself runs with stdin from /dev/null, as tools always do.
-_SCRIPT = 'exec 3<&0 </dev/null; { read _ <&3 || kill -KILL 0; } >/dev/null 2>&1 & exec "$@" 3<&-'
+# $1 is the tool's process group. A line on stdin: stand down. End-of-file: the agent died.
+_WATCH = 'read _ || kill -KILL -"$1"'
 
 
 class Lifeline:
-    """One tool process's tie to the agent (see the module docstring)."""
+    """The tie between one tool process group and the agent (see the module docstring)."""
 
-    def __init__(self) -> None:
-        self._agent_end, self._tool_end = socket.socketpair()
+    def __init__(self, watcher: trio.Process, agent_end: socket.socket) -> None:
+        self._watcher = watcher
+        self._agent_end = agent_end
         self._released = False
 
-    @property
-    def stdin(self) -> socket.socket:
-        """The spawned wrapper's stdin (the command's is ``/dev/null``)."""
-        return self._tool_end
-
-    def wrap(self, argv: Sequence[str]) -> list[str]:
-        """``argv`` run under the watcher; it replaces the wrapper shell, so it
-        keeps the pid the agent waits for and its exit status."""
-        return [SHELL, "-c", _SCRIPT, WATCHER_NAME, *argv]
-
-    def spawned(self) -> None:
-        """The child has its copy: the agent keeps only its own end."""
-        self._tool_end.close()
-
     async def release(self) -> None:
-        """Tell the watcher to stand down and wait until it has exited (at most
-        :data:`RELEASE_TIMEOUT_S`; a watcher killed with its group is gone too)."""
+        """Tell the watcher to stand down and reap it (within :data:`RELEASE_TIMEOUT_S`)."""
         if self._released:
             return
         self._released = True
-        sock = self._agent_end
         try:
-            sock.send(b"\n")
+            self._agent_end.send(b"\n")
         except OSError:
-            return  # the watcher is already gone (its group was killed)
-        sock.setblocking(False)
+            pass  # the watcher is already gone
         with trio.move_on_after(RELEASE_TIMEOUT_S):
-            while True:
-                await trio.lowlevel.wait_readable(sock)
-                try:
-                    if not sock.recv(64):
-                        return
-                except BlockingIOError:
-                    continue
-                except OSError:
-                    return
+            await self._watcher.wait()
 
-    def close(self) -> None:
-        """Cut the line. Before :meth:`release` this kills the group at once."""
-        self._tool_end.close()
+    async def close(self) -> None:
+        """Cut the line (before :meth:`release` this kills the group at once) and reap the watcher."""
         self._agent_end.close()
+        with trio.CancelScope(shield=True), trio.move_on_after(RELEASE_TIMEOUT_S):
+            await self._watcher.wait()
+        if self._watcher.returncode is None:
+            self._watcher.kill()
 
 
-@contextmanager
-def lifeline() -> Iterator[Lifeline]:
-    """A :class:`Lifeline` closed on exit (after the caller cleaned up the group)."""
-    line = Lifeline()
+@asynccontextmanager
+async def lifeline(pgid: int) -> AsyncIterator[Lifeline]:
+    """Watch the process group ``pgid`` for as long as the block runs; the caller
+    ends the group itself (then :meth:`Lifeline.release`), the line is cut on exit."""
+    agent_end, watcher_end = socket.socketpair()
+    try:
+        watcher = await trio.lowlevel.open_process(
+            [SHELL, "-c", _WATCH, WATCHER_NAME, str(pgid)],
+            stdin=watcher_end,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # outside the tool's group, and out of the terminal's reach
+        )
+    except BaseException:
+        agent_end.close()
+        raise
+    finally:
+        watcher_end.close()  # the watcher has its copy; the agent keeps only its own end
+    line = Lifeline(watcher, agent_end)
     try:
         yield line
     finally:
-        line.close()
+        await line.close()

@@ -290,18 +290,23 @@ class LocalShell:
         if self.confinement is not None:
             argv, full_env = self.confinement.wrap(argv, cwd=cwd, env=full_env)
         collector = _OutputCollector(self._memory_limit, self._spill_dir, self.secrets.redactor.stream())
-        with lifeline() as line:
-            proc = await trio.lowlevel.open_process(
-                line.wrap(argv),
-                cwd=str(cwd),
-                env=full_env,
-                stdin=line.stdin,  # the command's own stdin is /dev/null
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # own process group: killpg reaches grandchildren
-            )
-            line.spawned()
-            timed_out = await _supervise(proc, line, collector, timeout_s, on_output)
+        proc = await trio.lowlevel.open_process(
+            argv,
+            cwd=str(cwd),
+            env=full_env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # own process group: killpg reaches grandchildren
+        )
+        try:
+            async with lifeline(proc.pid) as line:  # the group dies with the agent
+                timed_out = await _supervise(proc, line, collector, timeout_s, on_output)
+        finally:
+            with trio.CancelScope(shield=True):
+                await terminate_group(proc)  # cheap when _supervise already did (or the watcher failed to start)
+                assert proc.stdout is not None
+                await proc.stdout.aclose()
         output, truncated = collector.finish()
         code = proc.returncode
         return ShellResult(
@@ -332,10 +337,9 @@ async def _supervise(
             with trio.move_on_after(timeout_s) as deadline:
                 await proc.wait()
             timed_out = deadline.cancelled_caught
-            if not timed_out:
-                await line.release()  # the watcher is out of the group before it is cleaned up
             await terminate_group(proc)
             terminated = True
+            await line.release()  # the group is gone: the watcher may stand down
             with trio.move_on_after(DRAIN_AFTER_EXIT_S):
                 await drained.wait()
             # A process that left the group (setsid) may still hold the pipe.

@@ -70,6 +70,8 @@ async def test_a_command_and_its_children_die_when_the_agent_is_killed(tmp_path,
         await wait_until(lambda: (work / "ready").exists(), WAIT_S)
         sleepers = _sleepers(first) + _sleepers(first + 1)
         assert len(sleepers) == 2, sleepers
+        watchers = [pid for pid, argv in _processes() if argv[3:4] == [WATCHER_NAME] and _parent(pid) == agent.pid]
+        assert len(watchers) == 1  # the group is watched while the agent lives
         agent.send_signal(signal.SIGKILL)  # no cleanup code runs in the agent
         await agent.wait()
         await wait_until(lambda: all(pid_gone(pid) for pid in sleepers), WAIT_S)
@@ -78,7 +80,7 @@ async def test_a_command_and_its_children_die_when_the_agent_is_killed(tmp_path,
             agent.kill()
             await agent.wait()
     assert not (work / "finished").exists()
-    assert not _watchers(f"sleep {first + 1}")
+    await wait_until(lambda: all(pid_gone(pid) for pid in watchers), WAIT_S)  # it did its job and left
 
 
 @needs_bwrap
@@ -119,7 +121,7 @@ async def test_nothing_of_the_command_is_left_once_it_returns(tmp_path, sandboxe
     result = await shell(work, sandboxed=sandboxed).run(f"echo $$ > leader; sleep {seconds} &", cwd=work, timeout_s=WAIT_S)
     assert result.exit_code == 0
     assert not _sleepers(seconds)  # the leftover child was ended with the group
-    assert not _watchers(f"sleep {seconds}")  # and the watcher stood down
+    assert not [pid for pid, argv in _processes() if argv[3:4] == [WATCHER_NAME] and _parent(pid) == os.getpid()]
     if not sandboxed:
         assert not _group_alive(int((work / "leader").read_text()))
 
@@ -134,9 +136,14 @@ def _sleepers(seconds: int) -> list[int]:
     return [pid for pid, argv in _processes() if argv == ["sleep", str(seconds)]]
 
 
-def _watchers(token: str) -> list[int]:
-    """Live lifeline watchers of a command containing ``token``."""
-    return [pid for pid, argv in _processes() if argv[3:4] == [WATCHER_NAME] and token in " ".join(argv)]
+
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1
 
 
 def _processes() -> list[tuple[int, list[str]]]:
