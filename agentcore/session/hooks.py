@@ -50,6 +50,7 @@ from agentcore.messages import MessageKind, StopReason, TextBlock, UserMessage, 
 from agentcore.permissions import Decision, PermissionCheck, PermissionGate, Verdict
 from agentcore.secrets import Redactor, ToolSecrets
 from agentcore.tools.base import ToolResult
+from agentcore.tools.lifeline import lifeline
 from agentcore.tools.local import SHELL, terminate_group
 from agentcore.tools.sandbox import ProcessConfinement, SandboxPolicy, SandboxUnavailable
 from agentcore.tools.workspace import Workspace
@@ -143,7 +144,8 @@ async def run_hook_process(
 ) -> ProcessOutcome:
     """Run ``sh -c command`` in its own process group, feeding ``stdin``. On
     timeout (or cancellation) the whole group is killed; processes the hook
-    leaves behind are killed too (they would hold its pipes open). ``env`` is
+    leaves behind are killed too (they would hold its pipes open), and so is the
+    group when the agent dies (:mod:`agentcore.tools.lifeline`). ``env`` is
     the whole environment (already scrubbed of secrets by the caller);
     ``confinement`` runs the hook in the OS sandbox and raises
     :class:`SandboxUnavailable` when that cannot run."""
@@ -164,7 +166,7 @@ async def run_hook_process(
     drained = (trio.Event(), trio.Event())
     timed_out = False
     try:
-        async with trio.open_nursery() as nursery:
+        async with lifeline(proc.pid) as line, trio.open_nursery() as nursery:  # the hook dies with the agent
             nursery.start_soon(_feed, proc.stdin, stdin)
             nursery.start_soon(_drain, proc.stdout, out, drained[0])
             nursery.start_soon(_drain, proc.stderr, err, drained[1])
@@ -172,6 +174,7 @@ async def run_hook_process(
                 await proc.wait()
             timed_out = deadline.cancelled_caught
             await terminate_group(proc)
+            await line.release()
             with trio.move_on_after(DRAIN_AFTER_EXIT_S):
                 for event in drained:
                     await event.wait()
