@@ -9,11 +9,17 @@ Ctrl-C cancels it, ``y``/``a``/``n``/``N`` answer a permission question.
 
 When stdin or stdout is not a terminal the same loop runs on lines (one
 prompt per line) with plain output, so ``echo hi | agent chat`` works.
+
+``agent chat --attach`` runs this same loop on a session that lives in
+``agent serve`` (:mod:`cli.attach`): a subclass replaces only how the session
+is opened and which slash commands exist (:meth:`Chat.make_commands`), so keys,
+rendering and permission questions stay one implementation.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import sys
@@ -39,6 +45,7 @@ from agentcore.cli.render import REFRESH_PER_SECOND, Renderer
 from agentcore.cli.render_blocks import StatusInfo, status_line
 
 PROMPT = "› "
+ATTACH_ENTRY = "agentcore.cli.attach"  # `agent chat --attach`: the same chat on a session in agent serve
 KEY_BUFFER = 256  # keystrokes typed ahead while a command runs
 ANSWERS: Mapping[str, PermissionOption] = {
     "y": PermissionOption.ALLOW_ONCE,
@@ -107,10 +114,14 @@ class Chat:
 
     # ------------------------------------------------------------ lifetime
 
-    async def run(self, first: SessionCreateInfo) -> int:
+    def make_commands(self) -> Any:
+        """The slash commands (``dispatch(line)``, ``complete(text)``) this chat offers."""
         from agentcore.cli.slash import SlashCommands  # loaded when a chat starts, not with the parser
 
-        commands = SlashCommands(self)
+        return SlashCommands(self)
+
+    async def run(self, first: SessionCreateInfo) -> int:
+        commands = self.make_commands()
         if self.terminal:
             self.editor = LineEditor(
                 write=self._write_raw, width=lambda: self.console.width, history=self.history, completer=commands.complete
@@ -350,6 +361,10 @@ def open_chat_app(args: argparse.Namespace, *, cwd: Path, env: Mapping[str, str]
 
 
 def main(args: argparse.Namespace) -> int:
+    if getattr(args, "attach", None) is not None:
+        # Named, not imported: cli.attach builds on this module, and the parser's
+        # command table names its entry points the same way.
+        return int(importlib.import_module(ATTACH_ENTRY).main(args))
     env = os.environ
     console, color = make_console(no_color=bool(getattr(args, "no_color", False)), env=env)
     terminal = sys.stdin.isatty() and sys.stdout.isatty()

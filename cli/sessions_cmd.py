@@ -4,6 +4,10 @@
 runs it against the real environment. Tests and embedders call :func:`main`
 with a :class:`SessionsContext` instead (``env`` decides where sessions live:
 ``AGENTCORE_HOME`` or the platform state directory).
+
+``list`` marks with :data:`LIVE_MARK` the sessions live in a running
+``agent serve`` (asked over its socket, :func:`cli.serve_client.live_sessions`;
+with no server there is nothing to ask and nothing to wait for).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ PREVIEW_CHARS = 400  # per message in `show`; `--full` prints everything
 SHOW_LAST_DEFAULT = 50  # messages `show` prints unless --last or --all say otherwise: a screenful or two
 ARGS_PREVIEW_CHARS = 120  # tool-call arguments shown inline
 SMALLEST_COST_USD = 0.0001  # costs are shown to four decimals; below that, "<$0.0001"
+LIVE_MARK = "●"  # in `list`: live in agent serve, `agent chat --attach ID` joins it
 
 
 @attrs.frozen
@@ -111,15 +116,21 @@ def cmd_list(args: argparse.Namespace, ctx: SessionsContext) -> int:
     from rich.table import Table
     from rich.text import Text
 
+    from agentcore.cli.serve_client import live_sessions
+
     store = _store(ctx)
     scan = store.scan(cwd=None if args.all else ctx.cwd)
     out = _console(ctx, ctx.stdout)
+    live = live_sessions(ctx.env) if scan.sessions else None  # None: no server runs
+    live_ids = {s.id for s in live or ()} & {s.id for s in scan.sessions}
     if not scan.sessions:
         where = "" if args.all else f" in {ctx.cwd}"
         hint = "" if args.all else " (--all lists every directory)"
         out.print(f"No saved sessions{where}{hint}.", markup=False)
     else:
         table = Table(box=None, header_style="bold", pad_edge=False)
+        if live_ids:
+            table.add_column("", no_wrap=True, style="green")
         table.add_column("ID", no_wrap=True, style="cyan")
         table.add_column("Updated", no_wrap=True)
         table.add_column("Title", overflow="ellipsis")
@@ -130,8 +141,12 @@ def cmd_list(args: argparse.Namespace, ctx: SessionsContext) -> int:
         for s in scan.sessions:
             # Text cells: a title is user text, never rich markup.
             row = [s.id, _when(s.updated), s.title or "(untitled)", str(s.message_count), _cost(s.cost_usd)]
+            if live_ids:
+                row.insert(0, LIVE_MARK if s.id in live_ids else "")
             table.add_row(*(Text(cell) for cell in (*row, *([str(s.cwd)] if args.all else []))))
         out.print(table)
+        if live_ids:
+            out.print(Text(f"{LIVE_MARK} live in agent serve: `agent chat --attach ID` joins it", style="dim"))
     err = _console(ctx, ctx.stderr)
     for problem in scan.problems:
         err.print(f"cannot read {problem}", style="yellow", markup=False)
