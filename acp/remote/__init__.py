@@ -9,6 +9,7 @@ The floors, bottom up:
 - ``outbox`` and ``connection``: an ACP connection over HTTP or WebSocket as a
   :class:`~agentcore.acp.jsonrpc.MessageTransport`, with bounded queues.
 - ``asgi`` and ``websocket``: the ASGI app (``/acp``, ``/health``) Hypercorn serves.
+- ``voice``: ``/voice``, a voice call (the offline cascade) into a live session.
 - ``unix``: the same ACP, newline-delimited, over a Unix domain socket.
 - ``state_file`` and ``server``: the running server, its state file and shutdown.
 

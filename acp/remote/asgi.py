@@ -11,7 +11,9 @@ Transport" and the official SDKs' clients speak it:
 * ``GET`` with ``Accept: text/event-stream`` opens the connection's SSE
   stream, or a session's with ``Acp-Session-Id``;
 * ``DELETE`` ends the connection (its sessions stay live in the server);
-* ``GET`` with ``Upgrade: websocket``: one JSON-RPC message per text frame.
+* ``GET`` with ``Upgrade: websocket``: one JSON-RPC message per text frame;
+* ``GET /voice`` with ``Upgrade: websocket``: a voice call into a live session
+  (:mod:`~agentcore.acp.remote.voice`).
 
 Invariant: :func:`~agentcore.acp.remote.auth.check_request` has passed
 before any handler reads a body, opens a stream or touches a connection.
@@ -29,6 +31,7 @@ import trio
 from agentcore.acp.jsonrpc import MAX_MESSAGE_BYTES, decode_line
 from agentcore.acp.remote import auth
 from agentcore.acp.remote.connection import ConnectionRegistry, RemoteConnection, TransportKind
+from agentcore.acp.remote.voice import VOICE_PATH, VoiceCalls
 from agentcore.acp.remote.websocket import serve_websocket
 
 log = logging.getLogger("acp.remote")
@@ -60,6 +63,7 @@ class ServeApp:
         self.registry = registry
         self._health = health
         self._token = token
+        self.voices = VoiceCalls(registry.hub)
         self.origins: frozenset[str] = frozenset()  # until set, every request with an Origin is refused
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -76,7 +80,10 @@ class ServeApp:
             token=self._token,
             origins=self.origins,
         )
-        if kind == "websocket":
+        if kind == "websocket" and refusal is None and scope["path"] == VOICE_PATH:
+            await self.voices.serve(scope, receive, send)
+            return
+        if kind == "websocket":  # refusals (of /voice too) and /acp
             await serve_websocket(scope, receive, send, registry=self.registry, refusal=refusal, path=ACP_PATH)
             return
         if refusal is not None:

@@ -207,6 +207,10 @@ class ConnectionRegistry:
         self._nursery = nursery
         self.connections: dict[str, RemoteConnection] = {}
 
+    @property
+    def hub(self) -> AcpHub:
+        return self._hub
+
     def open(self, kind: TransportKind, *, peer: str) -> RemoteConnection:
         conn = RemoteConnection(secrets.token_hex(CONNECTION_ID_BYTES), kind)
         self.connections[conn.id] = conn

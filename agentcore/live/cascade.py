@@ -13,6 +13,7 @@ barge-in, cutting the spoken answer to what was heard.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
 import re
@@ -23,7 +24,7 @@ import trio
 
 from agentcore.events import AgentEvent, AssistantTextDelta, MessageAppended, TurnEnded, TurnStarted
 from agentcore.live.audio import ms_to_bytes
-from agentcore.live.backend import BackendCapabilities, BackendSeed
+from agentcore.live.backend import BackendCapabilities, BackendSeed, BackendUnavailable
 from agentcore.live.events import (
     AssistantTranscriptDelta,
     AudioDelta,
@@ -45,6 +46,7 @@ from agentcore.live.vad import FrameClassifier, Segment, SegmentKind, Segmenter,
 from agentcore.llm.base import ToolSpec
 from agentcore.llm.errors import ProviderError
 from agentcore.messages import MessageKind, TextBlock, Usage, UserMessage, new_id
+from agentcore.session import SessionClosed
 from agentcore.turn import TurnAbortedError, TurnInProgress
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,13 @@ def next_sentence(buffer: str) -> int | None:
         comma = buffer.rfind(", ", 0, LONG_CLAUSE_CHARS)
         return comma + 2 if comma > 0 else LONG_CLAUSE_CHARS
     return None
+
+
+def check_cascade(tts: TextToSpeech | None = None) -> None:
+    """Raise :class:`BackendUnavailable` (saying what to install) when the cascade cannot run here."""
+    (tts or EspeakTts()).check()
+    if importlib.util.find_spec("pocketsphinx") is None:
+        raise BackendUnavailable("the offline cascade needs pocketsphinx (pip install pocketsphinx)")
 
 
 class CascadeBackend:
@@ -210,7 +219,7 @@ class CascadeBackend:
                 outcome = await self._session.run_turn(prompt)
                 if outcome.stop_reason.value == "cancelled":
                     state["status"] = ResponseStatus.CANCELLED
-            except (TurnAbortedError, TurnInProgress, ProviderError) as exc:
+            except (TurnAbortedError, TurnInProgress, SessionClosed, ProviderError) as exc:
                 state["status"] = ResponseStatus.FAILED
                 await self._send.send(BackendNotice(f"the answer failed: {exc}", type(exc).__name__))
             finally:
