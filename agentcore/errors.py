@@ -41,7 +41,7 @@ known condition, or a family for one kind of trouble.
     │   ├── ConnectionClosed                the peer went away before answering
     │   └── PeerTimedOut                    the peer did not answer in time
     ├── ServeError                      agentcore.acp.remote: agent serve cannot start or serve
-    │   └── ExposureRefused, AlreadyServing, SocketUnavailable, ClientTooSlow; AttachError (agentcore.cli.attach)
+    │   └── ExposureRefused, AlreadyServing, SocketUnavailable, ClientTooSlow; AttachError (agentcore.cli.serve_client)
     └── AppError                        agentcore.app: a start-up problem to show in one line
 
 Classes live beside the code that raises them; this module holds the root,
