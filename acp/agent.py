@@ -273,7 +273,10 @@ class AcpAgent:
         except Exception as exc:
             raise _session_error(exc) from None
         ref.value = session.id
-        live = LiveSession(session, self.conn, self.features, lossy=self.hub.keep_sessions, on_turn_end=self.hub.settle)
+        live = LiveSession(
+            session, self.conn, self.features,
+            lossy=self.hub.keep_sessions, on_turn_end=self.hub.settle, approval_timeout_s=setup.approval_timeout_s,
+        )  # fmt: skip
         await self.hub.nursery.start(live.run)
         self.hub.add(live)
         self.sessions[session.id] = live

@@ -31,6 +31,7 @@ from typing import Any
 
 import trio
 
+from agentcore.acp.approvals import APPROVAL_TIMEOUT_S, ApprovalDenied, require_approval
 from agentcore.acp.content import SessionLinkAccess, to_user_message
 from agentcore.acp.jsonrpc import AUTH_REQUIRED, INTERNAL_ERROR, ConnectionClosed, JsonRpcError, RequestContext
 from agentcore.acp.options import config_options
@@ -146,9 +147,11 @@ class LiveSession:
         *,
         lossy: bool = False,
         on_turn_end: Callable[[], None] | None = None,
+        approval_timeout_s: float = APPROVAL_TIMEOUT_S,
     ) -> None:
         self.session = session
         self.lossy = lossy  # a server: a lagging client is detached, never waited for
+        self.approval_timeout_s = approval_timeout_s
         self._on_turn_end = on_turn_end  # the hub's GC policy
         self._views: dict[int, ClientView] = {}
         self._first = ClientView(self, conn, features, Role.CONTROLLER)
@@ -385,23 +388,30 @@ class LiveSession:
             except JsonRpcError as exc:
                 log.warning("permission request %s failed: %r; rejecting", event.request_id, exc)
                 answer = None
-            self._settle(event.request_id, answer)
+            option = _chosen(answer)
+            if option in REMEMBERING and self.lossy:
+                option = await self._approved_to_remember(view, event, option)
+            if option is None:
+                self.session.permissions.cancel_pending()
+            else:
+                self.session.permissions.resolve(event.request_id, option)
         if scope in scopes:
             scopes.remove(scope)
 
-    def _settle(self, request_id: str, answer: Any) -> None:
-        outcome = answer.get("outcome") if isinstance(answer, dict) else None
-        kind = outcome.get("outcome") if isinstance(outcome, dict) else None
-        if kind == "cancelled":
-            self.session.permissions.cancel_pending()
-            return
-        option = PermissionOption.REJECT_ONCE
-        if kind == "selected":
-            try:
-                option = PermissionOption(outcome.get("optionId"))
-            except ValueError:
-                log.warning("unknown permission option %r; rejecting", outcome.get("optionId"))
-        self.session.permissions.resolve(request_id, option)
+    async def _approved_to_remember(
+        self, view: ClientView, event: PermissionRequested, option: PermissionOption
+    ) -> PermissionOption:
+        """"Always" writes a rule into the project's configuration: from a client
+        that does not own the session it needs the owner's approval; refused, it
+        counts once."""
+        try:
+            await require_approval(
+                self, view.conn, "remember a permission rule",
+                f"{option.value}: {event.always_rule or event.tool_name}", timeout_s=self.approval_timeout_s,
+            )  # fmt: skip
+        except ApprovalDenied:
+            return PermissionOption.ALLOW_ONCE if option is PermissionOption.ALLOW_ALWAYS else PermissionOption.REJECT_ONCE
+        return option
 
     # -------------------------------------------------------------- commands
 
@@ -422,6 +432,24 @@ class LiveSession:
                         f"{report.tokens_before:,} -> {report.tokens_after:,} tokens."
                     ))
         return StopReason.END_TURN
+
+
+REMEMBERING = (PermissionOption.ALLOW_ALWAYS, PermissionOption.REJECT_ALWAYS)  # answers that write a rule
+
+
+def _chosen(answer: Any) -> PermissionOption | None:
+    """The option a permission answer picked; None when the client cancelled it.
+    Anything unreadable rejects."""
+    outcome = answer.get("outcome") if isinstance(answer, dict) else None
+    kind = outcome.get("outcome") if isinstance(outcome, dict) else None
+    if kind == "cancelled":
+        return None
+    if kind == "selected":
+        try:
+            return PermissionOption(outcome.get("optionId"))
+        except ValueError:
+            log.warning("unknown permission option %r; rejecting", outcome.get("optionId"))
+    return PermissionOption.REJECT_ONCE
 
 
 def _message(text: str) -> Update:

@@ -115,9 +115,13 @@ class AcpHarness:
     async def new_session(self, **extra: Any) -> str:
         reply = await self.peer.request("session/new", {"cwd": str(self.workspace), "mcpServers": [], **extra})
         assert "result" in reply, reply
-        commands = await self.peer.receive()
-        assert commands["params"]["update"]["sessionUpdate"] == "available_commands_update"
-        return reply["result"]["sessionId"]
+        # The commands follow the answer; a notice (an MCP server now ready) may come first.
+        while True:
+            message = await self.peer.receive()
+            if message.get("params", {}).get("update", {}).get("sessionUpdate") == "available_commands_update":
+                return reply["result"]["sessionId"]
+            assert message.get("method") == "session/update", message
+            self.peer.notifications.append(message)
 
     async def prompt(self, session_id: str, text: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Run a prompt that needs no client answers; return (response, updates)."""

@@ -348,3 +348,37 @@ async def test_files_delegated_to_an_editor_that_left_are_read_here(provider: Sc
         assert answer["result"]["stopReason"] == "end_turn"
     results = [r.text for m in provider.requests[-1].messages for r in getattr(m, "results", ())]
     assert any("on disk" in text for text in results), results
+
+
+async def test_allow_always_from_another_client_needs_the_owner_or_counts_once(
+    provider: ScriptedProvider, core, workspace
+) -> None:
+    """"Always" writes a rule into the project's configuration: a non-owner's
+    answer needs the owner's approval; refused, the call is allowed once only."""
+    provider.add(
+        tool_reply("call_1", "write_file", {"path": "a.txt", "content": "a\n"}), text_reply("one"),
+        tool_reply("call_2", "write_file", {"path": "b.txt", "content": "b\n"}), text_reply("two"),
+    )  # fmt: skip
+    async with server(core) as (hub, connect):
+        a, _ = await connect()
+        b, _ = await connect()
+        sid = await new_session(a, workspace)
+        await attach(b, sid, owner=a)
+        gate = hub.sessions[sid].session.permissions
+
+        await b.send({"jsonrpc": "2.0", "id": 110, "method": "session/prompt", "params": prompt_params(sid, "write a")})
+        asked = (await read_until(b, lambda m: m.get("method") == "session/request_permission"))[-1]
+        await b.answer(asked["id"], {"outcome": {"outcome": "selected", "optionId": "allow_always"}})
+        approval = await approval_request(a)
+        assert approval["params"]["action"] == "remember a permission rule"
+        await a.answer(approval["id"], {"approved": False})
+        assert (await b.response_to(110))["result"]["stopReason"] == "end_turn"
+        assert (workspace / "a.txt").exists()  # allowed this once
+        rules_before = list(gate.rules)
+
+        await b.send({"jsonrpc": "2.0", "id": 111, "method": "session/prompt", "params": prompt_params(sid, "write b")})
+        asked = (await read_until(b, lambda m: m.get("method") == "session/request_permission"))[-1]  # asked again
+        await b.answer(asked["id"], {"outcome": {"outcome": "selected", "optionId": "allow_always"}})
+        await a.answer((await approval_request(a))["id"], {"approved": True})
+        assert (await b.response_to(111))["result"]["stopReason"] == "end_turn"
+        assert len(gate.rules) > len(rules_before)  # remembered now
