@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -71,6 +72,36 @@ def agent_command(*, provider: str) -> list[str]:
     if provider == "openai":
         args += ["--model", MODEL]
     return [sys.executable, "-m", "agentcore.acp", *args]
+
+
+# ------------------------------------------- the same scenarios through the bridge
+
+BRIDGE_COMMAND = [sys.executable, "-m", "agentcore.cli.main", "acp", "--bridge"]
+STOP_TIMEOUT_S = 60.0  # seconds `agent serve stop` may take (the server's own grace is 15 s)
+
+
+def launch(mode: str, *, provider: str, env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """(command, env) for ``agent acp`` in ``mode``: "stdio" (in-process, flags) or
+    "bridge" (relayed to an ``agent serve`` it starts; the bridge takes the
+    provider from the environment, and the server picks a free port)."""
+    if mode == "stdio":
+        return agent_command(provider=provider), env
+    assert mode == "bridge", mode
+    env = {**env, "AGENTCORE_PROVIDER": provider, "AGENTCORE_SERVE_LISTEN": "127.0.0.1:0"}
+    if provider == "openai":
+        env["AGENTCORE_MODEL"] = MODEL
+    return list(BRIDGE_COMMAND), env
+
+
+def stop_bridge_server(home: Path) -> tuple[str, str]:
+    """``agent serve status`` then ``stop`` for the server a bridge started under
+    ``home``: (what status said, the server's log)."""
+    env = agent_env(os.environ, home, None)
+    agent = [sys.executable, "-m", "agentcore.cli.main", "serve"]
+    status = subprocess.run([*agent, "status"], env=env, capture_output=True, text=True, timeout=STOP_TIMEOUT_S, check=False)
+    subprocess.run([*agent, "stop"], env=env, capture_output=True, timeout=STOP_TIMEOUT_S, check=False)
+    logs = home / "state" / "logs" / "serve.log"
+    return status.stdout.strip(), logs.read_text(errors="replace") if logs.exists() else ""
 
 
 async def run_client(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ import interop_support as s
 pytestmark = pytest.mark.skipif(s.node_missing_reason() is not None, reason=s.node_missing_reason() or "")
 
 CANCEL_BUDGET_MS = 500  # session/cancel to the cancelled prompt response
+BRIDGE_VARIANT = True  # every test also runs through `agent acp --bridge` (conftest.py)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -33,10 +34,10 @@ def node_modules() -> None:
 
 
 async def run_node(dirs: dict[str, Path], scenario: str, *, provider: str, llm_url: str | None = None, **options: Any) -> list[dict[str, Any]]:
-    env = s.agent_env(os.environ, dirs["home"], llm_url)
+    command, env = s.launch(getattr(dirs, "mode", "stdio"), provider=provider, env=s.agent_env(os.environ, dirs["home"], llm_url))
     config = {
         "scenario": scenario,
-        "command": s.agent_command(provider=provider),
+        "command": command,
         "cwd": str(dirs["work"]),
         "env": env,
         "transcript": str(dirs["transcript"]),

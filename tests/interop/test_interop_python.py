@@ -17,14 +17,16 @@ import trio
 import interop_support as s
 
 CANCEL_BUDGET_MS = 500  # session/cancel to the cancelled prompt response
+BRIDGE_VARIANT = True  # every test also runs through `agent acp --bridge` (conftest.py)
 
 
 async def run_py(dirs: dict[str, Path], scenario: str, *, provider: str, llm_url: str | None = None, **options: Any) -> list[dict[str, Any]]:
+    command, env = s.launch(getattr(dirs, "mode", "stdio"), provider=provider, env=s.agent_env(os.environ, dirs["home"], llm_url))
     config = {
         "scenario": scenario,
-        "command": s.agent_command(provider=provider),
+        "command": command,
         "cwd": str(dirs["work"]),
-        "env": s.agent_env(os.environ, dirs["home"], llm_url),
+        "env": env,
         "transcript": str(dirs["transcript"]),
         **options,
     }
