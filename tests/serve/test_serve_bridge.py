@@ -184,6 +184,20 @@ async def test_cold_start_runs_the_server_and_the_next_bridge_reuses_it(serve_di
         assert await live_sessions(home) == 2
 
 
+async def test_bridges_starting_at_once_share_one_server(serve_dirs: dict[str, Path]) -> None:
+    """Three editor windows open together with no server: one server starts (the
+    others wait on the lock and use it), and every window works."""
+    home, work = serve_dirs["home"], serve_dirs["work"]
+    env = bridge_env(home)
+    async with stopped_after(env), open_bridge(env, work) as a, open_bridge(env, work) as b, open_bridge(env, work) as c:
+        async with trio.open_nursery() as nursery:
+            for editor in (a, b, c):
+                nursery.start_soon(editor.open_session, work)
+        for editor in (a, b, c):
+            assert await editor.finish() == ""
+        assert await live_sessions(home) == 3
+
+
 async def test_warm_server_started_by_hand(serve_dirs: dict[str, Path]) -> None:
     home, work = serve_dirs["home"], serve_dirs["work"]
     async with llm_server.open_fake_server() as llm:
