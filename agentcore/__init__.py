@@ -7,7 +7,7 @@ costs almost nothing; each name loads its module on first use.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 
 from agentcore import _moved
 from agentcore._lazy import lazy_exports

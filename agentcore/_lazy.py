@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from typing import Any
+
+TYPE_CHECKING = False  # without importing typing: this module is on every start-up path
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def lazy_exports(

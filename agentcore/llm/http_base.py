@@ -8,6 +8,8 @@ print it.
 
 from __future__ import annotations
 
+import functools
+import ssl
 from collections.abc import Iterable, Mapping
 
 import httpx
@@ -17,6 +19,14 @@ from agentcore.llm.catalog import ModelCatalog, default_catalog
 from agentcore.llm.transport import ApiKey, HttpStreamer, RetryPolicy, Timeouts
 
 USER_AGENT = "agentcore/0.1"
+
+
+@functools.cache
+def shared_tls_context() -> ssl.SSLContext:
+    """One TLS context for every provider client of the process: loading the CA
+    bundle takes ~20 ms, which every new session of a server would otherwise pay
+    (a session builds its provider). Made as httpx makes its default one."""
+    return httpx.create_ssl_context()
 
 
 class HttpProviderBase:
@@ -41,7 +51,7 @@ class HttpProviderBase:
         self.api_key_env = api_key_env
         self.extra_headers = dict(headers or {})
         self._owns_client = http_client is None
-        self._client = http_client or httpx.AsyncClient(headers={"user-agent": USER_AGENT})
+        self._client = http_client or httpx.AsyncClient(headers={"user-agent": USER_AGENT}, verify=shared_tls_context())
         self.timeouts = timeouts or Timeouts()
         self._catalog = catalog or default_catalog()
         self._overrides = {m.id: m for m in models}
