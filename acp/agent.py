@@ -111,7 +111,7 @@ class SessionHost(Protocol):
 
     def setup(self) -> AgentSetup: ...
 
-    def setup_for_client(self, env: Mapping[str, str], cwd: Path) -> AgentSetup: ...
+    def setup_for_client(self, env: Mapping[str, str], cwd: Path, flags: Mapping[str, Any]) -> AgentSetup: ...
 
     def add(self, live: LiveSession) -> None: ...
 
@@ -227,8 +227,13 @@ class AcpAgent:
         if not (isinstance(env, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in env.items())):
             raise InvalidParams("env must map names to strings", {"path": "env", "error": "expected a string map"})
         cwd = _absolute_dir(params.get("cwd"), "cwd")
-        self._client_setup = self.hub.setup_for_client(env, cwd)
-        return {"version": agentcore.__version__, "pid": os.getpid()}
+        flags = params.get("flags") or {}
+        if not (isinstance(flags, dict) and set(flags) <= set(HELLO_FLAGS)
+                and all(isinstance(flags[k], HELLO_FLAGS[k]) for k in flags)):  # fmt: skip
+            allowed = ", ".join(HELLO_FLAGS)
+            raise InvalidParams(f"flags may hold {allowed}", {"path": "flags", "error": f"only {allowed}"})
+        self._client_setup = self.hub.setup_for_client(env, cwd, flags)
+        return {"version": agentcore.__version__, "pid": os.getpid(), "flags": True}
 
     @property
     def features(self) -> ClientFeatures:
@@ -513,6 +518,7 @@ def _session_error(exc: Exception) -> JsonRpcError:
 
 
 LIVE_SESSIONS_METHOD = "_agentcore/sessions/live"  # the sessions live in this server
+HELLO_FLAGS: dict[str, type | tuple[type, ...]] = {"profile": str, "provider": str, "model": str, "trust": bool}
 HELLO_METHOD = "_agentcore/bridge/hello"  # the local bridge's first request (docs/serve.md)
 ATTACH_METHOD = "_agentcore/session/attach"  # until ACP's multi-client attach is stable
 DETACH_METHOD = "_agentcore/session/detach"

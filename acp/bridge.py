@@ -87,19 +87,36 @@ def wanted(argv: Sequence[str], env: Mapping[str, str]) -> bool:
 def main(argv: Sequence[str], env: Mapping[str, str] | None = None) -> int | None:
     """Relay stdio to the server; None: fall back to the in-process agent."""
     env = os.environ if env is None else env
-    extra = [arg for arg in argv if arg not in ("--bridge", "--no-bridge")]
-    if extra:
-        flag = next((arg.split("=", 1)[0] for arg in extra if arg.split("=", 1)[0] in SELECTION_FLAGS), None)
-        if flag is not None:  # the server sets clients up from their environment only, for now
-            _say(f"{flag} is not handed over to agent serve; running the agent in this process "
-                 "(use AGENTCORE_PROVIDER, AGENTCORE_MODEL or AGENTCORE_PROFILE with the bridge)")  # fmt: skip
+    flags = selection_flags([arg for arg in argv if arg not in ("--bridge", "--no-bridge")])
+    if flags is None:
         return None  # anything else (--help, a typo) is the in-process parser's to answer
     try:
-        sock, pending = connect(env)
+        sock, pending = connect(env, flags)
     except BridgeUnavailable as exc:
         _say(f"{exc}; running the agent in this process")
         return None
     return relay(sock, pending, stdin_fd=0, stdout_fd=1)
+
+
+def selection_flags(args: Sequence[str]) -> dict[str, object] | None:
+    """``--profile/--provider/--model VALUE`` (or ``=VALUE``) and ``--trust`` as the
+    hello's ``flags``; None for anything else (the in-process parser answers it)."""
+    flags: dict[str, object] = {}
+    rest = list(args)
+    while rest:
+        arg = rest.pop(0)
+        name, eq, value = arg.partition("=")
+        if name == "--trust" and not eq:
+            flags["trust"] = True
+        elif name in SELECTION_FLAGS and name != "--trust":
+            if not eq:
+                if not rest or rest[0].startswith("-"):
+                    return None
+                value = rest.pop(0)
+            flags[name[2:]] = value
+        else:
+            return None
+    return flags
 
 
 def _say(text: str) -> None:
@@ -165,21 +182,23 @@ def check_runtime_dir(path: str) -> None:
 # ------------------------------------------------------------------ connect
 
 
-def connect(env: Mapping[str, str]) -> tuple[_socket.socket, bytes]:
-    """A socket to a server of this version that accepted our hello, and the
-    bytes it sent after the hello's answer (to be relayed first)."""
+def connect(env: Mapping[str, str], flags: Mapping[str, object] | None = None) -> tuple[_socket.socket, bytes]:
+    """A socket to a server of this version that accepted our hello (with the
+    selection ``flags``, which the server applies to this client's set-up), and
+    the bytes it sent after the hello's answer (to be relayed first)."""
+    flags = dict(flags or {})
     path = socket_path(env)
     if len(os.fsencode(path)) > UNIX_PATH_MAX_BYTES:
         raise BridgeUnavailable(f"the socket path {path} is longer than {UNIX_PATH_MAX_BYTES} bytes")
     check_runtime_dir(os.path.dirname(path))
     sock = _try_connect(path) or _start_server(env, path)
-    version, pid, pending = _hello(sock, env)
+    version, pid, pending = _hello(sock, env, flags)
     if version == __version__:
         return sock, pending
     sock.close()
     _stop_server(pid, version)
     sock = _start_server(env, path)
-    version, _pid, pending = _hello(sock, env)
+    version, _pid, pending = _hello(sock, env, flags)
     if version != __version__:
         sock.close()
         raise BridgeUnavailable(f"agent serve at {path} runs agentcore {version or '(unknown)'}, this is {__version__}")
@@ -214,7 +233,7 @@ def _peer(sock: _socket.socket) -> tuple[int | None, int | None]:
     return pid, uid
 
 
-def _hello(sock: _socket.socket, env: Mapping[str, str]) -> tuple[str | None, int | None, bytes]:
+def _hello(sock: _socket.socket, env: Mapping[str, str], flags: Mapping[str, object]) -> tuple[str | None, int | None, bytes]:
     """Hand over environment and directory: (server version, server pid, bytes after the answer).
     The version is None for a server that does not know the hello (an older one)."""
     peer_pid, peer_uid = _peer(sock)
@@ -222,7 +241,9 @@ def _hello(sock: _socket.socket, env: Mapping[str, str]) -> tuple[str | None, in
         sock.close()
         raise BridgeUnavailable(f"the server's socket belongs to uid {peer_uid}")
     try:
-        params = {"env": dict(env), "cwd": os.getcwd()}
+        params: dict[str, object] = {"env": dict(env), "cwd": os.getcwd()}
+        if flags:
+            params["flags"] = dict(flags)
         request = {"jsonrpc": "2.0", "id": HELLO_ID, "method": HELLO_METHOD, "params": params}
         sock.settimeout(HELLO_TIMEOUT_S)
         sock.sendall(json.dumps(request).encode() + b"\n")
@@ -245,6 +266,9 @@ def _hello(sock: _socket.socket, env: Mapping[str, str]) -> tuple[str | None, in
         raise BridgeUnavailable(f"agent serve refused the bridge: {message}")
     pid = peer_pid if peer_pid is not None else result.get("pid")
     version = result.get("version")
+    if flags and result.get("flags") is not True and version == __version__:
+        sock.close()  # a server that would set this client up without its flags
+        raise BridgeUnavailable("agent serve does not take --provider/--model/--profile/--trust from a client")
     return (version if isinstance(version, str) else None), (pid if isinstance(pid, int) else None), pending
 
 

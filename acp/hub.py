@@ -66,15 +66,17 @@ class AcpHub:
                 raise JsonRpcError(INTERNAL_ERROR, f"Agent setup failed: {exc}") from None
         return self._setup
 
-    def setup_for_client(self, env: Mapping[str, str], cwd: Path) -> AgentSetup:
-        """The set-up for a client's own environment and directory (one per
-        distinct pair, reused); the server's own when it has no factory for them."""
+    def setup_for_client(self, env: Mapping[str, str], cwd: Path, flags: Mapping[str, Any] | None = None) -> AgentSetup:
+        """The set-up for a client's own environment, directory and selection
+        flags (one per distinct triple, reused); the server's own when it has no
+        factory for them."""
         if self._client_setup is None:
             return self.setup()
-        key = hashlib.sha256(json.dumps([sorted(env.items()), str(cwd)]).encode()).hexdigest()
+        flags = dict(flags or {})
+        key = hashlib.sha256(json.dumps([sorted(env.items()), str(cwd), sorted(flags.items())]).encode()).hexdigest()
         if key not in self._client_setups:
             try:
-                self._client_setups[key] = self._client_setup(env, cwd)
+                self._client_setups[key] = self._client_setup(env, cwd, flags)
             except Exception as exc:
                 log.exception("agent setup for a client failed")
                 raise JsonRpcError(INTERNAL_ERROR, f"Agent setup failed: {exc}") from None
@@ -138,7 +140,7 @@ class AcpHub:
             await self.close_session(session_id)
 
 
-ClientSetupFactory = Callable[[Mapping[str, str], Path], AgentSetup]
+ClientSetupFactory = Callable[[Mapping[str, str], Path, Mapping[str, Any]], AgentSetup]  # env, cwd, flags
 
 
 @asynccontextmanager

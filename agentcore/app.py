@@ -165,7 +165,11 @@ def build_app(
     async def resolve_provider(provider: str | None, model: str | None) -> ProviderSelection:
         from agentcore.llm.registry import select_provider
 
+        # A value that came from a flag (`--model`, or the bridge's hello) outranks the
+        # environment's AGENTCORE_MODEL / AGENTCORE_PROVIDER, as it does in the settings.
         selection = await select_provider(
+            flag_provider=provider if provider is not None and provider == flags.get("provider") else None,
+            flag_model=model if model is not None and model == flags.get("model") else None,
             default_provider=provider,
             default_model=model,
             env=env,

@@ -145,7 +145,8 @@ def _run(args: argparse.Namespace, env: dict[str, str], settings: Any, ready_out
             settings,
             lambda: setup,
             on_ready=on_ready,
-            client_setup=lambda client_env, cwd: make_setup(flags, client_env, cwd),  # the local bridge's clients
+            # A local bridge client is set up as its own in-process agent would be: its env, cwd and flags.
+            client_setup=lambda client_env, cwd, client_flags: make_setup(dict(client_flags), client_env, cwd),
             manage_gc=True,  # a long-lived server process: see agentcore.gc_pause.LongLivedHeap
         ))
     except BaseException as exc:  # trio wraps errors of nurseries in groups; find the known one

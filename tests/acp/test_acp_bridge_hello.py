@@ -31,10 +31,10 @@ async def test_each_local_client_gets_a_setup_from_its_own_environment(tmp_path:
     server_provider, client_provider = ScriptedProvider(), ScriptedProvider()
     server_provider.add(text_reply("from the server's model"))
     client_provider.add(text_reply("from the client's model"))
-    made: list[tuple[dict[str, str], Path]] = []
+    made: list[tuple[dict[str, str], Path, dict[str, Any]]] = []
 
-    def client_setup(env: Any, cwd: Path) -> AgentSetup:
-        made.append((dict(env), cwd))
+    def client_setup(env: Any, cwd: Path, flags: Any) -> AgentSetup:
+        made.append((dict(env), cwd, dict(flags)))
         return AgentSetup(core=make_core(client_provider, tmp_path / "client-state"))
 
     server_setup = lambda: AgentSetup(core=make_core(server_provider, tmp_path / "server-state"))  # noqa: E731
@@ -49,17 +49,22 @@ async def test_each_local_client_gets_a_setup_from_its_own_environment(tmp_path:
 
         env = {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "PATH": "/usr/bin"}
         local = await connect("unix")
-        hello = await local.request(HELLO, {"env": env, "cwd": str(workspace)})
-        assert hello["result"]["version"] and hello["result"]["pid"]
+        hello = await local.request(HELLO, {"env": env, "cwd": str(workspace), "flags": {"model": "m1"}})
+        assert hello["result"]["version"] and hello["result"]["pid"] and hello["result"]["flags"] is True
         sid = (await local.request("session/new", {"cwd": str(workspace), "mcpServers": []}))["result"]["sessionId"]
         answer = await local.request("session/prompt", {"sessionId": sid, "prompt": [{"type": "text", "text": "hi"}]})
         assert answer["result"]["stopReason"] == "end_turn"
         assert len(client_provider.requests) == 1 and not server_provider.requests
-        assert made == [(env, workspace)]
+        assert made == [(env, workspace, {"model": "m1"})]
 
-        again = await connect("unix")  # the same environment: the same set-up, not a second core
-        assert "result" in await again.request(HELLO, {"env": env, "cwd": str(workspace)})
+        again = await connect("unix")  # the same environment and flags: the same set-up, not a second core
+        assert "result" in await again.request(HELLO, {"env": env, "cwd": str(workspace), "flags": {"model": "m1"}})
         assert len(made) == 1
+        other = await connect("unix")  # other flags: a set-up of their own
+        assert "result" in await other.request(HELLO, {"env": env, "cwd": str(workspace), "flags": {"trust": True}})
+        assert len(made) == 2 and made[1][2] == {"trust": True}
+        bad_flags = await other.request(HELLO, {"env": env, "cwd": str(workspace), "flags": {"sandbox": "off"}})
+        assert bad_flags["error"]["code"] == -32602
 
         remote = await connect("websocket")
         refused = await remote.request(HELLO, {"env": env, "cwd": str(workspace)})

@@ -71,7 +71,7 @@ while True:
 
 def bridge_env(home: Path, llm_url: str | None = None, **extra: str) -> dict[str, str]:
     """What an editor would start the bridge with: the model chosen by the
-    environment (the bridge takes no flags), any free port for a server it starts."""
+    environment, any free port for a server it starts."""
     env = serve_env(home, llm_url, AGENTCORE_SERVE_LISTEN="127.0.0.1:0")
     env.update({"AGENTCORE_PROVIDER": "openai", "AGENTCORE_MODEL": MODEL} if llm_url else {"AGENTCORE_PROVIDER": "echo"})
     env.update(extra)
@@ -297,14 +297,25 @@ async def test_an_unusable_socket_falls_back_to_the_agent_in_process(serve_dirs:
     assert server_state(home) is None  # no server was started behind the user's back
 
 
-async def test_selection_flags_fall_back_with_one_line(serve_dirs: dict[str, Path]) -> None:
+async def test_selection_flags_reach_the_server_with_the_hello(serve_dirs: dict[str, Path]) -> None:
+    """`agent acp --bridge --model M` (what an editor's settings often pass) is set
+    up in the server exactly as `agent acp --model M` would be in process."""
     home, work = serve_dirs["home"], serve_dirs["work"]
-    env = bridge_env(home)
-    async with open_bridge(env, work, "--provider", "echo") as editor:
-        await editor.open_session(work)
-        stderr = await editor.finish()
-    assert stderr.splitlines()[0].startswith("agent acp: --provider is not handed over to agent serve; running the agent in this process")
-    assert server_state(home) is None
+    async with llm_server.open_fake_server() as llm:
+        llm.enqueue(text_reply("flagged"))
+        env = bridge_env(home, llm.url)
+        async with stopped_after(env), open_bridge(env, work, "--model", "gpt-from-a-flag") as editor:
+            sid = await editor.open_session(work)
+            assert await editor.prompt(sid, "hi") == ("end_turn", "flagged")
+            assert await editor.finish() == ""
+            assert await live_sessions(home) == 1  # it went through the server
+    assert [r.json()["model"] for r in llm.requests] == ["gpt-from-a-flag"]
+
+
+def test_unknown_arguments_are_the_in_process_parsers(tmp_path: Path) -> None:
+    assert bridge.selection_flags(["--provider", "echo", "--trust"]) == {"provider": "echo", "trust": True}
+    assert bridge.selection_flags(["--model=m"]) == {"model": "m"}
+    assert bridge.selection_flags(["--help"]) is None and bridge.selection_flags(["--model"]) is None
 
 
 # ------------------------------------------------------------------ each client's own environment
