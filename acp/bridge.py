@@ -1,7 +1,8 @@
 """``agent acp`` as a thin bridge to the local ``agent serve``.
 
-An editor spawns ``agent acp --bridge`` (or ``agent acp`` with
-``AGENTCORE_ACP_BRIDGE=1``) and talks ACP on its stdio as usual. The bridge:
+An editor spawns ``agent acp`` (the bridge is the default; ``--no-bridge`` or
+``AGENTCORE_ACP_BRIDGE=0`` run the agent in process) and talks ACP on its
+stdio as usual. The bridge:
 
 1. finds the server's Unix socket where ``agent serve`` puts it
    (``agent.sock`` in the runtime directory: ``$AGENTCORE_HOME/run``, else
@@ -46,7 +47,7 @@ from collections.abc import Mapping, Sequence
 from agentcore import __version__
 from agentcore.errors import AgentcoreError
 
-BRIDGE_ENV = "AGENTCORE_ACP_BRIDGE"  # "1": use the bridge; "0": never
+BRIDGE_ENV = "AGENTCORE_ACP_BRIDGE"  # "0": never use the bridge (the default is to use it)
 LISTEN_ENV = "AGENTCORE_SERVE_LISTEN"  # HOST:PORT of a server the bridge starts (default: agent serve's own)
 HOME_ENV = "AGENTCORE_HOME"
 
@@ -78,10 +79,11 @@ class BridgeUnavailable(AgentcoreError):
 
 
 def wanted(argv: Sequence[str], env: Mapping[str, str]) -> bool:
-    """Whether ``agent acp ARGV`` should go through the bridge."""
+    """Whether ``agent acp ARGV`` goes through the bridge: yes, unless
+    ``--no-bridge`` or ``AGENTCORE_ACP_BRIDGE=0`` (``--bridge`` wins over the variable)."""
     if "--no-bridge" in argv:
         return False
-    return "--bridge" in argv or env.get(BRIDGE_ENV) == "1"
+    return "--bridge" in argv or env.get(BRIDGE_ENV) != "0"
 
 
 def main(argv: Sequence[str], env: Mapping[str, str] | None = None) -> int | None:

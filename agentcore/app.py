@@ -20,7 +20,7 @@ from agentcore.errors import AgentcoreError
 from agentcore.config import LoadedConfig, load_settings
 from agentcore.config.schema import ConfigError
 from agentcore.core import AgentCoreBuilder, DefaultAgentCore, ProviderSelection, SessionPolicy
-from agentcore.frontend import Frontend
+from agentcore.frontend import Frontend, FrontendKind
 from agentcore.llm.base import ReasoningEffort
 from agentcore.config.paths import AgentPaths
 from agentcore.permissions import PermissionMode, Rule, RuleAction
@@ -160,7 +160,13 @@ def build_app(
 
     def resolve_policy(profile_name: str | None, session_cwd: Path) -> SessionPolicy:
         profile, effective = session_config(session_cwd, profile_name)
-        return policy_from_profile(profile, effective.settings)
+        policy = policy_from_profile(profile, effective.settings)
+        notice = effective.trust.notice()
+        if notice is not None and frontend.kind is FrontendKind.ACP:
+            # An editor shows the agent's stderr in a log at best (and through the
+            # bridge it is the server's): the session itself says what was ignored.
+            policy = attrs.evolve(policy, notices=(notice,))
+        return policy
 
     async def resolve_provider(provider: str | None, model: str | None) -> ProviderSelection:
         from agentcore.llm.registry import select_provider

@@ -223,6 +223,7 @@ class DefaultAgentCore:
         session.startup_notices = [Notice("warning", _echo_banner())] if selection.is_echo else []
         if (sandbox_problem := self.sandbox.problem()) is not None:
             session.startup_notices.append(Notice("error", f"{sandbox_problem} Shell commands and hooks will not run."))
+        session.startup_notices += [Notice("warning", text) for text in policy.notices]
         # Sub-agent sessions are part of their parent's work, not sessions to list or resume.
         for observer in self.observers if info.parent is None else ():
             observer.session_opened(session)

@@ -69,6 +69,7 @@ class SessionPolicy:
     model: str | None = None
     spawn: tuple[str, ...] = ()  # profiles this one may start as sub-agents
     settings: Any = None  # the effective agentcore.config.Settings, when loaded from config
+    notices: tuple[str, ...] = ()  # warnings to show when a session starts (e.g. ignored project configuration)
 
 
 @attrs.frozen

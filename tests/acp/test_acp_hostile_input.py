@@ -104,7 +104,8 @@ class AcpProcess:
         env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
         env.update({"AGENTCORE_HOME": str(home), "AGENTCORE_PROVIDER": "echo"})
         self.proc = subprocess.Popen(
-            [str(AGENT), "acp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            # --no-bridge: the in-process agent's own reading of hostile lines
+            [str(AGENT), "acp", "--no-bridge"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env=env, cwd=cwd,
         )
         self._buffer = b""

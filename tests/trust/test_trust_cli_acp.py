@@ -46,7 +46,8 @@ def acp_session(repo, env, *flags: str) -> tuple[list[dict], str]:
         {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": 1}},
         {"jsonrpc": "2.0", "id": 2, "method": "session/new", "params": {"cwd": str(repo.root), "mcpServers": []}},
     ]
-    proc = subprocess.Popen([str(AGENT), "acp", "--provider", "echo", *flags], cwd=repo.root.parent, env=env,
+    # --no-bridge: this is the in-process agent (the bridge's own test is in tests/serve)
+    proc = subprocess.Popen([str(AGENT), "acp", "--no-bridge", "--provider", "echo", *flags], cwd=repo.root.parent, env=env,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
     assert proc.stdin is not None and proc.stdout is not None
     replies = []
@@ -73,6 +74,10 @@ async def test_acp_session_in_an_untrusted_folder(repo, env) -> None:
     assert new["result"]["modes"]["currentModeId"] != "yolo"
     assert not repo.hook_marker.exists() and not repo.mcp_json_marker.exists()
     assert "is not trusted" in err and f"hook on session_start runs: touch {repo.hook_marker}" in err
+    # ... and the session itself says so, where the editor shows it (no notices capability: a message line)
+    said = [r["params"]["update"]["content"]["text"] for r in replies
+            if r.get("method") == "session/update" and r["params"]["update"]["sessionUpdate"] == "agent_message_chunk"]
+    assert any("**Warning:**" in text and "is not trusted" in text for text in said), said
     assert err.count("is not trusted") == 1
 
 
