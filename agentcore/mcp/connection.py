@@ -134,19 +134,12 @@ class McpServerConnection:
         """The connection's task: connect, serve, and restart on request."""
         self._sdk = sdk
         try:
-            with self._scope:
-                while True:
-                    await self._attempt()
-                    if self.state is not ServerState.CRASHED or self._stopping:
-                        break
-                    self._restart_wanted = trio.Event()
-                    await self._restart_wanted.wait()
-                    if self._stopping:
-                        break
-                    self.restarts += 1
-                    wait = self._crashed_at + self._policy.delay(self.restarts) - trio.current_time()
-                    await trio.sleep(max(0.0, wait))
-                    self.stderr.note(f"[agentcore: restart {self.restarts} of {self._policy.max_restarts}]")
+            try:
+                await self._serve()
+            except Exception as exc:  # noqa: BLE001 - the boundary of a third-party server
+                # A failure that arrived with a stop's cancellation (grouped with it, so
+                # _attempt's handler could not take it): the server is stopping anyway.
+                log.debug("MCP server %s failed while stopping", self.name, exc_info=exc)
         finally:
             self._client = None
             if self.state is not ServerState.FAILED:
@@ -154,6 +147,21 @@ class McpServerConnection:
                 self.tools = {}
             self._changed.set()
             self._done.set()
+
+    async def _serve(self) -> None:
+        with self._scope:
+            while True:
+                await self._attempt()
+                if self.state is not ServerState.CRASHED or self._stopping:
+                    break
+                self._restart_wanted = trio.Event()
+                await self._restart_wanted.wait()
+                if self._stopping:
+                    break
+                self.restarts += 1
+                wait = self._crashed_at + self._policy.delay(self.restarts) - trio.current_time()
+                await trio.sleep(max(0.0, wait))
+                self.stderr.note(f"[agentcore: restart {self.restarts} of {self._policy.max_restarts}]")
 
     async def stop(self) -> None:
         """Orderly shutdown, bounded by ``STOP_GRACE_S``; returns when the task has ended."""
