@@ -33,6 +33,25 @@ def latest_session_id(app: AppContext) -> str | None:
     return rows[0].id if rows else None
 
 
+def resolve_session_id(app: AppContext, id_or_prefix: str) -> str:
+    """The id of the saved session ``id_or_prefix`` names (a unique prefix is
+    enough). Raises :class:`~agentcore.session.SessionNotFound` with a message
+    for the user (none, or which several it matches)."""
+    resolve = getattr(app.store, "resolve", None)
+    return resolve(id_or_prefix) if resolve is not None else id_or_prefix
+
+
+def session_to_open(app: AppContext, *, continue_: bool, resume: str | None) -> tuple[str | None, str | None]:
+    """(session id to reopen or None for a new session, a note for the user) for
+    ``--continue`` / ``--resume [ID]`` (an empty ``resume`` means the latest here)."""
+    if continue_ or resume == "":
+        latest = latest_session_id(app)
+        return latest, None if latest else "no earlier session in this directory; starting a new one"
+    if resume:
+        return resolve_session_id(app, resume), None
+    return None, None
+
+
 def selection_reason(session: Session) -> str:
     """Why the session's provider was picked ("OPENAI_API_KEY is set"); "" when unknown."""
     return session.selection.reason if session.selection is not None else ""

@@ -35,10 +35,10 @@ from rich.text import Text
 from agentcore.app import AppContext
 from agentcore.config import find_project
 from agentcore.permissions import PermissionOption
-from agentcore.session import DefaultSession, PromptTooLarge, SessionCreateInfo
+from agentcore.session import DefaultSession, PromptTooLarge, SessionCreateInfo, SessionNotFound
 from agentcore.turn import TurnAbortedError, TurnInProgress
 from agentcore import WhenBusy
-from agentcore.cli.app_support import STARTUP_ERRORS, app_flags, latest_session_id, selection_notice
+from agentcore.cli.app_support import STARTUP_ERRORS, app_flags, selection_notice, session_to_open
 from agentcore.cli.keys import Key, KeyQueue, pump_keys, pump_lines, raw_mode
 from agentcore.cli.line_editor import InputHistory, LineEditor
 from agentcore.cli.render import REFRESH_PER_SECOND, Renderer
@@ -324,14 +324,17 @@ def make_console(*, no_color: bool, env: Mapping[str, str]) -> tuple[Console, bo
 
 
 def initial_info(app: AppContext, args: argparse.Namespace, console: Console) -> SessionCreateInfo | None:
-    resume = getattr(args, "resume", None)
-    session_id = None
-    if getattr(args, "continue_", False) or resume == "":
-        session_id = latest_session_id(app)
-        if session_id is None:
-            console.print(Text("no earlier session in this directory; starting a new one", style="yellow"))
-    elif resume:
-        session_id = resume
+    """What to open: a new session, or the one ``--continue``/``--resume [ID]``
+    names (a unique prefix is enough); None when that one does not exist (said)."""
+    try:
+        session_id, note = session_to_open(
+            app, continue_=getattr(args, "continue_", False), resume=getattr(args, "resume", None)
+        )
+    except SessionNotFound as exc:
+        console.print(Text(f"error: {exc}", style="bold red"))
+        return None
+    if note:
+        console.print(Text(note, style="yellow"))
     return app.session_info(session_id=session_id)
 
 
@@ -374,6 +377,8 @@ def main(args: argparse.Namespace) -> int:
         console.print(Text(f"error: {exc}", style="bold red"))
         return 1
     info = initial_info(app, args, console)
+    if info is None:
+        return 2
     chat = Chat(app, console, terminal=terminal, color=color)
     with ExitStack() as stack:
         if terminal:

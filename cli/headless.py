@@ -31,9 +31,9 @@ from agentcore.app import AppContext
 from agentcore.errors import InputError
 from agentcore.events import AgentEvent, Notice, RetryScheduled, SavingStopped, ToolCallFinished, TurnAborted
 from agentcore.messages import StopReason, usage_to_dict
-from agentcore.session import DefaultSession, PromptTooLarge, run_goal
+from agentcore.session import DefaultSession, PromptTooLarge, SessionNotFound, run_goal
 from agentcore.turn import TurnAbortedError, TurnOutcome
-from agentcore.cli.app_support import STARTUP_ERRORS, app_flags, selection_notice, selection_reason
+from agentcore.cli.app_support import STARTUP_ERRORS, app_flags, selection_notice, selection_reason, session_to_open
 from agentcore.cli.event_json import event_to_json
 
 EXIT_OK = 0
@@ -137,9 +137,11 @@ async def run_prompt(
     stderr: TextIO,
     goal: str | None = None,
     max_turns: int = GOAL_MAX_TURNS_DEFAULT,
+    session_id: str | None = None,
 ) -> int:
-    """Run ``prompt`` (or work towards ``goal`` for up to ``max_turns`` turns) in a
-    fresh unattended session; print in ``fmt``; return the exit code."""
+    """Run ``prompt`` (or work towards ``goal`` for up to ``max_turns`` turns) in an
+    unattended session — a fresh one, or the saved ``session_id`` continued;
+    print in ``fmt``; return the exit code."""
     started = time.monotonic()
     goal_outcome: Any = None
     outcome: TurnOutcome | None = None
@@ -147,7 +149,7 @@ async def run_prompt(
     session: DefaultSession | None = None
     denials = 0
     try:
-        async with app.core.open_session(app.session_info(interactive=False)) as session:
+        async with app.core.open_session(app.session_info(interactive=False, session_id=session_id)) as session:
             for notice in session.startup_notices:
                 print(f"{notice.level}: {notice.text}", file=stderr)
             print(selection_notice(session), file=stderr)
@@ -257,11 +259,17 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     try:
         app = open_headless_app(args, cwd=Path.cwd(), env=os.environ, stderr=sys.stderr)
-    except STARTUP_ERRORS as exc:
+        session_id, note = session_to_open(
+            app, continue_=getattr(args, "continue_", False), resume=getattr(args, "resume", None)
+        )
+    except (*STARTUP_ERRORS, SessionNotFound) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    if note:
+        print(note, file=sys.stderr)
     return trio.run(
         lambda: run_prompt(
-            app, prompt, fmt=args.format, stdout=sys.stdout, stderr=sys.stderr, goal=goal, max_turns=max_turns
+            app, prompt, fmt=args.format, stdout=sys.stdout, stderr=sys.stderr, goal=goal, max_turns=max_turns,
+            session_id=session_id,
         )
     )

@@ -93,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--mode", choices=MODES, help="permission mode (asks become denies)")
     run.add_argument("--goal", help="keep working until the goal is reached (calls goal_done)")
     run.add_argument("--max-turns", type=int, default=None, help="cap for --goal (default 20)")
+    follow = run.add_mutually_exclusive_group()
+    follow.add_argument("--continue", dest="continue_", action="store_true",
+                        help="continue the latest session in this directory")
+    follow.add_argument("--resume", metavar="ID", help="continue this session (a unique prefix is enough)")
     run.set_defaults(func=_lazy("agentcore.cli.headless:main"))
 
     acp = sub.add_parser("acp", help="serve the Agent Client Protocol on stdin/stdout")

@@ -48,6 +48,7 @@ def add_subparsers(subparsers: Any) -> None:
     sub = sessions.add_subparsers(dest="sessions_command", required=True, metavar="{list,show,rm}")
     list_ = sub.add_parser("list", help="sessions in this directory, newest first")
     list_.add_argument("--all", action="store_true", help="sessions from every directory")
+    list_.add_argument("--json", action="store_true", help="one JSON object per line, for scripts")
     list_.set_defaults(func=_entry(cmd_list))
     show = sub.add_parser("show", help="print a session's details and conversation")
     show.add_argument("id", metavar="ID", help="session id (a unique prefix is enough)")
@@ -96,7 +97,20 @@ def _store(ctx: SessionsContext) -> Any:
 def _console(ctx: SessionsContext, file: TextIO) -> Any:
     from rich.console import Console
 
-    return Console(file=file, width=ctx.width, no_color=not ctx.color, highlight=False, soft_wrap=False)
+    width = ctx.width
+    if width is None and not _is_terminal(file):
+        width = PIPED_WIDTH  # piped into grep or less: one line per row, never wrapped at 80 columns
+    return Console(file=file, width=width, no_color=not ctx.color, highlight=False, soft_wrap=False)
+
+
+def _is_terminal(file: TextIO) -> bool:
+    try:
+        return file.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+PIPED_WIDTH = 10_000  # columns when the output is not a terminal
 
 
 def _when(ts: float) -> str:
@@ -123,6 +137,14 @@ def cmd_list(args: argparse.Namespace, ctx: SessionsContext) -> int:
     out = _console(ctx, ctx.stdout)
     live = live_sessions(ctx.env) if scan.sessions else None  # None: no server runs
     live_ids = {s.id for s in live or ()} & {s.id for s in scan.sessions}
+    if getattr(args, "json", False):
+        for s in scan.sessions:
+            row = {"id": s.id, "cwd": str(s.cwd), "title": s.title, "updated": s.updated,
+                   "messages": s.message_count, "cost_usd": s.cost_usd, "live": s.id in live_ids}  # fmt: skip
+            ctx.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        for problem in scan.problems:
+            _console(ctx, ctx.stderr).print(f"cannot read {problem}", style="yellow", markup=False)
+        return EXIT_OK
     if not scan.sessions:
         where = "" if args.all else f" in {ctx.cwd}"
         hint = "" if args.all else " (--all lists every directory)"

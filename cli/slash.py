@@ -14,7 +14,7 @@ from rich.text import Text
 from agentcore.core import SessionNotFound
 from agentcore.llm import ProviderSelectionError
 from agentcore.permissions import PermissionMode
-from agentcore.cli.app_support import STARTUP_ERRORS, latest_session_id, selection_reason
+from agentcore.cli.app_support import STARTUP_ERRORS, latest_session_id, resolve_session_id, selection_reason
 from agentcore.cli.render_blocks import context_view, format_cost, human_tokens
 
 if TYPE_CHECKING:
@@ -200,6 +200,12 @@ class SlashCommands:
         return True
 
     async def _resume(self, session_id: str) -> bool:
+        if session_id:
+            try:
+                session_id = resolve_session_id(self.chat.app, session_id)  # a unique prefix is enough
+            except SessionNotFound as exc:
+                self._say(str(exc), "yellow")
+                return True
         session_id = session_id or latest_session_id(self.chat.app) or ""
         if not session_id:
             self._say("no saved session to resume in this directory", "yellow")

@@ -197,3 +197,23 @@ async def test_resuming_a_session_another_process_holds_names_the_holder(spawn, 
     assert code != 0 and "Traceback" not in output
     assert "already open for writing" in output and f"by process {os.getpid()}" in output
     assert socket.gethostname() in output
+
+
+async def test_resume_takes_a_unique_prefix_and_names_an_unknown_one(spawn, server: FakeServer, tmp_path: Path) -> None:
+    from agentcore.store import JournalStore
+
+    server.enqueue(text_reply("first answer"))
+    first = spawn()
+    await first.expect("› ")
+    first.send("hello there\r")
+    await first.expect("first answer")
+    first.send("/exit\r")
+    assert await first.wait_exit() == 0
+    [row] = JournalStore(tmp_path / "home" / "state" / "sessions").list_sessions()
+    resumed = spawn("--resume", row.id[:10])
+    await resumed.expect(f"resumed session {row.id}")
+    resumed.send("/exit\r")
+    assert await resumed.wait_exit() == 0
+    unknown = spawn("--resume", "sess_nope")
+    assert await unknown.wait_exit() == 2
+    assert "no session 'sess_nope'" in unknown.text and "Traceback" not in unknown.text
