@@ -41,6 +41,7 @@ from agentcore.events import (
     RetryScheduled,
     ThoughtDelta,
     TitleChanged,
+    UsageCharged,
     ToolCallFinished,
     ToolCallProgress,
     ToolCallStarted,
@@ -346,6 +347,7 @@ class SessionProjector:
                 | HistoryRolledBack()
                 | PermissionRequested()
                 | BackgroundTaskFinished()
+                | UsageCharged()
             ):
                 # Permission requests are JSON-RPC requests, not updates (the
                 # server sends them); the rest has no ACP counterpart.

@@ -160,6 +160,19 @@ class LlmCallFinished:
 
 
 @attrs.frozen
+class UsageCharged:
+    """A model call outside the turn's own requests, charged to the session: a
+    compaction summary, a sub-agent's whole run. Journaled like a turn's calls,
+    so the session's usage and cost are the same after a resume."""
+
+    turn_id: str | None
+    source: str  # "compaction" | "sub-agent"
+    model: str
+    usage: Usage
+    cost_usd: float
+
+
+@attrs.frozen
 class RetryScheduled:
     turn_id: str
     attempt: int
@@ -273,6 +286,7 @@ AgentEvent: TypeAlias = (
     | PermissionRequested
     | PermissionResolved
     | LlmCallFinished
+    | UsageCharged
     | RetryScheduled
     | CompactionStarted
     | ContextCompressed

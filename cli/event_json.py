@@ -45,6 +45,7 @@ EVENT_TYPES: Mapping[type, str] = {
     ev.PermissionRequested: "permission_requested",
     ev.PermissionResolved: "permission_resolved",
     ev.LlmCallFinished: "llm_call_finished",
+    ev.UsageCharged: "usage_charged",
     ev.RetryScheduled: "retry_scheduled",
     ev.CompactionStarted: "compaction_started",
     ev.ContextCompressed: "context_compressed",

@@ -36,6 +36,7 @@ from agentcore.events import (
     ContextCompressed,
     HistoryRolledBack,
     LlmCallFinished,
+    UsageCharged,
     McpServerStatus,
     MessageAppended,
     ModeChanged,
@@ -226,6 +227,8 @@ class Renderer:
                     context_window=event.context_window,
                     cost_usd=event.session_cost_usd,
                 )
+            case UsageCharged(cost_usd=cost):  # a summary or a sub-agent: the cost shown includes it
+                self.status = attrs.evolve(self.status, cost_usd=self.status.cost_usd + cost)
             case RetryScheduled(attempt=attempt, max_attempts=most, delay_s=delay, reason=reason):
                 self._print(Text(f"↻ {reason}: retrying in {delay:.1f}s (attempt {attempt}/{most})", style="yellow"))
                 self._set_activity(f"retrying ({attempt}/{most})", countdown_s=delay)

@@ -35,7 +35,7 @@ import trio
 
 from agentcore import tokens
 from agentcore.errors import SessionError
-from agentcore.events import CompactionStarted, ContextCompressed, FanoutEmitter, Notice
+from agentcore.events import CompactionStarted, ContextCompressed, FanoutEmitter, Notice, UsageCharged
 from agentcore.history import ContextStatus, History
 from agentcore.llm.base import LlmProvider, LlmRequest, ModelInfo, TextDelta, UsageChunk
 from agentcore.llm.errors import ProviderError
@@ -422,12 +422,19 @@ class Compactor:
             tool_choice="none",
         )
         parts: list[str] = []
-        async with aclosing(self.session.provider.complete(request)) as stream:
-            async for chunk in stream:
-                if isinstance(chunk, TextDelta):
-                    parts.append(chunk.text)
-                elif isinstance(chunk, UsageChunk):
-                    self.session.record_usage(chunk.usage)  # summaries cost money too
+        usage = Usage()
+        try:
+            async with aclosing(self.session.provider.complete(request)) as stream:
+                async for chunk in stream:
+                    if isinstance(chunk, TextDelta):
+                        parts.append(chunk.text)
+                    elif isinstance(chunk, UsageChunk):
+                        usage = usage + chunk.usage
+        finally:
+            if usage != Usage():  # summaries cost money too, also when cut short; journaled with the session's
+                cost = self.session.record_usage(usage)
+                with trio.CancelScope(shield=True):
+                    await self.session.events.emit(UsageCharged(None, "compaction", self.session.model, usage, cost))
         text = "".join(parts).strip()
         if not text:
             raise EmptySummary("the model returned an empty summary")

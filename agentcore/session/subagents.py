@@ -32,7 +32,7 @@ import trio
 
 from agentcore.background import TaskHandle, TaskKind
 from agentcore.errors import SessionError
-from agentcore.events import AgentEvent, AssistantTextDelta, ToolCallFinished, ToolCallStarted
+from agentcore.events import AgentEvent, AssistantTextDelta, FanoutEmitter, ToolCallFinished, ToolCallStarted, UsageCharged
 from agentcore.messages import StopReason, Usage, assert_never, freeze_json
 from agentcore.permissions import (
     Decision,
@@ -91,6 +91,11 @@ class SubAgentHost(Protocol):
 
     @property
     def cwd(self) -> Path: ...
+
+    @property
+    def events(self) -> FanoutEmitter:
+        """Where the charge for a child's run is announced (and journaled)."""
+        ...
 
 
 class ChildSession(Session, Protocol):
@@ -340,9 +345,15 @@ class SessionAgents:
                     finally:
                         nursery.cancel_scope.cancel()
             finally:
-                # Whatever the child spent counts, also when it was cancelled.
+                # Whatever the child spent counts, also when it was cancelled, and is
+                # journaled with the parent, so its cost is the same after a resume.
                 parent.usage = parent.usage + child.usage
                 parent.cost_usd += child.cost_usd
+                if child.usage != Usage():
+                    with trio.CancelScope(shield=True):
+                        await parent.events.emit(
+                            UsageCharged(None, "sub-agent", child.model, child.usage, child.cost_usd)
+                        )
             return ChildReport(
                 profile=profile,
                 text=outcome.text if outcome is not None else "",

@@ -33,8 +33,9 @@ from agentcore.events import (
     TurnAborted,
     TurnEnded,
     TurnStarted,
+    UsageCharged,
 )
-from agentcore.messages import Message, message_to_dict, usage_from_dict, usage_to_dict
+from agentcore.messages import Message, Usage, message_to_dict, usage_from_dict, usage_to_dict
 from agentcore.permissions import PermissionMode
 from agentcore.session.persistence import ObservedSession
 from agentcore.private_files import private_dir
@@ -240,10 +241,18 @@ class SessionRecorder:
                 live.writer.write(tool_finished_record(now, turn, call))
             case LlmCallFinished(turn_id=turn, model=model, usage=usage, cost_usd=cost):
                 live.writer.write(record(RecordType.LLM_CALL, now, turn=turn, model=model, usage=usage_to_dict(usage), cost_usd=cost))
-                live.meta["usage"] = usage_to_dict(usage_from_dict(live.meta["usage"]) + usage)
-                live.meta["cost_usd"] = float(live.meta["cost_usd"]) + cost
+                self._add_cost(live, usage, cost)
+            case UsageCharged(turn_id=turn, source=source, model=model, usage=usage, cost_usd=cost):
+                live.writer.write(record(RecordType.LLM_CALL, now, turn=turn, model=model, usage=usage_to_dict(usage),
+                                         cost_usd=cost, source=source))  # fmt: skip
+                self._add_cost(live, usage, cost)
             case _:
                 pass  # deltas, tool progress, permissions: not part of the session's state
+
+    @staticmethod
+    def _add_cost(live: LiveJournal, usage: Usage, cost: float) -> None:
+        live.meta["usage"] = usage_to_dict(usage_from_dict(live.meta["usage"]) + usage)
+        live.meta["cost_usd"] = float(live.meta["cost_usd"]) + cost
 
     def _end_turn(self, live: LiveJournal) -> None:
         live.turn = None
