@@ -14,8 +14,6 @@ Imported only once a session has MCP servers (it imports the SDK).
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager, suppress
@@ -30,10 +28,10 @@ from mcp.shared.message import SessionMessage
 
 from agentcore.bounded_json import JsonTooDeep, loads_bounded
 from agentcore.mcp.state import StderrTail
+from agentcore.tools.local import terminate_group
 
 STDIN_CLOSE_GRACE_S = 2.0  # the spec's first step: a server exits on its own once stdin closes
 TERM_GRACE_S = 2.0  # after SIGTERM, before SIGKILL; same as the SDK's stdio client
-GROUP_POLL_S = 0.02  # how often to look for survivors in the process group
 READ_CHUNK_BYTES = 65_536
 MAX_LINE_BYTES = 16 * 1024 * 1024  # one JSON-RPC message on stdout; a larger line stops the server
 MAX_BAD_LINES_IN_A_ROW = 1_000  # non-JSON-RPC stdout lines in a row before the server counts as broken
@@ -219,49 +217,4 @@ async def stop_process_group(process: trio.Process) -> None:
             await process.stdin.aclose()
     with trio.move_on_after(STDIN_CLOSE_GRACE_S):
         await process.wait()
-    pgid = process.pid  # start_new_session: the leader's pid is the group id
-    if not _signal_group(pgid, signal.SIGTERM):
-        await process.wait()
-        return
-    with trio.move_on_after(TERM_GRACE_S):
-        while _group_has_live_members(pgid, process):
-            await trio.sleep(GROUP_POLL_S)
-        await process.wait()
-        return
-    _signal_group(pgid, signal.SIGKILL)
-    await process.wait()  # SIGKILL cannot be ignored; this reaps the leader
-
-
-def _signal_group(pgid: int, sig: int) -> bool:
-    """Whether any process of the group was there to receive ``sig``."""
-    try:
-        os.killpg(pgid, sig)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # ambiguous (zombies on some systems); keep escalating
-    return True
-
-
-def _group_has_live_members(pgid: int, process: trio.Process) -> bool:
-    _ = process.returncode  # polling reaps the leader, or its zombie keeps the group alive
-    return _signal_group(pgid, 0) and not _only_zombies(pgid)
-
-
-def _only_zombies(pgid: int) -> bool:
-    """On Linux, whether every process left in the group is a zombie (already
-    dead, waiting for a parent that is not us to reap it)."""
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return False
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        state, group = fields[0], int(fields[2])
-        if group == pgid and state not in ("Z", "X"):
-            return False
-    return True
+    await terminate_group(process, grace_s=TERM_GRACE_S)  # the same as for a tool's process group

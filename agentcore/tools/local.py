@@ -226,12 +226,12 @@ def _group_alive(pgid: int) -> bool:
     return False
 
 
-async def terminate_group(proc: trio.Process) -> None:
-    """SIGTERM the process group, SIGKILL whatever is left after a short grace,
+async def terminate_group(proc: trio.Process, *, grace_s: float = KILL_GRACE_S) -> None:
+    """SIGTERM the process group, SIGKILL whatever is left after ``grace_s``,
     and reap the leader. Cheap when the group is already gone."""
     pgid = proc.pid
     if _signal_group(pgid, signal.SIGTERM):
-        with trio.move_on_after(KILL_GRACE_S):
+        with trio.move_on_after(grace_s):
             # No event tells us when grandchildren exit, so poll the group.
             while True:
                 proc.poll()  # reap the leader so its zombie does not count
