@@ -69,6 +69,15 @@ class AgentSetup:
 SetupFactory = Callable[[], AgentSetup]
 
 
+@attrs.frozen
+class ClientInfo:
+    """Who is on the other end of a connection, as its transport knows it."""
+
+    transport: str  # "stdio", "unix", "websocket", "http"
+    peer: str = ""  # "uid 1000", "127.0.0.1:51234" (for logs)
+    connection_id: str = ""  # the remote transport's Acp-Connection-Id
+
+
 def _require_str(params: dict[str, Any], key: str) -> str:
     value = params.get(key)
     if not isinstance(value, str) or not value:
@@ -132,7 +141,7 @@ class AcpAgent:
         nursery: trio.Nursery,
         *,
         client_caps: dict[str, Any] | None = None,
-        client: Any = None,
+        client: ClientInfo | None = None,
     ) -> None:
         self.conn = conn
         self.hub = hub
@@ -221,7 +230,7 @@ class AcpAgent:
         """``_agentcore/bridge/hello`` (first message of the ``agent acp`` bridge on
         the local socket): the client's environment and working directory, so its
         sessions behave exactly as in-process ones. Refused on any other transport."""
-        if _client_field(self.client, "transport") != "unix":
+        if self.client is None or self.client.transport != "unix":
             raise MethodNotFound(HELLO_METHOD)
         env = params.get("env")
         if not (isinstance(env, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in env.items())):
@@ -522,13 +531,6 @@ HELLO_FLAGS: dict[str, type | tuple[type, ...]] = {"profile": str, "provider": s
 HELLO_METHOD = "_agentcore/bridge/hello"  # the local bridge's first request (docs/serve.md)
 ATTACH_METHOD = "_agentcore/session/attach"  # until ACP's multi-client attach is stable
 DETACH_METHOD = "_agentcore/session/detach"
-
-
-def _client_field(client: Any, name: str) -> Any:
-    """A field of the peer description a transport gave (a mapping or an object)."""
-    if isinstance(client, Mapping):
-        return client.get(name)
-    return getattr(client, name, None)
 
 
 def _bypasses(value: Any) -> bool:

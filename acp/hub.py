@@ -23,7 +23,7 @@ from typing import Any
 
 import trio
 
-from agentcore.acp.agent import AcpAgent, AgentSetup, SetupFactory
+from agentcore.acp.agent import AcpAgent, AgentSetup, ClientInfo, SetupFactory
 from agentcore.acp.jsonrpc import INTERNAL_ERROR, Connection, JsonRpcError, LineTransport, MessageTransport
 from agentcore.acp.live import LiveSession
 from agentcore.gc_pause import LongLivedHeap
@@ -88,7 +88,7 @@ class AcpHub:
         *,
         client_caps: dict[str, Any] | None = None,
         first_seq: int = 0,
-        client: Any = None,
+        client: ClientInfo | None = None,
     ) -> None:
         """Serve one connection until the peer closes it. ``client_caps`` and
         ``first_seq`` are for a fast path that answered ``initialize`` already;

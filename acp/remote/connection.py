@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import trio
 
+from agentcore.acp.agent import ClientInfo
 from agentcore.acp.jsonrpc import OVERSIZED
 from agentcore.acp.remote.outbox import ClientTooSlow, Outbox
 
@@ -214,7 +215,7 @@ class ConnectionRegistry:
     def open(self, kind: TransportKind, *, peer: str) -> RemoteConnection:
         conn = RemoteConnection(secrets.token_hex(CONNECTION_ID_BYTES), kind)
         self.connections[conn.id] = conn
-        self._nursery.start_soon(self._serve, conn, {"transport": kind.value, "peer": peer, "connectionId": conn.id})
+        self._nursery.start_soon(self._serve, conn, ClientInfo(kind.value, peer, conn.id))
         return conn
 
     def get(self, connection_id: str | None) -> RemoteConnection | None:
@@ -226,7 +227,7 @@ class ConnectionRegistry:
         for conn in list(self.connections.values()):
             conn.end_input(reason)
 
-    async def _serve(self, conn: RemoteConnection, client: dict[str, str]) -> None:
+    async def _serve(self, conn: RemoteConnection, client: ClientInfo) -> None:
         try:
             try:
                 async with trio.open_nursery() as nursery:

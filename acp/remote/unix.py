@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
+from agentcore.acp.agent import ClientInfo
 from agentcore.acp.jsonrpc import LineTransport
 from agentcore.acp.remote.errors import SocketUnavailable
 from agentcore.acp.remote.settings import check_socket_path
@@ -101,7 +102,7 @@ class UnixServer:
         self._streams.add(stream)
         try:
             try:
-                await self._hub.serve(LineTransport(stream, stream), client={"transport": "unix", "peer": f"uid {uid}"})
+                await self._hub.serve(LineTransport(stream, stream), client=ClientInfo("unix", f"uid {uid}"))
             except* (trio.BrokenResourceError, trio.ClosedResourceError):
                 log.info("a Unix socket peer went away")
         except Exception:  # one connection's failure must not end the server

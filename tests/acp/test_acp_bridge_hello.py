@@ -9,22 +9,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import attrs
 import trio
 import trio.testing
 
 from acp_fakes import ScriptedProvider, make_core, text_reply
 from acp_peer import Peer
-from agentcore.acp.agent import AgentSetup
+from agentcore.acp.agent import AgentSetup, ClientInfo
 from agentcore.acp.hub import open_hub
 from agentcore.acp.jsonrpc import LineTransport
 
 HELLO = "_agentcore/bridge/hello"
-
-
-@attrs.frozen
-class Client:
-    transport: str
 
 
 async def test_each_local_client_gets_a_setup_from_its_own_environment(tmp_path: Path, workspace: Path) -> None:
@@ -42,7 +36,7 @@ async def test_each_local_client_gets_a_setup_from_its_own_environment(tmp_path:
 
         async def connect(transport: str) -> Peer:
             agent_side, client_side = trio.testing.memory_stream_pair()
-            nursery.start_soon(partial_serve, hub, LineTransport(agent_side, agent_side), Client(transport))
+            nursery.start_soon(partial_serve, hub, LineTransport(agent_side, agent_side), ClientInfo(transport))
             peer = Peer(client_side)
             await peer.request("initialize", {"protocolVersion": 1, "clientCapabilities": {}})
             return peer
