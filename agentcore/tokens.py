@@ -76,26 +76,18 @@ def count_block(block: object) -> int:
 OFF_LOOP_CHARS = 100_000
 
 
-async def count_message_off_loop(message: Message) -> int:
-    """:func:`count_message`, in a worker thread when the message is long."""
-    if _text_chars(message) < OFF_LOOP_CHARS:
+async def count_prompt_off_loop(message: UserMessage) -> int:
+    """:func:`count_message` of a prompt, in a worker thread when its text is long."""
+    if prompt_chars(message) < OFF_LOOP_CHARS:
         return count_message(message)
     import trio
 
     return await trio.to_thread.run_sync(count_message, message)
 
 
-def _text_chars(message: Message) -> int:
-    blocks = message.results if isinstance(message, ToolResultMessage) else message.content
-    total = 0
-    for block in blocks:
-        if isinstance(block, TextBlock | ThinkingBlock):
-            total += len(block.text)
-        elif isinstance(block, ToolResultBlock):
-            total += sum(len(b.text) for b in block.content if isinstance(b, TextBlock))
-        else:
-            total += OFF_LOOP_CHARS // 4 if isinstance(block, ToolUseBlock) else 0
-    return total
+def prompt_chars(message: UserMessage) -> int:
+    """Characters of a prompt's text (a token is at least one character)."""
+    return sum(len(block.text) for block in message.content if isinstance(block, TextBlock))
 
 
 def count_message(message: Message) -> int:

@@ -276,9 +276,9 @@ class DefaultSession:
         in a worker thread); its count is returned for the history to reuse."""
         window = self.model_info().context_window
         budget = int(window * PROMPT_MAX_WINDOW_FRACTION)
-        if sum(len(b.text) for b in message.content if isinstance(b, TextBlock)) <= budget:
+        if tokens.prompt_chars(message) <= budget:
             return None  # a token is at least one character: this cannot be over, no need to count
-        count = await tokens.count_message_off_loop(message)
+        count = await tokens.count_prompt_off_loop(message)
         if count > budget:
             raise PromptTooLarge(
                 f"the prompt is about {count:,} tokens; {self.model} takes at most {window:,} in all, and a prompt "
@@ -309,7 +309,7 @@ class DefaultSession:
             self._history.append(note)
             await self._events.emit(MessageAppended(turn_id, note))
         if prompt_tokens is None:
-            prompt_tokens = await tokens.count_message_off_loop(message)
+            prompt_tokens = await tokens.count_prompt_off_loop(message)
         self._history.append(message, count=prompt_tokens)
         await self._events.emit(PromptCommitted(turn_id, message))
         await self._events.emit(MessageAppended(turn_id, message))
