@@ -8,7 +8,6 @@ chat-completions SSE format, so the whole stack from HTTP to ACP is real.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -16,10 +15,11 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import trio
+
+from fakes.modules import load_module
 
 HERE = Path(__file__).parent
 TESTS = HERE.parent
@@ -30,19 +30,8 @@ CLIENT_TIMEOUT_S = 60.0  # seconds for one scenario, agent start-up included; th
 MODEL = "gpt-4o-mini"
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-acp_schema = _load("acp_schema", TESTS / "acp" / "acp_schema.py")
-llm_server = _load("interop_llm_server", TESTS / "fakes" / "llm_server.py")
+acp_schema = load_module("acp_schema", TESTS / "acp" / "acp_schema.py")
+llm_server = load_module("interop_llm_server", TESTS / "fakes" / "llm_server.py")
 
 
 def node_missing_reason() -> str | None:

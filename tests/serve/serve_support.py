@@ -8,7 +8,6 @@ line says where it listens.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -17,11 +16,12 @@ import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import attrs
 import trio
+
+from fakes.modules import load_module
 
 HERE = Path(__file__).parent
 TESTS = HERE.parent
@@ -33,18 +33,7 @@ READY_PREFIX = "agent serve: listening on "
 MODEL = "gpt-4o-mini"
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-interop = _load("interop_support", TESTS / "interop" / "interop_support.py")
+interop = load_module("interop_support", TESTS / "interop" / "interop_support.py")
 acp_schema = interop.acp_schema
 llm_server = interop.llm_server
 text_reply = interop.text_reply
