@@ -96,6 +96,12 @@ class McpServerConnection:
     def settled(self) -> bool:
         return self.state is not ServerState.STARTING
 
+    @property
+    def first_start_pending(self) -> bool:
+        """Starting and never ready yet: its tools are not listed at all (a restart
+        keeps the old list, so only a first start leaves the model without them)."""
+        return self.state is ServerState.STARTING and not self._ever_ready
+
     def status(self) -> ServerStatus:
         return ServerStatus(
             name=self.name,

@@ -8,8 +8,13 @@ appear as each server becomes ready. Session creation waits at most
 ``STARTUP_GRACE_S`` for them, except for servers a frontend's client hosts
 (``Transport.CHANNEL``): those answer from the client's own process, so it
 waits until they are ready (at most ``CHANNEL_STARTUP_WAIT_S``, SDK import
-included) and their tools are there for the first prompt. The :class:`McpManager` is stored as
-``session.mcp``; frontends call ``session.mcp.status()`` (chat ``/mcp``).
+included) and their tools are there for the first prompt. A model request
+built while a server is still on its first start waits for it
+(:meth:`McpRegistry.wait_ready`, called before each request; bounded by the
+server's ``startup_timeout_s``, announced by a notice), so the first prompt
+sees every tool; a server that fails is reported and left out. The
+:class:`McpManager` is stored as ``session.mcp``; frontends call
+``session.mcp.status()`` (chat ``/mcp``).
 
 The official ``mcp`` SDK is imported only when a session has servers, and in a
 worker thread (it takes a second or more), so neither ``agent --version`` nor a
@@ -108,6 +113,10 @@ class McpRegistry:
     def tools(self) -> tuple[McpTool, ...]:
         return tuple(t for n in self.names() if (t := self.get(n)) is not None)
 
+    async def wait_ready(self) -> None:
+        """:class:`agentcore.tools.registry.StartingLayer`: servers on their first start are awaited."""
+        await self._manager.wait_first_start()
+
 
 class McpManager:
     """A session's MCP servers: their tasks, tools, status and shutdown."""
@@ -141,6 +150,32 @@ class McpManager:
         """Until every server is ready or has failed (tests, ``agent run`` before its first turn)."""
         for connection in self.connections:
             await connection.wait_settled()
+
+    async def wait_first_start(self) -> None:
+        """Before a model request: wait for the servers still on their first start, so
+        the request lists their tools. Each wait is bounded by that server's
+        ``startup_timeout_s``; a notice names each server awaited, and one that fails
+        (or outlasts its timeout) is reported and left out. Immediate when none is starting."""
+        pending = [c for c in self.connections if c.first_start_pending]
+        if not pending or self._closed:
+            return
+        async with trio.open_nursery() as nursery:
+            for connection in pending:
+                nursery.start_soon(self._await_start, connection)
+
+    async def _await_start(self, connection: McpServerConnection) -> None:
+        timeout_s = connection.spec.startup_timeout_s
+        await self._session.events.emit(
+            Notice("info", f"Waiting for MCP server {connection.name} to start (at most {timeout_s:g} s)")
+        )
+        with trio.move_on_after(timeout_s):
+            await connection.wait_settled()
+        if connection.settled and connection.state is not ServerState.FAILED:
+            return  # ready (or already crashed or stopped: its own status event says so)
+        why = connection.error if connection.settled else f"still starting after {timeout_s:g} s"
+        await self._session.events.emit(
+            Notice("warning", f"MCP server {connection.name} is not available ({why}); going on without its tools")
+        )
 
     async def _run(self) -> None:
         with self._scope:

@@ -369,6 +369,7 @@ class DefaultSession:
         )
 
     async def before_llm_call(self, turn_id: str) -> None:
+        await self.registry.wait_ready()  # tools still starting (MCP servers) are in the request
         if self.compaction is not None:
             await self.compaction.before_llm_call(turn_id)
 

@@ -153,6 +153,15 @@ class ToolFilter:
                     )
 
 
+@runtime_checkable
+class StartingLayer(Protocol):
+    """A layer whose tools may still be on their way (MCP servers starting):
+    ``wait_ready`` returns once a model request built now would list them, or
+    once waiting for them is given up (the layer reports why)."""
+
+    async def wait_ready(self) -> None: ...
+
+
 class CompositeRegistry:
     """Layers of registries, first layer wins on a name clash, filtered."""
 
@@ -181,3 +190,9 @@ class CompositeRegistry:
 
     def tools(self) -> tuple[Tool, ...]:
         return tuple(t for n in self.names() if (t := self.get(n)) is not None)
+
+    async def wait_ready(self) -> None:
+        """Before a model request: let every :class:`StartingLayer` finish starting."""
+        for layer in self._layers:
+            if isinstance(layer, StartingLayer):
+                await layer.wait_ready()

@@ -4,7 +4,9 @@ Run as ``python demo_server.py [--gate FILE] [--fd N] [--name NAME]``:
 stdio by default; ``--fd N`` serves streamable HTTP on an already listening
 socket (the test binds 127.0.0.1:0 and passes it, so there is no port race);
 ``--gate FILE`` delays start-up until FILE exists (a slow server the test
-releases when it wants).
+releases when it wants); ``--delay S`` sleeps S seconds before answering
+anything (a server that is simply slow to start; the sleep is the server's,
+never the test's).
 """
 
 from __future__ import annotations
@@ -35,12 +37,15 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--gate")
 parser.add_argument("--fd", type=int)
 parser.add_argument("--name", default="demo")
+parser.add_argument("--delay", type=float, default=0.0)
 options = parser.parse_args()
 
 print(f"{options.name} server starting", file=sys.stderr, flush=True)
 if options.gate:
     while not os.path.exists(options.gate):
         time.sleep(GATE_POLL_S)
+if options.delay:
+    time.sleep(options.delay)
 
 server = MCPServer(options.name, instructions=f"The {options.name} tools answer questions about widgets.")
 children: list[subprocess.Popen[bytes]] = []
