@@ -17,6 +17,7 @@ MODE_NAMES = {
     PermissionMode.ASK: "Ask",
     PermissionMode.ACCEPT_EDITS: "Accept edits",
     PermissionMode.YOLO: "Yolo",
+    PermissionMode.PLAN: "Plan",
 }
 MODEL_OPTION = "model"
 MODE_OPTION = "mode"

@@ -62,7 +62,7 @@ from agentcore.messages import (
     UserMessage,
     thaw_json,
 )
-from agentcore.permissions import PermissionOption
+from agentcore.permissions import EXIT_PLAN_MODE, PermissionOption
 from agentcore.tools import DiffPreview, Location, ToolKind, ToolResult
 
 Update = dict[str, Any]
@@ -80,6 +80,12 @@ PERMISSION_OPTIONS = (
 )
 
 
+# The plan's approval (exit_plan_mode in plan mode): "always" means "and accept edits"; no rule is written.
+PLAN_OPTIONS = (
+    (PermissionOption.ALLOW_ONCE, "Yes, approve the plan"),
+    (PermissionOption.ALLOW_ALWAYS, "Yes, and auto-accept edits"),
+    (PermissionOption.REJECT_ONCE, "No, keep planning"),
+)
 @attrs.frozen
 class ClientFeatures:
     """Optional session updates the client advertised it can present."""
@@ -191,6 +197,13 @@ def permission_tool_call(event: PermissionRequested) -> dict[str, Any]:
     else shows its input as JSON, since editors do not show ``rawInput``."""
     command = event.subject if event.kind is ToolKind.EXECUTE and event.subject else None
     title = event.title or event.tool_name
+    plan = event.raw_input.get("plan") if event.tool_name == EXIT_PLAN_MODE else None
+    if isinstance(plan, str):  # the plan to approve, as Markdown
+        return {
+            "toolCallId": event.call_id, "title": event.title or "Approve the plan", "kind": "switch_mode",
+            "status": "pending", "rawInput": thaw_json(event.raw_input),
+            "content": [{"type": "content", "content": text_block(plan)}],
+        }  # fmt: skip
     if command is None and event.subject and event.subject not in title:
         title = f"{event.subject}{DESCRIPTION_SEPARATOR}{title}"
     tool_call = tool_call_json(
@@ -208,6 +221,8 @@ def permission_options(event: PermissionRequested) -> list[dict[str, Any]]:
     "allow always", what that rule admits."""
     options = []
     for option, name in PERMISSION_OPTIONS:
+    if event.tool_name == EXIT_PLAN_MODE:
+        return [{"optionId": option.value, "name": name, "kind": option.value} for option, name in PLAN_OPTIONS]
         if option in (PermissionOption.ALLOW_ALWAYS, PermissionOption.REJECT_ALWAYS) and event.always_rule:
             admits = event.always_admits if option is PermissionOption.ALLOW_ALWAYS else ""
             name = f"{name} ({event.always_rule}{': ' + admits if admits else ''})"

@@ -54,6 +54,7 @@ from agentcore.tools.base import Tool
 from agentcore.tools.registry import CompositeRegistry, StaticToolRegistry, ToolRegistry
 from agentcore.tools.sandbox import BWRAP_PATH, ProcessConfinement, SandboxMode, SandboxPolicy
 from agentcore.tools.workspace import Workspace
+from agentcore.tools.plan_mode import PlanModeTools
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +249,8 @@ class DefaultAgentCore:
             session.background.on_finished = outcomes.task_finished
         agents = SessionAgents(
             self, session, outcomes=outcomes, max_depth=_setting(settings, "agents", "max_depth", AGENT_MAX_DEPTH_DEFAULT)
+        if info.parent is None:  # the plan tool, while in plan mode; a sub-agent never presents plans
+            session.registry.push_layer(PlanModeTools(lambda: gate.mode))
         )
         session.attach(core=self, compaction=_compactor(session, settings, hooks), hooks=hooks, agents=agents)
         if agents.can_spawn:

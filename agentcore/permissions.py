@@ -7,7 +7,10 @@ Evaluation of one tool call, in order:
 2. otherwise the mode's default for the tool's safety class.
 
 ``read-only`` mode is a ceiling (a non-read-only tool never runs, whatever the
-rules say), and deny rules hold in every mode, ``yolo`` included.
+rules say), and deny rules hold in every mode, ``yolo`` included. ``plan`` mode
+is the same ceiling with two exceptions: a shell command that
+:mod:`agentcore.shell_readonly` knows only reads runs, and the plan tool
+(``exit_plan_mode``) always asks; approving the plan is what leaves the mode.
 
 An ask emits :class:`PermissionRequested` and waits for a frontend to call
 :meth:`DefaultPermissionGate.resolve`. Cancelling the turn resolves pending
@@ -32,7 +35,7 @@ import trio
 from agentcore.errors import InputError
 from agentcore.command_rules import SUBCOMMAND_PROGRAMS as SUBCOMMAND_PROGRAMS  # re-exported
 from agentcore.command_rules import CommandPattern, always_patterns, path_words, subject_hits
-from agentcore.events import AgentEvent, PermissionRequested, PermissionResolved
+from agentcore.events import AgentEvent, ModeChanged, PermissionRequested, PermissionResolved
 from agentcore.messages import new_id
 from agentcore.protected_paths import (
     ProtectedPaths,
@@ -42,6 +45,7 @@ from agentcore.protected_paths import (
     judge_writes,
     path_candidates,
 )
+from agentcore.shell_readonly import not_read_only
 from agentcore.shell_syntax import ShellAnalysis, analyse_command
 from agentcore.tools.base import Safety, ToolDescription, ToolKind
 from agentcore.tools.workspace import Workspace
@@ -52,10 +56,16 @@ class PermissionMode(enum.Enum):
     ASK = "ask"
     ACCEPT_EDITS = "accept-edits"
     YOLO = "yolo"
+    PLAN = "plan"
 
     @property
     def description(self) -> str:
         return _MODE_DESCRIPTIONS[self]
+
+    @property
+    def read_only_ceiling(self) -> bool:
+        """Nothing that is not read-only runs, whatever the rules say."""
+        return self in (PermissionMode.READ_ONLY, PermissionMode.PLAN)
 
     @property
     def bypasses_permissions(self) -> bool:
@@ -68,7 +78,20 @@ _MODE_DESCRIPTIONS = {
     PermissionMode.ASK: "Read-only tools run; everything else asks first.",
     PermissionMode.ACCEPT_EDITS: "File edits in the workspace run without asking; shell and network ask.",
     PermissionMode.YOLO: "Every tool runs without asking (deny rules still hold).",
+    PermissionMode.PLAN: "Research only (read-only tools and shell commands); the model presents a plan for your approval before any change.",
 }
+# The plan tool: offered only in plan mode, always asks; its approval leaves the mode.
+EXIT_PLAN_MODE = "exit_plan_mode"
+PLAN_REJECTED = (
+    "The user did not approve the plan. The session stays in plan mode (read-only). Do not call "
+    f"{EXIT_PLAN_MODE} again now: end your turn with one short sentence; the user will say what to change, "
+    "then revise the plan and present it again."
+)
+PLAN_UNATTENDED = (
+    "The plan was recorded for the user to review later; nobody is here to approve it, so the session "
+    "stays in plan mode and nothing may be changed. Stop now: end your turn with a one-line summary of the plan."
+)
+PLAN_UNATTENDED_OUTCOME = "plan_recorded"  # Decision.outcome of an unattended plan (not an unattended denial)
 
 
 class PermissionOption(enum.Enum):
@@ -297,13 +320,23 @@ class DefaultPermissionGate:
         self._path_deny_cache: tuple[tuple[Rule, ...], list[Rule]] = ((), [])
         self._pending: dict[str, _Pending] = {}
         self.unattended_denials = 0  # asks refused because nobody can answer (headless exit code 4)
+        # The mode an approved plan returns to ("allow once"); "allow always" picks accept-edits.
+        self.mode_before_plan = PermissionMode.ASK
 
     @property
     def mode(self) -> PermissionMode:
         return self._mode
 
     def set_mode(self, mode: PermissionMode) -> None:
+        if mode is PermissionMode.PLAN and self._mode is not PermissionMode.PLAN:
+            self.mode_before_plan = self._mode
         self._mode = mode
+
+    def mode_after_plan(self, option: PermissionOption) -> PermissionMode:
+        """Where an approved plan leaves the session: accept-edits for "always", else the mode before plan."""
+        if option is PermissionOption.ALLOW_ALWAYS:
+            return PermissionMode.ACCEPT_EDITS
+        return self.mode_before_plan if self.mode_before_plan is not PermissionMode.PLAN else PermissionMode.ASK
 
     def add_rule(self, rule: Rule) -> None:
         if rule not in self.rules:
@@ -362,8 +395,10 @@ class DefaultPermissionGate:
             why = self.path_denied(target, check.workspace)
             if why is not None:
                 return Verdict.DENY, why
-        if self._mode is PermissionMode.READ_ONLY and check.safety is not Safety.READ_ONLY:
-            return Verdict.DENY, f"{check.tool_name} is not read-only and the session is in read-only mode"
+        if self._mode.read_only_ceiling and check.safety is not Safety.READ_ONLY:
+            if self._mode is PermissionMode.PLAN and check.tool_name == EXIT_PLAN_MODE:
+                return Verdict.ASK, "the plan needs the user's approval before any change"
+            return Verdict.DENY, f"{check.tool_name} is not read-only and the session is in {self._mode.value} mode"
         if RuleAction.ASK in matched and self._mode is not PermissionMode.YOLO:
             return Verdict.ASK, f"{what} needs approval (an ask rule matches)"
         writes = kind in _WRITE_KINDS or (check.tool_name.startswith("mcp__") and check.safety is not Safety.READ_ONLY)
@@ -403,7 +438,11 @@ class DefaultPermissionGate:
         why = self._command_path_denied(analysis, check.workspace)
         if why is not None:
             return Verdict.DENY, why
-        if self._mode is PermissionMode.READ_ONLY and check.safety is not Safety.READ_ONLY:
+        if self._mode is PermissionMode.PLAN and check.safety is not Safety.READ_ONLY:
+            why = not_read_only(analysis)
+            if why is not None:
+                return Verdict.DENY, f"{what} is not known to be read-only ({why}) and the session is in plan mode"
+        elif self._mode is PermissionMode.READ_ONLY and check.safety is not Safety.READ_ONLY:
             return Verdict.DENY, f"{check.tool_name} is not read-only and the session is in read-only mode"
         if self._mode is not PermissionMode.YOLO and any(
             r.action is RuleAction.ASK and subject_hits(r.subject, analysis, outer_views=True) for r in rules
@@ -413,6 +452,8 @@ class DefaultPermissionGate:
         risky_write = risky_write or judge_mentions(analysis, check.workspace, self.protected)
         if risky_write is not None:
             return Verdict.ASK, f"{what} {risky_write}; such writes always need approval"
+        if self._mode is PermissionMode.PLAN:
+            return Verdict.ALLOW, f"{what} only reads (plan mode)"
         if analysis.is_opaque:
             has_deny = any(r.action is RuleAction.DENY for r in rules)
             if self._mode is PermissionMode.YOLO and not has_deny:
@@ -454,8 +495,8 @@ class DefaultPermissionGate:
                 check.safety is Safety.MUTATING and check.description.kind is ToolKind.EDIT
             ):
                 return Verdict.ALLOW, "accept-edits mode allows file edits in the workspace"
-            case PermissionMode.READ_ONLY:
-                return Verdict.DENY, "read-only mode"
+            case PermissionMode.READ_ONLY | PermissionMode.PLAN:
+                return Verdict.DENY, f"{self._mode.value} mode"
             case _:
                 return Verdict.ASK, f"{check.tool_name} ({check.safety.value}) needs approval"
 
@@ -487,7 +528,9 @@ class DefaultPermissionGate:
         pending = _Pending()
         self._pending[request_id] = pending
         kind = check.description.kind
-        always = suggest_always_rule(check.tool_name, check.subject, kind, shell=check.is_shell_command)
+        plan = check.tool_name == EXIT_PLAN_MODE and self._mode is PermissionMode.PLAN
+        # A plan's approval remembers no rule: the next plan asks again.
+        always = () if plan else suggest_always_rule(check.tool_name, check.subject, kind, shell=check.is_shell_command)
         try:
             await self._emit(
                 PermissionRequested(
@@ -513,7 +556,7 @@ class DefaultPermissionGate:
             if pending.option is None:
                 pending.cancelled = True
         option = pending.option
-        if option is PermissionOption.ALLOW_ALWAYS and not always:
+        if option is PermissionOption.ALLOW_ALWAYS and not always and not plan:
             option = PermissionOption.ALLOW_ONCE  # nothing narrow to remember: allow once only
         outcome = "cancelled" if pending.cancelled or option is None else option.value
         if pending.timed_out:
@@ -529,8 +572,15 @@ class DefaultPermissionGate:
         elif option is PermissionOption.REJECT_ALWAYS and not pending.cancelled:
             for rule in self._reject_rules(check, always):
                 self.add_rule(rule)
+        if plan and allowed:
+            assert option is not None
+            self.set_mode(self.mode_after_plan(option))
+            with trio.CancelScope(shield=True):
+                await self._emit(ModeChanged(self._mode.value))
         if allowed:
             return Decision(True, verdict, "approved by the user", outcome)
+        if plan and outcome not in ("cancelled", TIMED_OUT_OUTCOME):
+            return Decision(False, verdict, PLAN_REJECTED, outcome)
         if outcome == "cancelled":
             return Decision(False, verdict, "The permission request was cancelled.", outcome)
         if outcome == TIMED_OUT_OUTCOME:
@@ -638,6 +688,9 @@ class NonInteractiveGate:
 
     async def check(self, check: PermissionCheck) -> Decision:
         verdict, reason = self.inner.evaluate(check)
+        if verdict is Verdict.ASK and check.tool_name == EXIT_PLAN_MODE and self.mode is PermissionMode.PLAN:
+            # The plan is the run's result (its text is in the tool call); nothing leaves plan mode.
+            return Decision(False, verdict, PLAN_UNATTENDED, PLAN_UNATTENDED_OUTCOME)
         if verdict is Verdict.ASK:
             self.unattended_denials += 1
             return unattended_denial(reason)

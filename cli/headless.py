@@ -29,7 +29,16 @@ import trio
 
 from agentcore.app import AppContext
 from agentcore.errors import InputError
-from agentcore.events import AgentEvent, Notice, RetryScheduled, SavingStopped, ToolCallFinished, TurnAborted
+from agentcore.events import (
+    AgentEvent,
+    Notice,
+    RetryScheduled,
+    SavingStopped,
+    ToolCallFinished,
+    ToolCallStarted,
+    TurnAborted,
+)
+from agentcore.permissions import EXIT_PLAN_MODE
 from agentcore.messages import StopReason, usage_to_dict
 from agentcore.session import DefaultSession, PromptTooLarge, SessionNotFound, run_goal
 from agentcore.turn import TurnAbortedError, TurnOutcome
@@ -128,6 +137,14 @@ def _stderr_view(event: AgentEvent, err: TextIO) -> None:
             pass
 
 
+def _keep_plan(event: AgentEvent, plans: list[str]) -> None:
+    """``--mode plan``: the plan the model presents is the run's result (text: on stdout; JSON: ``plan``)."""
+    if isinstance(event, ToolCallStarted) and event.name == EXIT_PLAN_MODE:
+        plan = event.raw_input.get("plan")
+        if isinstance(plan, str) and plan.strip():
+            plans.append(plan)
+
+
 async def run_prompt(
     app: AppContext,
     prompt: str,
@@ -148,11 +165,13 @@ async def run_prompt(
     error: str | None = None
     session: DefaultSession | None = None
     denials = 0
+    plans: list[str] = []  # plans presented in plan mode (never approved here: the run ends with them)
     try:
         async with app.core.open_session(app.session_info(interactive=False, session_id=session_id)) as session:
             for notice in session.startup_notices:
                 print(f"{notice.level}: {notice.text}", file=stderr)
             print(selection_notice(session), file=stderr)
+            session.events.add_observer(lambda event: _keep_plan(event, plans))
             if fmt == "stream-json":
                 _line(stdout, {
                     "type": "session_started",
@@ -192,6 +211,8 @@ async def run_prompt(
         }
         if not goal_outcome.reached and result["exit_code"] == EXIT_OK:
             result["exit_code"] = EXIT_GOAL_NOT_REACHED
+    if plans:
+        result["plan"] = plans[-1]
     saving_problem = session.saving_problem if session is not None else None
     result["saved"] = saving_problem is None
     if saving_problem is not None and result["exit_code"] == EXIT_OK:
@@ -199,6 +220,8 @@ async def run_prompt(
     if fmt in ("json", "stream-json"):
         _line(stdout, result)
     elif outcome is not None:
+        if plans:
+            stdout.write(plans[-1].rstrip("\n") + "\n\n")
         text = outcome.text
         stdout.write(text if text.endswith("\n") or not text else text + "\n")
         stdout.flush()

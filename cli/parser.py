@@ -12,7 +12,7 @@ import importlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
-MODES = ("read-only", "ask", "accept-edits", "yolo")
+MODES = ("read-only", "ask", "accept-edits", "yolo", "plan")
 
 DESCRIPTION = """\
 agentcore: a coding agent for your terminal, your editor (ACP) and your programs.

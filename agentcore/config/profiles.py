@@ -103,7 +103,7 @@ class Profile:
     inherit_project_prompt: bool = True
     tools_allow: tuple[str, ...] | None = None  # None: the profile did not say
     tools_deny: tuple[str, ...] = ()
-    mode: Literal["read-only", "ask", "accept-edits", "yolo"] | None = None
+    mode: Literal["read-only", "ask", "accept-edits", "yolo", "plan"] | None = None
     rules_allow: tuple[str, ...] = ()
     rules_ask: tuple[str, ...] = ()
     rules_deny: tuple[str, ...] = ()

@@ -22,7 +22,7 @@ from agentcore.config.schema import ConfigError, Key, Kind, Merge, Schema
 
 # ------------------------------------------------------------------ defaults
 
-PERMISSION_MODES = ("read-only", "ask", "accept-edits", "yolo")
+PERMISSION_MODES = ("read-only", "ask", "accept-edits", "yolo", "plan")
 REASONING_EFFORTS = ("low", "medium", "high")
 PROTOCOLS = ("openai-chat", "anthropic-messages", "echo")
 MCP_TRANSPORTS = ("stdio", "http", "sse")
@@ -185,7 +185,7 @@ class ProviderConfig:
 
 @attrs.frozen
 class PermissionSettings:
-    mode: Literal["read-only", "ask", "accept-edits", "yolo"] = _d("permissions.mode")
+    mode: Literal["read-only", "ask", "accept-edits", "yolo", "plan"] = _d("permissions.mode")
     answer_timeout_s: float = _d("permissions.answer_timeout_s")
     allow: tuple[str, ...] = ()
     ask: tuple[str, ...] = ()

@@ -58,7 +58,9 @@ PROGRESS_MAX_CHARS = 4000  # of new child output per report
 LABEL_TASK_CHARS = 60  # of the task shown in a background task's label
 ERROR_LINE_CHARS = 120  # of a failed child tool call shown in the progress
 # Permission modes from strictest to most permissive: a child's mode is capped at its parent's.
-MODE_ORDER = (PermissionMode.READ_ONLY, PermissionMode.ASK, PermissionMode.ACCEPT_EDITS, PermissionMode.YOLO)
+MODE_ORDER = (
+    PermissionMode.READ_ONLY, PermissionMode.PLAN, PermissionMode.ASK, PermissionMode.ACCEPT_EDITS, PermissionMode.YOLO
+)
 
 DESCRIPTION = """\
 Start a sub-agent: a separate agent with its own fresh context, the given profile's \
