@@ -5,7 +5,9 @@ values (the terminal is in raw mode, so Ctrl-C is a key, not a signal), a
 task pumps the session's events into the :class:`~cli.render.Renderer`, a
 ticker redraws the live region, and the main task alternates between the
 line editor and running a turn. While a turn runs, keys go to the turn:
-Ctrl-C cancels it, ``y``/``a``/``n``/``N`` answer a permission question.
+Ctrl-C or Esc cancels it, ``y``/``a``/``n``/``N`` answer a permission question;
+at any time Shift-Tab cycles the permission mode (ask, accept-edits, plan) and
+Ctrl-O prints the last collapsed tool output in full.
 
 When stdin or stdout is not a terminal the same loop runs on lines (one
 prompt per line) with plain output, so ``echo hi | agent chat`` works.
@@ -28,25 +30,31 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import attrs
 import trio
 from rich.console import Console
 from rich.text import Text
 
 from agentcore.app import AppContext
 from agentcore.config import find_project
-from agentcore.permissions import PermissionOption
+from agentcore.permissions import PermissionMode, PermissionOption
 from agentcore.session import DefaultSession, PromptTooLarge, SessionCreateInfo, SessionNotFound
 from agentcore.turn import TurnAbortedError, TurnInProgress
 from agentcore import WhenBusy
 from agentcore.cli.app_support import STARTUP_ERRORS, app_flags, selection_notice, session_to_open
+from agentcore.cli.chat_input import ChatInputs
 from agentcore.cli.keys import Key, KeyQueue, pump_keys, pump_lines, raw_mode
 from agentcore.cli.line_editor import InputHistory, LineEditor
 from agentcore.cli.render import REFRESH_PER_SECOND, Renderer
 from agentcore.cli.render_blocks import StatusInfo, status_line
+from agentcore.cli.resume_view import resume_preview
 
 PROMPT = "› "
 ATTACH_ENTRY = "agentcore.cli.attach"  # `agent chat --attach`: the same chat on a session in agent serve
 KEY_BUFFER = 256  # keystrokes typed ahead while a command runs
+# Shift-Tab steps through these (from any other mode it goes to the first).
+MODE_CYCLE = (PermissionMode.ASK, PermissionMode.ACCEPT_EDITS, PermissionMode.PLAN)
+CANCEL_KEYS = ("ctrl-c", "escape", "eof")  # keys that cancel a running turn
 ANSWERS: Mapping[str, PermissionOption] = {
     "y": PermissionOption.ALLOW_ONCE,
     "a": PermissionOption.ALLOW_ALWAYS,
@@ -103,6 +111,7 @@ class Chat:
         self._question = trio.Event()  # a permission question is waiting for an answer
         self._tokenizer_ready = trio.Event()
         self.renderer.on_question = self._question.set
+        self.inputs = ChatInputs(self)  # @path mentions, !command, what a typed line sends
 
     @property
     def session(self) -> DefaultSession:
@@ -124,8 +133,10 @@ class Chat:
         commands = self.make_commands()
         if self.terminal:
             self.editor = LineEditor(
-                write=self._write_raw, width=lambda: self.console.width, history=self.history, completer=commands.complete
+                write=self._write_raw, width=lambda: self.console.width, history=self.history,
+                completer=self.inputs.completer(commands.complete),
             )
+            self.editor.on_key = self._prompt_key
         async with trio.open_nursery() as nursery:
             self.nursery = nursery
             if self.terminal:
@@ -145,6 +156,7 @@ class Chat:
                 # Started only now: loading the tokenizer holds the GIL for a few hundred ms,
                 # which would slow opening the session and drawing the first prompt.
                 nursery.start_soon(self._load_tokenizer)
+                self.inputs.warm_up(nursery)  # the file index for @path completion
                 while True:
                     line = await self._read_line()
                     if line is None:
@@ -154,6 +166,8 @@ class Chat:
                     if line.lstrip().startswith("/"):
                         if not await commands.dispatch(line.strip()):
                             break
+                    elif line.lstrip().startswith("!"):
+                        await self.inputs.shell(line.lstrip()[1:].strip())
                     else:
                         await self.run_turn(line)
             self.renderer.close()
@@ -182,7 +196,21 @@ class Chat:
         self.console.print(Text(selection_notice(session), style="dim"))
         if info.session_id:
             self.console.print(Text(f"resumed session {session.id} ({len(session.history)} messages)", style="dim"))
+            preview = resume_preview(session.history.snapshot())
+            if preview is not None:
+                self.console.print(preview)
+            await self._count_resumed_context(session)
         return session
+
+    async def _count_resumed_context(self, session: DefaultSession) -> None:
+        """The status line's context usage of a resumed conversation, right away
+        (not 0 until the next answer): counted from the restored history, in a
+        worker thread (the tokenizer loads there too), while keys keep arriving."""
+        await self._load_tokenizer()
+        context = await trio.to_thread.run_sync(session.context_status, abandon_on_cancel=True)
+        self.renderer.status = attrs.evolve(
+            self.renderer.status, context_used=context.used, context_window=context.window
+        )
 
     async def drained(self) -> None:
         if self.view is not None:
@@ -209,6 +237,8 @@ class Chat:
         )
 
     async def _load_tokenizer(self) -> None:
+        if self._tokenizer_ready.is_set():
+            return
         from agentcore import tokens
 
         await trio.to_thread.run_sync(tokens.encoding, abandon_on_cancel=True)
@@ -239,8 +269,11 @@ class Chat:
 
     # --------------------------------------------------------------- turns
 
-    async def run_turn(self, prompt: str) -> None:
+    async def run_turn(self, text: str) -> None:
+        """Send a typed line (or a custom command's text): mentioned files and
+        waiting ``!`` outputs go with it (:class:`cli.chat_input.ChatInputs`)."""
         session = self.session
+        prompt = await self.inputs.prompt_for(text)
 
         async def turn() -> None:
             try:
@@ -249,6 +282,7 @@ class Chat:
                 pass  # the renderer has shown the TurnAborted event
             except (TurnInProgress, PromptTooLarge) as exc:
                 self.console.print(Text(str(exc), style="red"))
+                self.inputs.keep_for_later(prompt)
 
         await self.while_keys_watched(turn, cancel=session.cancel)
 
@@ -275,11 +309,17 @@ class Chat:
                 if not self.terminal:
                     await self._question.wait()
                 key = await self.keys.receive()
-                if key.name in ("ctrl-c", "eof"):
+                if key.name in CANCEL_KEYS:
                     cancel()  # at end of input nobody is left to answer questions
                     if key.name == "eof":
                         leftover.append(key)
                         return
+                    continue
+                if key.name == "ctrl-o":
+                    self.renderer.expand()
+                    continue
+                if key.name == "shift-tab":
+                    await self.cycle_mode()
                     continue
                 request = self.renderer.current_permission
                 text = key.text.strip() if key.name == "line" else key.text if key.name == "char" else ""
@@ -295,6 +335,20 @@ class Chat:
                     self.renderer.on_question = self._question.set
         finally:
             self.keys.unget(leftover)
+
+    def _prompt_key(self, key: Key) -> None:
+        """A key the line editor leaves alone, pressed at the prompt."""
+        if key.name == "ctrl-o":
+            self.renderer.expand()
+        elif key.name == "shift-tab" and self.nursery is not None:
+            self.nursery.start_soon(self.cycle_mode)
+        # Esc at the prompt does nothing: what was typed stays (Ctrl-U or Ctrl-C clears it).
+
+    async def cycle_mode(self) -> None:
+        """Shift-Tab: the next mode of ``MODE_CYCLE`` (shown by the ModeChanged line)."""
+        current = self.session.mode
+        index = MODE_CYCLE.index(current) + 1 if current in MODE_CYCLE else 0
+        await self.session.set_mode(MODE_CYCLE[index % len(MODE_CYCLE)])
 
     def _rule_file(self) -> str:
         """Where an "allow always" rule is remembered (the project's personal config)."""

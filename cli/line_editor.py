@@ -19,12 +19,13 @@ from pathlib import Path
 from rich.cells import cell_len
 
 from agentcore.private_files import open_private, replace_private_text
-from agentcore.cli.keys import KeyQueue
+from agentcore.cli.keys import Key, KeyQueue
 
 HISTORY_MAX_ENTRIES = 1000  # plenty for recall, keeps the file small
 TAB_WIDTH = 4  # how a tab inside pasted text is shown
 CONTINUATION_PROMPT = "… "
 EXIT_HINT = "(press Ctrl-C again or Ctrl-D to exit)"
+COMPLETIONS_LISTED = 20  # candidates printed under the prompt when Tab cannot choose one
 
 Completer = Callable[[str], Sequence[str]]
 
@@ -82,6 +83,7 @@ class LineEditor:
         self._row = 0  # the cursor's row within the editor area
         self._prompt = ""
         self._prompt_cells = 0
+        self.on_key: Callable[[Key], None] | None = None  # keys the editor leaves to the chat
 
     # ----------------------------------------------------------- reading
 
@@ -185,7 +187,9 @@ class LineEditor:
                 case "tab":
                     self._complete()
                 case _:
-                    pass  # unknown keys are ignored rather than inserted as garbage
+                    # Keys the editor does not use (Ctrl-O, Shift-Tab, Esc) go to the chat; the rest are dropped.
+                    if self.on_key is not None:
+                        self.on_key(key)
         self._finish_line()
         return None
 
@@ -249,13 +253,16 @@ class LineEditor:
             return
         common = os.path.commonprefix(options)
         if len(options) == 1:
-            common = options[0] + ("" if options[0].endswith(" ") else " ")
+            # A directory (`@src/`) is completed further, so no space closes it.
+            common = options[0] + ("" if options[0].endswith((" ", "/")) else " ")
         if len(common) > len(before):
             self._buf = common + self._buf[self._pos :]
             self._pos = len(common)
             self._redraw()
             return
-        listing = "  ".join(o.rsplit(" ", 1)[-1] for o in options)
+        shown = [o.rsplit(" ", 1)[-1] for o in options[:COMPLETIONS_LISTED]]
+        more = len(options) - len(shown)
+        listing = "  ".join(shown) + (f"  (+{more} more)" if more > 0 else "")
         self._finish_line(listing, keep_input=True)
         self._redraw()
 

@@ -15,7 +15,9 @@ from agentcore.core import SessionNotFound
 from agentcore.llm import ProviderSelectionError
 from agentcore.permissions import PermissionMode
 from agentcore.cli.app_support import STARTUP_ERRORS, latest_session_id, resolve_session_id, selection_reason
+from agentcore.cli.custom_commands import COMMANDS_DIR_NAME, CommandCatalog
 from agentcore.cli.render_blocks import context_view, format_cost, human_tokens
+from agentcore.cli.session_keep import KeptChoices
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -48,6 +50,10 @@ class ChatHost(Protocol):
 
     async def while_keys_watched(self, work: Callable[[], Awaitable[None]], *, cancel: Callable[[], None]) -> None: ...
 
+    async def run_turn(self, text: str) -> None:
+        """Send ``text`` as a prompt (what a custom command expands to)."""
+        ...
+
 
 @attrs.frozen
 class Command:
@@ -59,11 +65,16 @@ class Command:
 
 KEYS_HELP = (
     ("Enter", "send; a trailing \\ or Alt-Enter starts a new line (pastes keep their lines)"),
-    ("Tab", "complete a slash command, a mode or a session id"),
+    ("Tab", "complete a slash command, a mode, a session id or an @path"),
+    ("@path", "attach a file's content (@dir/ lists a folder; quote paths with spaces: @\"my file\")"),
+    ("!command", "run a shell command yourself; its output goes to the model with your next message"),
     ("Up / Down", "input history (kept between sessions)"),
-    ("Ctrl-C", "cancel the running turn; on an empty prompt twice: exit"),
+    ("Ctrl-C / Esc", "cancel the running turn (the partial answer stays); Ctrl-C twice on an empty prompt: exit"),
+    ("Esc", "at the prompt: nothing (what you typed stays; Ctrl-U clears the line)"),
+    ("Shift-Tab", "next permission mode: ask → accept-edits → plan → ask"),
+    ("Ctrl-O", "show the last collapsed tool output whole (/expand N for older ones)"),
     ("Ctrl-D", "exit (on an empty prompt)"),
-    ("y a n N", "answer a permission question: yes once, always, no, never"),
+    ("y a n N", "answer a permission question: yes once, always, no, never (a plan: y approve, a approve and accept edits, n keep planning)"),
 )
 
 
@@ -76,7 +87,8 @@ class SlashCommands:
             ("help", "/help", "this list", self._help),
             ("context", "/context", "how full the context window is, by part", self._context),
             ("compact", "/compact [focus]", "summarise older messages to free context", self._compact),
-            ("mode", "/mode [name]", "show or set the permission mode", self._mode),
+            ("mode", "/mode [name]", "show or set the permission mode (plan: research, then a plan to approve)", self._mode),
+            ("expand", "/expand [N]", "show a collapsed tool output whole (1 = the last, Ctrl-O)", self._expand),
             ("model", "/model [provider/]name", "show or switch the model", self._model),
             ("clear", "/clear", "start a new session", self._clear),
             ("resume", "/resume [id]", "switch to a saved session (latest here if no id)", self._resume),
@@ -89,6 +101,8 @@ class SlashCommands:
             ("quit", "/quit", "leave", self._exit),
         ):
             self.commands[name] = Command(name, usage, text, run)
+        self.chosen_model: tuple[str, str] | None = None  # set by /model; /clear keeps it
+        self.custom = _custom_catalog(chat, builtin=lambda: self.commands, say=lambda t: self._say(t, "yellow"))
 
     @property
     def console(self) -> Any:
@@ -100,6 +114,9 @@ class SlashCommands:
     async def dispatch(self, line: str) -> bool:
         name, _, rest = line[1:].partition(" ")
         command = self.commands.get(name.lower())
+        if command is None and (custom := self.custom.load().get(name)) is not None:
+            await self.chat.run_turn(custom.expand(rest.strip()))
+            return True
         if command is None:
             close = [n for n in self.commands if n.startswith(name.lower()[:2])] if name else []
             hint = f" (did you mean /{close[0]}?)" if close else ""
@@ -116,7 +133,8 @@ class SlashCommands:
         if not text.startswith("/"):
             return []
         if " " not in text:
-            return sorted(f"/{n}" for n in self.commands if f"/{n}".startswith(text))
+            names = [*self.commands, *self.custom.load(quiet=True)]
+            return sorted(f"/{n}" for n in names if f"/{n}".startswith(text))
         head, _, arg = text.partition(" ")
         options: list[str] = []
         if head == "/mode":
@@ -140,6 +158,15 @@ class SlashCommands:
         for key, text in KEYS_HELP:
             keys.add_row(key, text)
         self.console.print(table)
+        custom = self.custom.load()
+        if custom:
+            mine = Table(title="custom commands", title_justify="left", show_header=False, box=None, padding=(0, 2, 0, 0))
+            mine.add_column(style="bold cyan")
+            mine.add_column()
+            for command in custom.values():
+                mine.add_row(Text(command.usage), Text(f"{command.description or command.body.strip().splitlines()[0][:60]}"
+                                                       f"  ({command.scope})"))  # fmt: skip
+            self.console.print(mine)
         self.console.print(keys)
         return True
 
@@ -183,6 +210,13 @@ class SlashCommands:
         await self.chat.drained()
         return True
 
+    async def _expand(self, which: str) -> bool:
+        if which and not which.isdigit():
+            self._say("/expand: give a number, e.g. /expand 2 for the output before the last", "red")
+            return True
+        self.chat.renderer.expand(int(which) if which else 1)
+        return True
+
     async def _model(self, spec: str) -> bool:
         session = self.chat.session
         if not spec:
@@ -191,12 +225,17 @@ class SlashCommands:
             return True
         provider, _, model = spec.rpartition("/")
         await session.set_model(model=model, provider=provider or None)
+        self.chosen_model = (session.provider_name, session.model)
         await self.chat.drained()
         return True
 
     async def _clear(self, _: str) -> bool:
-        session = await self.chat.switch_session(self.chat.app.session_info())
-        self._say(f"new session {session.id}", "dim")
+        # The mode, the rules answered in this chat and a /model choice outlive the old session.
+        kept = KeptChoices.of(self.chat.session, chosen_model=self.chosen_model)
+        session = await self.chat.switch_session(self.chat.app.session_info(mode=kept.mode))
+        carried = await kept.apply(session)
+        await self.chat.drained()
+        self._say(f"new session {session.id} (kept {', '.join(carried)})", "dim")
         return True
 
     async def _resume(self, session_id: str) -> bool:
@@ -245,6 +284,8 @@ class SlashCommands:
             style = {"running": "cyan", "completed": "green"}.get(task.status.value, "yellow")
             took = f" {task.duration_s:.1f}s" if task.duration_s is not None else ""
             self._say(f"{task.id}  {task.status.value}{took}  {task.label}", style)
+            if task.step is not None:  # a sub-agent: what it is doing now
+                self._say(f"    step: {task.step}", style)
             for line in task.recent_output[-TASK_OUTPUT_LINES:]:
                 self._say(f"    {line}", "dim")
         return True
@@ -303,3 +344,12 @@ def _ago(seconds: float) -> str:
         if seconds >= size:
             return f"{seconds / size:.0f}{unit} ago"
     return "just now"
+
+
+def _custom_catalog(chat: ChatHost, *, builtin: Callable[[], Any], say: Callable[[str], None]) -> CommandCatalog:
+    """The user's commands, and the project's when its folder is trusted."""
+    loaded = chat.app.loaded
+    project_dir = loaded.project.agent_dir / COMMANDS_DIR_NAME
+    trusted = loaded.trust.trusted
+    return CommandCatalog(user_dir=chat.app.paths.config_dir / COMMANDS_DIR_NAME, project_dir=project_dir if trusted else None,
+                          untrusted_dir=None if trusted else project_dir, builtin=builtin, say=say)  # fmt: skip

@@ -22,6 +22,7 @@ _EXPORTS = {
                     "agentcore.tools.registry"),
     **dict.fromkeys(("LocalFs", "LocalShell"), "agentcore.tools.local"),
     **dict.fromkeys(("Workspace", "WorkspaceError"), "agentcore.tools.workspace"),
+    **dict.fromkeys(("walk_files",), "agentcore.tools.walk"),  # the .gitignore-aware walk (chat's @path completion)
 }  # fmt: skip
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
@@ -42,3 +43,4 @@ if TYPE_CHECKING:  # pragma: no cover - static names for type checkers and IDEs
     from agentcore.tools.local import LocalFs, LocalShell  # noqa: F401
     from agentcore.tools.registry import CompositeRegistry, StaticToolRegistry, ToolFilter, ToolRegistry  # noqa: F401
     from agentcore.tools.workspace import Workspace, WorkspaceError  # noqa: F401
+    from agentcore.tools.walk import walk_files  # noqa: F401

@@ -14,6 +14,7 @@ from agentcore.tools.base import DiffPreview, ToolKind, ToolResult
 from agentcore.cli.event_json import EVENT_TYPES, event_to_json
 from agentcore.cli.keys import Key, KeyDecoder, KeyQueue
 from agentcore.cli.line_editor import InputHistory, LineEditor
+from agentcore.cli.custom_commands import CommandCatalog
 from agentcore.cli.slash import SlashCommands
 
 
@@ -89,6 +90,8 @@ async def test_history_is_browsed_and_persisted(tmp_path: Path) -> None:
 async def test_tab_completes_slash_commands_and_modes() -> None:
     commands = SlashCommands.__new__(SlashCommands)
     commands.commands = {name: None for name in ("context", "compact", "cost", "mode", "exit")}  # type: ignore[misc]
+    commands.custom = CommandCatalog(user_dir=Path("/nonexistent"), project_dir=None, untrusted_dir=None,
+                                     builtin=lambda: (), say=print)  # no custom commands
     line, _ = await edit([*chars("/con"), Key("tab"), Key("enter")], completer=commands.complete)
     assert line == "/context "
     line, screen = await edit([*chars("/co"), Key("tab"), Key("enter")], completer=commands.complete)
