@@ -78,14 +78,14 @@ PERMISSION_OPTIONS = (
     (PermissionOption.REJECT_ONCE, "Reject"),
     (PermissionOption.REJECT_ALWAYS, "Always reject"),
 )
-
-
 # The plan's approval (exit_plan_mode in plan mode): "always" means "and accept edits"; no rule is written.
 PLAN_OPTIONS = (
     (PermissionOption.ALLOW_ONCE, "Yes, approve the plan"),
     (PermissionOption.ALLOW_ALWAYS, "Yes, and auto-accept edits"),
     (PermissionOption.REJECT_ONCE, "No, keep planning"),
 )
+
+
 @attrs.frozen
 class ClientFeatures:
     """Optional session updates the client advertised it can present."""
@@ -195,8 +195,6 @@ def permission_tool_call(event: PermissionRequested) -> dict[str, Any]:
     A command leads the title and is shown whole; a path leads the title when
     the tool's own title does not name it; a diff is shown as a diff; anything
     else shows its input as JSON, since editors do not show ``rawInput``."""
-    command = event.subject if event.kind is ToolKind.EXECUTE and event.subject else None
-    title = event.title or event.tool_name
     plan = event.raw_input.get("plan") if event.tool_name == EXIT_PLAN_MODE else None
     if isinstance(plan, str):  # the plan to approve, as Markdown
         return {
@@ -204,6 +202,8 @@ def permission_tool_call(event: PermissionRequested) -> dict[str, Any]:
             "status": "pending", "rawInput": thaw_json(event.raw_input),
             "content": [{"type": "content", "content": text_block(plan)}],
         }  # fmt: skip
+    command = event.subject if event.kind is ToolKind.EXECUTE and event.subject else None
+    title = event.title or event.tool_name
     if command is None and event.subject and event.subject not in title:
         title = f"{event.subject}{DESCRIPTION_SEPARATOR}{title}"
     tool_call = tool_call_json(
@@ -219,10 +219,10 @@ def permission_tool_call(event: PermissionRequested) -> dict[str, Any]:
 def permission_options(event: PermissionRequested) -> list[dict[str, Any]]:
     """The four answers; the "always" ones name the rule they add and, for
     "allow always", what that rule admits."""
-    options = []
-    for option, name in PERMISSION_OPTIONS:
     if event.tool_name == EXIT_PLAN_MODE:
         return [{"optionId": option.value, "name": name, "kind": option.value} for option, name in PLAN_OPTIONS]
+    options = []
+    for option, name in PERMISSION_OPTIONS:
         if option in (PermissionOption.ALLOW_ALWAYS, PermissionOption.REJECT_ALWAYS) and event.always_rule:
             admits = event.always_admits if option is PermissionOption.ALLOW_ALWAYS else ""
             name = f"{name} ({event.always_rule}{': ' + admits if admits else ''})"

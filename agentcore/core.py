@@ -51,10 +51,10 @@ from agentcore.session.persistence import (  # re-exported: part of the core's p
 )
 from agentcore.session.subagents import SessionAgents, SpawnAgentTool, SubAgentGate
 from agentcore.tools.base import Tool
+from agentcore.tools.plan_mode import PlanModeTools
 from agentcore.tools.registry import CompositeRegistry, StaticToolRegistry, ToolRegistry
 from agentcore.tools.sandbox import BWRAP_PATH, ProcessConfinement, SandboxMode, SandboxPolicy
 from agentcore.tools.workspace import Workspace
-from agentcore.tools.plan_mode import PlanModeTools
 
 log = logging.getLogger(__name__)
 
@@ -234,6 +234,8 @@ class DefaultAgentCore:
             layer = await factory.open(session, nursery)
             if layer is not None:
                 session.registry.push_layer(layer)
+        if info.parent is None:  # the plan tool, while in plan mode; a sub-agent never presents plans
+            session.registry.push_layer(PlanModeTools(lambda: gate.mode))
         await self._attach_satellites(session, policy)
         return session
 
@@ -249,8 +251,6 @@ class DefaultAgentCore:
             session.background.on_finished = outcomes.task_finished
         agents = SessionAgents(
             self, session, outcomes=outcomes, max_depth=_setting(settings, "agents", "max_depth", AGENT_MAX_DEPTH_DEFAULT)
-        if info.parent is None:  # the plan tool, while in plan mode; a sub-agent never presents plans
-            session.registry.push_layer(PlanModeTools(lambda: gate.mode))
         )
         session.attach(core=self, compaction=_compactor(session, settings, hooks), hooks=hooks, agents=agents)
         if agents.can_spawn:
