@@ -110,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         "agentcore.cli.config_cmds:add_subparsers",
         "agentcore.cli.trust_cmd:add_subparsers",
         "agentcore.cli.sessions_cmd:add_subparsers",
+        "agentcore.cli.rewind_cmd:add_subparsers",
         "agentcore.cli.serve_cmd:add_subparsers",
         "agentcore.live.cli:add_subparsers",  # argparse only; the voice extra loads when the command runs
     ):

@@ -1,0 +1,118 @@
+"""When to snapshot: around every tool call that may change files.
+
+Invariant: before a call that is not read-only runs, the files it may touch are
+in the private store as they are *now*; after it ran, they are stored again and
+the difference is appended to the checkpoint log under the call's turn and
+prompt. A built-in file tool (``write_file``, ``edit_file``: an edit or delete
+kind with a path subject inside the workspace) costs one path; anything the
+checkpointer cannot see into (the shell, MCP tools, a move) costs a workspace
+scan, which the private index makes a stat per unchanged file. Paths a deny
+rule covers are never stored. A checkpoint that fails (no git, a full disk) is
+logged and the call runs anyway: checkpoints never block work.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import trio
+
+from agentcore.checkpoints.gitstore import CheckpointError, PrivateGitStore, Snapshot
+from agentcore.checkpoints.records import CallRecord, CheckpointLog, first_line, now
+from agentcore.events import AgentEvent, PromptCommitted
+from agentcore.permissions import PermissionCheck
+from agentcore.tools.base import ToolKind
+
+log = logging.getLogger(__name__)
+
+_ONE_PATH_KINDS = frozenset({ToolKind.EDIT, ToolKind.DELETE})  # the subject is the only file touched
+
+
+class TurnCheckpointer:
+    """A session's :class:`~agentcore.turn.tool_calls.ToolCallWatcher` (wired by the core).
+
+    ``refuse(path)`` says why a path must not be stored (a deny rule); None when it may."""
+
+    def __init__(self, directory: Path, cwd: Path, *, refuse: Callable[[Path], str | None] | None = None) -> None:
+        self.cwd = Path(cwd).resolve()
+        self.store = PrivateGitStore(directory, self.cwd)
+        self.log = CheckpointLog(directory)
+        self._refuse = refuse
+        # (prompt id, first line) of the latest prompt: a sub-agent's calls count for its parent's turn.
+        self._prompt: tuple[str | None, str] = (None, "")
+        self._before: dict[str, tuple[Snapshot, list[str] | None]] = {}  # call id -> before, paths
+        self._lock = trio.Lock()
+        self.problem: str | None = None  # why checkpoints stopped working, if they did
+
+    def observe(self, event: AgentEvent) -> None:
+        """Event observer: remembers each turn's prompt (checkpoints are listed by it)."""
+        if isinstance(event, PromptCommitted):
+            self._prompt = (event.message.id, first_line(event.message.text))
+
+    async def before_change(self, turn_id: str, check: PermissionCheck) -> None:
+        paths = self._paths(check)
+        async with self._lock:
+            snap = await self._snapshot(paths)
+            if snap is not None:
+                self._before[check.call_id] = (snap, paths)
+
+    async def after_change(self, turn_id: str, check: PermissionCheck) -> None:
+        async with self._lock:
+            before = self._before.pop(check.call_id, None)
+            if before is None:
+                return
+            snap, paths = before
+            after = await self._snapshot(paths)
+            if after is None:
+                return
+            try:
+                changes = await trio.to_thread.run_sync(self.store.changes, snap.tree, after.tree)
+            except CheckpointError as exc:
+                self._failed(exc)
+                return
+            if not changes:
+                return
+            prompt_id, prompt = self._prompt
+            record = CallRecord(
+                turn_id, prompt_id, prompt, check.tool_name, now(), tuple(changes),
+                tuple(sorted(set(snap.skipped) | set(after.skipped))),
+            )
+            try:
+                self.log.append(record)
+            except OSError as exc:
+                self._failed(exc)
+
+    def _paths(self, check: PermissionCheck) -> list[str] | None:
+        """The workspace-relative paths the call may touch; None: it may touch anything."""
+        if check.shell or check.description.kind not in _ONE_PATH_KINDS or not check.subject:
+            return None
+        subject = Path(check.subject)
+        path = subject if subject.is_absolute() else check.workspace.cwd / subject
+        try:
+            rel = path.resolve().relative_to(self.cwd)
+        except ValueError:
+            return []  # outside the workspace's main folder: not checkpointed
+        return [rel.as_posix()]
+
+    async def _snapshot(self, paths: list[str] | None) -> Snapshot | None:
+        if paths is not None:
+            paths = [p for p in paths if not self._refused(p)]
+            if not paths:
+                return None
+        try:
+            if paths is None:
+                return await trio.to_thread.run_sync(self.store.snapshot_workspace, self._refused)
+            return await trio.to_thread.run_sync(self.store.snapshot_paths, paths)
+        except (CheckpointError, OSError) as exc:
+            self._failed(exc)
+            return None
+
+    def _refused(self, rel: str) -> bool:
+        return self._refuse is not None and self._refuse(self.cwd / rel) is not None
+
+    def _failed(self, exc: Exception) -> None:
+        if self.problem is None:
+            log.warning("checkpoints are not working in %s: %s", self.cwd, exc)
+        self.problem = str(exc)
