@@ -8,7 +8,9 @@ The ``on_finished`` hook hears about every ending so the session can queue the
 outcome for the model and emit ``BackgroundTaskFinished``.
 
 Shell commands (``bash`` with ``run_in_background``) and sub-agents both live
-here; the table knows nothing about either beyond the ``kind`` label.
+here; the table knows nothing about either beyond the ``kind`` label and an
+optional :class:`TaskPeek` a task attaches to its handle (a sub-agent's current
+step and latest messages), which is all anyone sees of the work inside.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Protocol
 
 import attrs
 import trio
@@ -29,11 +32,28 @@ RECENT_OUTPUT_LINES = 200  # lines of output kept in memory per task for a quick
 PARTIAL_LINE_CHARS = 4096  # an unterminated line is cut here (progress bars without newlines)
 REPORT_INTERVAL_S = 0.5  # at most two progress reports a second to the originating tool call
 REPORT_MAX_CHARS = 4000  # of new output per report; a flood is cut to its latest part
+PEEK_MESSAGES_MAX = 20  # of a task's latest messages a peek keeps and shows
 
 
 class TaskKind(enum.Enum):
     SUB_AGENT = "sub_agent"
     SHELL = "shell"
+
+
+class TaskPeek(Protocol):
+    """A look inside a running task beyond its output: what it is doing now and
+    the latest messages it exchanged (a sub-agent's model conversation). What it
+    returns is already redacted and bounded."""
+
+    @property
+    def step(self) -> str: ...
+
+    @property
+    def summary(self) -> str:
+        """The step with whatever counts the task keeps, on one line."""
+        ...
+
+    def recent_messages(self, count: int) -> tuple[str, ...]: ...
 
 
 class TaskStatus(enum.Enum):
@@ -54,6 +74,7 @@ class TaskSnapshot:
     recent_output: tuple[str, ...]
     output_path: Path | None = None
     outcome: str | None = None  # what the task returned, or the error / cancellation note
+    step: str | None = None  # what it is doing now, when it has a peek (a sub-agent's step and counts)
 
     @property
     def finished(self) -> bool:
@@ -84,10 +105,15 @@ class TaskHandle:
         # Output not yet reported to the tool call that started the task (None: nobody listens).
         self._unreported: list[str] | None = None
         self._output_changed = trio.Event()
+        self.peek: TaskPeek | None = None  # set by the task's function when it has more to show
 
     @property
     def status(self) -> TaskStatus:
         return self._status
+
+    def attach_peek(self, peek: TaskPeek) -> None:
+        """Let inspectors see inside the task (its step, its latest messages)."""
+        self.peek = peek
 
     def append_output(self, text: str) -> None:
         """Record output; only the last ``RECENT_OUTPUT_LINES`` lines are kept."""
@@ -112,6 +138,7 @@ class TaskHandle:
             recent_output=recent[-RECENT_OUTPUT_LINES:],
             output_path=self.output_path,
             outcome=self._outcome,
+            step=self.peek.summary if self.peek is not None else None,
         )
 
     async def wait(self) -> TaskSnapshot:

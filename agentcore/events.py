@@ -103,12 +103,15 @@ class ToolCallStarted:
 @attrs.frozen
 class ToolCallProgress:
     """A running (or backgrounded) tool call reports *new* output since its last
-    report, or a terminal id; frontends accumulate."""
+    report, or a terminal id; frontends accumulate. ``step`` says what the call
+    is doing now (a sub-agent's current step) and replaces the previous one;
+    None leaves it as it was."""
 
     turn_id: str
     call_id: str
     text: str = ""
     terminal_id: str | None = None
+    step: str | None = None
 
 
 @attrs.frozen

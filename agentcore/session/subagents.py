@@ -6,9 +6,12 @@ unattended: its permission gate (:class:`SubAgentGate`) never asks anyone and
 never exceeds the parent's: a call runs only if the parent session would allow
 it without asking and the child's own rules do not deny it; whatever either
 denies stays denied, and the child's mode is capped at the parent's. The child's
-progress is shown on the parent's tool call; its final answer is the tool
-result (or, with ``run_in_background``, a background outcome delivered later),
-and its usage and cost are added to the parent's.
+progress — a :class:`~agentcore.session.child_activity.ChildActivity`: its
+current step, its tool calls, its streamed text, all redacted — is shown on the
+parent's tool call (``ToolCallProgress`` text and ``step``); its final answer is
+the tool result (or, with ``run_in_background``, a background outcome delivered
+later, while the task's handle peeks at the activity), and its usage and cost
+are added to the parent's and journaled there (``UsageCharged``).
 
 Nesting is limited by ``settings.agents.max_depth`` (default 1: children may
 not spawn). Only profiles the parent's profile lists under ``agents.spawn``
@@ -21,7 +24,6 @@ module reads the session only through :class:`SubAgentHost`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -32,7 +34,7 @@ import trio
 
 from agentcore.background import TaskHandle, TaskKind
 from agentcore.errors import SessionError
-from agentcore.events import AgentEvent, AssistantTextDelta, FanoutEmitter, ToolCallFinished, ToolCallStarted, UsageCharged
+from agentcore.events import FanoutEmitter, UsageCharged
 from agentcore.messages import StopReason, Usage, assert_never, freeze_json
 from agentcore.permissions import (
     Decision,
@@ -42,7 +44,9 @@ from agentcore.permissions import (
     PermissionMode,
     Verdict,
 )
+from agentcore.secrets import context_redactor
 from agentcore.session.base import Session, SessionCreateInfo, SessionPolicy
+from agentcore.session.child_activity import ChildActivity
 from agentcore.session.outcomes import OutcomeDelivery
 from agentcore.tools.backends import FsBackend, ShellBackend
 from agentcore.tools.base import Safety, ToolContext, ToolDescription, ToolKind, ToolResult
@@ -56,7 +60,6 @@ if TYPE_CHECKING:
 PROGRESS_INTERVAL_S = 0.5  # at most two progress reports a second on the parent's tool call
 PROGRESS_MAX_CHARS = 4000  # of new child output per report
 LABEL_TASK_CHARS = 60  # of the task shown in a background task's label
-ERROR_LINE_CHARS = 120  # of a failed child tool call shown in the progress
 # Permission modes from strictest to most permissive: a child's mode is capped at its parent's.
 MODE_ORDER = (
     PermissionMode.READ_ONLY, PermissionMode.PLAN, PermissionMode.ASK, PermissionMode.ACCEPT_EDITS, PermissionMode.YOLO
@@ -218,44 +221,24 @@ class ChildReport:
         )
 
 
-Sink = Callable[[str], Awaitable[None]]
+Sink = Callable[[str, "str | None"], Awaitable[None]]  # (new transcript text, the step if it changed)
 
 
-class _ThrottledReport:
-    """Collects progress text and passes it on at most once per interval."""
-
-    def __init__(self, report: Sink, interval_s: float) -> None:
-        self._report = report
-        self._interval = interval_s
-        self._pending: list[str] = []
-        self._last = -math.inf
-
-    async def __call__(self, text: str) -> None:
-        self._pending.append(text)
-        if trio.current_time() - self._last >= self._interval:
-            await self.flush()
-
-    async def flush(self) -> None:
-        if not self._pending:
-            return
-        text = "".join(self._pending)[-PROGRESS_MAX_CHARS:]
-        self._pending.clear()
-        self._last = trio.current_time()
-        await self._report(text)
+async def relay_activity(activity: ChildActivity, sink: Sink, interval_s: float) -> None:
+    """Pass what is new in ``activity`` to ``sink`` until cancelled, at most once
+    per ``interval_s`` (what arrives meanwhile waits for the next report);
+    the caller sends the last of it with :func:`flush_activity`."""
+    while True:
+        await activity.wait_changed()
+        await flush_activity(activity, sink)
+        if interval_s > 0:
+            await trio.sleep(interval_s)  # throttle, not synchronisation
 
 
-def progress_text(event: AgentEvent) -> str | None:
-    """What a child's event adds to the progress shown on the parent's tool call."""
-    match event:
-        case AssistantTextDelta(text=text):
-            return text
-        case ToolCallStarted(title=title):
-            return f"\n→ {title}\n"
-        case ToolCallFinished(name=name, result=result) if result.is_error:
-            first = next((line for line in result.text_content.splitlines() if line.strip()), "")
-            return f"  ✗ {name}: {first[:ERROR_LINE_CHARS]}\n"
-        case _:
-            return None
+async def flush_activity(activity: ChildActivity, sink: Sink) -> None:
+    text, step = activity.take()
+    if text or step is not None:
+        await sink(text[-PROGRESS_MAX_CHARS:], step)
 
 
 class SessionAgents:
@@ -289,29 +272,35 @@ class SessionAgents:
             return ToolResult.error(f"Profile {profile!r} may not be spawned from here. Allowed: {allowed}.")
         if background:
             return self._spawn_in_background(profile, task, ctx)
-        relay = _ThrottledReport(lambda text: ctx.report(text), PROGRESS_INTERVAL_S)
+
+        async def show(text: str, step: str | None) -> None:
+            await ctx.report(text, step=step)
+
         try:
-            report = await self.run_child(profile, task, relay)
+            report = await self.run_child(profile, task, show, ctx=ctx, interval_s=PROGRESS_INTERVAL_S)
         except (ValueError, LookupError) as exc:  # the child profile or its provider does not load
             return ToolResult.error(f"Could not start the {profile} sub-agent: {exc}")
-        await relay.flush()
         return ToolResult.text(report.render(), is_error=report.error is not None, raw_output=_raw(report))
 
     def _spawn_in_background(self, profile: str, task: str, ctx: ToolContext) -> ToolResult:
         tasks = ctx.background
         if tasks is None:
             return ToolResult.error("Background tasks are not available in this session; spawn the sub-agent without run_in_background.")
-        first_line = " ".join(task.split())
+        first_line = " ".join(context_redactor(ctx).redact(task).split())  # the label is shown everywhere
         label = f"{profile}: {first_line[:LABEL_TASK_CHARS]}" + ("…" if len(first_line) > LABEL_TASK_CHARS else "")
 
         async def job(handle: TaskHandle) -> str:
-            async def sink(text: str) -> None:
-                handle.append_output(text)
+            async def sink(text: str, step: str | None) -> None:
+                if text:
+                    handle.append_output(text)  # the table throttles what reaches the tool call
 
-            report = await self.run_child(profile, task, sink)
+            report = await self.run_child(profile, task, sink, ctx=ctx, interval_s=0.0, on_start=handle.attach_peek)
+            # The outcome reaches the model and every frontend without passing a tool
+            # result's redaction, so it is redacted here.
+            rendered = context_redactor(ctx).redact(report.render())
             if report.error is not None:
-                raise SubAgentFailed(report.render())
-            return report.render()
+                raise SubAgentFailed(rendered)
+            return rendered
 
         handle = tasks.start(label, TaskKind.SUB_AGENT, job)
         return ToolResult.text(
@@ -321,9 +310,23 @@ class SessionAgents:
             raw_output={"task_id": handle.id, "profile": profile},
         )
 
-    async def run_child(self, profile: str, task: str, sink: Sink) -> ChildReport:
+    async def run_child(
+        self,
+        profile: str,
+        task: str,
+        sink: Sink,
+        *,
+        ctx: ToolContext | None = None,
+        interval_s: float = PROGRESS_INTERVAL_S,
+        on_start: Callable[[ChildActivity], None] | None = None,
+    ) -> ChildReport:
         """Open a child session, run ``task`` as its one turn, close it.
-        Progress text goes to ``sink``; usage and cost roll up into the parent."""
+
+        A :class:`ChildActivity` watches the child (redacting with the calling
+        tool's redactor); its transcript and step go to ``sink`` (throttled to
+        ``interval_s``), and ``on_start`` receives it before the turn starts
+        (a background task attaches it as its peek). Usage and cost roll up
+        into the parent."""
         parent = self.session
         info = SessionCreateInfo(
             cwd=parent.cwd,
@@ -336,16 +339,27 @@ class SessionAgents:
             parent=parent,
         )
         async with self.core.open_session(info) as child:
+            activity = ChildActivity(profile, child.model, redactor=context_redactor(ctx))
+            if on_start is not None:
+                on_start(activity)
             outcome, error = None, None
+            remove = child.events.add_observer(activity.observe)
             try:
-                async with child.events.subscribe() as events, trio.open_nursery() as nursery:
-                    nursery.start_soon(_relay, events, sink)
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(relay_activity, activity, sink, interval_s)
                     try:
                         outcome = await child.run_turn(task)
                     except TurnAbortedError as exc:
                         error = str(exc)
                     finally:
                         nursery.cancel_scope.cancel()
+                        if outcome is not None:
+                            activity.finish(f"finished ({outcome.stop_reason.value})")
+                        else:
+                            activity.finish("cancelled" if error is None else f"failed: {error}")
+                        remove()
+                if outcome is not None or error is not None:
+                    await flush_activity(activity, sink)  # the last of it (not after a cancellation)
             finally:
                 # Whatever the child spent counts, also when it was cancelled, and is
                 # journaled with the parent, so its cost is the same after a resume.
@@ -369,13 +383,6 @@ class SessionAgents:
 
 class SubAgentFailed(SessionError):
     """A background sub-agent's turn was aborted (the task ends *failed*)."""
-
-
-async def _relay(events: trio.MemoryReceiveChannel[AgentEvent], sink: Sink) -> None:
-    async for event in events:
-        text = progress_text(event)
-        if text:
-            await sink(text)
 
 
 def _raw(report: ChildReport) -> Mapping[str, Any]:

@@ -96,10 +96,12 @@ class ToolResult:
 
 @attrs.frozen
 class ToolProgress:
-    """A progress report from a running tool: text to show, optionally a terminal id."""
+    """A progress report from a running tool: text to show, optionally a terminal id,
+    and what the tool is doing now (``step``: replaces the last one; None keeps it)."""
 
     text: str = ""
     terminal_id: str | None = None
+    step: str | None = None
 
 
 ProgressSink = Callable[[ToolProgress], Awaitable[None]]
@@ -137,8 +139,8 @@ class ToolContext:
     def cwd(self) -> Path:
         return self.workspace.cwd
 
-    async def report(self, text: str = "", *, terminal_id: str | None = None) -> None:
-        await self.progress(ToolProgress(text=text, terminal_id=terminal_id))
+    async def report(self, text: str = "", *, terminal_id: str | None = None, step: str | None = None) -> None:
+        await self.progress(ToolProgress(text=text, terminal_id=terminal_id, step=step))
 
 
 @runtime_checkable

@@ -8,13 +8,15 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from agentcore.background import RECENT_OUTPUT_LINES, TaskSnapshot, TaskStatus
+from agentcore.background import PEEK_MESSAGES_MAX, RECENT_OUTPUT_LINES, TaskHandle, TaskSnapshot, TaskStatus
 from agentcore.messages import freeze_json
 from agentcore.tools.base import Safety, Tool, ToolContext, ToolKind, ToolResult
 from agentcore.tools.common import BuiltinTool
 
 RECENT_DEFAULT_ONE = 40  # output lines shown when inspecting one task
 RECENT_DEFAULT_ALL = 3  # ... per task when listing every task (a glance, not a dump)
+MESSAGES_DEFAULT_ONE = 4  # of a sub-agent's latest model messages shown when inspecting it
+MESSAGES_MAX = PEEK_MESSAGES_MAX
 NO_TASKS = "There are no background tasks in this session."
 
 INSPECT_DESCRIPTION = f"""\
@@ -23,7 +25,9 @@ sub-agents started with `spawn_agent` run_in_background): status, how long they 
 and their latest output.
 
 - With `task_id`: that task, with its last `recent` lines of output (default {RECENT_DEFAULT_ONE}, \
-at most {RECENT_OUTPUT_LINES}). A shell task's full output is in its output file (read it with read_file).
+at most {RECENT_OUTPUT_LINES}). A shell task's full output is in its output file (read it with read_file). \
+For a sub-agent also its current step and the last `messages` messages of its conversation with \
+its model (default {MESSAGES_DEFAULT_ONE}, at most {MESSAGES_MAX}): what it last sent and got back.
 - Without `task_id`: every task, with its last `recent` lines (default {RECENT_DEFAULT_ALL}).
 - You are told automatically when a task finishes; do not poll in a loop.
 """
@@ -44,8 +48,12 @@ def _duration(snapshot: TaskSnapshot) -> str:
     return f"{verb} {seconds:.1f} s"
 
 
-def render_task(snapshot: TaskSnapshot, recent: int) -> str:
+def render_task(snapshot: TaskSnapshot, recent: int, *, handle: TaskHandle | None = None, messages: int = 0) -> str:
+    """One task for the model: status and label, step (a sub-agent's), outcome,
+    output tail, and with ``messages`` the latest messages its peek shows."""
     lines = [f'{snapshot.id} ({snapshot.kind.value}) {snapshot.status.value}, {_duration(snapshot)}: "{snapshot.label}"']
+    if snapshot.step is not None:
+        lines.append(f"  step: {snapshot.step}")
     if snapshot.output_path is not None:
         lines.append(f"  output file: {snapshot.output_path}")
     if snapshot.finished and snapshot.outcome:
@@ -57,6 +65,12 @@ def render_task(snapshot: TaskSnapshot, recent: int) -> str:
             lines.extend(f"    {line}" for line in output)
         else:
             lines.append("  (no output yet)")
+    peek = handle.peek if handle is not None else None
+    if peek is not None and messages > 0:
+        shown = peek.recent_messages(messages)
+        if shown:
+            lines.append(f"  its last {len(shown)} messages with its model (newest last):")
+            lines.extend("    " + message.replace("\n", "\n    ") for message in shown)
     return "\n".join(lines)
 
 
@@ -75,6 +89,12 @@ class InspectBackgroundTaskTool(BuiltinTool):
                     "minimum": 0,
                     "maximum": RECENT_OUTPUT_LINES,
                     "description": "How many of the latest output lines to show.",
+                },
+                "messages": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": MESSAGES_MAX,
+                    "description": "For a sub-agent with task_id: how many of its latest model messages to show.",
                 },
             },
             "additionalProperties": False,
@@ -106,7 +126,9 @@ class InspectBackgroundTaskTool(BuiltinTool):
         if snapshot is None:
             known = ", ".join(s.id for s in tasks.snapshot()) or "none"
             return ToolResult.error(f"There is no background task {task_id!r}. Known tasks: {known}.")
-        return ToolResult.text(render_task(snapshot, int(args.get("recent", RECENT_DEFAULT_ONE))))
+        recent = int(args.get("recent", RECENT_DEFAULT_ONE))
+        messages = int(args.get("messages", MESSAGES_DEFAULT_ONE))
+        return ToolResult.text(render_task(snapshot, recent, handle=tasks.handle(task_id), messages=messages))
 
 
 class CancelBackgroundTaskTool(BuiltinTool):

@@ -140,7 +140,8 @@ class SessionToolExecutor:
 
         async def progress(p: ToolProgress) -> None:
             text = redactor.redact(p.text) if redactor is not None else p.text
-            await self.emit(ToolCallProgress(turn_id, call.id, text, p.terminal_id))
+            step = redactor.redact(p.step) if redactor is not None and p.step else p.step
+            await self.emit(ToolCallProgress(turn_id, call.id, text, p.terminal_id, step))
 
         ctx = self.make_context(call.id, progress)
         if redactor is None:

@@ -121,19 +121,33 @@ class Llm:
                 return responder(call)
         raise AssertionError(f"no route for a request with system prompt {call.system[:200]!r}")
 
-    def core(self, policies: Mapping[str, SessionPolicy], *, extra_tools: Iterable[Tool] = ()) -> Any:
+    def core(
+        self,
+        policies: Mapping[str, SessionPolicy],
+        *,
+        extra_tools: Iterable[Tool] = (),
+        env: Mapping[str, str] | None = None,
+        store: Any = None,
+    ) -> Any:
+        """``env``: the environment the core sees (its redactor's secrets);
+        ``store``: a session store, so sessions are journaled and resumable."""
+
         def resolve(profile: str | None, cwd: Path) -> SessionPolicy:
             return policies[profile or "main"]  # KeyError: an unknown profile, as a loader would refuse it
 
-        return (
+        builder = (
             AgentCoreBuilder()
             .with_provider(self.provider, "main-model")
             .without_builtin_tools()
             .with_tools(extra_tools)
             .with_state_dir(self.tmp / "state")
             .with_policy_resolver(resolve)
-            .build()
         )
+        if env is not None:
+            builder = builder.with_env(env)
+        if store is not None:
+            builder = builder.with_session_store(store)
+        return builder.build()
 
 
 def policy(
