@@ -5,6 +5,13 @@ readline call blocks a thread that trio cannot interrupt, and the same key
 stream has to serve the line editor, the permission prompt (one key, during a
 turn) and Ctrl-C (cancel the turn). In raw mode Ctrl-C arrives as a byte, so
 it never becomes a signal that could kill the process mid-render.
+
+A lone Esc and the start of an escape sequence (an arrow key sends
+``ESC [ A``) begin with the same byte. :class:`KeyDecoder` keeps an
+unfinished sequence and says so (:attr:`KeyDecoder.pending_escape`); when no
+further byte arrives within ``ESCAPE_TIMEOUT_S`` the reader calls
+:meth:`KeyDecoder.expire`, which turns it into an ``escape`` key. Terminals
+send a whole sequence in one write, so only a real Esc press waits that long.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ PASTE_START = "\x1b[200~"  # bracketed paste markers (xterm; supported by every 
 PASTE_END = "\x1b[201~"
 BRACKETED_PASTE_ON = "\x1b[?2004h"
 BRACKETED_PASTE_OFF = "\x1b[?2004l"
+ESCAPE_TIMEOUT_S = 0.05  # after a lone ESC byte: no more bytes within this -> the Esc key (vim's ttimeoutlen)
 
 # Escape sequences (CSI / SS3) for the keys the editor understands.
 _SEQUENCES = {
@@ -49,6 +57,7 @@ _SEQUENCES = {
     "[1;5D": "word-left",
     "[1;3C": "word-right",
     "[1;3D": "word-left",
+    "[Z": "shift-tab",
 }
 _CONTROL = {
     "\x01": "ctrl-a",
@@ -57,6 +66,7 @@ _CONTROL = {
     "\x05": "ctrl-e",
     "\x0b": "ctrl-k",
     "\x0c": "ctrl-l",
+    "\x0f": "ctrl-o",
     "\x15": "ctrl-u",
     "\x17": "ctrl-w",
     "\t": "tab",
@@ -116,6 +126,19 @@ class KeyDecoder:
             elif head >= " ":
                 keys.append(Key("char", head))
         return keys
+
+    @property
+    def pending_escape(self) -> bool:
+        """An escape sequence has begun and not ended: a lone Esc, if nothing follows in time."""
+        return self._paste is None and self._pending.startswith("\x1b")
+
+    def expire(self) -> list[Key]:
+        """Nothing followed the pending ESC in time: it was the Esc key; what
+        came after it (``ESC [`` typed by hand) is ordinary text."""
+        if not self.pending_escape:
+            return []
+        rest, self._pending = self._pending[1:], ""
+        return [Key("escape"), *self.feed(rest.encode())]
 
     def _escape(self, keys: list[Key]) -> int:
         """Decode the escape sequence at the start of the buffer; 0 if incomplete."""
@@ -180,7 +203,15 @@ async def pump_keys(fd: int, send: trio.MemorySendChannel[Key]) -> None:
     decoder = KeyDecoder()
     async with send:
         while True:
-            await trio.lowlevel.wait_readable(fd)
+            if decoder.pending_escape:
+                with trio.move_on_after(ESCAPE_TIMEOUT_S) as waited:
+                    await trio.lowlevel.wait_readable(fd)
+                if waited.cancelled_caught:
+                    for key in decoder.expire():
+                        await send.send(key)
+                    continue
+            else:
+                await trio.lowlevel.wait_readable(fd)
             data = os.read(fd, READ_CHUNK_BYTES)
             if not data:
                 await send.send(Key("eof"))

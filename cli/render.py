@@ -58,11 +58,13 @@ from agentcore.events import (
     TurnStarted,
 )
 from agentcore.messages import StopReason
-from agentcore.permissions import PermissionMode, PermissionOption
+from agentcore.permissions import EXIT_PLAN_MODE, PermissionMode, PermissionOption
 PROGRESS_KEEP_CHARS = 2_000  # of a running tool's output, enough for its last line
 
 from agentcore.cli.render_blocks import (
+    EXPAND_HINT,
     StatusInfo,
+    collapsed_output,
     finished_tool_block,
     format_cost,
     human_tokens,
@@ -74,6 +76,7 @@ from agentcore.cli.render_blocks import (
 )
 
 REFRESH_PER_SECOND = 12  # smooth enough for spinners, cheap enough for fast streams
+COLLAPSED_KEPT = 20  # collapsed tool outputs remembered for /expand N (each at most a capped tool result)
 LIVE_TAIL_LINES = 12  # lines of the paragraph in progress shown live (all of it is printed when done)
 THINKING_TAIL_LINES = 3  # lines of streaming thoughts shown live
 THOUGHT_SUMMARY_CHARS = 72  # the collapsed thinking line
@@ -129,6 +132,22 @@ def _markdown(text: str) -> RenderableType:
     return Markdown(text)
 
 
+def _plan_answer(option: PermissionOption) -> Text:
+    if option is PermissionOption.ALLOW_ALWAYS:
+        return Text("✓ plan approved: edits now run without asking", style="green")
+    if option.allows:
+        return Text("✓ plan approved", style="green")
+    return Text("✗ plan not approved: the model stays in plan mode; tell it what to change", style="yellow")
+
+
+@attrs.frozen
+class Collapsed:
+    """A tool output shown collapsed: what Ctrl-O / ``/expand`` prints whole."""
+
+    title: str
+    text: str
+
+
 class Renderer:
     def __init__(self, console: Console, *, live: bool, color: bool = True) -> None:
         self.console = console
@@ -157,6 +176,7 @@ class Renderer:
         # input line is cleared first and redrawn after.
         self.print_wrapper: Callable[[Callable[[], None]], None] | None = None
         self.on_question: Callable[[], None] | None = None  # a permission question is on screen
+        self.collapsed: deque[Collapsed] = deque(maxlen=COLLAPSED_KEPT)  # newest last
 
     # ------------------------------------------------------------ events
 
@@ -205,7 +225,12 @@ class Renderer:
                     running.progress = (running.progress + text)[-PROGRESS_KEEP_CHARS:]
             case ToolCallFinished(call_id=call_id):
                 self._tools.pop(call_id, None)
-                self._print(finished_tool_block(self._started.pop(call_id, None), event, color=self.color))
+                started = self._started.pop(call_id, None)
+                hint = EXPAND_HINT if self.live_enabled else "/expand to show"
+                self._print(finished_tool_block(started, event, color=self.color, expand_hint=hint))
+                whole = collapsed_output(started, event)
+                if whole is not None:
+                    self.collapsed.append(Collapsed(tool_title(started) if started else event.name, whole))
                 if self.turn_active and not self._tools:
                     self._set_activity(f"waiting for {self.status.model or 'the model'}")
             case PermissionRequested():
@@ -310,6 +335,10 @@ class Renderer:
             self.permissions.remove(request)
         self._shown_permission = None
         rule = request.always_rule
+        if request.tool_name == EXIT_PLAN_MODE:
+            self._print(_plan_answer(option))
+            self._show_next_permission()
+            return
         match option:
             case PermissionOption.ALLOW_ONCE:
                 line = Text("✓ allowed once", style="green")
@@ -472,6 +501,22 @@ class Renderer:
         self.stop_live()
 
     # ------------------------------------------------------------ extras
+
+    def expand(self, back: int = 1) -> bool:
+        """Print the ``back``-th most recent collapsed tool output whole (Ctrl-O,
+        ``/expand [N]``); False (said) when there is no such output."""
+        if not 1 <= back <= len(self.collapsed):
+            have = len(self.collapsed)
+            self._print(Text(
+                "no collapsed tool output to expand" if not have else f"only {have} collapsed output(s) to expand",
+                style="yellow",
+            ))  # fmt: skip
+            return False
+        item = self.collapsed[-back]
+        count = item.text.count("\n") + 1
+        self._print(Text(f"── {item.title} · {count} lines ──", style="dim"))
+        self._print(Text(item.text))
+        return True
 
     def show_activity(self, text: str) -> None:
         """Progress for something slow outside a turn (session start, /compact)."""

@@ -20,9 +20,12 @@ from rich.text import Text
 
 from agentcore.events import PermissionRequested, PlanEntry, ToolCallFinished, ToolCallStarted
 from agentcore.history import ContextStatus
+from agentcore.permissions import EXIT_PLAN_MODE
 from agentcore.tools import DiffPreview, ToolKind
 
-SHELL_TAIL_LINES = 6  # last lines of a command's output shown under it
+OUTPUT_HEAD_LINES = 3  # a long tool output shows its first lines ...
+OUTPUT_TAIL_LINES = 3  # ... and its last ones, with a count of the hidden lines between
+EXPAND_HINT = "Ctrl-O to expand"  # how a collapsed output is shown whole (/expand without a terminal)
 ERROR_LINES = 8  # lines of a tool error shown
 DIFF_MAX_LINES = 60  # a longer diff is cut (the full change is in the file)
 DIFF_CONTEXT_LINES = 2  # unchanged lines around each change
@@ -133,15 +136,44 @@ def tool_title(event: ToolCallStarted) -> str:
     return event.title or event.name
 
 
-def _tail(text: str, count: int) -> list[str]:
-    lines = text.rstrip("\n").splitlines()
-    return lines[-count:] if lines else []
+def collapse(lines: Sequence[str], *, head: int, tail: int, hint: str) -> tuple[list[str], int]:
+    """``lines`` cut to ``head`` first and ``tail`` last lines with a count of the
+    rest between them (shown whole when little would be hidden); and that count."""
+    hidden = len(lines) - head - tail
+    if hidden <= 1:
+        return list(lines), 0
+    marker = f"… {hidden} more lines ({hint})" if hint else f"… {hidden} more lines"
+    return [*lines[:head], marker, *(lines[len(lines) - tail :] if tail else [])], hidden
+
+
+def _shell_body(text: str) -> str:
+    return text.rsplit("\n\n[", 1)[0]  # the shell tool appends "[Exit code N.]"
+
+
+def tool_output(started: ToolCallStarted | None, finished: ToolCallFinished) -> list[str]:
+    """The lines of a finished call's output that its block shows (collapsed when long)."""
+    result = finished.result
+    kind = started.kind if started is not None else ToolKind.OTHER
+    if result.is_error:
+        return result.text_content.strip().splitlines()
+    if kind is ToolKind.EXECUTE:
+        return _shell_body(result.text_content).strip("\n").splitlines()
+    return []
+
+
+def collapsed_output(started: ToolCallStarted | None, finished: ToolCallFinished) -> str | None:
+    """The whole output when :func:`finished_tool_block` shows only part of it, else None."""
+    lines = tool_output(started, finished)
+    head, tail = (ERROR_LINES, 0) if finished.result.is_error else (OUTPUT_HEAD_LINES, OUTPUT_TAIL_LINES)
+    return "\n".join(lines) if collapse(lines, head=head, tail=tail, hint="")[1] else None
 
 
 def finished_tool_block(
-    started: ToolCallStarted | None, finished: ToolCallFinished, *, color: bool
+    started: ToolCallStarted | None, finished: ToolCallFinished, *, color: bool, expand_hint: str = EXPAND_HINT
 ) -> RenderableType:
-    """A finished call: ✓/✗, title, duration, then a diff, the shell tail or the error."""
+    """A finished call: ✓/✗, title, duration, then a diff, the shell output or the
+    error — long outputs collapsed to their first and last lines, with a count
+    of the rest and ``expand_hint`` (how to see them whole)."""
     result = finished.result
     title = tool_title(started) if started is not None else finished.name
     kind = started.kind if started is not None else ToolKind.OTHER
@@ -161,16 +193,16 @@ def finished_tool_block(
     diff = result.diff or (started.diff if started is not None else None)
     text = result.text_content
     if result.is_error:
-        lines = text.strip().splitlines()
-        shown = lines[:ERROR_LINES] + ([f"… {len(lines) - ERROR_LINES} more lines"] if len(lines) > ERROR_LINES else [])
+        shown, _ = collapse(tool_output(started, finished), head=ERROR_LINES, tail=0, hint=expand_hint)
         details.append(Text("\n".join(shown), style="red"))
     elif diff is not None and kind in (ToolKind.EDIT, ToolKind.DELETE, ToolKind.MOVE):
         details.append(diff_view(diff, color=color))
     elif kind is ToolKind.EXECUTE:
-        body = text.rsplit("\n\n[", 1)[0]  # the shell tool appends "[Exit code N.]"
-        tail = _tail(body, SHELL_TAIL_LINES)
-        if tail:
-            details.append(Text("\n".join(tail), style="dim"))
+        shown, _ = collapse(
+            tool_output(started, finished), head=OUTPUT_HEAD_LINES, tail=OUTPUT_TAIL_LINES, hint=expand_hint
+        )
+        if shown:
+            details.append(Text("\n".join(shown), style="dim"))
     if not details:
         return head
     return Group(head, Padding(Group(*details), (0, 0, 0, INDENT)))
@@ -189,11 +221,31 @@ def running_tool_line(started: ToolCallStarted, progress: str) -> Text:
 # ---------------------------------------------------------- permissions
 
 PERMISSION_KEYS = (("y", "yes, once"), ("a", "always"), ("n", "no"), ("N", "never"))
+# The plan's approval: "a" leaves plan mode for accept-edits, "N" is the same as "n".
+PLAN_KEYS = (("y", "yes, then ask before edits as before"), ("a", "yes, and accept edits"), ("n", "no, keep planning"))
+
+
+def plan_approval_view(request: PermissionRequested) -> RenderableType:
+    """The plan as Markdown, then the three answers."""
+    from rich.markdown import Markdown  # markdown-it is loaded on first use (start-up is budgeted)
+
+    plan = request.raw_input.get("plan")
+    head = Text()
+    head.append("? ", style="bold yellow")
+    head.append("Approve this plan?", style="bold")
+    choices = Text("  ")
+    for key, label in PLAN_KEYS:
+        choices.append(f"[{key}]", style="bold cyan")
+        choices.append(f" {label}   ")
+    body = Markdown(plan) if isinstance(plan, str) and plan.strip() else Text("(no plan text)", style="dim")
+    return Group(head, Padding(body, (0, 0, 0, INDENT)), choices)
 
 
 def permission_view(request: PermissionRequested, *, color: bool) -> RenderableType:
     """What will run comes first (the command, or the path and its diff), the
     model's description of it second, then the answers."""
+    if request.tool_name == EXIT_PLAN_MODE:
+        return plan_approval_view(request)
     title = request.title or request.tool_name
     command = request.subject if request.kind is ToolKind.EXECUTE and request.subject else None
     head = Text()

@@ -78,14 +78,41 @@ def test_thinking_collapses_to_one_dim_line() -> None:
     assert "\x1b[2" in console.export_text(styles=True)  # dim
 
 
-def test_shell_tool_shows_exit_code_and_last_lines() -> None:
+def test_long_shell_output_is_collapsed_with_a_count_and_expands_whole() -> None:
     renderer, console = make()
     output = "\n".join(f"line {i}" for i in range(20))
     result = ToolResult.text(f"{output}\n\n[Exit code 2.]", is_error=False, raw_output={"exit_code": 2})
     feed(renderer, ev.TurnStarted(T), bash_started(), ev.ToolCallFinished(T, "c1", "bash", result, 1.25))
     text = shown(console)
     assert "make test" in text and "exit 2" in text and "1.2s" in text
-    assert "line 19" in text and "line 14" in text and "line 13" not in text
+    rows = [row.strip() for row in text.splitlines()]
+    assert all(f"line {i}" in rows for i in (0, 1, 2, 17, 18, 19))
+    assert "line 3" not in rows and "line 16" not in rows
+    assert "… 14 more lines (/expand to show)" in text  # no terminal: no Ctrl-O
+    assert "Exit code" not in text
+    before = len(text)
+    assert renderer.expand() is True
+    whole = shown(console)[before:]
+    assert "make test · 20 lines" in whole and all(f"line {i}" in whole for i in range(20))
+    assert renderer.expand(2) is False and "only 1 collapsed output" in shown(console)
+
+
+def test_short_shell_output_is_shown_whole_and_not_remembered() -> None:
+    renderer, console = make(live=True)
+    result = ToolResult.text("a\nb\nc\nd\ne\nf\ng\n\n[Exit code 0.]", raw_output={"exit_code": 0})
+    feed(renderer, ev.TurnStarted(T), bash_started(), ev.ToolCallFinished(T, "c1", "bash", result, 0.1), refresh=False)
+    assert "more lines" not in shown(console) and not renderer.collapsed
+    assert renderer.expand() is False and "no collapsed tool output" in shown(console)
+
+
+def test_a_long_error_collapses_with_the_ctrl_o_hint_on_a_terminal() -> None:
+    renderer, console = make(live=True)
+    error = "\n".join(f"problem {i}" for i in range(30))
+    feed(renderer, ev.TurnStarted(T), bash_started(), ev.ToolCallFinished(T, "c1", "bash", ToolResult.error(error), 0.1), refresh=False)
+    text = shown(console)
+    assert "problem 7" in text and "problem 8" not in text and "… 22 more lines (Ctrl-O to expand)" in text
+    renderer.expand()
+    assert "problem 29" in shown(console)
 
 
 def test_edit_shows_a_highlighted_diff() -> None:
