@@ -17,12 +17,15 @@ import attrs
 import trio
 
 from agentcore.background import BackgroundTasks
+from agentcore.checkpoints.policy import TurnCheckpointer
+from agentcore.checkpoints.rewind import checkpoints_dir
 from agentcore.config.settings import AGENT_MAX_DEPTH_DEFAULT
 from agentcore.events import FanoutEmitter, Notice
 from agentcore.history import History, VecHistory
 from agentcore.llm.base import LlmProvider
+from agentcore.llm.capabilities import capability_notices
 from agentcore.llm.registry import ProviderSelectionError
-from agentcore.messages import new_id
+from agentcore.messages import MediaStore, new_id
 from agentcore.permissions import (
     DefaultPermissionGate,
     NonInteractiveGate,
@@ -49,12 +52,14 @@ from agentcore.session.persistence import (  # re-exported: part of the core's p
     SessionSnapshot,
     SessionSummary,
 )
+from agentcore.session.state import StateObserver
 from agentcore.session.subagents import SessionAgents, SpawnAgentTool, SubAgentGate
 from agentcore.tools.base import Tool
 from agentcore.tools.plan_mode import PlanModeTools
 from agentcore.tools.registry import CompositeRegistry, StaticToolRegistry, ToolRegistry
 from agentcore.tools.sandbox import BWRAP_PATH, ProcessConfinement, SandboxMode, SandboxPolicy
 from agentcore.tools.workspace import Workspace
+from agentcore.turn.tool_calls import NoToolCallWatcher, ToolCallWatcher
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +108,12 @@ class DefaultAgentCore:
         tool_secrets: ToolSecrets | None = None,
         sandbox: SandboxPolicy = SandboxPolicy(),
         protected: ProtectedPaths | None = None,
+        media: MediaStore | None = None,
+        checkpoints: bool = True,
     ) -> None:
         self._tools = tools
+        self.media = media  # where sessions' large images go (history holds references)
+        self.checkpoints = checkpoints  # snapshot files around tool calls that may change them (rewind)
         self.provider_resolver = provider_resolver
         self.policy_resolver = policy_resolver
         self.observers = list(observers)
@@ -195,7 +204,10 @@ class DefaultAgentCore:
         if snapshot is not None and snapshot.history is not None:
             history: History = snapshot.history.fork()
         else:
-            history = VecHistory(snapshot.messages, token_counts=snapshot.token_counts) if snapshot else VecHistory()
+            history = VecHistory(
+                snapshot.messages if snapshot else (), token_counts=snapshot.token_counts if snapshot else None,
+                media=self.media,
+            )
         session = DefaultSession(
             session_id=session_id,
             info=info,
@@ -219,16 +231,24 @@ class DefaultAgentCore:
             redactor=self.tool_secrets.redactor,
         )
         session.selection = selection
+        session.checkpoints = self._checkpointer(session, gate)
         if snapshot is not None:
             session.usage, session.cost_usd = snapshot.usage, snapshot.cost_usd
+            session.restore_state(snapshot)  # metadata, control state, a pending turn, revisions
         session.startup_notices = [Notice("warning", _echo_banner())] if selection.is_echo else []
         if (sandbox_problem := self.sandbox.problem()) is not None:
             session.startup_notices.append(Notice("error", f"{sandbox_problem} Shell commands and hooks will not run."))
         session.startup_notices += [Notice("warning", text) for text in policy.notices]
+        if not selection.is_echo:  # configured parameters the model does not take: said once, not sent
+            session.startup_notices += [Notice("info", text) for text in capability_notices(
+                selection.provider.model_info(selection.model),
+                temperature=policy.turn.temperature, reasoning_effort=policy.turn.reasoning_effort)]
         # Sub-agent sessions are part of their parent's work, not sessions to list or resume.
         for observer in self.observers if info.parent is None else ():
             observer.session_opened(session)
             emitter.add_observer(lambda ev, o=observer: o.on_event(session, ev))
+            if isinstance(observer, StateObserver):  # durable state changes (metadata, control state)
+                session.add_state_listener(lambda change, o=observer: o.on_state_change(session, change))
             session.on_close(lambda o=observer: o.session_closed(session))
         for factory in self.tool_factories:
             layer = await factory.open(session, nursery)
@@ -256,6 +276,22 @@ class DefaultAgentCore:
         if agents.can_spawn:
             session.registry.push_layer(StaticToolRegistry.of([SpawnAgentTool(agents.spawnable)]))
         await hooks.session_start(_start_source(session.info))
+
+    def _checkpointer(self, session: DefaultSession, gate: PermissionGate) -> ToolCallWatcher:
+        """Snapshots around file changes, kept beside the session's journal (a
+        sub-agent's changes go to its parent's turn); paths deny rules cover are never stored."""
+        parent = getattr(session.info.parent, "checkpoints", None)
+        if parent is not None:
+            return parent
+        if not self.checkpoints:
+            return NoToolCallWatcher()
+        workspace = session.workspace
+        checkpointer = TurnCheckpointer(
+            checkpoints_dir(self.loader, self.state_dir, session.id), workspace.cwd,
+            refuse=lambda path: gate.path_denied(path, workspace=workspace),
+        )
+        session.events.add_observer(checkpointer.observe)
+        return checkpointer
 
     def _hooks(self, session: DefaultSession, settings: Any) -> HookPoints:
         """The session's ``[[hooks]]``, run like bash (scrubbed environment, sandbox); a no-op without any."""
@@ -340,6 +376,8 @@ class AgentCoreBuilder:
         self._observers: list[SessionObserver] = []
         self._factories: list[SessionToolFactory] = []
         self._loader: SessionLoader | None = None
+        self._media: MediaStore | None = None
+        self._checkpoints = True
         self._state_dir: Path | None = None
         self._on_always: Callable[[Rule, Path], None] | None = None
         self._settings: Any = None
@@ -419,10 +457,24 @@ class AgentCoreBuilder:
         return self
 
     def with_session_store(self, store: SessionLoader) -> AgentCoreBuilder:
-        """Load sessions from ``store``; if it is also an observer, it records them."""
+        """Load sessions from ``store``; if it is also an observer, it records them;
+        if it is also a :class:`MediaStore`, sessions keep their large images there."""
         self._loader = store
         if isinstance(store, SessionObserver) and store not in self._observers:
             self._observers.append(store)
+        if isinstance(store, MediaStore) and self._media is None:
+            self._media = store
+        return self
+
+    def with_media_store(self, media: MediaStore | None) -> AgentCoreBuilder:
+        """Where sessions keep images over the inline threshold (history holds
+        references read back for each request); ``None`` keeps them inline."""
+        self._media = media
+        return self
+
+    def without_checkpoints(self) -> AgentCoreBuilder:
+        """Do not snapshot files around tool calls (no rewind of code, no /diff)."""
+        self._checkpoints = False
         return self
 
     def with_state_dir(self, path: Path) -> AgentCoreBuilder:
@@ -459,6 +511,8 @@ class AgentCoreBuilder:
             tool_secrets=secrets,
             sandbox=sandbox,
             protected=self._protected_paths(),
+            media=self._media,
+            checkpoints=self._checkpoints,
         )
 
     def _protected_paths(self) -> ProtectedPaths:

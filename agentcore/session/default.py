@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Sequence
+import time
+import types
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +25,8 @@ from agentcore import tokens
 from agentcore.background import BackgroundTasks
 from agentcore.events import (
     AgentEvent,
+    CompactionStarted,
+    ContextCompressed,
     FanoutEmitter,
     HistoryRolledBack,
     MessageAppended,
@@ -43,9 +47,12 @@ from agentcore.llm.base import LlmProvider, LlmRequest, ModelInfo
 from agentcore.llm.errors import ProviderError
 from agentcore.llm.registry import ProviderSelectionError
 from agentcore.messages import (
+    AssistantMessage,
     MessageKind,
     StopReason,
     TextBlock,
+    ToolResultBlock,
+    ToolResultMessage,
     Usage,
     UserMessage,
     new_id,
@@ -53,6 +60,7 @@ from agentcore.messages import (
 from agentcore.permissions import PermissionGate, PermissionMode
 from agentcore.prompt import resolve_system_prompt
 from agentcore.tools.backends import FsBackend, ShellBackend
+from agentcore.errors import SessionError
 from agentcore.session.base import (
     Prompt,
     ProviderSelection,
@@ -64,15 +72,37 @@ from agentcore.session.base import (
 )
 from agentcore.secrets import NO_REDACTION, Redactor
 from agentcore.session.hooks import HookPoints, NoHooks
+from agentcore.session.state import (
+    ContextSectionChanged,
+    MetadataChanged,
+    MetadataError,
+    MetadataValue,
+    OutcomeQueue,
+    OutcomesChanged,
+    PendingTurn,
+    PendingTurnResolved,
+    Revision,
+    RevisionConflict,
+    StateChange,
+    StateListener,
+    ToolVisibilityChanged,
+    check_metadata,
+    check_tool_name,
+    interrupted_result_text,
+    revision_id,
+    revision_number,
+    METADATA_MAX_KEYS,
+)
 from agentcore.tools.base import ToolContext, ToolProgress
-from agentcore.tools.registry import CompositeRegistry, tool_specs
+from agentcore.tools.registry import CompositeRegistry, ToolFilter, tool_specs
 from agentcore.tools.workspace import Workspace
 from agentcore.turn.runner import TurnAbortedError, TurnInProgress, TurnOutcome, TurnRunner
-from agentcore.turn.tool_calls import SessionToolExecutor
+from agentcore.turn.tool_calls import NoToolCallWatcher, SessionToolExecutor, ToolCallWatcher
 
 if TYPE_CHECKING:
     from agentcore.mcp.manager import McpManager
     from agentcore.session.compaction import CompactionReport, Compactor
+    from agentcore.session.persistence import SessionSnapshot
     from agentcore.session.subagents import SessionAgents, SessionOpener
 
 PROMPT_MAX_WINDOW_FRACTION = 0.8  # of the context window; the rest stays for system prompt, tools, history, answer
@@ -88,6 +118,26 @@ def _to_message(prompt: Prompt) -> UserMessage:
     if isinstance(prompt, str):
         return UserMessage(content=(TextBlock(prompt),))
     return UserMessage(content=tuple(prompt))
+
+
+class NoPendingTurn(SessionError, LookupError):
+    """``run_pending`` on a session without an interrupted turn."""
+
+
+def _interrupted_results(pending: PendingTurn) -> ToolResultMessage | None:
+    """Error results for the last assistant message's tool calls when their
+    results never reached history (the process died while they ran)."""
+    if not pending.messages or not isinstance(pending.messages[-1], AssistantMessage):
+        return None
+    uses = pending.messages[-1].tool_uses
+    if not uses:
+        return None
+    calls = {call.call_id: call for call in pending.interrupted_tools}
+    blocks = tuple(
+        ToolResultBlock(use.id, (TextBlock(interrupted_result_text(calls.get(use.id), use.name)),), is_error=True)
+        for use in uses
+    )
+    return ToolResultMessage(blocks)
 
 
 def make_title(text: str) -> str:
@@ -143,7 +193,16 @@ class DefaultSession:
         self.usage = Usage()
         self.cost_usd = 0.0
         self.extra_prompt_sections: dict[str, str] = {}  # e.g. MCP server instructions, by name
-        self.pending_outcomes: list[str] = []  # background outcomes for the next turn
+        # Durable state (agentcore.session.state): every change goes to the state listeners.
+        self._state_listeners: list[StateListener] = []
+        self._metadata: dict[str, MetadataValue] = {}
+        self._durable_sections: set[str] = set()  # names in extra_prompt_sections that persist
+        self._outcomes = OutcomeQueue(on_change=self._outcomes_changed)  # background outcomes for the next turn
+        self._hidden_tools: tuple[str, ...] = ()
+        self._pending: PendingTurn | None = None
+        self._revisions: list[Revision] = [Revision(revision_id(session_id, 0), None, "created", "system")]
+        self._announced: Revision | None = None  # claimed by claim_revision for the next rewrite
+        self._compaction_actor = "agent"
         self._carried_outcomes: list[str] = []  # those the running turn took (restored if it aborts)
         self.turn_config = policy.turn
         self._turn_scope: trio.CancelScope | None = None
@@ -162,6 +221,7 @@ class DefaultSession:
         self.compaction: Compactor | None = None
         self.agents: SessionAgents | None = None  # sub-agents and background outcomes
         self.hooks: HookPoints = NoHooks()
+        self.checkpoints: ToolCallWatcher = NoToolCallWatcher()  # snapshots around file changes (core wiring)
         emitter.add_observer(self._observe)
 
     def attach(
@@ -221,6 +281,28 @@ class DefaultSession:
         """Run one turn. If a turn is running (a frontend's or an autonomous one
         reacting to a background task), ``when_busy`` decides: raise
         :class:`TurnInProgress`, wait for it, or cancel it and then run."""
+        await self._wait_for_slot(when_busy)
+        message = _to_message(prompt)
+        prompt_tokens = await self._check_fits(message)
+        self._take_slot()
+        turn_id = new_id("turn")
+        try:
+            if self._pending is not None:  # a new turn replaces the one cut off (it stays in the journal)
+                await self._discard_pending()
+            mark = len(self._history)  # compaction during the turn may move it; see _rollback_point
+            await self._events.emit(TurnStarted(turn_id))
+            # user_prompt_submit hooks may block the prompt or add context
+            verdict = await self.hooks.user_prompt_submit(turn_id, message)
+            if verdict.blocked:
+                outcome = TurnOutcome(StopReason.REFUSAL)
+                await self._events.emit(TurnEnded(turn_id, outcome.stop_reason, outcome.usage))
+                return outcome
+            first_id = await self._commit_prompt(turn_id, message, verdict.context, prompt_tokens=prompt_tokens)
+            return await self._drive(turn_id, first_id, mark)
+        finally:
+            self._release_slot()
+
+    async def _wait_for_slot(self, when_busy: WhenBusy) -> None:
         while self._turn_running:
             match when_busy:
                 case WhenBusy.RAISE:
@@ -232,43 +314,45 @@ class DefaultSession:
             await self._idle.wait()
         if self._closed:
             raise SessionClosed(f"session {self.id} is closed")
-        message = _to_message(prompt)
-        prompt_tokens = await self._check_fits(message)
+
+    def _take_slot(self) -> None:
         self._turn_running = True
         self._idle = trio.Event()
-        turn_id = new_id("turn")
-        mark = len(self._history)  # compaction during the turn may move it; see _rollback_point
-        try:
-            await self._events.emit(TurnStarted(turn_id))
-            # user_prompt_submit hooks may block the prompt or add context
-            verdict = await self.hooks.user_prompt_submit(turn_id, message)
-            if verdict.blocked:
-                outcome = TurnOutcome(StopReason.REFUSAL)
-                await self._events.emit(TurnEnded(turn_id, outcome.stop_reason, outcome.usage))
-                return outcome
-            first_id = await self._commit_prompt(turn_id, message, verdict.context, prompt_tokens=prompt_tokens)
-            runner = self._runner()
-            with trio.CancelScope() as scope:
-                self._turn_scope = scope
-                try:
-                    outcome = await runner.run(turn_id)
-                    outcome = await self.hooks.stop(turn_id, runner, outcome)  # may send the agent back to work
-                except ProviderError as exc:
-                    await self._abort(turn_id, self._rollback_point(first_id, mark), exc)
-                    # Outcomes this turn carried were rolled back with it: the next turn gets them.
+
+    def _release_slot(self) -> None:
+        self._turn_scope = None
+        self._turn_running = False
+        self._idle.set()
+        self._gate.cancel_pending()
+        for callback in tuple(self._idle_callbacks):  # e.g. a turn for queued background outcomes
+            callback()
+
+    async def _drive(self, turn_id: str, first_id: str | None, mark: int, *, resumed: PendingTurn | None = None) -> TurnOutcome:
+        """Run the turn loop on the history as it stands; map its end to an outcome.
+        A fatal provider error rolls the turn back (a continued turn becomes pending again)."""
+        runner = self._runner()
+        with trio.CancelScope() as scope:
+            self._turn_scope = scope
+            try:
+                outcome = await runner.run(turn_id)
+                outcome = await self.hooks.stop(turn_id, runner, outcome)  # may send the agent back to work
+            except ProviderError as exc:
+                if first_id is None:
+                    point = min(mark, len(self._history))
+                else:
+                    point = self._rollback_point(first_id, mark)
+                # Outcomes this turn carried were rolled back with it: the next turn gets them.
+                if self._carried_outcomes:
                     self.pending_outcomes[:0] = self._carried_outcomes
-                    raise TurnAbortedError(str(exc)) from exc
-            if scope.cancelled_caught:
-                outcome = TurnOutcome(StopReason.CANCELLED, runner.usage, "", runner.requests)
-            await self._events.emit(TurnEnded(turn_id, outcome.stop_reason, outcome.usage))
-            return outcome
-        finally:
-            self._turn_scope = None
-            self._turn_running = False
-            self._idle.set()
-            self._gate.cancel_pending()
-            for callback in tuple(self._idle_callbacks):  # e.g. a turn for queued background outcomes
-                callback()
+                self._carried_outcomes = []
+                await self._abort(turn_id, point, exc)
+                if resumed is not None:
+                    self._pending = resumed  # still there to continue (or discard) later
+                raise TurnAbortedError(str(exc)) from exc
+        if scope.cancelled_caught:
+            outcome = TurnOutcome(StopReason.CANCELLED, runner.usage, "", runner.requests)
+        await self._events.emit(TurnEnded(turn_id, outcome.stop_reason, outcome.usage))
+        return outcome
 
     async def _check_fits(self, message: UserMessage) -> int | None:
         """Refuse a prompt that alone would fill the model's context window. Only
@@ -338,6 +422,7 @@ class DefaultSession:
             spill_dir=self.spill_dir,
             hooks=self.hooks,
             redactor=self.redactor,
+            watcher=self.checkpoints,
         )
         return TurnRunner(
             provider=self.provider,
@@ -349,6 +434,15 @@ class DefaultSession:
             emit=self._events.emit,
             config=self.turn_config,
         )
+
+    def fork_replacing(self, turn: int, prompt: Any) -> Any:
+        """Edit and retry: a fork of this session ending just before prompt number
+        ``turn`` (1 = the oldest in history), recorded with ``reason: "edit"``.
+        Returns an :class:`~agentcore.checkpoints.EditedFork`; open its
+        ``session_id`` and run its ``prompt`` to continue from there."""
+        from agentcore.checkpoints.rewind import fork_replacing
+
+        return fork_replacing(self, turn, prompt)
 
     def cancel(self) -> None:
         """Cancel the running turn (if any). ``run_turn`` returns ``CANCELLED``."""
@@ -410,8 +504,13 @@ class DefaultSession:
             tool_tokens=_count_specs(specs),
         )
 
-    async def compact(self, *, focus: str | None = None, reason: str = "manual") -> CompactionReport | None:
-        """Summarise the head of history now (``/compact``); None when there is nothing to cut."""
+    async def compact(
+        self, *, focus: str | None = None, reason: str = "manual", expected_revision: str | None = None
+    ) -> CompactionReport | None:
+        """Summarise the head of history now (``/compact``); None when there is nothing to cut.
+        With ``expected_revision``, raise :class:`RevisionConflict` if the transcript is
+        no longer at that revision."""
+        self.check_revision(expected_revision)
         if self.compaction is None:
             return None
         return await self.compaction.compact(reason=reason, focus=focus)
@@ -473,6 +572,236 @@ class DefaultSession:
     def _observe(self, event: AgentEvent) -> None:
         if isinstance(event, PlanUpdated):
             self.plan = event.entries
+        elif isinstance(event, CompactionStarted):
+            self._compaction_actor = "user" if event.reason == "manual" else "agent"
+        elif isinstance(event, ContextCompressed):
+            detail = f"{event.strategy}: {len(event.replaced_ids) or event.messages_summarized} messages"
+            self._new_revision("compaction", self._compaction_actor, detail)
+            self._compaction_actor = "agent"
+        elif isinstance(event, HistoryRolledBack):
+            self._new_revision("rollback", "agent", f"to {event.length} messages")
+
+    # ===================================================== durable state (H1)
+    # Metadata, control state, the pending turn and revisions: every change is
+    # announced synchronously to the state listeners (the journal) before the
+    # method returns. See agentcore/session/state.py.
+
+    def add_state_listener(self, listener: StateListener) -> Callable[[], None]:
+        self._state_listeners.append(listener)
+        return lambda: self._state_listeners.remove(listener) if listener in self._state_listeners else None
+
+    def _state_changed(self, change: StateChange) -> None:
+        for listener in tuple(self._state_listeners):
+            listener(change)
+
+    def restore_state(self, snapshot: SessionSnapshot) -> None:
+        """What a loaded snapshot holds beside the history (the core calls this
+        before any listener is attached, so nothing is journaled again)."""
+        self._metadata = dict(snapshot.metadata)
+        for name, text in snapshot.context_sections.items():
+            self.extra_prompt_sections[name] = text
+            self._durable_sections.add(name)
+        self._outcomes = OutcomeQueue(snapshot.pending_outcomes, on_change=self._outcomes_changed)
+        self._apply_hidden(tuple(snapshot.hidden_tools))
+        self._pending = snapshot.pending_turn
+        if snapshot.revisions:
+            self._revisions = list(snapshot.revisions)
+
+    # --------------------------------------------------------------- metadata
+
+    @property
+    def metadata(self) -> Mapping[str, MetadataValue]:
+        """The session's durable key/value map (read-only; change it with the methods below)."""
+        return types.MappingProxyType(self._metadata)
+
+    def set_metadata(self, key: str, value: MetadataValue) -> None:
+        """Set one key (a string, number, boolean or null; sizes are limited, see
+        :mod:`agentcore.session.state`). Raises :class:`MetadataError`."""
+        check_metadata(key, value)
+        if key not in self._metadata and len(self._metadata) >= METADATA_MAX_KEYS:
+            raise MetadataError(f"a session holds at most {METADATA_MAX_KEYS} metadata keys")
+        if key in self._metadata and self._metadata[key] == value and type(self._metadata[key]) is type(value):
+            return
+        self._metadata[key] = value
+        self._state_changed(MetadataChanged(key, value))
+
+    def remove_metadata(self, key: str) -> bool:
+        """Remove ``key``; False when it was not set."""
+        if key not in self._metadata:
+            return False
+        del self._metadata[key]
+        self._state_changed(MetadataChanged(key, removed=True))
+        return True
+
+    def backfill_metadata(self, values: Mapping[str, MetadataValue]) -> tuple[str, ...]:
+        """Set the keys of ``values`` that are not set yet (all checked first: one
+        bad value sets nothing); returns the keys it set."""
+        missing = {key: value for key, value in values.items() if key not in self._metadata}
+        for key, value in missing.items():
+            check_metadata(key, value)
+        if len(self._metadata) + len(missing) > METADATA_MAX_KEYS:
+            raise MetadataError(f"a session holds at most {METADATA_MAX_KEYS} metadata keys")
+        for key, value in missing.items():
+            self.set_metadata(key, value)
+        return tuple(missing)
+
+    # ---------------------------------------------------------- control state
+
+    @property
+    def durable_context_sections(self) -> Mapping[str, str]:
+        return {name: self.extra_prompt_sections[name] for name in sorted(self._durable_sections)}
+
+    def set_context_section(self, name: str, text: str) -> None:
+        """Add (or replace) a context section that joins the system prompt and
+        survives a restart. (MCP instructions, hook and voice sections are not
+        durable: they are derived again each time the session opens.)"""
+        if not isinstance(name, str) or not name.strip():
+            raise MetadataError("a context section needs a name")
+        self.extra_prompt_sections[name] = text
+        self._durable_sections.add(name)
+        self._state_changed(ContextSectionChanged(name, text))
+
+    def remove_context_section(self, name: str) -> bool:
+        if name not in self._durable_sections:
+            return False
+        self._durable_sections.discard(name)
+        self.extra_prompt_sections.pop(name, None)
+        self._state_changed(ContextSectionChanged(name, None))
+        return True
+
+    @property
+    def pending_outcomes(self) -> list[str]:
+        """Background outcomes the next turn receives (every change is journaled)."""
+        return self._outcomes
+
+    @pending_outcomes.setter
+    def pending_outcomes(self, values: list[str]) -> None:
+        self._outcomes.on_change = None  # whoever took the old list only reads it now
+        self._outcomes = OutcomeQueue(values, on_change=self._outcomes_changed)
+        self._outcomes_changed(tuple(self._outcomes))
+
+    def _outcomes_changed(self, pending: tuple[str, ...]) -> None:
+        self._state_changed(OutcomesChanged(pending))
+
+    @property
+    def hidden_tools(self) -> tuple[str, ...]:
+        return self._hidden_tools
+
+    def set_tool_visible(self, name: str, visible: bool) -> None:
+        """Hide a tool from the model (it is not offered, and a call to it fails
+        as unknown) or show it again; remembered across restarts."""
+        check_tool_name(name)
+        hidden = set(self._hidden_tools)
+        hidden.discard(name) if visible else hidden.add(name)
+        if tuple(sorted(hidden)) == self._hidden_tools:
+            return
+        self._apply_hidden(tuple(sorted(hidden)))
+        self._state_changed(ToolVisibilityChanged(self._hidden_tools))
+
+    def _apply_hidden(self, hidden: tuple[str, ...]) -> None:
+        self._hidden_tools = hidden
+        current = self.registry.filter
+        self.registry.filter = ToolFilter(allow=current.allow, deny=(*self.policy.tool_filter.deny, *hidden))
+
+    # ---------------------------------------------------------- pending turn
+
+    @property
+    def pending_turn(self) -> PendingTurn | None:
+        """A turn the last process died in: continue it with :meth:`run_pending`,
+        or drop it with :meth:`discard_pending` (a new turn drops it too)."""
+        return self._pending
+
+    async def run_pending(self, *, when_busy: WhenBusy = WhenBusy.RAISE) -> TurnOutcome:
+        """Continue the pending turn from its last complete message: a tool call
+        whose result never arrived gets an "interrupted: <command>" error result,
+        then the turn loop goes on. Raises :class:`NoPendingTurn` without one."""
+        await self._wait_for_slot(when_busy)
+        pending = self._pending
+        if pending is None:
+            raise NoPendingTurn(f"session {self.id} has no interrupted turn to continue")
+        self._take_slot()
+        turn_id = pending.turn_id
+        try:
+            mark = len(self._history)
+            self._pending = None
+            self._carried_outcomes = []
+            self._state_changed(
+                PendingTurnResolved(turn_id, True, tuple(m.id for m in pending.messages), pending.interrupted_tools)
+            )
+            for message in pending.messages:  # back into history, as replay restores them (no events)
+                self._history.append(message)
+            await self._events.emit(TurnStarted(turn_id))
+            results = _interrupted_results(pending)
+            if results is not None:
+                self._history.append(results)
+                await self._events.emit(MessageAppended(turn_id, results))
+            last = self._history[len(self._history) - 1] if len(self._history) else None
+            if isinstance(last, AssistantMessage) and not last.tool_uses:  # it had answered; only the end was lost
+                outcome = TurnOutcome(StopReason.END_TURN, Usage(), last.text, 0)
+                await self._events.emit(TurnEnded(turn_id, outcome.stop_reason, outcome.usage))
+                return outcome
+            first_id = pending.messages[0].id if pending.messages else None
+            return await self._drive(turn_id, first_id, mark, resumed=pending)
+        finally:
+            self._release_slot()
+
+    async def discard_pending(self) -> bool:
+        """Drop the pending turn (it stays in the journal: ``agent sessions show
+        --full`` marks its messages interrupted). False when there is none."""
+        if self._pending is None:
+            return False
+        if self._turn_running:
+            raise TurnInProgress(f"session {self.id} is running a turn")
+        await self._discard_pending()
+        return True
+
+    async def _discard_pending(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        self._state_changed(
+            PendingTurnResolved(pending.turn_id, False, tuple(m.id for m in pending.messages), pending.interrupted_tools)
+        )
+        await self._events.emit(
+            Notice("info", f"The interrupted turn ({len(pending.messages)} messages) was discarded; "
+                   "`agent sessions show --full` still shows it.")
+        )
+
+    # -------------------------------------------------------------- revisions
+
+    @property
+    def revision(self) -> Revision:
+        """The transcript's current revision."""
+        return self._revisions[-1]
+
+    @property
+    def revisions(self) -> tuple[Revision, ...]:
+        return tuple(self._revisions)
+
+    def check_revision(self, expected: str | None) -> None:
+        """Raise :class:`RevisionConflict` unless ``expected`` is None or the current revision."""
+        if expected is not None and expected != self.revision.id:
+            raise RevisionConflict(expected, self.revision.id)
+
+    def claim_revision(self, reason: str, *, actor: str = "user", expected: str | None = None, detail: str = "") -> Revision:
+        """Announce a rewrite about to happen (checked against ``expected`` with no
+        await in between): the next rewrite event of this session becomes this
+        revision. Callers rewriting history themselves (rewind, edit) use it."""
+        self.check_revision(expected)
+        revision = Revision(
+            revision_id(self.id, revision_number(self.revision.id) + 1), self.revision.id, reason, actor, time.time(), detail
+        )
+        self._announced = revision
+        return revision
+
+    def _new_revision(self, reason: str, actor: str, detail: str) -> None:
+        revision, self._announced = self._announced, None
+        if revision is None or revision.parent != self.revision.id:
+            revision = Revision(
+                revision_id(self.id, revision_number(self.revision.id) + 1), self.revision.id, reason, actor,
+                time.time(), detail,
+            )
+        self._revisions.append(revision)
 
     # ------------------------------------------------------------ lifetime
 

@@ -6,6 +6,7 @@ The journal on disk (:mod:`agentcore.store`) implements both traits.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -18,6 +19,7 @@ from agentcore.history import History
 from agentcore.messages import Message, Usage
 from agentcore.permissions import PermissionMode
 from agentcore.session.base import SessionCreateInfo, SessionPolicy
+from agentcore.session.state import MetadataValue, PendingTurn, Revision
 
 
 @attrs.frozen
@@ -42,6 +44,13 @@ class SessionSnapshot:
     # set, the core opens the session on ``history.fork()`` (O(1), no token
     # recount) instead of copying ``messages``, which must hold the same list.
     history: History | None = attrs.field(default=None, eq=False, repr=False)
+    # Durable state beside the history (agentcore.session.state):
+    metadata: Mapping[str, MetadataValue] = attrs.field(factory=dict)
+    context_sections: Mapping[str, str] = attrs.field(factory=dict)  # durable ones only, by name
+    pending_outcomes: tuple[str, ...] = ()  # background outcomes the next turn receives
+    hidden_tools: tuple[str, ...] = ()  # tools hidden at run time
+    pending_turn: PendingTurn | None = None  # a turn the process died in: continue or discard it
+    revisions: tuple[Revision, ...] = ()  # the transcript's revisions, oldest first (empty: not tracked)
 
 
 @attrs.frozen
@@ -52,6 +61,7 @@ class SessionSummary:
     updated: float
     message_count: int
     cost_usd: float = 0.0
+    metadata: Mapping[str, MetadataValue] = attrs.field(factory=dict)
 
 
 class SessionNotFound(SessionError, LookupError):
@@ -79,6 +89,21 @@ class ObservedSession(Protocol):
 
     @property
     def id(self) -> str: ...
+
+    @property
+    def metadata(self) -> Mapping[str, MetadataValue]: ...
+
+    @property
+    def revision(self) -> Revision: ...
+
+    @property
+    def durable_context_sections(self) -> Mapping[str, str]: ...
+
+    @property
+    def hidden_tools(self) -> tuple[str, ...]: ...
+
+    @property
+    def pending_outcomes(self) -> list[str]: ...
 
     @property
     def cwd(self) -> Path: ...
@@ -132,6 +157,9 @@ class MemorySessionStore:
         if isinstance(event, TurnEnded | TurnAborted):
             self._save(session)
 
+    def on_state_change(self, session: ObservedSession, change: object) -> None:
+        self._save(session)  # metadata and control state are durable here too
+
     def session_closed(self, session: ObservedSession) -> None:
         self._save(session)
 
@@ -149,6 +177,11 @@ class MemorySessionStore:
             cost_usd=session.cost_usd,
             profile=session.policy.profile,
             updated=trio.current_time() if _in_trio() else 0.0,
+            metadata=dict(session.metadata),
+            context_sections=dict(session.durable_context_sections),
+            pending_outcomes=tuple(session.pending_outcomes),
+            hidden_tools=session.hidden_tools,
+            revisions=(session.revision,),
         )
 
     def load(self, session_id: str) -> SessionSnapshot:
@@ -159,7 +192,7 @@ class MemorySessionStore:
 
     def list_sessions(self, *, cwd: Path | None = None) -> list[SessionSummary]:
         rows = [
-            SessionSummary(s.id, s.cwd, s.title, s.updated, len(s.messages), s.cost_usd)
+            SessionSummary(s.id, s.cwd, s.title, s.updated, len(s.messages), s.cost_usd, s.metadata)
             for s in self._snapshots.values()
             if cwd is None or s.cwd == cwd.resolve()
         ]

@@ -10,9 +10,11 @@ Replay rules (the crash-safety contract):
 
 * an unterminated last line is a torn write: it is ignored (and the writer
   truncates it before appending, keeping the bytes in a side file);
-* a turn with no ``turn_ended`` / ``turn_aborted`` is rolled back: its
-  messages stay in the journal (``show --full`` prints them) but not in the
-  restored history;
+* a turn with no ``turn_ended`` / ``turn_aborted`` is *pending*: its complete
+  messages leave the restored history but are kept (``Replay.pending``) so the
+  session can continue the turn (``turn_continued``) or discard it
+  (``turn_aborted``); a resume parks it with ``turn_suspended``. Either way its
+  messages stay in the journal (``show --full`` prints them);
 * any other line that fails to parse is a :class:`JournalCorrupt` naming the
   file and the line. A journal never silently loads as an empty session.
 """
@@ -31,17 +33,23 @@ from agentcore.bounded_json import loads_bounded
 from agentcore.errors import StoreError
 from agentcore.gc_pause import gc_paused
 from agentcore.events import PlanEntry
-from agentcore.messages import Message, Usage, message_from_dict, message_to_dict, usage_from_dict, usage_to_dict
+from agentcore.messages import (
+    ToolResultMessage,
+    BlobReader, MediaStore, Message, Usage, externalize_media, message_from_dict, message_to_dict, usage_from_dict,
+    usage_to_dict,
+)
 from agentcore.permissions import PermissionMode
+from agentcore.session.state import InterruptedCall, PendingTurn, Revision, revision_id, revision_number
+from agentcore.store import state_records as sr
 
 JOURNAL_FILE = "journal.jsonl"
 META_FILE = "meta.json"
 LOCK_FILE = "lock"
 TORN_SUFFIX = ".torn"  # torn tails cut off a journal are kept beside it under this suffix
-JOURNAL_VERSION = 2  # the newest "v" this code writes and reads; a reader accepts any v <= its own
+JOURNAL_VERSION = 3  # the newest "v" this code writes and reads; a reader accepts any v <= its own
 _READABLE_VERSIONS = frozenset(range(1, JOURNAL_VERSION + 1))
 TOOL_RECORD_VERSION = 2  # tool_started / tool_finished came in v2; every other record is still written as v1
-META_VERSION = 1  # "format" of meta.json
+META_VERSION = 2  # "format" of meta.json (2: metadata)
 
 
 class RecordType(enum.StrEnum):
@@ -68,7 +76,8 @@ class MessageFate(enum.Enum):
     LIVE = "live"  # in the restored history
     SUMMARISED = "summarised"  # replaced by a compaction summary
     ROLLED_BACK = "rolled back"  # its turn failed and was rolled back
-    INTERRUPTED = "interrupted"  # its turn never finished (the process ended)
+    INTERRUPTED = "interrupted"  # its turn never finished (the process ended) and was discarded
+    PENDING = "pending"  # its turn was cut off and can still be continued
 
 
 # ----------------------------------------------------------------- errors
@@ -162,11 +171,20 @@ def tool_finished_record(ts: float, turn: str, call_id: str) -> dict[str, Any]:
     return record(RecordType.TOOL_FINISHED, ts, v=TOOL_RECORD_VERSION, turn=turn, call=call_id)
 
 
-def message_record(ts: float, turn: str | None, message: Message, *, tokens: int | None = None) -> dict[str, Any]:
-    """A message record; ``tokens`` (optional, since format 1) saves recounting on resume."""
+def message_record(
+    ts: float, turn: str | None, message: Message, *, tokens: int | None = None, media: MediaStore | None = None
+) -> dict[str, Any]:
+    """A message record; ``tokens`` (optional, since format 1) saves recounting on resume.
+    With ``media``, images over the inline threshold are stored there and the record
+    names their blobs instead of carrying base64."""
     if tokens is None:
-        return record(RecordType.MESSAGE, ts, turn=turn, message=message_to_dict(message))
-    return record(RecordType.MESSAGE, ts, turn=turn, message=message_to_dict(message), tokens=tokens)
+        return record(RecordType.MESSAGE, ts, turn=turn, message=message_dict(message, media))
+    return record(RecordType.MESSAGE, ts, turn=turn, message=message_dict(message, media), tokens=tokens)
+
+
+def message_dict(message: Message, media: MediaStore | None) -> dict[str, Any]:
+    """A message as journaled: large images as blob references when there is a ``media`` store."""
+    return message_to_dict(message if media is None else externalize_media(message, media))
 
 
 def usage_fields(usage: Usage) -> dict[str, int]:
@@ -261,8 +279,11 @@ class Replay:
     cost_usd: float = 0.0
     updated: float = 0.0
     fork: ForkOrigin | None = None
-    open_turn: str | None = None  # a turn the journal never closed (rolled back here)
+    open_turn: str | None = None  # a turn the journal never closed (pending now, or dropped if it had no messages)
     interrupted_tools: tuple[RunningTool, ...] = ()  # tools of the open turn still running when it ended
+    pending: PendingTurn | None = None  # a cut-off turn to continue or discard (not in ``live``)
+    control: sr.ControlState = attrs.field(factory=sr.ControlState)  # metadata and control state
+    revisions: list[Revision] = attrs.field(factory=list)  # the transcript's revisions, oldest first
     valid_bytes: int = 0  # length of the journal up to its last complete line
     torn: bytes = b""  # an unterminated last line, if any
     transcript: tuple[TranscriptEntry, ...] | None = None  # only when asked for
@@ -281,11 +302,15 @@ class _TurnState:
     saved: list[Message] | None = None  # full history at turn start, once a rewrite needed it
     rolled_back: bool = False
     running: dict[str, RunningTool] = attrs.field(factory=dict)  # tool_started without tool_finished
+    started: dict[str, RunningTool] = attrs.field(factory=dict)  # every tool_started of the turn
+    message_ids: list[str] = attrs.field(factory=list)  # the messages the turn added
+    resumed: PendingTurn | None = None  # continued from this pending turn (re-parked if it aborts)
 
 
 class _Replayer:
-    def __init__(self, replay: Replay, *, keep_transcript: bool) -> None:
+    def __init__(self, replay: Replay, *, keep_transcript: bool, blobs: BlobReader | None = None) -> None:
         self.r = replay
+        self.blobs = blobs  # resolves images journaled as blobs (None: they stay unreadable references)
         self.turn: _TurnState | None = None
         self.keep = keep_transcript
         self.entries: list[tuple[Message, str | None]] = []
@@ -293,6 +318,7 @@ class _Replayer:
         self.usage_totals = dict.fromkeys(attrs.fields_dict(Usage), 0)
         self.summarised: set[str] = set()
         self.interrupted: set[str] = set()
+        self.parked: dict[str, PendingTurn] = {}  # cut-off turns set aside by turn_suspended
 
     def apply(self, rec: dict[str, Any]) -> None:
         kind = rec["type"]
@@ -301,11 +327,13 @@ class _Replayer:
         if ts > r.updated:
             r.updated = ts
         if kind == "message":  # the common case first: most records are messages
-            message = message_from_dict(rec["message"])
+            message = message_from_dict(rec["message"], blobs=self.blobs)
             r.live.append(message)
             tokens = rec.get("tokens")
             if type(tokens) is int:
                 r.token_of[id(message)] = tokens
+            if self.turn is not None:
+                self.turn.message_ids.append(message.id)
             if self.keep:
                 self.entries.append((message, rec["turn"]))
                 self.entry_ids.add(message.id)
@@ -316,9 +344,15 @@ class _Replayer:
         elif kind == "turn_ended":
             self.turn = None
         elif kind == "turn_aborted":
-            if self.turn is not None and not self.turn.rolled_back:
-                self._restore()
-            self.turn = None
+            if rec["turn"] in self.parked:  # a pending turn discarded
+                del self.parked[rec["turn"]]
+                self.interrupted.add(rec["turn"])
+            elif self.turn is not None:
+                if not self.turn.rolled_back:
+                    self._restore()
+                if self.turn.resumed is not None:  # continuing it failed: pending again
+                    self.parked[self.turn.turn_id] = self.turn.resumed
+                self.turn = None
         elif kind == "rollback":
             length = rec["length"]
             if not 0 <= length <= len(r.live):
@@ -327,13 +361,23 @@ class _Replayer:
             del r.live[length:]
             if self.turn is not None:
                 self.turn.rolled_back = True
+            self._revision(rec, "rollback", f"to {length} messages")
         elif kind == "compaction":
             self._save_turn_start()
-            self._compact(rec["replaced"], [message_from_dict(m) for m in rec["messages"]])
+            self._compact(rec["replaced"], [message_from_dict(m, blobs=self.blobs) for m in rec["messages"]])
+            if rec.get("strategy") != "resync" or "rev" in rec:
+                self._revision(rec, "compaction", f"{rec.get('strategy', 'summary')}: {len(rec['replaced'])} messages")
+        elif kind in sr.STATE_TYPES:
+            r.control.apply(kind, rec)
+        elif kind == sr.TURN_SUSPENDED:
+            if self.turn is not None and self.turn.turn_id == rec["turn"]:
+                self._park(sr.calls_from(rec.get("interrupted_tools", ())))
+        elif kind == sr.TURN_CONTINUED:
+            self._continue(rec["turn"])
         elif kind == "tool_started":
             if self.turn is not None:
                 call = rec["call"]
-                self.turn.running[call] = RunningTool(call, rec["name"], rec["command"])
+                self.turn.running[call] = self.turn.started[call] = RunningTool(call, rec["name"], rec["command"])
         elif kind == "tool_finished":
             if self.turn is not None:
                 self.turn.running.pop(rec["call"], None)
@@ -353,6 +397,8 @@ class _Replayer:
             r.plan = tuple(plan_entry_from_dict(e) for e in rec["entries"])
         elif kind == "fork":
             r.fork = ForkOrigin(rec["source_id"], int(rec["at"]), rec.get("source_title"))
+            if isinstance(rec.get("rev"), dict):  # the fork is the session's first revision
+                r.revisions[:] = [sr.revision_from(rec["rev"], ts)]
         elif kind == "session":
             raise InvalidRecord("a second session record")
         else:
@@ -379,6 +425,37 @@ class _Replayer:
         self._restore()
         self.turn = None
 
+    def _park(self, tools: tuple[InterruptedCall, ...] | None = None) -> None:
+        """Set the open turn aside as pending: its messages leave history (kept)."""
+        turn = self.turn
+        assert turn is not None
+        ids = set(turn.message_ids)
+        messages = tuple(m for m in self.r.live if m.id in ids)
+        if tools is None:
+            tools = _cut_off_calls(turn, messages)
+        self._restore()
+        self.parked.pop(turn.turn_id, None)
+        self.parked[turn.turn_id] = PendingTurn(turn.turn_id, messages, tools)
+        self.turn = None
+
+    def _continue(self, turn_id: str) -> None:
+        pending = self.parked.pop(turn_id, None)
+        if pending is None:
+            raise InvalidRecord(f"turn_continued for {turn_id!r}, which is not pending")
+        if self.turn is not None:
+            self._interrupt()
+        self.turn = _TurnState(turn_id, len(self.r.live), resumed=pending, message_ids=[m.id for m in pending.messages])
+        self.r.live.extend(pending.messages)
+
+    def _revision(self, rec: dict[str, Any], reason: str, detail: str) -> None:
+        revisions = self.r.revisions
+        if isinstance(rec.get("rev"), dict):
+            revisions.append(sr.revision_from(rec["rev"], rec["ts"]))
+            return
+        parent = revisions[-1].id  # an older journal: number it as the live session would have
+        revisions.append(Revision(revision_id(self.r.header["id"], revision_number(parent) + 1), parent, reason,
+                                  "agent", float(rec["ts"]), detail))  # fmt: skip
+
     def _compact(self, replaced: Sequence[str], messages: list[Message]) -> None:
         self.r.live[:] = apply_compaction(self.r.live, replaced, messages, _message_id)
         self.summarised |= set(replaced) - {m.id for m in messages}
@@ -394,7 +471,14 @@ class _Replayer:
         if self.turn is not None:
             self.r.open_turn = self.turn.turn_id
             self.r.interrupted_tools = tuple(self.turn.running.values())
-            self._interrupt()
+            if self.turn.message_ids:
+                self._park()
+            else:  # nothing of it reached history: nothing to continue
+                self._interrupt()
+        if self.parked:
+            *older, newest = self.parked
+            self.r.pending = self.parked[newest]
+            self.interrupted.update(older)  # only one turn can be pending; a journal never has more
         if self.keep:
             self.r.transcript = tuple(self._fates())
 
@@ -406,6 +490,8 @@ class _Replayer:
                 fate = MessageFate.LIVE
             elif message.id in self.summarised:
                 fate = MessageFate.SUMMARISED
+            elif self.r.pending is not None and turn == self.r.pending.turn_id:
+                fate = MessageFate.PENDING
             elif turn in self.interrupted:
                 fate = MessageFate.INTERRUPTED
             else:
@@ -414,14 +500,16 @@ class _Replayer:
         return out
 
 
-def read_journal(path: Path, *, keep_transcript: bool = False) -> Replay:
+def read_journal(path: Path, *, keep_transcript: bool = False, blobs: BlobReader | None = None) -> Replay:
     """Replay the journal at ``path``. Raises :class:`JournalCorrupt` (naming the
-    line) for anything but a torn last line, and ``FileNotFoundError`` if absent."""
+    line) for anything but a torn last line, and ``FileNotFoundError`` if absent.
+    ``blobs`` checks and later reads the images journaled as blobs (a missing or
+    corrupt one becomes a placeholder); without it they load unchecked and unreadable."""
     with gc_paused():  # replay frees nothing: collecting while it runs is wasted time
-        return _read_journal(path, keep_transcript=keep_transcript)
+        return _read_journal(path, keep_transcript=keep_transcript, blobs=blobs)
 
 
-def _read_journal(path: Path, *, keep_transcript: bool) -> Replay:
+def _read_journal(path: Path, *, keep_transcript: bool, blobs: BlobReader | None = None) -> Replay:
     data = path.read_bytes()
     replay = Replay(path)
     # split() leaves b"" after a final newline; anything else there is a torn write.
@@ -431,7 +519,7 @@ def _read_journal(path: Path, *, keep_transcript: bool) -> Replay:
     numbered = _parse_lines(path, complete)
     if not numbered:
         raise JournalCorrupt(path, 1, "the journal is empty (the session was never written)")
-    replayer = _Replayer(replay, keep_transcript=keep_transcript)
+    replayer = _Replayer(replay, keep_transcript=keep_transcript, blobs=blobs)
     for index, (number, rec) in enumerate(numbered):
         try:
             if not isinstance(rec, dict):
@@ -495,6 +583,17 @@ def _check_version(path: Path, number: int, version: Any) -> None:
         )
 
 
+def _cut_off_calls(turn: _TurnState, messages: Sequence[Message]) -> tuple[InterruptedCall, ...]:
+    """The turn's tool calls whose results never reached history: still running
+    when it ended, or finished with their result lost."""
+    answered = {b.tool_use_id for m in messages if isinstance(m, ToolResultMessage) for b in m.results}
+    return tuple(
+        InterruptedCall(call.call_id, call.name, call.command, finished=call.call_id not in turn.running)
+        for call in turn.started.values()
+        if call.call_id not in answered
+    )
+
+
 def _read_header(replay: Replay, rec: dict[str, Any]) -> None:
     if rec.get("type") != RecordType.SESSION:
         raise InvalidRecord("the journal does not start with a session record")
@@ -503,3 +602,4 @@ def _read_header(replay: Replay, rec: dict[str, Any]) -> None:
     str(rec["id"]), str(rec["cwd"])  # required fields
     replay.header = rec
     replay.updated = float(rec["ts"])
+    replay.revisions.append(Revision(revision_id(str(rec["id"]), 0), None, "created", "system", float(rec["ts"])))

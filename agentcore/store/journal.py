@@ -40,6 +40,9 @@ from agentcore.events import AgentEvent
 from agentcore.history import History, safe_cut
 from agentcore.messages import Message, Usage, new_id
 from agentcore.session.persistence import ObservedSession
+from agentcore.session.state import Revision, RevisionConflict, StateChange, revision_id
+from agentcore.store.state_records import carried_state_records, revision_fields
+from agentcore.store.blobs import BLOBS_DIR, SWEEP_GRACE_S, BlobStore, SessionBlobs, blob_ids_in
 from agentcore.store.files import JournalWriter, SessionLock, read_meta, sync_dir, write_meta
 from agentcore.store.format import (
     JOURNAL_FILE,
@@ -118,7 +121,8 @@ class JournalStore:
     def __init__(self, sessions_dir: Path, *, clock: Callable[[], float] = time.time) -> None:
         self.sessions_dir = Path(sessions_dir)
         self._clock = clock  # wall-clock seconds; injectable so tests order sessions deterministically
-        self._recorder = SessionRecorder(self.sessions_dir, clock)
+        self.blobs = BlobStore(self.sessions_dir / BLOBS_DIR)  # images, shared by every session here
+        self._recorder = SessionRecorder(self.sessions_dir, clock, media=self.blobs)
         self._reserved: dict[str, Reservation] = {}
 
     # ------------------------------------------------------------ lookup
@@ -165,7 +169,7 @@ class JournalStore:
         SessionLock.acquire(path / LOCK_FILE, session_id).release()  # fail now, not inside the session's nursery
         reservation = self._reserved.get(session_id)
         if reservation is None or not unchanged(path, reservation):
-            reservation = reserve(session_id, path)
+            reservation = reserve(session_id, path, self.session_blobs(session_id))
             self._reserved[session_id] = reservation
         return reservation.snapshot
 
@@ -193,6 +197,7 @@ class JournalStore:
                     updated=float(meta["updated"]),
                     message_count=int(meta["message_count"]),
                     cost_usd=float(meta.get("cost_usd", 0.0)),
+                    metadata=dict(meta.get("metadata") or {}),
                 )
             )
         rows.sort(key=lambda r: r.updated, reverse=True)
@@ -217,22 +222,63 @@ class JournalStore:
         return sessions[0].id if sessions else None
 
     def delete(self, session_id: str) -> None:
-        """Remove the session's directory. Refuses while it is open for writing."""
+        """Remove the session's directory, and the images only it named (a blob
+        another journal names, a fork's or a summarised record's, stays).
+        Refuses while it is open for writing."""
         path = self._require(session_id)
         if session_id in self._recorder.live:
             raise SessionLocked(session_id, "it is open in this process")
         self._reserved.pop(session_id, None)
         lock = SessionLock.acquire(path / LOCK_FILE, session_id)
         try:
+            candidates = blob_ids_in((path / JOURNAL_FILE).read_bytes())
             shutil.rmtree(path)
         finally:
             lock.release()
+        if candidates or self.blobs.root.is_dir():
+            referenced = self._referenced_blobs()
+            self.blobs.remove(candidates - referenced)  # only this session named them
+            # and, while every journal has been read anyway, images no session names
+            # (an unsaved sub-agent's, a crash between storing one and journaling it)
+            self.blobs.remove([b for b in self.blobs.ids() if b not in referenced], min_age_s=SWEEP_GRACE_S)
+
+    def _referenced_blobs(self) -> set[str]:
+        """The blob ids any journal here names (in any record: live, summarised, forked)."""
+        found: set[str] = set()
+        for path in self._session_dirs():
+            try:
+                found |= blob_ids_in((path / JOURNAL_FILE).read_bytes())
+            except FileNotFoundError:
+                continue  # deleted meanwhile
+        return found
+
+    def sweep_blobs(self, *, min_age_s: float = SWEEP_GRACE_S) -> list[str]:
+        """Remove the blobs no journal names (left by a crash between storing an
+        image and journaling it, or by an unsaved session), older than ``min_age_s``."""
+        referenced = self._referenced_blobs()
+        self.blobs.remove_stale_temps(min_age_s=min_age_s)
+        return self.blobs.remove([b for b in self.blobs.ids() if b not in referenced], min_age_s=min_age_s)
+
+    def session_blobs(self, session_id: str) -> SessionBlobs:
+        """The blob store as ``session_id``'s journal reads it (errors name the session)."""
+        return SessionBlobs(self.blobs, session_id)
+
+    # ------------------------------------------------- MediaStore (images)
+
+    def write_blob(self, data: bytes) -> str:
+        return self.blobs.write_blob(data)
+
+    def read_blob(self, blob_id: str) -> bytes:
+        return self.blobs.read_blob(blob_id)
+
+    def check_blob(self, blob_id: str, size: int) -> None:
+        self.blobs.check_blob(blob_id, size)
 
     def open_read_only(self, session_id: str) -> StoredSession:
         """Read a session without locking it (it may be open elsewhere: then the
         turn still running there shows as interrupted)."""
         path = self._require(session_id)
-        replay = read_journal(path / JOURNAL_FILE, keep_transcript=True)
+        replay = read_journal(path / JOURNAL_FILE, keep_transcript=True, blobs=self.session_blobs(session_id))
         return StoredSession(
             snapshot=snapshot_from_replay(session_id, replay),
             created=float(replay.header.get("created", replay.header["ts"])),
@@ -246,37 +292,58 @@ class JournalStore:
 
     # -------------------------------------------------------------- forks
 
-    def fork_session(self, source_id: str, *, at: int | None = None) -> str:
+    def fork_session(
+        self, source_id: str, *, at: int | None = None, reason: str | None = None, replaced: str | None = None,
+        expected_revision: str | None = None,
+    ) -> str:
         """Copy a stored session's history (all of it, or up to message ``at``,
         moved back to a complete tool_use/result boundary) into a new session
-        whose journal starts with its origin. Open it with ``session_id=<new id>``."""
+        whose journal starts with its origin. Open it with ``session_id=<new id>``.
+        ``reason`` ("rewind", "edit", ...) and ``replaced`` (the id of the message an
+        edit replaces) go into the fork record; the source is never changed."""
         path = self._require(source_id)
         replay = read_journal(path / JOURNAL_FILE)
+        _check_revision(expected_revision, replay.revisions[-1].id)  # `at` counts messages of that revision
         messages = replay.live if at is None else replay.live[: safe_cut(replay.live, at)]
         source = snapshot_from_replay(source_id, replay)
-        return self._write_fork(source, tuple(messages), tuple(replay.header.get("mcp_servers", ()))).snapshot.id
+        servers = tuple(replay.header.get("mcp_servers", ()))
+        return self._write_fork(source, tuple(messages), servers, reason=reason, replaced=replaced).snapshot.id
 
-    def fork_live(self, session: ObservedSession, *, at: int | None = None) -> str:
+    def fork_live(
+        self, session: ObservedSession, *, at: int | None = None, reason: str | None = None, replaced: str | None = None,
+        expected_revision: str | None = None,
+    ) -> str:
         """Fork an open session. The new session shares the history copy-on-write
         (O(1) in memory, no token recount) when opened with ``session_id=<new id>``
-        on a core using this store; a running turn is left out of the fork."""
+        on a core using this store; a running turn is left out of the fork.
+        ``at`` is moved back to a complete tool_use/result boundary."""
+        _check_revision(expected_revision, session.revision.id)
         live = self._recorder.live.get(session.id)
         history = session.history
         limit = live.turn_mark if live is not None and live.turn is not None else len(history)
-        cut = limit if at is None else max(0, min(at, limit))
+        cut = limit if at is None else safe_cut(history.snapshot()[:limit], at)
         forked: History = history.fork() if cut >= len(history) else history.fork_at(cut)
         source = SessionSnapshot(
             id=session.id, cwd=session.cwd, messages=(), mode=session.mode, provider=session.provider_name,
             model=session.model, title=session.title, plan=session.plan, profile=session.policy.profile,
+            metadata=dict(session.metadata), context_sections=dict(session.durable_context_sections),
+            hidden_tools=session.hidden_tools, revisions=(session.revision,),
         )
-        new = self._write_fork(source, forked.snapshot(), server_names(session.info.mcp_servers))
+        new = self._write_fork(
+            source, forked.snapshot(), server_names(session.info.mcp_servers), reason=reason, replaced=replaced
+        )
         self._reserved[new.snapshot.id] = attrs.evolve(new, snapshot=attrs.evolve(new.snapshot, history=forked))
         return new.snapshot.id
 
-    def _write_fork(self, source: SessionSnapshot, messages: tuple[Message, ...], servers: Sequence[str]) -> Reservation:
+    def _write_fork(
+        self, source: SessionSnapshot, messages: tuple[Message, ...], servers: Sequence[str], *,
+        reason: str | None = None, replaced: str | None = None,
+    ) -> Reservation:
         new_session = new_id("sess")
         path = self._recorder.make_dir(self.session_dir(new_session))
         now = self._clock()
+        parent = source.revisions[-1].id if source.revisions else None
+        fork_revision = Revision(revision_id(new_session, 0), parent, reason or "fork", "user", now)
         header = record(
             RecordType.SESSION, now, id=new_session, cwd=str(source.cwd), created=now, profile=source.profile,
             provider=source.provider, model=source.model, mode=source.mode.value if source.mode else None,
@@ -284,8 +351,13 @@ class JournalStore:
         )
         recs = [
             header,
-            record(RecordType.FORK, now, source_id=source.id, at=len(messages), source_title=source.title),
-            *(message_record(now, None, m) for m in messages),
+            record(
+                RecordType.FORK, now, source_id=source.id, at=len(messages), source_title=source.title,
+                **({"reason": reason} if reason else {}), **({"replaced": replaced} if replaced else {}),
+                rev=revision_fields(fork_revision),
+            ),
+            *(message_record(now, None, m, media=self.blobs) for m in messages),  # blobs shared, never copied
+            *carried_state_records(now, source),  # metadata and durable control state go with the fork
         ]
         if source.title:
             recs.append(record(RecordType.TITLE, now, title=source.title))
@@ -297,7 +369,8 @@ class JournalStore:
         finally:
             writer.close()
         sync_dir(self.sessions_dir)
-        snapshot = attrs.evolve(source, id=new_session, messages=messages, usage=Usage(), cost_usd=0.0, updated=now)
+        snapshot = attrs.evolve(source, id=new_session, messages=messages, usage=Usage(), cost_usd=0.0, updated=now,
+                                pending_outcomes=(), pending_turn=None, revisions=(fork_revision,))  # fmt: skip
         meta = meta_for(header, snapshot, fork=ForkOrigin(source.id, len(messages), source.title))
         meta["journal_bytes"] = (path / JOURNAL_FILE).stat().st_size
         write_meta(path / META_FILE, meta, sync=True)
@@ -310,14 +383,15 @@ class JournalStore:
         path = self.session_dir(session.id)
         if not (path / JOURNAL_FILE).is_file():
             try:
-                self._recorder.start(session, path)
+                self._recorder.begin(session, path)  # the journal appears with its first record worth keeping
             except (JournalWriteError, OSError) as exc:  # a full or read-only state directory
                 session.report_not_saving(f"cannot save sessions in {self.sessions_dir}: {_reason(exc)}", opening=True)
             return
         lock = SessionLock.acquire(path / LOCK_FILE, session.id)
         try:
             if reservation is None or not unchanged(path, reservation):
-                reservation = reserve(session.id, path)  # resumed through another loader, or changed since
+                # resumed through another loader, or changed since
+                reservation = reserve(session.id, path, self.session_blobs(session.id))
             self._recorder.resume(session, path, reservation, lock)
         except BaseException:
             lock.release()
@@ -326,8 +400,16 @@ class JournalStore:
     def on_event(self, session: ObservedSession, event: AgentEvent) -> None:
         self._recorder.on_event(session, event)
 
+    def on_state_change(self, session: ObservedSession, change: StateChange) -> None:
+        self._recorder.on_state_change(session, change)
+
     def session_closed(self, session: ObservedSession) -> None:
         self._recorder.close(session)
+
+
+def _check_revision(expected: str | None, current: str) -> None:
+    if expected is not None and expected != current:
+        raise RevisionConflict(expected, current)
 
 
 def _reason(exc: Exception) -> str:

@@ -41,9 +41,11 @@ async def test_sigkill_keeps_completed_turns_and_drops_the_unfinished_one(scenar
     stored = JournalStore(store.sessions_dir).open_read_only(sid)
     assert [m.text for m in stored.snapshot.messages] == FIRST_TURN
     assert stored.interrupted_turn is not None
-    unfinished = [e for e in stored.transcript if e.fate is MessageFate.INTERRUPTED]
-    # The unfinished turn's complete messages stay in the journal, out of the history.
+    unfinished = [e for e in stored.transcript if e.fate is MessageFate.PENDING]
+    # The unfinished turn's complete messages stay in the journal, out of the history, pending.
     assert unfinished[0].message.text == "second prompt"
+    pending = stored.snapshot.pending_turn
+    assert pending is not None and [m.id for m in pending.messages] == [e.message.id for e in unfinished]
     if scenario == "tool":
         assert [u.name for u in unfinished[1].message.tool_uses] == ["block"]
     assert all("partial answer" not in e.message.text for e in stored.transcript)  # never half a message
@@ -57,7 +59,9 @@ async def test_sigkill_keeps_completed_turns_and_drops_the_unfinished_one(scenar
     assert [t for _, t in wire_texts(server.requests[-1].json())] == [*FIRST_TURN, "third prompt"]
     reloaded = JournalStore(store.sessions_dir).open_read_only(sid)
     assert [m.text for m in reloaded.snapshot.messages] == [*FIRST_TURN, "third prompt", "Back after the crash."]
-    assert reloaded.interrupted_turn is None  # resuming recorded the interrupted turn as aborted
+    assert reloaded.interrupted_turn is None and reloaded.snapshot.pending_turn is None  # the new prompt discarded it
+    discarded = [e.message.text for e in reloaded.transcript if e.fate is MessageFate.INTERRUPTED]
+    assert discarded[0] == "second prompt"  # still in the journal, marked
 
 
 async def test_killed_writer_releases_its_lock_and_a_live_writer_blocks_a_second(store, server, http_client, state_dir, work, tmp_path):

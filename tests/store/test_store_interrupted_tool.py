@@ -1,8 +1,8 @@
 """Work does not outlive the agent, and the session remembers it was cut off:
 `agent run` is SIGKILLed while its bash tool runs; the command's processes die
 with it and never finish their side effects; `agent sessions show` names the
-command that was running; resuming the session records the interrupted tool in
-the journal and tells the user."""
+command that was running; resuming the session parks the cut-off turn as pending (with the
+interrupted tool) in the journal and tells the user."""
 
 from __future__ import annotations
 
@@ -68,7 +68,10 @@ async def test_a_killed_agent_takes_its_tool_with_it_and_the_resume_says_what_wa
         notices = [n.text for n in session.startup_notices]
     assert any(COMMAND in text and "may have done part of its work" in text for text in notices), notices
     records = [json.loads(line) for line in (sessions_dir / sid / "journal.jsonl").read_text().splitlines()]
-    aborted = [r for r in records if r["type"] == "turn_aborted"]
-    assert aborted[-1]["error_type"] == "Interrupted"
-    assert aborted[-1]["interrupted_tools"] == [{"call_id": "call_1", "name": "bash", "command": COMMAND}]
-    assert JournalStore(sessions_dir).open_read_only(sid).interrupted_tools == ()  # closed by the resume
+    suspended = [r for r in records if r["type"] == "turn_suspended"]  # pending: continue or discard it later
+    assert suspended[-1]["v"] == 3
+    assert suspended[-1]["interrupted_tools"] == [{"call_id": "call_1", "name": "bash", "command": COMMAND, "finished": False}]
+    reread = JournalStore(sessions_dir).open_read_only(sid)
+    assert reread.interrupted_tools == ()  # no longer an open turn: parked by the resume
+    assert reread.snapshot.pending_turn is not None
+    assert [(c.name, c.command) for c in reread.snapshot.pending_turn.interrupted_tools] == [("bash", COMMAND)]
