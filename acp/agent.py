@@ -39,6 +39,7 @@ from agentcore.acp.live import HistoryPolicy, LiveSession, Role
 from agentcore.acp.mcp_over_acp import MCP_MESSAGE_METHOD, McpOverAcpRouter
 from agentcore.acp.mcp_servers import specs_from_acp
 from agentcore.acp.options import config_options, mode_state, parse_mode, set_config_option
+from agentcore.acp import rewind_ext
 from agentcore.acp.project import ClientFeatures, replay_updates
 from agentcore.core import SessionNotFound
 from agentcore.errors import AgentcoreError, InputError, StoreError
@@ -167,6 +168,9 @@ class AcpAgent:
             DETACH_METHOD: self._detach,
             HELLO_METHOD: self._hello,
             LIVE_SESSIONS_METHOD: self._live_sessions,
+            rewind_ext.CHECKPOINTS_METHOD: partial(rewind_ext.list_checkpoints, self),
+            rewind_ext.REWIND_METHOD: partial(rewind_ext.rewind, self),
+            rewind_ext.EDIT_METHOD: partial(rewind_ext.edit, self),
         }
 
     # ------------------------------------------------------------ dispatch

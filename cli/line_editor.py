@@ -87,11 +87,14 @@ class LineEditor:
 
     # ----------------------------------------------------------- reading
 
-    async def read(self, keys: KeyQueue, prompt: str, *, prompt_cells: int | None = None) -> str | None:
-        """One line of input; None when the user leaves (Ctrl-D, Ctrl-C twice, end of input)."""
+    async def read(
+        self, keys: KeyQueue, prompt: str, *, prompt_cells: int | None = None, initial: str = ""
+    ) -> str | None:
+        """One line of input; None when the user leaves (Ctrl-D, Ctrl-C twice, end of input).
+        ``initial`` is text already in the line, the cursor after it (``/edit``)."""
         self._prompt = prompt
         self._prompt_cells = cell_len(prompt) if prompt_cells is None else prompt_cells
-        self._buf, self._pos, self._row = "", 0, 0
+        self._buf, self._pos, self._row = initial, len(initial), 0
         browse = len(self.history.entries)  # index into history while browsing; len = the new line
         draft = ""
         armed = False  # one Ctrl-C on an empty line arms exit

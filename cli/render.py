@@ -94,6 +94,7 @@ STOP_MESSAGES = {
 class _RunningTool:
     started: ToolCallStarted
     progress: str = ""
+    step: str = ""  # what it is doing now (a sub-agent's current step)
     spinner: Spinner = attrs.field(factory=lambda: Spinner("dots", style="cyan"))
 
 
@@ -218,11 +219,13 @@ class Renderer:
                 self._tools[event.call_id] = _RunningTool(event)
                 if not self.live_enabled:
                     self._print(Text(f"[..] {tool_title(event)}"))
-            case ToolCallProgress(call_id=call_id, text=text):
+            case ToolCallProgress(call_id=call_id, text=text, step=step):
                 running = self._tools.get(call_id)
                 if running is not None and text:
                     # Progress carries new output; keep a short tail for the spinner line.
                     running.progress = (running.progress + text)[-PROGRESS_KEEP_CHARS:]
+                if running is not None and step is not None:
+                    running.step = step
             case ToolCallFinished(call_id=call_id):
                 self._tools.pop(call_id, None)
                 started = self._started.pop(call_id, None)
@@ -461,7 +464,7 @@ class Renderer:
         current = self.current_permission
         for running in self._tools.values():
             if current is None or running.started.call_id != current.call_id:
-                running.spinner.update(text=running_tool_line(running.started, running.progress))
+                running.spinner.update(text=running_tool_line(running.started, running.progress, step=running.step))
                 parts.append(running.spinner)
         if self._activity is not None:
             now = time.monotonic()

@@ -26,6 +26,7 @@ from agentcore.tools import DiffPreview, ToolKind
 OUTPUT_HEAD_LINES = 3  # a long tool output shows its first lines ...
 OUTPUT_TAIL_LINES = 3  # ... and its last ones, with a count of the hidden lines between
 EXPAND_HINT = "Ctrl-O to expand"  # how a collapsed output is shown whole (/expand without a terminal)
+SUB_AGENT_TOOL = "spawn_agent"  # agentcore.tools.registry.SPAWN_AGENT: its result is the sub-agent's answer
 ERROR_LINES = 8  # lines of a tool error shown
 DIFF_MAX_LINES = 60  # a longer diff is cut (the full change is in the file)
 DIFF_CONTEXT_LINES = 2  # unchanged lines around each change
@@ -158,6 +159,8 @@ def tool_output(started: ToolCallStarted | None, finished: ToolCallFinished) -> 
         return result.text_content.strip().splitlines()
     if kind is ToolKind.EXECUTE:
         return _shell_body(result.text_content).strip("\n").splitlines()
+    if finished.name == SUB_AGENT_TOOL:
+        return sub_agent_answer_lines(result.text_content)
     return []
 
 
@@ -203,16 +206,44 @@ def finished_tool_block(
         )
         if shown:
             details.append(Text("\n".join(shown), style="dim"))
+    elif finished.name == SUB_AGENT_TOOL:
+        details.extend(sub_agent_answer(text, hint=expand_hint))
     if not details:
         return head
     return Group(head, Padding(Group(*details), (0, 0, 0, INDENT)))
 
 
-def running_tool_line(started: ToolCallStarted, progress: str) -> Text:
+def _sub_agent_parts(text: str) -> tuple[str, str]:
+    """A spawn_agent result split into the answer and its footer."""
+    answer, _, footer = text.rpartition("\n\n[")  # ChildReport.render appends "[<profile> sub-agent: …]"
+    return (answer, "[" + footer) if answer else (text, "")
+
+
+def sub_agent_answer_lines(text: str) -> list[str]:
+    """The lines of a sub-agent's answer (what Ctrl-O / ``/expand`` shows whole)."""
+    return _sub_agent_parts(text)[0].strip("\n").splitlines()
+
+
+def sub_agent_answer(text: str, *, hint: str = EXPAND_HINT) -> list[RenderableType]:
+    """A sub-agent's answer under its call, collapsed like any long output,
+    then its footer (stop reason, requests, tokens, cost)."""
+    shown, _ = collapse(sub_agent_answer_lines(text), head=OUTPUT_HEAD_LINES, tail=OUTPUT_TAIL_LINES, hint=hint)
+    footer = _sub_agent_parts(text)[1]
+    parts: list[RenderableType] = [Text("\n".join(shown))] if shown else []
+    if footer:
+        parts.append(Text(footer, style="dim"))
+    return parts
+
+
+def running_tool_line(started: ToolCallStarted, progress: str, *, step: str = "") -> Text:
+    """A running call: its title, then what it is doing now (a sub-agent's step)
+    or else the last line of its output."""
     text = Text()
     text.append(f"{tool_icon(started.kind)} ", style="dim")
     text.append(tool_title(started), style="bold")
-    if progress:
+    if step:
+        text.append(f"  {step}", style="dim")
+    elif progress:
         last = progress.rstrip("\n").rsplit("\n", 1)[-1]
         text.append(f"  {last}", style="dim")
     return text

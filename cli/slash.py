@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -17,6 +18,7 @@ from agentcore.permissions import PermissionMode
 from agentcore.cli.app_support import STARTUP_ERRORS, latest_session_id, resolve_session_id, selection_reason
 from agentcore.cli.custom_commands import COMMANDS_DIR_NAME, CommandCatalog
 from agentcore.cli.render_blocks import context_view, format_cost, human_tokens
+from agentcore.cli import rewind_slash
 from agentcore.cli.session_keep import KeptChoices
 
 if TYPE_CHECKING:
@@ -97,6 +99,9 @@ class SlashCommands:
             ("cost", "/cost", "tokens and money spent in this session", self._cost),
             ("mcp", "/mcp", "MCP servers and their tools", self._mcp),
             ("fork", "/fork", "continue in a copy of this session", self._fork),
+            ("rewind", "/rewind [N] [code|conversation|both]", "undo files and/or go back to before prompt N", partial(rewind_slash.rewind, chat)),
+            ("edit", "/edit [N]", "edit prompt N (default: the last) and continue from there", partial(rewind_slash.edit, chat)),
+            ("diff", "/diff", "what this session changed in files", partial(rewind_slash.diff, chat)),
             ("exit", "/exit", "leave (also /quit, Ctrl-D)", self._exit),
             ("quit", "/quit", "leave", self._exit),
         ):

@@ -79,6 +79,23 @@ class NoToolCallHooks:
         return result
 
 
+class ToolCallWatcher(Protocol):
+    """Sees each allowed call that is not read-only just before and after it runs
+    (``agentcore.checkpoints`` snapshots the files it may change). Never blocks a call."""
+
+    async def before_change(self, turn_id: str, check: PermissionCheck) -> None: ...
+
+    async def after_change(self, turn_id: str, check: PermissionCheck) -> None: ...
+
+
+class NoToolCallWatcher:
+    async def before_change(self, turn_id: str, check: PermissionCheck) -> None:
+        return None
+
+    async def after_change(self, turn_id: str, check: PermissionCheck) -> None:
+        return None
+
+
 class SessionToolExecutor:
     def __init__(
         self,
@@ -92,6 +109,7 @@ class SessionToolExecutor:
         spill_dir: Path,
         hooks: ToolCallHooks = NoToolCallHooks(),
         redactor: Redactor | None = None,
+        watcher: ToolCallWatcher = NoToolCallWatcher(),
     ) -> None:
         self.registry = registry
         self.gate = gate
@@ -101,6 +119,7 @@ class SessionToolExecutor:
         self.max_result_chars = max_result_chars
         self.spill_dir = spill_dir
         self.hooks = hooks
+        self.watcher = watcher
         # None: the redactor each call's context carries (see context_redactor).
         self.redactor = redactor
 
@@ -205,8 +224,16 @@ class SessionToolExecutor:
         decision = await self.hooks.pre_tool_use(check, self.gate)
         if not decision.allowed:
             return ToolResult.error(decision.reason)
+        changes = tool.safety is not Safety.READ_ONLY
+        if changes:
+            await self.watcher.before_change(turn_id, check)
         try:
-            result = await tool.execute(args, ctx)
+            try:
+                result = await tool.execute(args, ctx)
+            finally:  # a failed or cancelled call may have changed files too
+                if changes:
+                    with trio.CancelScope(shield=True):
+                        await self.watcher.after_change(turn_id, check)
         except trio.Cancelled:
             raise
         except AgentcoreError as exc:  # a known condition (an editor that fell silent, ...): no traceback
