@@ -52,6 +52,7 @@ from agentcore.events import (
 from agentcore.messages import (
     AssistantMessage,
     ImageBlock,
+    ImageRef,
     Message,
     MessageKind,
     TextBlock,
@@ -60,6 +61,7 @@ from agentcore.messages import (
     ToolResultMessage,
     ToolUseBlock,
     UserMessage,
+    resolve_image,
     thaw_json,
 )
 from agentcore.permissions import EXIT_PLAN_MODE, PermissionOption
@@ -237,6 +239,8 @@ def result_content(result: ToolResult, *, terminal_id: str | None) -> list[dict[
     if result.diff is not None:
         content.append(diff_content(result.diff))
     for block in result.content:
+        if isinstance(block, ImageRef):  # replayed from a stored session: read the blob back
+            block = resolve_image(block)
         match block:
             case TextBlock(text=text):
                 if text:
@@ -514,7 +518,9 @@ def replay_updates(
     return updates
 
 
-def _user_block(block: TextBlock | ImageBlock) -> Update:
+def _user_block(block: TextBlock | ImageBlock | ImageRef) -> Update:
+    if isinstance(block, ImageRef):  # replayed from a stored session: the client gets the image itself
+        block = resolve_image(block)
     match block:
         case TextBlock(text=text):
             return content_chunk("user_message_chunk", text)

@@ -6,6 +6,10 @@ the shared buffer; the first write that would disturb another fork's view
 copies the prefix it owns (once), so ``fork()`` is O(1) and appends stay
 amortised O(1).
 
+With a ``media`` store, images over the inline threshold are moved out of each
+message as it enters (``append``, ``replace``, ``splice_prefix``) and held as
+:class:`~agentcore.messages.ImageRef` s, read again only for a request.
+
 Token counts are computed once per message. The running total is calibrated
 against what the provider reported for the last call: ``used`` is the
 provider's number plus estimates of whatever changed since.
@@ -22,10 +26,12 @@ from agentcore.errors import SessionError
 from agentcore import tokens
 from agentcore.messages import (
     AssistantMessage,
+    MediaStore,
     Message,
     MessageKind,
     ToolResultMessage,
     UserMessage,
+    externalize_media,
 )
 
 
@@ -140,9 +146,17 @@ def safe_cut(messages: Sequence[Message], index: int) -> int:
 class VecHistory:
     """The default :class:`History`."""
 
-    def __init__(self, messages: Sequence[Message] = (), *, token_counts: Sequence[int | None] | None = None) -> None:
+    def __init__(
+        self,
+        messages: Sequence[Message] = (),
+        *,
+        token_counts: Sequence[int | None] | None = None,
+        media: MediaStore | None = None,
+    ) -> None:
         """``token_counts`` (aligned with ``messages``) are trusted where given,
-        e.g. recorded by the session journal; missing ones are counted."""
+        e.g. recorded by the session journal; missing ones are counted. ``media``
+        takes the large images of messages added later (forks share it)."""
+        self._media = media
         msgs = list(messages)
         known = list(token_counts) if token_counts is not None and len(token_counts) == len(msgs) else [None] * len(msgs)
         counts = [tokens.count_message(m) if n is None else n for m, n in zip(msgs, known, strict=True)]
@@ -183,6 +197,8 @@ class VecHistory:
     # ------------------------------------------------------------- writing
 
     def append(self, message: Message, *, count: int | None = None) -> None:
+        if self._media is not None:
+            message = externalize_media(message, self._media)
         if count is None:
             count = tokens.count_message(message)
         if len(self._buf.messages) != self._len:
@@ -196,6 +212,8 @@ class VecHistory:
         if not 0 <= index < self._len:
             raise IndexError(index)
         self._own()
+        if self._media is not None:
+            message = externalize_media(message, self._media)
         old = self._buf.messages[index]
         self._totals[_category(old)] -= self._buf.tokens[index]
         count = tokens.count_message(message)
@@ -214,7 +232,8 @@ class VecHistory:
             raise HistoryError(f"prefix of {prefix_len} messages exceeds history of {self._len}")
         tail_msgs = self._buf.messages[prefix_len : self._len]
         tail_counts = self._buf.tokens[prefix_len : self._len]
-        new = list(replacement)
+        media = self._media
+        new = [externalize_media(m, media) for m in replacement] if media is not None else list(replacement)
         self._buf = _Buffer(new + tail_msgs, [tokens.count_message(m) for m in new] + tail_counts)
         self._len = len(self._buf.messages)
         self._exclusive = True
@@ -237,6 +256,7 @@ class VecHistory:
     def fork(self) -> VecHistory:
         """O(1): the fork shares this buffer until either side writes."""
         child = VecHistory.__new__(VecHistory)
+        child._media = self._media
         child._buf = self._buf
         child._len = self._len
         child._exclusive = False

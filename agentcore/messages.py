@@ -7,21 +7,33 @@ and shares them between forks, so nothing may mutate them after creation
 ``message_to_dict`` / ``message_from_dict`` are the one JSON codec used by the
 journal, the wire replays and the tests; keep it stable and versioned by the
 store, never by ad-hoc fields.
+
+Media: an image is either inline (:class:`ImageBlock`, base64) or an
+:class:`ImageRef` naming a content-addressed blob (``sha256:<hex>``) that a
+:class:`BlobReader` resolves when a wire request is built
+(:func:`resolve_image`). :func:`externalize_media` is the one path by which
+images above :data:`INLINE_IMAGE_MAX_BYTES` leave a message for a
+:class:`MediaStore`; the codec writes an ``ImageRef`` as
+``{"type": "image", "blob": ..., "media_type": ..., "bytes": n}``.
 """
 
 from __future__ import annotations
 
+import base64
 import binascii
 import enum
+import logging
 import re
 import uuid
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, TypeAlias, assert_never
+from typing import Any, Protocol, TypeAlias, assert_never, runtime_checkable
 
 import attrs
 
-from agentcore.errors import InputError
+from agentcore.errors import InputError, StoreError
+
+log = logging.getLogger(__name__)
 
 
 def new_id(prefix: str) -> str:
@@ -106,6 +118,77 @@ class ImageBlock:
             raise InvalidImage("the image data is not valid base64") from None
 
 
+# ---------------------------------------------------------------------- media
+
+# Images up to this many decoded bytes stay inline (history and journal): a blob
+# file per icon would cost more than the ~5 KB of base64 it saves.
+INLINE_IMAGE_MAX_BYTES = 4 * 1024
+BLOB_ID = re.compile(r"sha256:[0-9a-f]{64}")  # the only shape of a blob id
+
+
+class MediaUnavailable(StoreError):
+    """An image's bytes cannot be had: its blob is missing or corrupt, or its id is
+    not a blob id. Raised by a :class:`BlobReader`; shown as a placeholder."""
+
+
+@runtime_checkable
+class BlobReader(Protocol):
+    """Where an :class:`ImageRef`'s bytes come from."""
+
+    def read_blob(self, blob_id: str) -> bytes:
+        """The blob's bytes, verified against its id; raises :class:`MediaUnavailable`."""
+        ...
+
+    def check_blob(self, blob_id: str, size: int) -> None:
+        """Raise :class:`MediaUnavailable` unless the blob is there, ``size`` bytes, intact."""
+        ...
+
+
+@runtime_checkable
+class MediaStore(BlobReader, Protocol):
+    """A :class:`BlobReader` that also stores: what :func:`externalize_media` needs."""
+
+    def write_blob(self, data: bytes) -> str:
+        """Store ``data`` once (content-addressed); its id ``sha256:<hex>``. Raises ``OSError``."""
+        ...
+
+
+@attrs.frozen
+class ImageRef:
+    """An image kept out of line: ``size`` bytes in the blob ``blob``
+    (``sha256:<hex>``), read through ``reader`` only when a request or a
+    client needs them (:func:`resolve_image`). History holds these instead of
+    base64, so a long session with many screenshots does not keep them in RAM."""
+
+    media_type: str
+    blob: str
+    size: int
+    reader: BlobReader | None = attrs.field(default=None, eq=False, repr=False)
+
+    def resolve(self) -> ImageBlock:
+        """The inline image; raises :class:`MediaUnavailable`."""
+        if self.reader is None:
+            raise MediaUnavailable(f"image {self.blob} cannot be read here (no blob store)")
+        return ImageBlock(self.media_type, base64.b64encode(self.reader.read_blob(self.blob)).decode("ascii"))
+
+
+def image_placeholder(reason: object) -> TextBlock:
+    """What stands in for an image whose bytes cannot be had."""
+    return TextBlock(f"[image unavailable: {reason}]")
+
+
+def resolve_image(block: ImageBlock | ImageRef) -> ImageBlock | TextBlock:
+    """``block`` inline, for a wire request or a client; a placeholder text when
+    its blob cannot be read (the error is logged, the request still goes)."""
+    if isinstance(block, ImageBlock):
+        return block
+    try:
+        return block.resolve()
+    except MediaUnavailable as exc:
+        log.warning("%s", exc)
+        return image_placeholder(exc)
+
+
 @attrs.frozen
 class ThinkingBlock:
     """Model reasoning. ``signature`` is the provider's opaque proof and must be
@@ -127,7 +210,7 @@ class ToolUseBlock:
 @attrs.frozen
 class ToolResultBlock:
     tool_use_id: str
-    content: tuple[TextBlock | ImageBlock, ...] = ()
+    content: tuple[TextBlock | ImageBlock | ImageRef, ...] = ()
     is_error: bool = False
 
     @property
@@ -135,7 +218,7 @@ class ToolResultBlock:
         return "\n".join(b.text for b in self.content if isinstance(b, TextBlock))
 
 
-ContentBlock: TypeAlias = TextBlock | ImageBlock | ThinkingBlock | ToolUseBlock | ToolResultBlock
+ContentBlock: TypeAlias = TextBlock | ImageBlock | ImageRef | ThinkingBlock | ToolUseBlock | ToolResultBlock
 
 
 # ------------------------------------------------------------------- messages
@@ -185,7 +268,7 @@ class Usage:
 
 @attrs.frozen
 class UserMessage:
-    content: tuple[TextBlock | ImageBlock, ...]
+    content: tuple[TextBlock | ImageBlock | ImageRef, ...]
     kind: MessageKind = MessageKind.PROMPT
     id: str = attrs.field(factory=lambda: new_id("msg"))
 
@@ -229,6 +312,47 @@ def user_text(text: str, *, kind: MessageKind = MessageKind.PROMPT) -> UserMessa
     return UserMessage(content=(TextBlock(text),), kind=kind)
 
 
+def externalize_media(message: Message, store: MediaStore) -> Message:
+    """``message`` with every inline image over :data:`INLINE_IMAGE_MAX_BYTES`
+    stored in ``store`` and replaced by an :class:`ImageRef` (same id). The same
+    object when there is nothing to move (the common case costs a type check).
+    An image the store refuses (a full disk) stays inline: nothing is lost."""
+    match message:
+        case UserMessage(content=content):
+            moved = _externalize_blocks(content, store)
+            return message if moved is content else attrs.evolve(message, content=moved)
+        case ToolResultMessage(results=results):
+            new = tuple(_externalize_result(r, store) for r in results)
+            if all(a is b for a, b in zip(new, results, strict=True)):
+                return message
+            return attrs.evolve(message, results=new)
+        case _:
+            return message
+
+
+def _externalize_result(result: ToolResultBlock, store: MediaStore) -> ToolResultBlock:
+    moved = _externalize_blocks(result.content, store)
+    return result if moved is result.content else attrs.evolve(result, content=moved)
+
+
+def _externalize_blocks(
+    blocks: tuple[TextBlock | ImageBlock | ImageRef, ...], store: MediaStore
+) -> tuple[TextBlock | ImageBlock | ImageRef, ...]:
+    if not any(type(b) is ImageBlock and len(b.data) // 4 * 3 > INLINE_IMAGE_MAX_BYTES for b in blocks):
+        return blocks
+    out: list[TextBlock | ImageBlock | ImageRef] = []
+    for block in blocks:
+        if type(block) is ImageBlock and len(block.data) // 4 * 3 > INLINE_IMAGE_MAX_BYTES:
+            data = base64.b64decode(block.data)
+            try:
+                out.append(ImageRef(block.media_type, store.write_blob(data), len(data), store))
+                continue
+            except (OSError, StoreError) as exc:
+                log.warning("an image stays inline: storing it failed: %s", exc)
+        out.append(block)
+    return tuple(out)
+
+
 # ---------------------------------------------------------------------- codec
 
 
@@ -238,6 +362,8 @@ def block_to_dict(block: ContentBlock) -> dict[str, Any]:
             return {"type": "text", "text": text}
         case ImageBlock(media_type=mt, data=data):
             return {"type": "image", "media_type": mt, "data": data}
+        case ImageRef(media_type=mt, blob=blob, size=size):
+            return {"type": "image", "media_type": mt, "blob": blob, "bytes": size}
         case ThinkingBlock(text=text, signature=sig, redacted=red):
             d: dict[str, Any] = {"type": "thinking", "text": text}
             if sig is not None:
@@ -258,11 +384,16 @@ def block_to_dict(block: ContentBlock) -> dict[str, Any]:
             assert_never(block)
 
 
-def block_from_dict(d: Mapping[str, Any]) -> ContentBlock:
+def block_from_dict(d: Mapping[str, Any], *, blobs: BlobReader | None = None) -> ContentBlock:
+    """One block; an image stored as a blob becomes an :class:`ImageRef` read
+    through ``blobs`` (checked now, so a missing or corrupt blob, or an id that
+    is not a blob id, becomes a placeholder text and the message still loads)."""
     kind = d["type"]
     if kind == "text":
         return TextBlock(d["text"])
     if kind == "image":
+        if "blob" in d:
+            return _image_ref_from_dict(d, blobs)
         try:
             return ImageBlock(d["media_type"], d["data"])
         except InvalidImage as exc:  # recorded before images were checked: the session still loads
@@ -272,9 +403,23 @@ def block_from_dict(d: Mapping[str, Any]) -> ContentBlock:
     if kind == "tool_use":
         return ToolUseBlock(d["id"], d["name"], d.get("input") or {})
     if kind == "tool_result":
-        content = tuple(block_from_dict(b) for b in d.get("content", ()))
+        content = tuple(block_from_dict(b, blobs=blobs) for b in d.get("content", ()))
         return ToolResultBlock(d["tool_use_id"], content, bool(d.get("is_error", False)))  # type: ignore[arg-type]
     raise ValueError(f"unknown content block type {kind!r}")
+
+
+def _image_ref_from_dict(d: Mapping[str, Any], blobs: BlobReader | None) -> ImageRef | TextBlock:
+    blob, size, media_type = d["blob"], d.get("bytes"), d.get("media_type")
+    if not isinstance(blob, str) or not BLOB_ID.fullmatch(blob):
+        return image_placeholder("the journal names it by an id that is not a blob id")
+    if type(size) is not int or size < 0 or size > IMAGE_MAX_BYTES or media_type not in IMAGE_MEDIA_TYPES:
+        return image_placeholder(f"{blob} has an invalid size or media type")
+    if blobs is not None:
+        try:
+            blobs.check_blob(blob, size)
+        except MediaUnavailable as exc:
+            return image_placeholder(exc)
+    return ImageRef(media_type, blob, size, blobs)
 
 
 _USAGE_FIELDS = tuple(attrs.fields_dict(Usage))
@@ -318,11 +463,12 @@ def message_to_dict(msg: Message) -> dict[str, Any]:
             assert_never(msg)
 
 
-def message_from_dict(d: Mapping[str, Any]) -> Message:
+def message_from_dict(d: Mapping[str, Any], *, blobs: BlobReader | None = None) -> Message:
+    """Inverse of :func:`message_to_dict`; ``blobs`` resolves images stored as blobs."""
     role = d["role"]
     if role == "user":
         return UserMessage(
-            content=tuple(block_from_dict(b) for b in d["content"]),  # type: ignore[arg-type]
+            content=tuple(block_from_dict(b, blobs=blobs) for b in d["content"]),  # type: ignore[arg-type]
             kind=MessageKind(d.get("kind", "prompt")),
             id=d["id"],
         )
@@ -336,7 +482,7 @@ def message_from_dict(d: Mapping[str, Any]) -> Message:
         )
     if role == "tool":
         return ToolResultMessage(
-            results=tuple(block_from_dict(b) for b in d["results"]),  # type: ignore[arg-type]
+            results=tuple(block_from_dict(b, blobs=blobs) for b in d["results"]),  # type: ignore[arg-type]
             id=d["id"],
         )
     raise ValueError(f"unknown message role {role!r}")

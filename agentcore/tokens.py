@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, assert_never
 from agentcore.messages import (
     AssistantMessage,
     ImageBlock,
+    ImageRef,
     Message,
     TextBlock,
     ThinkingBlock,
@@ -59,7 +60,7 @@ def count_block(block: object) -> int:
     match block:
         case TextBlock(text=text):
             return count_text(text)
-        case ImageBlock():
+        case ImageBlock() | ImageRef():
             return IMAGE_TOKENS
         case ThinkingBlock(text=text):
             return count_text(text)

@@ -19,6 +19,7 @@ from agentcore import events as ev
 from agentcore.messages import (
     AssistantMessage,
     ImageBlock,
+    ImageRef,
     TextBlock,
     ToolResultMessage,
     Usage,
@@ -69,7 +70,7 @@ def to_json_value(value: Any) -> Any:
             return value.value
         case UserMessage() | AssistantMessage() | ToolResultMessage():
             return message_to_dict(value)
-        case TextBlock() | ImageBlock():
+        case TextBlock() | ImageBlock() | ImageRef():
             return block_to_dict(value)
         case Usage():
             return usage_to_dict(value)

@@ -35,6 +35,7 @@ from agentcore.llm.transport import get_json
 from agentcore.messages import (
     AssistantMessage,
     ImageBlock,
+    ImageRef,
     Message,
     TextBlock,
     ThinkingBlock,
@@ -42,6 +43,7 @@ from agentcore.messages import (
     ToolResultMessage,
     ToolUseBlock,
     UserMessage,
+    resolve_image,
     thaw_json,
 )
 
@@ -70,9 +72,11 @@ def _image(block: ImageBlock) -> dict[str, Any]:
     }
 
 
-def _user_blocks(blocks: tuple[TextBlock | ImageBlock, ...]) -> list[dict[str, Any]]:
+def _user_blocks(blocks: tuple[TextBlock | ImageBlock | ImageRef, ...]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for block in blocks:
+        if isinstance(block, ImageRef):  # an image kept out of line: its bytes go on the wire
+            block = resolve_image(block)
         match block:
             case TextBlock(text=text):
                 if text:

@@ -31,12 +31,14 @@ from agentcore.llm.transport import get_json
 from agentcore.messages import (
     AssistantMessage,
     ImageBlock,
+    ImageRef,
     Message,
     TextBlock,
     ThinkingBlock,
     ToolResultMessage,
     ToolUseBlock,
     UserMessage,
+    resolve_image,
     thaw_json,
 )
 
@@ -48,11 +50,13 @@ def image_data_url(block: ImageBlock) -> str:
     return f"data:{block.media_type};base64,{block.data}"
 
 
-def _user_content(blocks: tuple[TextBlock | ImageBlock, ...]) -> str | list[dict[str, Any]]:
+def _user_content(blocks: tuple[TextBlock | ImageBlock | ImageRef, ...]) -> str | list[dict[str, Any]]:
     if len(blocks) == 1 and isinstance(blocks[0], TextBlock):
         return blocks[0].text  # the plainest form: every compatible server accepts it
     parts: list[dict[str, Any]] = []
     for block in blocks:
+        if isinstance(block, ImageRef):  # an image kept out of line: its bytes go on the wire
+            block = resolve_image(block)
         match block:
             case TextBlock(text=text):
                 parts.append({"type": "text", "text": text})
@@ -95,8 +99,10 @@ def _tool_results(msg: ToolResultMessage) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     images: list[dict[str, Any]] = []
     for result in msg.results:
-        text = result.text
-        result_images = [b for b in result.content if isinstance(b, ImageBlock)]
+        # images kept out of line are read back here; one that cannot be read becomes a note
+        resolved = [resolve_image(b) if isinstance(b, ImageRef) else b for b in result.content]
+        text = "\n".join(b.text for b in resolved if isinstance(b, TextBlock))
+        result_images = [b for b in resolved if isinstance(b, ImageBlock)]
         if result_images and not text:
             text = "(the result is the image in the next message)"
         if result.is_error:
