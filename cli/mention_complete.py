@@ -22,7 +22,8 @@ from agentcore.tools import walk_files
 
 INDEX_MAX_AGE_S = 5.0  # an index older than this is rebuilt (in the background) on the next Tab
 COMPLETIONS_MAX = 50  # candidates offered at once; more typing narrows them
-MENTION_TOKEN = re.compile(r"""(?:(?<=\s)|^)@("?)([^\s"]*)$""")  # an @word being typed at the cursor
+# The @word being typed at the cursor: an open quote may hold spaces (`@"my dir/no`).
+MENTION_TOKEN = re.compile(r"""(?:(?<=\s)|^)@(?:"([^"\n]*)|([^\s"]*))$""")
 
 Walk = Callable[[Path], Iterable[str]]
 
@@ -92,7 +93,10 @@ class FileIndex:
 
 
 def _quoted(path: str) -> str:
-    return f'"{path}"' if " " in path else path
+    """A path with spaces in quotes; a folder's quote stays open so Tab can go on into it."""
+    if " " not in path:
+        return path
+    return f'"{path}' if path.endswith("/") else f'"{path}"'
 
 
 class MentionCompleter:
@@ -113,7 +117,7 @@ class MentionCompleter:
         elif self.index.stale:
             self._refresh()
         head = before[: match.start()]
-        query = match.group(2)
+        query = match.group(1) if match.group(1) is not None else match.group(2)
         options = []
         for path in self.index.matches(query):
             if self._denied(self.index.root / path.rstrip("/")):

@@ -211,6 +211,8 @@ async def test_custom_commands_from_user_and_trusted_project(spawn, server: Fake
     (user / "review.md").write_text("---\ndescription: Review a file closely\nargument-hint: <file>\n---\n"
                                     "Please review $1 carefully. All: $ARGUMENTS\n")  # fmt: skip
     (user / "git" / "commit.md").write_text("Write a commit message.\n")
+    (user / "look.md").write_text("Look at @$1 please\n")
+    (workdir / "x.txt").write_text("x file body\n")
     (user / "help.md").write_text("shadow attempt\n")
     (user / "bad.md").write_text("---\ndescription broken\n---\nbody\n")
     project = workdir / ".agent" / "commands"
@@ -228,7 +230,7 @@ async def test_custom_commands_from_user_and_trusted_project(spawn, server: Fake
     assert "/git:commit" in screen and "/proj" in screen and "(project)" in screen
     await agent.expect(PROMPT)
 
-    server.enqueue(text_reply("reviewed"), text_reply("committed"), text_reply("project ran"))
+    server.enqueue(text_reply("reviewed"), text_reply("committed"), text_reply("project ran"), text_reply("looked"))
     agent.send('/review src/x.py "be quick"\r')
     await agent.expect("reviewed")
     assert last_user(server.requests[0]) == "Please review src/x.py carefully. All: src/x.py \"be quick\""
@@ -240,6 +242,10 @@ async def test_custom_commands_from_user_and_trusted_project(spawn, server: Fake
     agent.send("x\r")
     await agent.expect("project ran")
     assert last_user(server.requests[2]) == "Project command body: x"
+    agent.send("/look x.txt\r")  # a mention in a command's body attaches like a typed one
+    await agent.expect("attached x.txt")
+    await agent.expect("looked")
+    assert parts(last_user(server.requests[3])) == ["Look at @x.txt please", '<context path="x.txt">\nx file body\n\n</context>']
 
 
 async def test_custom_commands_of_an_untrusted_project_are_ignored(spawn, server: FakeServer, tmp_path: Path) -> None:
