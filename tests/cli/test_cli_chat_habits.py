@@ -173,6 +173,11 @@ async def test_bang_runs_a_command_whose_output_reaches_the_next_prompt(spawn, s
     await agent.expect("[exit 0]")
     await agent.expect(PROMPT)
 
+    (workdir / "leak.txt").write_text(f"key: {FAKE_KEY}\n")
+    agent.send("!cat leak.txt\r")
+    await agent.expect("key: [REDACTED:OPENAI_API_KEY]")  # the agent's own key never shows, nor reaches the model
+    await agent.expect(PROMPT)
+
     agent.send("!rm -f keep.txt\r")
     await agent.expect("!rm -f keep.txt was not run:")
     await agent.expect("denied by the rule bash(rm *)")
@@ -191,8 +196,9 @@ async def test_bang_runs_a_command_whose_output_reaches_the_next_prompt(spawn, s
     assert sent[0] == "what did I run?"
     assert sent[1].startswith("<user-shell-command>") and '$ echo out-$((6*7)) "key=[$OPENAI_API_KEY]"' in sent[1]
     assert "out-42 key=[]" in sent[1] and "[exit 0]" in sent[1]
-    assert "\nbegun-2\n" in sent[2] and "never-3" not in sent[2] and "[cancelled; the command was killed]" in sent[2]
-    assert len(sent) == 3  # the denied command ran nothing and added nothing
+    assert "key: [REDACTED:OPENAI_API_KEY]" in sent[2] and FAKE_KEY not in json.dumps(server.requests[0].json())
+    assert "\nbegun-2\n" in sent[3] and "never-3" not in sent[3] and "[cancelled; the command was killed]" in sent[3]
+    assert len(sent) == 4  # the denied command ran nothing and added nothing
     assert len(server.requests) == 1  # `!` itself never calls the model
 
     server.enqueue(text_reply("again"))

@@ -125,3 +125,22 @@ async def test_clear_carries_the_mode_the_rules_answered_and_the_chosen_model() 
     assert said == ["mode yolo", "2 rules from this chat", "model openai/other"]
     untouched = _Session((configured,), PermissionMode.ASK)
     assert await KeptChoices.of(untouched, chosen_model=None).apply(_Session((configured,), PermissionMode.ASK)) == ["mode ask"]
+
+
+class _ShellHost:
+    def __init__(self, root: Path, mode: PermissionMode, rules: tuple[Rule, ...]) -> None:
+        self.workspace = Workspace(root)
+        self.permissions = DefaultPermissionGate(mode=mode, rules=rules)
+
+
+@pytest.mark.parametrize("mode", list(PermissionMode))
+def test_only_deny_rules_refuse_a_command_the_person_typed(tmp_path: Path, mode: PermissionMode) -> None:
+    from agentcore.cli.shell_passthrough import denial
+
+    rules = (Rule.parse("bash(rm *)", RuleAction.DENY), Rule.parse("read_file(**/.env)", RuleAction.DENY),
+             Rule.parse("bash(git push *)", RuleAction.ASK))  # fmt: skip
+    host = _ShellHost(tmp_path, mode, rules)
+    assert denial(host, "echo hi > out.txt && git push origin main") is None  # mode and ask rules limit the model only
+    assert "bash(rm *)" in (denial(host, "ls; rm -rf build") or "")
+    assert "bash(rm *)" in (denial(host, "sudo /bin/rm x") or "")
+    assert ".env" in (denial(host, "cat .env") or "")  # a path deny rule covers the file it names
