@@ -112,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         "agentcore.cli.sessions_cmd:add_subparsers",
         "agentcore.cli.rewind_cmd:add_subparsers",
         "agentcore.cli.serve_cmd:add_subparsers",
+        "agentcore.cli.models_cmd:add_subparsers",
         "agentcore.live.cli:add_subparsers",  # argparse only; the voice extra loads when the command runs
     ):
         module, _, func = target.partition(":")

@@ -18,9 +18,11 @@ Message mapping (the request is serialised as given; no history repair):
   reads the previous turn's prefix from the cache.
 
 Reasoning effort becomes ``thinking: {type: enabled, budget_tokens}``, with
-``max_tokens`` kept above the budget. The API refuses ``temperature`` and
-forced tool choice together with thinking, so thinking wins over
-temperature and a forced tool choice wins over thinking.
+``max_tokens`` kept above the budget. Parameters the model's catalog
+capabilities rule out (``temperature`` for every current Claude model: the
+Messages API has no such field any more) are dropped first. The API refuses
+``temperature`` and forced tool choice together with thinking, so thinking
+wins over temperature and a forced tool choice wins over thinking.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Any, assert_never
 
 from agentcore.llm.anthropic_stream import AnthropicStreamDecoder
 from agentcore.llm.base import Chunk, LlmRequest, ModelInfo, ReasoningEffort, ToolSpec
+from agentcore.llm.capabilities import fit_request
 from agentcore.llm.http_base import HttpProviderBase
 from agentcore.llm.transport import get_json
 from agentcore.messages import (
@@ -211,7 +214,9 @@ class AnthropicProvider(HttpProviderBase):
         return headers
 
     def complete(self, request: LlmRequest) -> AsyncIterator[Chunk]:
-        body = build_body(request, self.model_info(request.model))
+        info = self.model_info(request.model)
+        request, _dropped = fit_request(request, info.capabilities)  # what the model does not take is not sent
+        body = build_body(request, info)
         secret = self._key.reveal() if self._key else None
 
         def new_decoder() -> AnthropicStreamDecoder:

@@ -148,6 +148,29 @@ class Pricing:
         ) / 1_000_000
 
 
+# The vendor APIs a model can be served by (``Capabilities.api``).
+API_CHAT = "chat"  # OpenAI Chat Completions and the servers that imitate it
+API_RESPONSES = "responses"  # OpenAI Responses
+API_MESSAGES = "messages"  # Anthropic Messages
+
+
+@attrs.frozen
+class Capabilities:
+    """What a model accepts and offers; requests are built from it
+    (:func:`agentcore.llm.capabilities.fit_request`). The defaults are the
+    conservative profile of a model nobody described: plain sampling, no
+    reasoning control, no images, no hosted tools."""
+
+    api: str = API_CHAT
+    temperature: bool = True
+    top_p: bool = True
+    reasoning_efforts: tuple[str, ...] = ()  # levels the model takes; () = no reasoning control
+    thinking_budget: bool = False  # reasoning is a token budget (Anthropic extended thinking)
+    image_input: bool = False
+    hosted_tools: tuple[str, ...] = ()  # e.g. ("web_search",)
+    prompt_caching: bool = False
+
+
 @attrs.frozen
 class ModelInfo:
     id: str
@@ -155,6 +178,7 @@ class ModelInfo:
     max_output_tokens: int
     pricing: Pricing = Pricing()
     known: bool = True  # False when the catalog fell back to defaults
+    capabilities: Capabilities = Capabilities()
 
 
 @runtime_checkable

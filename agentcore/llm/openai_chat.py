@@ -24,7 +24,8 @@ import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, assert_never
 
-from agentcore.llm.base import Chunk, LlmRequest, ModelInfo, ToolSpec
+from agentcore.llm.base import Capabilities, Chunk, LlmRequest, ModelInfo, ToolSpec
+from agentcore.llm.capabilities import fit_request, nearest_effort
 from agentcore.llm.http_base import HttpProviderBase
 from agentcore.llm.openai_stream import OpenAiStreamDecoder
 from agentcore.llm.transport import get_json
@@ -153,7 +154,10 @@ def tool_choice(choice: str) -> str | dict[str, Any]:
     return {"type": "function", "function": {"name": choice}}
 
 
-def build_body(request: LlmRequest, *, max_tokens_field: str = "max_tokens") -> dict[str, Any]:
+def build_body(
+    request: LlmRequest, *, max_tokens_field: str = "max_tokens", caps: Capabilities | None = None
+) -> dict[str, Any]:
+    """The request body; with ``caps``, an effort level the model lacks becomes its nearest one."""
     body: dict[str, Any] = {
         "model": request.model,
         "messages": convert_messages(request.system, request.messages),
@@ -168,7 +172,8 @@ def build_body(request: LlmRequest, *, max_tokens_field: str = "max_tokens") -> 
     if request.temperature is not None:
         body["temperature"] = request.temperature
     if request.reasoning_effort is not None:
-        body["reasoning_effort"] = request.reasoning_effort.value
+        level = request.reasoning_effort.value
+        body["reasoning_effort"] = (nearest_effort(level, caps) or level) if caps is not None else level
     return body
 
 
@@ -189,7 +194,9 @@ class OpenAiChatProvider(HttpProviderBase):
         return headers
 
     def complete(self, request: LlmRequest) -> AsyncIterator[Chunk]:
-        body = build_body(request, max_tokens_field=self.max_tokens_field)
+        caps = self.model_info(request.model).capabilities
+        request, _dropped = fit_request(request, caps)  # what the model does not take is not sent
+        body = build_body(request, max_tokens_field=self.max_tokens_field, caps=caps)
         secret = self._key.reveal() if self._key else None
 
         def new_decoder() -> OpenAiStreamDecoder:

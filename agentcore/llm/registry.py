@@ -230,6 +230,7 @@ def from_settings(config: Any, catalog: ModelCatalog | None = None) -> ProviderC
                     cache_read=float(pick(values["cache_read_price"], known.pricing.cache_read)),
                     cache_write=float(pick(values["cache_write_price"], known.pricing.cache_write)),
                 ),
+                capabilities=known.capabilities,
             )
         )
     return ProviderConfig(

@@ -5,12 +5,17 @@ usage-only chunk (``choices: []``) when ``stream_options.include_usage`` is
 set, then ``data: [DONE]\\n\\n``. Anthropic: ``event: <type>\\ndata: <JSON>\\n\\n``
 for message_start, content_block_start/delta/stop, ping, message_delta,
 message_stop and error, shaped as in the Messages streaming documentation.
+
+Every event built here is checked against the vendor SDK's own types
+(:mod:`fakes.vendor_sdk`) as it is built, so a fake cannot drift from the wire.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+from fakes.vendor_sdk import check_anthropic_event, check_openai_chunk
 
 CHATCMPL_ID = "chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG"
 
@@ -24,7 +29,11 @@ def oa_chunk(
     *,
     finish: str | None = None,
     model: str = "gpt-4o-mini-2024-07-18",
+    compat: bool = False,
 ) -> bytes:
+    """One ``chat.completion.chunk``. ``compat=True`` marks a shape only a
+    compatible server sends (DeepSeek's ``reasoning_content``, parsed
+    arguments): not OpenAI's wire, so not checked against its SDK."""
     obj = {
         "id": CHATCMPL_ID,
         "object": "chat.completion.chunk",
@@ -37,6 +46,8 @@ def oa_chunk(
         ],
         "usage": None,
     }
+    if not compat:
+        check_openai_chunk(obj)
     return f"data: {_dumps(obj)}\n\n".encode()
 
 
@@ -62,6 +73,7 @@ def oa_usage(prompt: int, completion: int, *, cached: int = 0, reasoning: int = 
             },
         },
     }
+    check_openai_chunk(obj)
     return f"data: {_dumps(obj)}\n\n".encode()
 
 
@@ -100,6 +112,7 @@ def oa_tool_stream(*calls: tuple[str, str, str], prompt: int = 10, completion: i
 
 
 def an_event(type_: str, **fields: Any) -> bytes:
+    check_anthropic_event({"type": type_, **fields})
     return f"event: {type_}\ndata: {_dumps({'type': type_, **fields})}\n\n".encode()
 
 

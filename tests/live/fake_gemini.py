@@ -22,6 +22,7 @@ import trio
 from trio_websocket import ConnectionClosed, WebSocketRequest, serve_websocket
 
 from agentcore.live.audio import FRAME_MS, ms_to_bytes, rms_dbfs, tone
+from fakes.vendor_sdk import check_gemini_client_message, check_gemini_server_message
 
 IN_RATE = 16_000
 OUT_RATE = 24_000
@@ -90,6 +91,7 @@ class _GeminiSession:
         self.log: list[str] = []
 
     async def send(self, message: dict[str, Any]) -> None:
+        check_gemini_server_message(message)  # google-genai's types are the reference
         async with self.lock:
             await self.ws.send_message(json.dumps(message))
 
@@ -100,6 +102,7 @@ class _GeminiSession:
                 try:
                     message = json.loads(await self.ws.get_message())
                     self.conn.received.append(message)
+                    check_gemini_client_message(message)
                     await self.on_message(message)
                 except ConnectionClosed:
                     nursery.cancel_scope.cancel()

@@ -25,6 +25,7 @@ import trio
 from trio_websocket import ConnectionClosed, WebSocketRequest, serve_websocket
 
 from agentcore.live.audio import FRAME_MS, bytes_to_ms, ms_to_bytes, rms_dbfs, tone
+from fakes.vendor_sdk import check_realtime_client_event, check_realtime_server_event
 
 RATE = 24_000
 VAD_DBFS = -35.0
@@ -110,6 +111,7 @@ class _Session:
 
     async def send(self, event: dict[str, Any], *, twice: bool = False) -> None:
         event.setdefault("event_id", self.server._id("event"))
+        check_realtime_server_event(event)  # the official SDK's types are the reference
         text = json.dumps(event)
         async with self.lock:
             self.conn.sent.append(event)
@@ -118,13 +120,14 @@ class _Session:
                 await self.ws.send_message(text)
 
     async def run(self) -> None:
-        await self.send({"type": "session.created", "session": {"id": self.server._id("sess"), "type": "realtime"}})
+        await self.send({"type": "session.created", "session": {"type": "realtime", "model": "gpt-realtime"}})
         async with trio.open_nursery() as nursery:
             self.nursery = nursery
             while True:
                 try:
                     message = json.loads(await self.ws.get_message())
                     self.conn.received.append(message)
+                    check_realtime_client_event(message)
                     await self.on_message(message)
                 except ConnectionClosed:
                     nursery.cancel_scope.cancel()
@@ -185,7 +188,8 @@ class _Session:
         await self.send({"type": "input_audio_buffer.committed", "previous_item_id": self.last_item, "item_id": item})
         self.last_item = item
         transcript = self.server.transcripts.pop(0) if self.server.transcripts else ""
-        await self.send({"type": "conversation.item.input_audio_transcription.completed", "item_id": item, "content_index": 0, "transcript": transcript})
+        usage = {"type": "tokens", "input_tokens": 40, "output_tokens": len(transcript.split()), "total_tokens": 40 + len(transcript.split())}
+        await self.send({"type": "conversation.item.input_audio_transcription.completed", "item_id": item, "content_index": 0, "transcript": transcript, "usage": usage})
 
     def start_response(self) -> None:
         if not self.server.replies:
@@ -220,7 +224,7 @@ class _Session:
 
     async def function_call(self, rid: str, name: str, args: dict[str, Any]) -> None:
         item, call_id = self.server._id("item"), self.server._id("call")
-        await self.send({"type": "response.output_item.added", "response_id": rid, "output_index": 0, "item": {"id": item, "type": "function_call", "call_id": call_id, "name": name}})
+        await self.send({"type": "response.output_item.added", "response_id": rid, "output_index": 0, "item": {"id": item, "type": "function_call", "call_id": call_id, "name": name, "arguments": "", "status": "in_progress"}})
         raw = json.dumps(args)
         for part in (raw[: len(raw) // 2], raw[len(raw) // 2 :]):
             await self.send({"type": "response.function_call_arguments.delta", "response_id": rid, "item_id": item, "output_index": 0, "call_id": call_id, "delta": part})
@@ -234,7 +238,7 @@ class _Session:
         chunks = [audio[i : i + chunk] for i in range(0, len(audio), chunk)]
         self.items_audio_ms[item] = bytes_to_ms(len(audio), RATE)
         base = {"response_id": rid, "item_id": item, "output_index": 0, "content_index": 0}
-        await self.send({"type": "response.output_item.added", "response_id": rid, "output_index": 0, "item": {"id": item, "type": "message", "role": "assistant"}})
+        await self.send({"type": "response.output_item.added", "response_id": rid, "output_index": 0, "item": {"id": item, "type": "message", "role": "assistant", "content": [], "status": "in_progress"}})
         await self.send({"type": "response.content_part.added", **base, "part": {"type": "audio", "transcript": ""}})
         faults = self.server.faults
         sent: list[dict[str, Any]] = []
@@ -264,4 +268,4 @@ class _Session:
         await self.send({"type": "response.output_audio.done", **base})
         await self.send({"type": "response.output_audio_transcript.done", **base, "transcript": text})
         await self.send({"type": "response.content_part.done", **base, "part": {"type": "audio", "transcript": text}})
-        await self.send({"type": "response.output_item.done", "response_id": rid, "output_index": 0, "item": {"id": item, "type": "message", "role": "assistant", "status": "completed"}})
+        await self.send({"type": "response.output_item.done", "response_id": rid, "output_index": 0, "item": {"id": item, "type": "message", "role": "assistant", "status": "completed", "content": [{"type": "output_audio", "transcript": text}]}})

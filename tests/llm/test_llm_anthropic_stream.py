@@ -128,7 +128,7 @@ async def test_thinking_with_signature_round_trips_unchanged(server: FakeServer,
     server.enqueue(
         sse_reply(
             an_message_start(),
-            an_block_start(0, {"type": "thinking", "thinking": ""}),
+            an_block_start(0, {"type": "thinking", "thinking": "", "signature": ""}),
             an_delta(0, {"type": "thinking_delta", "thinking": "Let me solve this step by step:\n\n1. 27 * 453"}),
             an_delta(0, {"type": "thinking_delta", "thinking": "\n2. = 12,231"}),
             an_delta(0, {"type": "signature_delta", "signature": SIGNATURE}),
@@ -224,7 +224,7 @@ async def test_request_merges_roles_puts_tool_results_first_and_caches_latest_tu
             ],
         },
     ]
-    assert body["temperature"] == 0.3 and body["max_tokens"] == 1000
+    assert "temperature" not in body and body["max_tokens"] == 1000  # Claude models take no temperature
 
 
 async def test_thinking_budget_respects_a_small_max_tokens(server: FakeServer, http_client: httpx.AsyncClient) -> None:

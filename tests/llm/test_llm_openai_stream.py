@@ -151,8 +151,8 @@ async def test_empty_deltas_and_null_content_yield_nothing(server: FakeServer, h
 async def test_reasoning_fields_become_thinking(server: FakeServer, http_client: httpx.AsyncClient) -> None:
     server.enqueue(
         sse_reply(
-            oa_chunk({"role": "assistant", "reasoning_content": "Let me think"}),
-            oa_chunk({"reasoning": " more."}),
+            oa_chunk({"role": "assistant", "reasoning_content": "Let me think"}, compat=True),
+            oa_chunk({"reasoning": " more."}, compat=True),
             oa_chunk({"content": "42"}),
             oa_chunk({}, finish="length"),
             oa_usage(5, 30, reasoning=25),
@@ -160,7 +160,7 @@ async def test_reasoning_fields_become_thinking(server: FakeServer, http_client:
         )
     )
     request = LlmRequest(
-        model="deepseek-reasoner", system="", messages=(user_text("?"),), reasoning_effort=ReasoningEffort.HIGH
+        model="gpt-oss-20b", system="", messages=(user_text("?"),), reasoning_effort=ReasoningEffort.HIGH
     )
     chunks = await collect(make_openai(server, http_client), request)
     assert chunks == [
@@ -246,7 +246,7 @@ async def test_same_index_with_new_id_is_a_new_call(server: FakeServer, http_cli
     server.enqueue(
         sse_reply(
             oa_chunk({"tool_calls": [{"index": 0, "id": "c1", "function": {"name": "a", "arguments": "{}"}}]}),
-            oa_chunk({"tool_calls": [{"index": 0, "id": "c2", "function": {"name": "b", "arguments": {"x": 1}}}]}),
+            oa_chunk({"tool_calls": [{"index": 0, "id": "c2", "function": {"name": "b", "arguments": {"x": 1}}}]}, compat=True),
             oa_chunk({}, finish="stop"),
             OA_DONE,
         )

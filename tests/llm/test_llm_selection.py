@@ -9,6 +9,7 @@ import trio
 
 from agentcore.llm.anthropic import AnthropicProvider
 from agentcore.llm.base import LlmProvider, ModelInfo, Pricing
+from agentcore.llm.catalog import default_catalog
 from agentcore.llm.openai_chat import OpenAiChatProvider
 from agentcore.llm.registry import (
     BUILTIN_PRESETS,
@@ -180,7 +181,10 @@ def test_settings_tables_are_adapted() -> None:
 
     config = from_settings(Table())
     # Limits and the unset cache price come from the catalog; set prices win.
-    assert config.models[0] == ModelInfo("gpt-4o", 128_000, 16_384, Pricing(0.0, 0.0, cache_read=1.25))
+    known = default_catalog().lookup("gpt-4o")
+    assert config.models[0] == ModelInfo(
+        "gpt-4o", 128_000, 16_384, Pricing(0.0, 0.0, cache_read=1.25, cache_write=2.5), capabilities=known.capabilities
+    )
     assert config.models[1] == "plain"
 
 
