@@ -12,8 +12,7 @@ import json
 import sys
 from typing import TextIO
 
-from agentcore.llm.base import ModelInfo
-from agentcore.llm.catalog import ModelCatalog, default_catalog
+from agentcore.llm import ModelCatalog, ModelInfo, default_catalog
 
 EXIT_OK = 0
 COLUMNS = ("model", "provider", "api", "window", "max out", "temp", "top_p", "effort", "thinking", "images",
