@@ -152,9 +152,11 @@ class AcpAgent:
         self.sessions: dict[str, LiveSession] = {}
         self.mcp_router = McpOverAcpRouter(conn)  # client-side MCP servers (type "acp")
         self._client_setup: AgentSetup | None = None  # from the bridge's hello: the client's own env
+        self._logged_out = False  # after ``logout``: no new session until ``authenticate``
         self._handlers: dict[str, Callable[[dict[str, Any], RequestContext], Any]] = {
             "initialize": self._initialize,
             "authenticate": self._authenticate,
+            "logout": self._logout,
             "session/new": self._new,
             "session/load": self._load,
             "session/resume": self._resume,
@@ -223,7 +225,17 @@ class AcpAgent:
         method_id = _require_str(params, "methodId")
         if method_id != capabilities.ENV_AUTH_METHOD_ID:
             raise InvalidParams(f"unknown auth method {method_id!r}", {"path": "methodId", "error": "unknown"})
+        if self._logged_out:  # the key is still where it was: signing in again is choosing to use it
+            self._logged_out = False
+            return {}
         raise JsonRpcError(AUTH_REQUIRED, _auth_message(), {"envVars": list(capabilities.API_KEY_ENV_VARS)})
+
+    async def _logout(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        """``logout``: this connection starts no new session (``session/new``, ``load``,
+        ``resume`` answer -32000) until it calls ``authenticate`` again. Keys live in
+        the agent's environment, which a client cannot change; running sessions go on."""
+        self._logged_out = True
+        return {}
 
     # ------------------------------------------------------------ sessions
 
@@ -254,6 +266,8 @@ class AcpAgent:
         return ClientFeatures(notices=flags["notices"], compaction=flags["compaction"])
 
     async def _open(self, params: dict[str, Any], *, session_id: str | None) -> LiveSession:
+        if self._logged_out:
+            raise JsonRpcError(AUTH_REQUIRED, LOGGED_OUT_MESSAGE, {"authMethods": [capabilities.ENV_AUTH_METHOD_ID]})
         cwd = _absolute_dir(params.get("cwd"), "cwd")
         extra = [_absolute_dir(d, f"additionalDirectories[{i}]") for i, d in enumerate(_string_list(params, "additionalDirectories"))]
         mcp_servers = _string_list(params, "mcpServers")
@@ -530,6 +544,7 @@ def _session_error(exc: Exception) -> JsonRpcError:
     return JsonRpcError(INTERNAL_ERROR, f"The session could not start: {type(exc).__name__}")
 
 
+LOGGED_OUT_MESSAGE = f"Logged out: call authenticate (methodId {capabilities.ENV_AUTH_METHOD_ID!r}) to start sessions again"
 LIVE_SESSIONS_METHOD = "_agentcore/sessions/live"  # the sessions live in this server
 HELLO_FLAGS: dict[str, type | tuple[type, ...]] = {"profile": str, "provider": str, "model": str, "trust": bool}
 HELLO_METHOD = "_agentcore/bridge/hello"  # the local bridge's first request (docs/serve.md)

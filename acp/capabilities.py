@@ -56,6 +56,7 @@ def agent_capabilities() -> dict[str, Any]:
             "delete": {},
             "additionalDirectories": {},
         },
+        "auth": {"logout": {}},  # ends this connection's authenticated state (acp/agent.py)
         # Until ACP's multi-client session attach is stable: extension methods (docs/serve.md).
         "_meta": {
             "agentcore": {

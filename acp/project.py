@@ -61,6 +61,7 @@ from agentcore.messages import (
     ToolResultMessage,
     ToolUseBlock,
     UserMessage,
+    new_id,
     resolve_image,
     thaw_json,
 )
@@ -99,13 +100,20 @@ class ClientFeatures:
 # ------------------------------------------------------------------ builders
 
 
+CHUNK_KINDS = frozenset({"agent_message_chunk", "agent_thought_chunk", "user_message_chunk"})
+
+
 def text_block(text: str) -> dict[str, Any]:
     return {"type": "text", "text": text}
 
 
-def content_chunk(kind: str, text: str) -> Update:
-    """``kind`` is agent_message_chunk, agent_thought_chunk or user_message_chunk."""
-    return {"sessionUpdate": kind, "content": text_block(text)}
+def content_chunk(kind: str, text: str, message_id: str | None = None) -> Update:
+    """``kind`` is agent_message_chunk, agent_thought_chunk or user_message_chunk;
+    chunks of one message share its ``messageId``."""
+    update: Update = {"sessionUpdate": kind, "content": text_block(text)}
+    if message_id is not None:
+        update["messageId"] = message_id
+    return update
 
 
 def location_json(location: Location) -> dict[str, Any]:
@@ -294,13 +302,22 @@ class SessionProjector:
         self._finished: dict[str, tuple[list[dict[str, Any]], _CallState]] = {}
         self._compaction_seq = 0
         self._compaction_id: str | None = None
+        self._message_ids: dict[str, str] = {}  # chunk kind -> messageId of the response streaming now
+
+    def message_id(self, kind: str) -> str:
+        """The ``messageId`` of the response streaming now, for chunks of ``kind``
+        (a response's text and its thoughts are two messages)."""
+        return self._message_ids.get(kind) or self._message_ids.setdefault(kind, new_id("msg"))
+
+    def _chunk(self, kind: str, text: str) -> list[Update]:
+        return [content_chunk(kind, text, self.message_id(kind))] if text else []
 
     def project(self, event: AgentEvent) -> list[Update]:
         match event:
             case AssistantTextDelta(text=text):
-                return [content_chunk("agent_message_chunk", text)] if text else []
+                return self._chunk("agent_message_chunk", text)
             case ThoughtDelta(text=text):
-                return [content_chunk("agent_thought_chunk", text)] if text else []
+                return self._chunk("agent_thought_chunk", text)
             case ToolCallStarted():
                 self._calls[event.call_id] = _CallState(diff=event.diff)
                 return [
@@ -324,6 +341,7 @@ class SessionProjector:
             case PlanUpdated(entries=entries):
                 return [plan_update(entries)]
             case LlmCallFinished():
+                self._message_ids.clear()  # the next response is a new message
                 return [self._usage(event)]
             case TitleChanged(title=title):
                 return [{"sessionUpdate": "session_info_update", "title": title}]
@@ -499,6 +517,7 @@ def replay_updates(
     """The updates that show a stored conversation again, in order (``session/load``)."""
     updates: list[Update] = []
     for message in messages:
+        first = len(updates)
         match message:
             case UserMessage(kind=kind, content=content):
                 if kind is not MessageKind.PROMPT:
@@ -513,6 +532,9 @@ def replay_updates(
                     updates.append(_replayed_result(result))
             case _:
                 assert_never(message)
+        for update in updates[first:]:
+            if update["sessionUpdate"] in CHUNK_KINDS:
+                update["messageId"] = message.id
     if plan:
         updates.append(plan_update(plan))
     return updates

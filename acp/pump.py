@@ -37,6 +37,7 @@ class UpdatePump:
         self._projector = projector
         self._send_update = send_update
         self._pending_kind: str | None = None
+        self._pending_message_id: str | None = None
         self._pending: list[str] = []
         self._pending_chars = 0
         self._deadline = math.inf
@@ -102,6 +103,7 @@ class UpdatePump:
             await self.flush()
         if self._pending_kind is None:
             self._pending_kind = kind
+            self._pending_message_id = self._projector.message_id(kind)  # of the response it belongs to
             self._deadline = trio.current_time() + COALESCE_WINDOW_S
         self._pending.append(text)
         self._pending_chars += len(text)
@@ -112,7 +114,7 @@ class UpdatePump:
         """Send the pending text run, if any."""
         if self._pending_kind is None:
             return
-        update = content_chunk(self._pending_kind, "".join(self._pending))
+        update = content_chunk(self._pending_kind, "".join(self._pending), self._pending_message_id)
         self._pending_kind = None
         self._pending = []
         self._pending_chars = 0

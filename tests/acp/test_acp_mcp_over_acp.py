@@ -180,9 +180,9 @@ def _unstable(name: str) -> Draft202012Validator:
 class McpOverAcpChecker(AgentTranscriptChecker):
     """The official checks, plus ``mcp/message`` against its unstable definition."""
 
-    def _check_outgoing(self, message: Any) -> None:
+    def _check_outgoing(self, message: Any, which: str = "schema.json") -> None:
         if message.get("method") != "mcp/message":
-            super()._check_outgoing(message)
+            super()._check_outgoing(message, which)
             return
         if "id" not in message:
             raise SchemaViolation(f"the agent sent mcp/message as a notification: {message}")

@@ -89,9 +89,9 @@ def started(call_id: str = "call_1", **kw: Any) -> ToolCallStarted:
 
 def test_text_and_thought_chunks() -> None:
     p = projector()
-    assert [valid(u) for u in p.project(AssistantTextDelta("t1", "hi"))] == [
-        {"sessionUpdate": "agent_message_chunk", "content": {"type": "text", "text": "hi"}}
-    ]
+    [chunk] = [valid(u) for u in p.project(AssistantTextDelta("t1", "hi"))]
+    assert chunk == {"sessionUpdate": "agent_message_chunk", "content": {"type": "text", "text": "hi"},
+                     "messageId": chunk["messageId"]}
     assert p.project(ThoughtDelta("t1", "hmm"))[0]["sessionUpdate"] == "agent_thought_chunk"
     assert p.project(AssistantTextDelta("t1", "")) == []
 
@@ -286,9 +286,9 @@ async def run_pump(
 
 async def test_pump_coalesces_a_burst_into_one_chunk(mock_clock: trio.testing.MockClock) -> None:
     sent = await run_pump([AssistantTextDelta("t1", c) for c in "hello world"], mock_clock)
-    assert [u for _, u in sent] == [
-        {"sessionUpdate": "agent_message_chunk", "content": {"type": "text", "text": "hello world"}}
-    ]
+    [(_, update)] = sent
+    assert update == {"sessionUpdate": "agent_message_chunk", "content": {"type": "text", "text": "hello world"},
+                      "messageId": update["messageId"]}
 
 
 async def test_pump_never_holds_the_first_delta_longer_than_the_window(mock_clock: trio.testing.MockClock) -> None:

@@ -183,6 +183,39 @@ const scenarios = {
     const response = await ctx.request(methods.agent.session.load, { sessionId: config.sessionId, cwd: config.cwd, mcpServers: [] });
     emit({ step: "load", loadSession: init.agentCapabilities.loadSession, modes: response.modes, kinds: kinds(), updates });
   },
+  async logout(ctx) {
+    const init = await ctx.request(methods.agent.initialize, { protocolVersion: 1, clientCapabilities: clientCaps });
+    await ctx.request(methods.agent.logout, {});
+    let refused;
+    try {
+      await ctx.request(methods.agent.session.new, { cwd: config.cwd, mcpServers: [] });
+    } catch (err) {
+      refused = { code: err.code, message: err.message };
+    }
+    await ctx.request(methods.agent.authenticate, { methodId: "env-api-key" });
+    const session = await newSession(ctx);
+    emit({ step: "logout", auth: init.agentCapabilities.auth, refused, sessionId: session.sessionId });
+  },
+  async cancelRequest(ctx) {
+    await ctx.request(methods.agent.initialize, { protocolVersion: 1, clientCapabilities: clientCaps });
+    const session = await newSession(ctx);
+    updates.length = 0;
+    const controller = new AbortController();
+    const prompt = { sessionId: session.sessionId, prompt: [{ type: "text", text: config.prompt }] };
+    const pending = ctx.request(methods.agent.session.prompt, prompt, { cancellationSignal: controller.signal });
+    await waitForUpdate((u) => u.sessionUpdate === "agent_message_chunk");
+    controller.abort(); // the SDK sends $/cancel_request for the prompt's id
+    let outcome;
+    try {
+      outcome = { stopReason: (await pending).stopReason };
+    } catch (err) {
+      outcome = { code: err.code, message: err.message };
+    }
+    const messageIds = updates.filter((u) => u.sessionUpdate === "agent_message_chunk").map((u) => u.messageId);
+    updates.length = 0;
+    const again = await ctx.request(methods.agent.session.prompt, { ...prompt, prompt: [{ type: "text", text: "again" }] });
+    emit({ step: "cancel_request", outcome, messageIds, again: again.stopReason, againText: text() });
+  },
   async malformed(ctx) {
     await ctx.request(methods.agent.initialize, { protocolVersion: 1, clientCapabilities: clientCaps });
     rawWrite("{this is not json\n");

@@ -156,3 +156,26 @@ async def test_load_replays_in_a_fresh_process(interop_dirs: dict[str, Path]) ->
     loaded = s.step(events, "load")
     assert loaded["kinds"][:2] == ["user_message_chunk", "agent_message_chunk"]
     assert loaded["updates"][0]["content"]["text"] == "remember this"
+
+
+# ----------------------------------------------------------- ACP 2026 (stable)
+
+
+async def test_logout_then_authenticate(interop_dirs: dict[str, Path]) -> None:
+    events = await run_node(interop_dirs, "logout", provider="echo")
+    result = s.step(events, "logout")
+    assert result["auth"] == {"logout": {}}
+    assert result["refused"]["code"] == -32000 and "authenticate" in result["refused"]["message"]
+    assert result["sessionId"]
+
+
+async def test_cancel_request_withdraws_a_running_prompt(interop_dirs: dict[str, Path]) -> None:
+    async def stall() -> None:
+        await trio.sleep_forever()  # the agent must give up on this stream when the request is withdrawn
+
+    async with llm(s.text_reply("partial", stall), s.text_reply("second answer")) as server:
+        events = await run_node(interop_dirs, "cancelRequest", provider="openai", llm_url=server.url, prompt="talk")
+    result = s.step(events, "cancel_request")
+    assert result["outcome"]["code"] == -32800  # the protocol's "request cancelled"
+    assert result["messageIds"] and all(result["messageIds"])  # chunks carry messageId
+    assert result["again"] == "end_turn" and result["againText"] == "second answer"
