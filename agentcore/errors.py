@@ -29,7 +29,8 @@ known condition, or a family for one kind of trouble.
     │   ├── SearchError                     grep/glob
     │   └── ToolRegistryError (ValueError)  an allowlist pattern that matches nothing
     ├── StoreError                      the session store
-    │   └── JournalError → JournalCorrupt → JournalVersionError; SessionLocked
+    │   ├── JournalError → JournalCorrupt → JournalVersionError; SessionLocked
+    │   └── MediaUnavailable (agentcore.messages) → BlobError → InvalidBlobId, BlobMissing, BlobCorrupt   agentcore.store.blobs
     ├── McpError                        MCP servers
     │   ├── McpConfigError (ValueError)     agentcore.mcp.spec
     │   └── McpChannelError → McpChannelClosed   agentcore.mcp.channel: a client-hosted server's channel

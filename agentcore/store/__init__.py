@@ -4,6 +4,7 @@
 - :mod:`~agentcore.store.recorder` — the observer writing a session's events;
 - :mod:`~agentcore.store.format` — the journal's record format (the truth);
 - :mod:`~agentcore.store.files` — locks, metadata and atomic file writes.
+- :mod:`~agentcore.store.blobs` — images kept out of the journals (content-addressed, shared).
 
 Frontends and embedders import from here; the modules are internal.
 """

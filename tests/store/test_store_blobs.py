@@ -376,3 +376,30 @@ async def test_read_file_image_goes_to_the_blob_store_and_back_on_the_wire(store
     journal = journal_bytes(store, session.id)
     assert blob_id_of(data).encode() in journal and b64(data)[:200].encode() not in journal
     assert [p.read_bytes() for p in blob_files(store)] == [data]
+
+
+async def test_sessions_commands_read_journals_with_blobs(server, http_client, work, tmp_path):
+    """`agent sessions list`, `show --full` and `rm` over a session with a stored image."""
+    import io
+
+    from agentcore.cli.sessions_cmd import SessionsContext, main
+    from agentcore.config.paths import resolve_paths
+
+    env = {"AGENTCORE_HOME": str(tmp_path / "home")}
+    paths = resolve_paths(env)
+    store = JournalStore(paths.sessions_dir)
+    data = png()
+    sid = await _session_with_image(store, server, http_client, paths.state_dir, work, data)
+
+    def run(*argv: str) -> tuple[int, str]:
+        out, err = io.StringIO(), io.StringIO()
+        code = main(argv, SessionsContext(work, env, out, err, width=200, color=False))
+        return code, out.getvalue() + err.getvalue()
+
+    code, out = run("list")
+    assert code == 0 and sid in out
+    code, out = run("show", sid, "--full")
+    assert code == 0 and "what is this?" in out and "a cat" in out
+    assert b64(data)[:100] not in out
+    code, out = run("rm", sid)
+    assert code == 0 and blob_files(store) == []  # its only image went with it
