@@ -3,7 +3,10 @@
 Event flow: ``message_start`` (input usage), then per content block
 ``content_block_start`` / ``content_block_delta`` ... / ``content_block_stop``,
 then ``message_delta`` (stop reason, cumulative usage) and ``message_stop``.
-``ping`` may appear anywhere; ``error`` ends the stream with an error object.
+``ping`` may appear anywhere; ``error`` ends the stream with an error object,
+raised as a :class:`ProviderError` whose ``usage`` holds what was counted so
+far (the call is billed all the same). Usage keeps cache reads and writes and
+``output_tokens_details.thinking_tokens`` (as reasoning tokens).
 Unknown event and block types are ignored, as the API's versioning policy
 asks.
 
@@ -46,6 +49,7 @@ _STOP = {
     "model_context_window_exceeded": ProviderStop.MAX_TOKENS,
     "refusal": ProviderStop.REFUSAL,
 }
+_THINKING = "thinking_tokens"  # output_tokens_details.thinking_tokens: part of output_tokens
 _USAGE_FIELDS = (
     "input_tokens",
     "output_tokens",
@@ -109,13 +113,15 @@ class AnthropicStreamDecoder:
                 self.done = True
                 return self._end()
             case "error":
-                raise error_from_object(
+                err = error_from_object(
                     obj,
                     status=None,
                     provider=self._provider,
                     api_key_env=self._api_key_env,
                     secret=self._secret,
                 )
+                err.usage = self._partial_usage()  # what was billed before the failure
+                raise err
             case _:  # "ping" and event types added after this was written
                 return []
 
@@ -170,22 +176,28 @@ class AnthropicStreamDecoder:
             value = raw.get(field)
             if isinstance(value, int):
                 self._usage[field] = value  # message_delta counts are cumulative
+        details = raw.get("output_tokens_details")
+        if isinstance(details, Mapping) and isinstance(details.get("thinking_tokens"), int):
+            self._usage[_THINKING] = details["thinking_tokens"]
+
+    def _partial_usage(self) -> Usage | None:
+        return self._usage_value() if self._usage else None
+
+    def _usage_value(self) -> Usage:
+        u = self._usage
+        return Usage(
+            input_tokens=u.get("input_tokens", 0),
+            output_tokens=u.get("output_tokens", 0),
+            cache_read_tokens=u.get("cache_read_input_tokens", 0),
+            cache_write_tokens=u.get("cache_creation_input_tokens", 0),
+            reasoning_tokens=u.get(_THINKING, 0),
+        )
 
     def _end(self) -> list[Chunk]:
         out: list[Chunk] = [ToolCallEnd(t.ordinal) for t in self._tools.values()]
         self._tools.clear()
         if self._usage:
-            u = self._usage
-            out.append(
-                UsageChunk(
-                    Usage(
-                        input_tokens=u.get("input_tokens", 0),
-                        output_tokens=u.get("output_tokens", 0),
-                        cache_read_tokens=u.get("cache_read_input_tokens", 0),
-                        cache_write_tokens=u.get("cache_creation_input_tokens", 0),
-                    )
-                )
-            )
+            out.append(UsageChunk(self._usage_value()))
         out.append(StopChunk(_STOP.get(self._stop or "end_turn", ProviderStop.END_TURN)))
         return out
 

@@ -8,6 +8,7 @@ Messages never contain API keys.
 from __future__ import annotations
 
 from agentcore.errors import AgentcoreError
+from agentcore.messages import Usage
 
 
 class ProviderError(AgentcoreError):
@@ -28,6 +29,9 @@ class ProviderError(AgentcoreError):
         self.request_id = request_id
         self.retry_after_s = retry_after_s
         self.provider = provider
+        # What the failed call had already used (an Anthropic stream that ends in an
+        # ``error`` event reports input and output so far): billed, so worth counting.
+        self.usage: Usage | None = None
 
     def __str__(self) -> str:
         parts = [self.message]

@@ -59,14 +59,18 @@ class _Call:
 
 
 def usage_from_openai(raw: Mapping[str, Any]) -> Usage:
+    """``prompt_tokens`` includes cache reads and writes: each is counted once,
+    in its own field (reasoning tokens are part of ``completion_tokens``)."""
     prompt = int(raw.get("prompt_tokens") or 0)
     details = raw.get("prompt_tokens_details") or {}
     cached = int(details.get("cached_tokens") or 0)
+    written = int(details.get("cache_write_tokens") or 0)
     out_details = raw.get("completion_tokens_details") or {}
     return Usage(
-        input_tokens=max(prompt - cached, 0),
+        input_tokens=max(prompt - cached - written, 0),
         output_tokens=int(raw.get("completion_tokens") or 0),
         cache_read_tokens=cached,
+        cache_write_tokens=written,
         reasoning_tokens=int(out_details.get("reasoning_tokens") or 0),
     )
 

@@ -162,12 +162,14 @@ class HttpStreamer:
                 if produced:
                     if isinstance(err, StreamError):
                         raise
-                    raise StreamError(
+                    wrapped = StreamError(
                         f"the stream failed after output had started: {err.message}",
                         status=err.status,
                         request_id=err.request_id,
                         provider=self.provider,
-                    ) from err
+                    )
+                    wrapped.usage = err.usage
+                    raise wrapped from err
                 delay = self.retry.delay_for(attempt, err.retry_after_s, self.rng) if err.retryable else None
                 if delay is None:
                     raise

@@ -51,7 +51,7 @@ def oa_chunk(
     return f"data: {_dumps(obj)}\n\n".encode()
 
 
-def oa_usage(prompt: int, completion: int, *, cached: int = 0, reasoning: int = 0) -> bytes:
+def oa_usage(prompt: int, completion: int, *, cached: int = 0, reasoning: int = 0, cache_write: int = 0) -> bytes:
     obj = {
         "id": CHATCMPL_ID,
         "object": "chat.completion.chunk",
@@ -64,7 +64,7 @@ def oa_usage(prompt: int, completion: int, *, cached: int = 0, reasoning: int = 
             "prompt_tokens": prompt,
             "completion_tokens": completion,
             "total_tokens": prompt + completion,
-            "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
+            "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0, "cache_write_tokens": cache_write},
             "completion_tokens_details": {
                 "reasoning_tokens": reasoning,
                 "audio_tokens": 0,
@@ -157,12 +157,11 @@ def an_block_stop(index: int) -> bytes:
     return an_event("content_block_stop", index=index)
 
 
-def an_message_delta(stop_reason: str, output_tokens: int) -> bytes:
-    return an_event(
-        "message_delta",
-        delta={"stop_reason": stop_reason, "stop_sequence": None},
-        usage={"output_tokens": output_tokens},
-    )
+def an_message_delta(stop_reason: str, output_tokens: int, *, thinking_tokens: int | None = None) -> bytes:
+    usage: dict[str, Any] = {"output_tokens": output_tokens}
+    if thinking_tokens is not None:
+        usage["output_tokens_details"] = {"thinking_tokens": thinking_tokens}
+    return an_event("message_delta", delta={"stop_reason": stop_reason, "stop_sequence": None}, usage=usage)
 
 
 def an_error(type_: str, message: str) -> bytes:
