@@ -71,7 +71,7 @@ async def test_new_session_returns_modes_and_options_then_commands(core: Any, wo
         reply = await h.peer.request("session/new", {"cwd": str(workspace), "mcpServers": []})
         result = reply["result"]
         assert result["modes"]["currentModeId"] == "ask"
-        assert {m["id"] for m in result["modes"]["availableModes"]} == {"read-only", "ask", "accept-edits", "yolo"}
+        assert {m["id"] for m in result["modes"]["availableModes"]} == {"read-only", "ask", "accept-edits", "yolo", "plan"}
         categories = {o["id"]: o["category"] for o in result["configOptions"]}
         assert categories == {"model": "model", "mode": "mode", "reasoning_effort": "thought_level"}
         # The commands update comes strictly after the response (it was read after it).

@@ -15,7 +15,7 @@ from perm_support import bash_check, gate, tool_check, verdict_of
 M = PermissionMode
 PROTECTED_IN_WORKSPACE = [".agent/config.local.toml", ".agent/config.toml", ".git/config", ".git/hooks/pre-commit",
                           ".mcp.json", ".envrc", "sub/.git/config"]
-EXPECTED = {M.READ_ONLY: Verdict.DENY, M.ASK: Verdict.ASK, M.ACCEPT_EDITS: Verdict.ASK, M.YOLO: Verdict.ASK}
+EXPECTED = {M.READ_ONLY: Verdict.DENY, M.ASK: Verdict.ASK, M.ACCEPT_EDITS: Verdict.ASK, M.YOLO: Verdict.ASK, M.PLAN: Verdict.DENY}
 
 
 def _write(path: str, workspace) -> object:
