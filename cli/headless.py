@@ -40,20 +40,23 @@ from agentcore.events import (
 )
 from agentcore.permissions import EXIT_PLAN_MODE
 from agentcore.messages import StopReason, usage_to_dict
-from agentcore.session import DefaultSession, PromptTooLarge, SessionNotFound, run_goal
+from agentcore.session import DefaultSession, NoPendingTurn, PromptTooLarge, SessionNotFound, run_goal
 from agentcore.turn import TurnAbortedError, TurnOutcome
 from agentcore.cli.app_support import STARTUP_ERRORS, app_flags, selection_notice, selection_reason, session_to_open
 from agentcore.cli.event_json import event_to_json
 
+# Exit codes: one meaning each (docs/cli.md has the table). 2 is argparse's for a
+# bad command line, so nothing else uses it.
 EXIT_OK = 0
 EXIT_ERROR = 1
-EXIT_MAX_TOKENS = 2
+EXIT_USAGE = 2  # a bad command line: argparse's own errors, and no usable prompt
 EXIT_REFUSAL = 3
 EXIT_DENIED = 4
 EXIT_CANCELLED = 5
-EXIT_GOAL_NOT_REACHED = 6
+EXIT_GOAL_NOT_REACHED = 6  # wins over a denial: the goal loop's result is what the caller asked about
 EXIT_MAX_TURN_REQUESTS = 7
 EXIT_NOT_SAVED = 8  # the turn ended well, but the session could not be saved (a full disk ...)
+EXIT_MAX_TOKENS = 9  # was 2 before argparse's usage errors got that code to themselves
 GOAL_MAX_TURNS_DEFAULT = 20  # turns before a goal loop gives up (--max-turns)
 EXIT_CODES: Mapping[StopReason, int] = {
     StopReason.END_TURN: EXIT_OK,
@@ -71,7 +74,7 @@ class PromptError(InputError):
 
 def read_prompt(value: str | None, stdin: TextIO) -> str:
     """``-p TEXT``, ``-p -`` (stdin), or stdin when it is piped and ``-p`` is absent."""
-    if value == "-" or (value is None and not stdin.isatty()):
+    if value == "-" or (value is None and not _is_tty(stdin)):
         text = stdin.read()
     elif value is None:
         raise PromptError('give a prompt: agent run -p "what to do" (or -p - to read it from stdin)')
@@ -80,6 +83,13 @@ def read_prompt(value: str | None, stdin: TextIO) -> str:
     if not text.strip():
         raise PromptError("the prompt is empty")
     return text
+
+
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or replaced stdin
+        return False
 
 
 def exit_code(outcome: TurnOutcome | None, *, denials: int) -> int:
@@ -147,7 +157,7 @@ def _keep_plan(event: AgentEvent, plans: list[str]) -> None:
 
 async def run_prompt(
     app: AppContext,
-    prompt: str,
+    prompt: str | None,
     *,
     fmt: str,
     stdout: TextIO,
@@ -158,7 +168,8 @@ async def run_prompt(
 ) -> int:
     """Run ``prompt`` (or work towards ``goal`` for up to ``max_turns`` turns) in an
     unattended session — a fresh one, or the saved ``session_id`` continued;
-    print in ``fmt``; return the exit code."""
+    print in ``fmt``; return the exit code. ``prompt=None`` continues the
+    session's pending (cut-off) turn; a prompt discards such a turn first."""
     started = time.monotonic()
     goal_outcome: Any = None
     outcome: TurnOutcome | None = None
@@ -191,10 +202,14 @@ async def run_prompt(
                     if goal:
                         goal_outcome = await run_goal(session, goal, max_turns=max_turns)
                         outcome = _goal_turn_outcome(session, goal_outcome)
+                    elif prompt is None:
+                        outcome = await session.run_pending()
                     else:
                         outcome = await session.run_turn(prompt)
-                except (TurnAbortedError, PromptTooLarge) as exc:
+                except (TurnAbortedError, PromptTooLarge, NoPendingTurn) as exc:
                     error = str(exc)
+                    if isinstance(exc, NoPendingTurn):
+                        print(f"error: {exc}; give a prompt with -p", file=stderr)
                 finally:
                     nursery.cancel_scope.cancel()
             denials = session.permissions.unattended_denials
@@ -209,8 +224,8 @@ async def run_prompt(
             "stop": goal_outcome.stop_reason.value,
             "summary": goal_outcome.summary,
         }
-        if not goal_outcome.reached and result["exit_code"] == EXIT_OK:
-            result["exit_code"] = EXIT_GOAL_NOT_REACHED
+        if not goal_outcome.reached and result["exit_code"] in (EXIT_OK, EXIT_DENIED):
+            result["exit_code"] = EXIT_GOAL_NOT_REACHED  # denials are still counted in unattended_denials
     if plans:
         result["plan"] = plans[-1]
     saving_problem = session.saving_problem if session is not None else None
@@ -275,11 +290,15 @@ def open_headless_app(args: argparse.Namespace, *, cwd: Path, env: Mapping[str, 
 def main(args: argparse.Namespace) -> int:
     goal = getattr(args, "goal", None)
     max_turns = getattr(args, "max_turns", None) or GOAL_MAX_TURNS_DEFAULT
+    following = bool(getattr(args, "continue_", False) or getattr(args, "resume", None))
+    prompt: str | None
     try:
         prompt = "" if goal and args.prompt is None else read_prompt(args.prompt, sys.stdin)
     except PromptError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        if not (following and args.prompt is None):
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        prompt = None  # --continue / --resume without a prompt: continue the cut-off turn
     try:
         app = open_headless_app(args, cwd=Path.cwd(), env=os.environ, stderr=sys.stderr)
         session_id, note = session_to_open(

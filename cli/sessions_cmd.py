@@ -49,10 +49,13 @@ def add_subparsers(subparsers: Any) -> None:
     list_ = sub.add_parser("list", help="sessions in this directory, newest first")
     list_.add_argument("--all", action="store_true", help="sessions from every directory")
     list_.add_argument("--json", action="store_true", help="one JSON object per line, for scripts")
+    list_.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE",
+                       help="only sessions whose metadata KEY is VALUE (repeatable: all must match)")
     list_.set_defaults(func=_entry(cmd_list))
     show = sub.add_parser("show", help="print a session's details and conversation")
     show.add_argument("id", metavar="ID", help="session id (a unique prefix is enough)")
     show.add_argument("--full", action="store_true", help="also messages replaced by compaction or rolled back, untruncated")
+    show.add_argument("--revisions", action="store_true", help="list the transcript's revisions (rewrites of history)")
     pages = show.add_mutually_exclusive_group()
     pages.add_argument("--last", type=int, metavar="N", default=SHOW_LAST_DEFAULT,
                        help=f"print the last N messages (default {SHOW_LAST_DEFAULT})")
@@ -133,20 +136,27 @@ def cmd_list(args: argparse.Namespace, ctx: SessionsContext) -> int:
     from agentcore.cli.serve_client import live_sessions
 
     store = _store(ctx)
+    try:
+        wanted = _meta_filters(getattr(args, "meta", None) or [])
+    except ValueError as exc:
+        _console(ctx, ctx.stderr).print(f"error: {exc}", style="red", markup=False, highlight=False)
+        return EXIT_ERROR
     scan = store.scan(cwd=None if args.all else ctx.cwd)
+    scan = attrs.evolve(scan, sessions=tuple(s for s in scan.sessions if _meta_matches(s.metadata, wanted)))
     out = _console(ctx, ctx.stdout)
     live = live_sessions(ctx.env) if scan.sessions else None  # None: no server runs
     live_ids = {s.id for s in live or ()} & {s.id for s in scan.sessions}
     if getattr(args, "json", False):
         for s in scan.sessions:
             row = {"id": s.id, "cwd": str(s.cwd), "title": s.title, "updated": s.updated,
-                   "messages": s.message_count, "cost_usd": s.cost_usd, "live": s.id in live_ids}  # fmt: skip
+                   "messages": s.message_count, "cost_usd": s.cost_usd, "live": s.id in live_ids,
+                   "metadata": dict(s.metadata)}  # fmt: skip
             ctx.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
         for problem in scan.problems:
             _console(ctx, ctx.stderr).print(f"cannot read {problem}", style="yellow", markup=False)
         return EXIT_OK
     if not scan.sessions:
-        where = "" if args.all else f" in {ctx.cwd}"
+        where = ("" if args.all else f" in {ctx.cwd}") + (" with that metadata" if wanted else "")
         hint = "" if args.all else " (--all lists every directory)"
         out.print(f"No saved sessions{where}{hint}.", markup=False)
     else:
@@ -204,11 +214,23 @@ def cmd_show(args: argparse.Namespace, ctx: SessionsContext) -> int:
         facts.append(("forked from", f"{stored.fork.source_id} at message {stored.fork.at}"))
     if stored.mcp_servers:
         facts.append(("mcp servers", ", ".join(stored.mcp_servers)))
+    pending = snap.pending_turn
     if stored.interrupted_turn is not None:
         facts.append(("note", "the last turn did not finish (crashed, or still running elsewhere)"))
         facts += [("running", f"{tool.name}: {tool.command}") for tool in stored.interrupted_tools]
+    if pending is not None:
+        facts.append(("pending", f"an interrupted turn ({len(pending.messages)} messages): "
+                                 "`agent run --resume ID` without a prompt continues it"))  # fmt: skip
+        if stored.interrupted_turn is None:
+            facts += [("cut off", f"{c.name}: {c.command}") for c in pending.interrupted_tools if not c.finished]
+    if snap.revisions and len(snap.revisions) > 1:
+        facts.append(("revision", f"{snap.revisions[-1].id} ({len(snap.revisions) - 1} rewrites; --revisions lists them)"))
+    facts += [(f"meta {key}", _meta_text(value)) for key, value in sorted(snap.metadata.items())]
     for key, value in facts:
         out.print(Text.assemble((f"{key:>12}  ", "dim"), value))
+    if getattr(args, "revisions", False):
+        _print_revisions(out, snap.revisions)
+        return EXIT_OK
     if snap.plan:
         out.print(Text("\nplan", style="bold"))
         for entry in snap.plan:
@@ -235,8 +257,46 @@ def cmd_show(args: argparse.Namespace, ctx: SessionsContext) -> int:
                     style = "red" if result.is_error else "dim"
                     _block(out, f"tool result{tag}", result.text, style, full=args.full)
     if hidden:
-        out.print(Text(f"({hidden} messages replaced by compaction or rolled back; --full shows them)", style="dim"))
+        out.print(Text(f"({hidden} messages not in the history: summarised, rolled back or pending; --full shows them)",
+                       style="dim"))
     return EXIT_OK
+
+
+def _print_revisions(out: Any, revisions: Sequence[Any]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    out.print()
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("revision", "parent", "reason", "actor", "when", "detail"):
+        table.add_column(column, no_wrap=column != "detail")
+    for rev in revisions:
+        when = _when(rev.ts) if rev.ts else "-"
+        table.add_row(*(Text(cell) for cell in (rev.id, rev.parent or "-", rev.reason, rev.actor or "-", when, rev.detail)))
+    out.print(table)
+
+
+def _meta_text(value: Any) -> str:
+    from agentcore.session import metadata_text
+
+    return metadata_text(value)
+
+
+def _meta_filters(specs: Sequence[str]) -> list[tuple[str, str]]:
+    """``--meta KEY=VALUE`` pairs; a spec without ``=`` is a ValueError (one line)."""
+    out = []
+    for spec in specs:
+        key, sep, value = spec.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--meta wants KEY=VALUE, got {spec!r}")
+        out.append((key, value))
+    return out
+
+
+def _meta_matches(metadata: Any, wanted: Sequence[tuple[str, str]]) -> bool:
+    """Every wanted key is set, and its value written as on a command line
+    (``42``, ``true``, ``null``, text as it is) equals the wanted text."""
+    return all(key in metadata and _meta_text(metadata[key]) == value for key, value in wanted)
 
 
 def _clip(text: str, limit: int, *, full: bool) -> str:

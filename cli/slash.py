@@ -18,7 +18,7 @@ from agentcore.permissions import PermissionMode
 from agentcore.cli.app_support import STARTUP_ERRORS, latest_session_id, resolve_session_id, selection_reason
 from agentcore.cli.custom_commands import COMMANDS_DIR_NAME, CommandCatalog
 from agentcore.cli.render_blocks import context_view, format_cost, human_tokens
-from agentcore.cli import rewind_slash
+from agentcore.cli import pending_cmd, rewind_slash
 from agentcore.cli.session_keep import KeptChoices
 
 if TYPE_CHECKING:
@@ -102,6 +102,7 @@ class SlashCommands:
             ("rewind", "/rewind [N] [code|conversation|both]", "undo files and/or go back to before prompt N", partial(rewind_slash.rewind, chat)),
             ("edit", "/edit [N]", "edit prompt N (default: the last) and continue from there", partial(rewind_slash.edit, chat)),
             ("diff", "/diff", "what this session changed in files", partial(rewind_slash.diff, chat)),
+            ("continue", pending_cmd.USAGE, pending_cmd.HELP, partial(pending_cmd.continue_command, chat)),
             ("exit", "/exit", "leave (also /quit, Ctrl-D)", self._exit),
             ("quit", "/quit", "leave", self._exit),
         ):

@@ -23,7 +23,14 @@ _EXPORTS = {
         name: "agentcore.session.base"
         for name in ("Prompt", "ProviderSelection", "Session", "PromptTooLarge", "SessionClosed", "SessionCreateInfo", "SessionPolicy", "WhenBusy")
     },
-    **{name: "agentcore.session.default" for name in ("DefaultSession", "TITLE_MAX_CHARS", "make_title")},
+    **{name: "agentcore.session.default" for name in ("DefaultSession", "NoPendingTurn", "TITLE_MAX_CHARS", "make_title")},
+    **{
+        name: "agentcore.session.state"
+        for name in (
+            "InterruptedCall", "MetadataError", "MetadataValue", "PendingTurn", "Revision", "RevisionConflict",
+            "ToolVisibilityError", "metadata_text",
+        )
+    },
     **{
         name: "agentcore.session.persistence"
         for name in (
@@ -40,6 +47,10 @@ __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 if TYPE_CHECKING:  # pragma: no cover - static names for type checkers and IDEs
     from agentcore.session.base import *  # noqa: F403
     from agentcore.session.compaction import CompactionReport, Compactor, Thresholds  # noqa: F401
-    from agentcore.session.default import TITLE_MAX_CHARS, DefaultSession, make_title  # noqa: F401
+    from agentcore.session.default import TITLE_MAX_CHARS, DefaultSession, NoPendingTurn, make_title  # noqa: F401
+    from agentcore.session.state import (  # noqa: F401
+        InterruptedCall, MetadataError, MetadataValue, PendingTurn, Revision, RevisionConflict, ToolVisibilityError,
+        metadata_text,
+    )
     from agentcore.session.goal import GoalError, GoalOutcome, GoalStop, run_goal  # noqa: F401
     from agentcore.session.persistence import *  # noqa: F403

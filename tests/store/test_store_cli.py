@@ -71,7 +71,7 @@ async def test_show_and_show_full(env, work, session_id):
     assert code == 0
     assert "Summary of the parser fix so far" in out and "now the lexer" in out and "late answer" in out
     assert "early answer" not in out
-    assert "(4 messages replaced by compaction or rolled back; --full shows them)" in out
+    assert "(4 messages not in the history: summarised, rolled back or pending; --full shows them)" in out
     code, full, _ = run(env, work, "show", session_id, "--full")
     assert code == 0
     assert "early answer" in full and "echo: [bold]hi" in full and "[summarised]" in full

@@ -1,0 +1,148 @@
+"""Resumable turns and headless exit codes through the real `agent` process and
+a loopback model: `agent run` is SIGKILLed while its bash tool runs; `agent run
+--continue --format json` (no prompt) continues the cut-off turn — the model
+receives the earlier messages plus an "interrupted: <command>" result for the
+call that never finished — and the JSON result names the same session; a prompt
+instead discards the pending turn, which `agent sessions show --full` still
+shows; nothing to continue is one line and exit 1; argparse usage errors alone
+exit 2; a goal not reached says so (6) even when actions were also denied."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import trio
+
+from agentcore.cli.headless import EXIT_DENIED, EXIT_GOAL_NOT_REACHED, EXIT_MAX_TOKENS, EXIT_USAGE
+from agentcore.config.paths import resolve_paths
+from agentcore.trust import TrustStore
+from fakes.llm_server import FakeServer, sse_reply
+from fakes.proc_util import wait_until
+from fakes.vendor_wire import OA_DONE, OA_ROLE, oa_chunk, oa_tool_stream, oa_usage
+
+AGENT = Path(sys.executable).parent / "agent"
+WAIT_S = 60.0
+COMMAND = "touch started; sleep 30607; touch finished"
+
+
+def reply(text: str):
+    return sse_reply(OA_ROLE, oa_chunk({"content": text}), oa_chunk({}, finish="stop"), oa_usage(100, 5), OA_DONE)
+
+
+def tool_call(call_id: str, name: str, args: dict):
+    return sse_reply(*oa_tool_stream((call_id, name, json.dumps(args))))
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    path = tmp_path / "work"
+    path.mkdir()
+    TrustStore.of(resolve_paths({"AGENTCORE_HOME": str(tmp_path / "home")})).trust(path, home=None)
+    return path
+
+
+def env_for(tmp_path: Path, server: FakeServer) -> dict[str, str]:
+    return {"AGENTCORE_HOME": str(tmp_path / "home"), "HOME": str(tmp_path), "PATH": os.environ.get("PATH", ""),
+            "OPENAI_API_KEY": "sk-test-pending-0123456789", "OPENAI_BASE_URL": f"{server.url}/v1"}  # fmt: skip
+
+
+async def agent(work: Path, env: dict[str, str], *args: str) -> trio.Process:
+    with trio.fail_after(WAIT_S):
+        return await trio.run_process([str(AGENT), *args], cwd=work, env=env, capture_stdout=True,
+                                      capture_stderr=True, check=False, stdin=subprocess.DEVNULL)  # fmt: skip
+
+
+async def kill_mid_tool(work: Path, env: dict[str, str], prompt: str) -> None:
+    """`agent run` until its bash command has started, then SIGKILL."""
+    proc = await trio.lowlevel.open_process(
+        [str(AGENT), "run", "-p", prompt, "--mode", "yolo", "--format", "stream-json"],
+        cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        await wait_until(lambda: (work / "started").exists(), WAIT_S)
+        proc.send_signal(signal.SIGKILL)
+        await proc.wait()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+def sessions_dir(tmp_path: Path) -> Path:
+    return tmp_path / "home" / "state" / "sessions"
+
+
+async def test_a_killed_run_is_continued_by_run_continue_with_the_interrupted_result(tmp_path, work, server: FakeServer) -> None:
+    env = env_for(tmp_path, server)
+    server.enqueue(tool_call("call_1", "bash", {"command": COMMAND}), reply("Picked up after the crash."))
+    await kill_mid_tool(work, env, "run the slow job")
+    assert not (work / "finished").exists()
+    [sid] = [p.name for p in sessions_dir(tmp_path).iterdir() if p.name.startswith("sess_")]
+
+    shown = await agent(work, env, "sessions", "show", sid)
+    assert b"pending" in shown.stdout and COMMAND.encode() in shown.stdout
+
+    done = await agent(work, env, "run", "--continue", "--format", "json")
+    assert done.returncode == 0, done.stderr.decode()
+    result = json.loads(done.stdout)
+    assert result["session_id"] == sid and result["text"] == "Picked up after the crash."
+    assert result["stop_reason"] == "end_turn" and result["exit_code"] == 0 and result["saved"] is True
+    messages = server.requests[-1].json()["messages"]
+    assert [m["role"] for m in messages if m["role"] != "system"] == ["user", "assistant", "tool"]
+    assert messages[1 if messages[0]["role"] == "system" else 0]["content"] == "run the slow job"
+    tool = [m for m in messages if m["role"] == "tool"][0]
+    assert tool["tool_call_id"] == "call_1" and f"interrupted: {COMMAND}" in tool["content"]
+    assert b"cut off" in done.stderr  # the start-up notice says what happened and how it was resolved
+
+    again = await agent(work, env, "run", "--resume", sid[:12], "--format", "json")  # nothing left to continue
+    assert again.returncode == 1 and b"Traceback" not in again.stderr
+    assert b"no interrupted turn" in again.stderr and json.loads(again.stdout)["is_error"] is True
+    assert len(server.requests) == 2
+
+
+async def test_a_prompt_discards_the_pending_turn_which_the_journal_keeps(tmp_path, work, server: FakeServer) -> None:
+    env = env_for(tmp_path, server)
+    server.enqueue(tool_call("call_1", "bash", {"command": COMMAND}), reply("Fresh start."))
+    await kill_mid_tool(work, env, "the first job")
+    [sid] = [p.name for p in sessions_dir(tmp_path).iterdir() if p.name.startswith("sess_")]
+
+    done = await agent(work, env, "run", "--resume", sid, "-p", "something else", "--format", "stream-json")
+    assert done.returncode == 0, done.stderr.decode()
+    lines = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert any(line["type"] == "notice" and "discarded" in line["text"] for line in lines)
+    assert lines[-1]["type"] == "result" and lines[-1]["session_id"] == sid
+    sent = [m.get("content") for m in server.requests[-1].json()["messages"] if m["role"] != "system"]
+    assert sent == ["something else"]  # the discarded turn is not sent
+
+    full = await agent(work, env, "sessions", "show", sid, "--full")
+    assert b"[interrupted]" in full.stdout and b"the first job" in full.stdout
+
+
+async def test_usage_errors_exit_2_and_nothing_else_does(tmp_path, work, server: FakeServer) -> None:
+    env = env_for(tmp_path, server)
+    bad = await agent(work, env, "run", "--format", "yaml", "-p", "hi")
+    assert bad.returncode == EXIT_USAGE == 2 and b"usage:" in bad.stderr
+    empty = await agent(work, env, "run", "-p", "   ")
+    assert empty.returncode == EXIT_USAGE and b"the prompt is empty" in empty.stderr
+    assert EXIT_MAX_TOKENS != EXIT_USAGE
+    server.enqueue(sse_reply(OA_ROLE, oa_chunk({"content": "cut"}), oa_chunk({}, finish="length"), oa_usage(10, 5), OA_DONE))
+    capped = await agent(work, env, "run", "-p", "long answer", "--format", "json")
+    assert capped.returncode == EXIT_MAX_TOKENS and json.loads(capped.stdout)["exit_code"] == EXIT_MAX_TOKENS
+    assert not sessions_dir(tmp_path).exists() or len([p for p in sessions_dir(tmp_path).iterdir() if p.name.startswith("sess_")]) == 1
+
+
+async def test_a_goal_not_reached_says_so_even_with_denials(tmp_path, work, server: FakeServer) -> None:
+    env = env_for(tmp_path, server)
+    # The model tries a write nobody can approve (denied, unattended), then never calls goal_done.
+    server.enqueue(tool_call("call_w", "write_file", {"path": "x.txt", "content": "x"}), reply("could not write"),
+                   reply("still stuck"))
+    done = await agent(work, env, "run", "--goal", "write x.txt", "--max-turns", "2", "--format", "json")
+    result = json.loads(done.stdout)
+    assert result["unattended_denials"] >= 1 and result["goal"]["reached"] is False
+    assert done.returncode == EXIT_GOAL_NOT_REACHED == result["exit_code"] != EXIT_DENIED
