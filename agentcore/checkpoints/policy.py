@@ -19,7 +19,7 @@ from pathlib import Path
 
 import trio
 
-from agentcore.checkpoints.gitstore import CheckpointError, PrivateGitStore, Snapshot
+from agentcore.checkpoints.gitstore import CheckpointError, PrivateGitStore, Snapshot, TooManyFiles
 from agentcore.checkpoints.records import CallRecord, CheckpointLog, first_line, now
 from agentcore.events import AgentEvent, PromptCommitted
 from agentcore.permissions import PermissionCheck
@@ -45,6 +45,7 @@ class TurnCheckpointer:
         self._before: dict[str, tuple[Snapshot, list[str] | None]] = {}  # call id -> before, paths
         self._lock = trio.Lock()
         self.problem: str | None = None  # why checkpoints stopped working, if they did
+        self._scans = True  # off once a scan found the folder too big: every call would pay for the walk
 
     def observe(self, event: AgentEvent) -> None:
         """Event observer: remembers each turn's prompt (checkpoints are listed by it)."""
@@ -101,10 +102,16 @@ class TurnCheckpointer:
             paths = [p for p in paths if not self._refused(p)]
             if not paths:
                 return None
+        if paths is None and not self._scans:
+            return None
         try:
             if paths is None:
                 return await trio.to_thread.run_sync(self.store.snapshot_workspace, self._refused)
             return await trio.to_thread.run_sync(self.store.snapshot_paths, paths)
+        except TooManyFiles as exc:
+            self._scans = False
+            self._failed(exc)
+            return None
         except (CheckpointError, OSError) as exc:
             self._failed(exc)
             return None
