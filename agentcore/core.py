@@ -168,6 +168,9 @@ class DefaultAgentCore:
         self.loader.delete(session_id)
 
     async def _prepare(self, info: SessionCreateInfo) -> _Prepared:
+        from agentcore.tools.paths import check_additional_roots
+
+        check_additional_roots(info.additional_dirs, self.protected)  # extra roots: absolute, real, not protected
         snapshot = self.loader.load(info.session_id) if info.session_id and self.loader is not None else None
         if info.session_id and snapshot is None:
             raise SessionNotFound(f"no session store configured; cannot load {info.session_id!r}")

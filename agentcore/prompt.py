@@ -3,8 +3,9 @@ to compaction: base -> environment -> AGENTS.md layers -> profile prompt.
 
 AGENTS.md files are read from the repository root (nearest ``.git`` above the
 cwd) down to the cwd, each under a heading naming its path, so a subproject's
-instructions come after (and refine) the repository's. Files are re-read only
-when their modification time changes.
+instructions come after (and refine) the repository's; then the AGENTS.md at
+the top of each additional workspace root, in the order given. Files are
+re-read only when their modification time changes.
 """
 
 from __future__ import annotations
@@ -73,10 +74,17 @@ def agents_md_files(cwd: Path, *, repo: Path | None | object = LOOK_UP) -> list[
     return [d / AGENTS_FILE for d in dirs if (d / AGENTS_FILE).is_file()]
 
 
-def load_project_prompt(cwd: Path, *, repo: Path | None | object = LOOK_UP) -> str:
-    """Only the AGENTS.md layer (empty when there is none)."""
+def load_project_prompt(
+    cwd: Path, *, repo: Path | None | object = LOOK_UP, additional_dirs: Sequence[Path] = ()
+) -> str:
+    """Only the AGENTS.md layer (empty when there is none): cwd's chain, then each additional root's own file."""
     sections = []
-    for path in agents_md_files(cwd, repo=repo):
+    paths = agents_md_files(cwd, repo=repo)
+    for root in additional_dirs:
+        path = root.resolve() / AGENTS_FILE
+        if path.is_file() and path not in paths:
+            paths.append(path)
+    for path in paths:
         text = _read_cached(path)
         if text and text.strip():
             sections.append(f"## Instructions from {path}\n\n{text.strip()}")
@@ -126,7 +134,7 @@ def resolve_system_prompt(
     env = environment_section(cwd=cwd, frontend=frontend, additional_dirs=additional_dirs, today=today, repo=repo)
     parts = [base.strip(), env]
     if inherit_project_prompt:
-        project = load_project_prompt(cwd, repo=repo)
+        project = load_project_prompt(cwd, repo=repo, additional_dirs=additional_dirs)
         if project:
             parts.append(project)
     parts.extend(s.strip() for s in extra_sections if s.strip())

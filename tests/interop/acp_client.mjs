@@ -216,6 +216,21 @@ const scenarios = {
     const again = await ctx.request(methods.agent.session.prompt, { ...prompt, prompt: [{ type: "text", text: "again" }] });
     emit({ step: "cancel_request", outcome, messageIds, again: again.stopReason, againText: text() });
   },
+  async additionalDirs(ctx) {
+    await ctx.request(methods.agent.initialize, { protocolVersion: 1, clientCapabilities: clientCaps });
+    let refused;
+    try {
+      await ctx.request(methods.agent.session.new, { cwd: config.cwd, mcpServers: [], additionalDirectories: [config.protectedDir] });
+    } catch (err) {
+      refused = { code: err.code, message: err.message };
+    }
+    const session = await ctx.request(methods.agent.session.new, { cwd: config.cwd, mcpServers: [], additionalDirectories: [config.extraDir] });
+    await waitForUpdate((u) => u.sessionUpdate === "available_commands_update");
+    updates.length = 0;
+    const response = await ctx.request(methods.agent.session.prompt, { sessionId: session.sessionId, prompt: [{ type: "text", text: config.prompt }] });
+    const results = updates.filter((u) => u.sessionUpdate === "tool_call_update" && u.status).map((u) => ({ status: u.status, content: u.content }));
+    emit({ step: "additional_dirs", refused, stopReason: response.stopReason, results, calls });
+  },
   async malformed(ctx) {
     await ctx.request(methods.agent.initialize, { protocolVersion: 1, clientCapabilities: clientCaps });
     rawWrite("{this is not json\n");

@@ -179,3 +179,24 @@ async def test_cancel_request_withdraws_a_running_prompt(interop_dirs: dict[str,
     assert result["outcome"]["code"] == -32800  # the protocol's "request cancelled"
     assert result["messageIds"] and all(result["messageIds"])  # chunks carry messageId
     assert result["again"] == "end_turn" and result["againText"] == "second answer"
+
+
+async def test_additional_directories(interop_dirs: dict[str, Path], tmp_path: Path) -> None:
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "notes.txt").write_text("from the extra root\n")
+    protected = tmp_path / "repo" / ".git"
+    protected.mkdir(parents=True)
+    replies = (s.tool_reply("c1", "read_file", {"path": str(extra / "notes.txt")}), s.text_reply("read it"))
+    async with llm(*replies) as server:
+        events = await run_node(
+            interop_dirs, "additionalDirs", provider="openai", llm_url=server.url, prompt="read the notes",
+            extraDir=str(extra), protectedDir=str(protected),
+        )
+    result = s.step(events, "additional_dirs")
+    assert result["refused"]["code"] == -32602 and str(protected) in result["refused"]["message"]
+    assert result["stopReason"] == "end_turn"
+    assert "session/request_permission" not in result["calls"]  # inside a root: a read needs no ask
+    completed = [r for r in result["results"] if r["status"] == "completed"]
+    assert completed and "from the extra root" in json.dumps(completed)
+    assert "Additional directories: " + str(extra.resolve()) in server.requests[0].json()["messages"][0]["content"]
