@@ -4,7 +4,9 @@
 - :mod:`~agentcore.llm.errors` — ``ProviderError`` and its causes;
 - :mod:`~agentcore.llm.registry` — choosing a provider from configuration and keys;
 - :mod:`~agentcore.llm.catalog` — what is known about each model (window, prices);
-- ``openai_chat``, ``anthropic``, ``echo`` — the providers; ``transport``, ``sse`` — the wire.
+- :mod:`~agentcore.llm.capabilities` — fitting requests to what each model takes;
+- ``openai_chat``, ``openai_responses`` (and ``openai_router``, the ``openai`` preset's
+  choice between them), ``anthropic``, ``echo`` — the providers; ``transport``, ``sse`` — the wire.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from agentcore.llm.anthropic_stream import AnthropicStreamDecoder
 from agentcore.llm.base import Chunk, LlmRequest, ModelInfo, ReasoningEffort, ToolSpec
 from agentcore.llm.capabilities import fit_request
 from agentcore.llm.http_base import HttpProviderBase
+from agentcore.llm.responses_stream import REASONING_PREFIX
 from agentcore.llm.transport import get_json
 from agentcore.messages import (
     AssistantMessage,
@@ -98,7 +99,7 @@ def _assistant_blocks(msg: AssistantMessage) -> list[dict[str, Any]]:
             case ThinkingBlock(text=text, signature=sig, redacted=red):
                 if red is not None:
                     out.append({"type": "redacted_thinking", "data": red})
-                elif sig is not None:
+                elif sig is not None and not sig.startswith(REASONING_PREFIX):  # not an OpenAI reasoning item
                     out.append({"type": "thinking", "thinking": text, "signature": sig})
             case TextBlock(text=text):
                 if text:

@@ -69,6 +69,11 @@ class HttpProviderBase:
     def name(self) -> str:
         return self._name
 
+    @property
+    def http_client(self) -> httpx.AsyncClient:
+        """The client requests go through (another provider of the same endpoint may borrow it)."""
+        return self._client
+
     def model_info(self, model: str) -> ModelInfo:
         override = self._overrides.get(model)
         return override if override is not None else self._catalog.lookup(model)

@@ -35,15 +35,17 @@ if TYPE_CHECKING:  # httpx costs ~100 ms to import; only real HTTP providers nee
     from agentcore.llm.transport import RetryPolicy, Timeouts
 
 OPENAI_CHAT = "openai-chat"
+OPENAI_RESPONSES = "openai-responses"
 ANTHROPIC_MESSAGES = "anthropic-messages"
 ECHO = "echo"
-PROTOCOLS = frozenset({OPENAI_CHAT, ANTHROPIC_MESSAGES, ECHO})
+PROTOCOLS = frozenset({OPENAI_CHAT, OPENAI_RESPONSES, ANTHROPIC_MESSAGES, ECHO})
 
 OLLAMA_DEFAULT_HOST = "127.0.0.1:11434"  # Ollama's documented default bind address
 OLLAMA_PROBE_TIMEOUT_S = 0.1  # to connect: loopback accepts at once (the kernel answers); startup must not stall
 OLLAMA_ANSWER_TIMEOUT_S = 1.0  # once something listens there, for its model list (a busy machine is slow)
 ECHO_MODEL = "echo"
 
+_PRESET_ONLY = frozenset({"route_by_api"})  # set by a preset, never by a settings table
 _CONFIG_KEYS = frozenset(
     {"protocol", "base_url", "api_key_env", "headers", "models", "default_model", "max_tokens_field"}
 )
@@ -86,6 +88,9 @@ class ProviderConfig:
     max_tokens_field: str = "max_tokens"
     first_byte_timeout_s: float | None = None  # None: the transport's default
     idle_timeout_s: float | None = None
+    # openai-chat only: send a model whose catalog api is "responses" to /responses
+    # (OpenAI itself; compatible servers rarely have that endpoint).
+    route_by_api: bool = False
 
     @property
     def model_overrides(self) -> tuple[ModelInfo, ...]:
@@ -114,6 +119,7 @@ BUILTIN_PRESETS: Mapping[str, ProviderConfig] = {
         base_url="https://api.openai.com/v1",
         api_key_env="OPENAI_API_KEY",
         max_tokens_field="max_completion_tokens",
+        route_by_api=True,
     ),
     "ollama": ProviderConfig(name="ollama", protocol=OPENAI_CHAT, base_url=f"http://{OLLAMA_DEFAULT_HOST}/v1"),
     "echo": ProviderConfig(name="echo", protocol=ECHO, default_model=ECHO_MODEL),
@@ -269,7 +275,8 @@ def effective_providers(
         changed = {
             f.name: getattr(config, f.name)
             for f in attrs.fields(ProviderConfig)
-            if getattr(config, f.name) != getattr(builtin, f.name) and getattr(config, f.name) not in ("", None, (), {})
+            if f.name not in _PRESET_ONLY
+            and getattr(config, f.name) != getattr(builtin, f.name) and getattr(config, f.name) not in ("", None, (), {})
         }
         presets[name] = attrs.evolve(presets[name], **changed)
     return presets
@@ -331,10 +338,21 @@ def build_provider(
         from agentcore.llm.anthropic import AnthropicProvider
 
         return AnthropicProvider(**common)
+    if config.protocol == OPENAI_RESPONSES:
+        from agentcore.llm.openai_responses import OpenAiResponsesProvider
+
+        return OpenAiResponsesProvider(**common)
     if config.protocol == OPENAI_CHAT:
         from agentcore.llm.openai_chat import OpenAiChatProvider
 
-        return OpenAiChatProvider(max_tokens_field=config.max_tokens_field, **common)
+        chat = OpenAiChatProvider(max_tokens_field=config.max_tokens_field, **common)
+        if not config.route_by_api:
+            return chat
+        from agentcore.llm.openai_responses import OpenAiResponsesProvider
+        from agentcore.llm.openai_router import OpenAiApiRouter
+
+        # the Responses side borrows the chat side's client (closed once, by the router)
+        return OpenAiApiRouter(chat, OpenAiResponsesProvider(**{**common, "http_client": chat.http_client}))
     raise ProviderSelectionError(f"provider {config.name!r} has unknown protocol {config.protocol!r}")
 
 
@@ -448,7 +466,7 @@ async def select_provider(
         model, model_why = config.own_default_model, f"the {name} provider's configured default"
     if model is None:
         model, model_why = catalog.default_model(name), f"the {name} default"
-    if model is None and config.protocol == OPENAI_CHAT:
+    if model is None and config.protocol in (OPENAI_CHAT, OPENAI_RESPONSES):
         if probed is None:
             probed = await probe_openai_models(config.base_url, http_client)
         if probed:

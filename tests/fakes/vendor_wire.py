@@ -5,6 +5,8 @@ usage-only chunk (``choices: []``) when ``stream_options.include_usage`` is
 set, then ``data: [DONE]\\n\\n``. Anthropic: ``event: <type>\\ndata: <JSON>\\n\\n``
 for message_start, content_block_start/delta/stop, ping, message_delta,
 message_stop and error, shaped as in the Messages streaming documentation.
+OpenAI Responses: ``event: <type>\ndata: <JSON>\n\n`` with a counting
+``sequence_number`` (:class:`RsStream` builds whole responses).
 
 Every event built here is checked against the vendor SDK's own types
 (:mod:`fakes.vendor_sdk`) as it is built, so a fake cannot drift from the wire.
@@ -15,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fakes.vendor_sdk import check_anthropic_event, check_openai_chunk
+from fakes.vendor_sdk import check_anthropic_event, check_openai_chunk, check_responses_event
 
 CHATCMPL_ID = "chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG"
 
@@ -178,3 +180,117 @@ def an_text_message(*texts: str, output_tokens: int = 15) -> list[bytes]:
         an_message_delta("end_turn", output_tokens),
         AN_STOP,
     ]
+
+
+# ------------------------------------------------------------ OpenAI Responses
+
+RESP_ID = "resp_68af4030592c81938ec0a5fbab4a3e9f05438e46b5f69a3b"
+
+
+def rs_usage(input_tokens: int, output_tokens: int, *, cached: int = 0, cache_write: int = 0, reasoning: int = 0) -> dict[str, Any]:
+    return {
+        "input_tokens": input_tokens,
+        "input_tokens_details": {"cached_tokens": cached, "cache_write_tokens": cache_write},
+        "output_tokens": output_tokens,
+        "output_tokens_details": {"reasoning_tokens": reasoning},
+        "total_tokens": input_tokens + output_tokens,
+    }
+
+
+class RsStream:
+    """One streamed Response, event by event, each checked against the SDK's
+    ``ResponseStreamEvent`` types as it is built. ``bytes()`` of the pieces is
+    what the server sends; ``output`` collects the finished items."""
+
+    def __init__(self, model: str = "gpt-5-2025-08-07") -> None:
+        self.model = model
+        self.seq = 0
+        self.parts: list[bytes] = []
+        self.output: list[dict[str, Any]] = []
+
+    def event(self, type_: str, **fields: Any) -> RsStream:
+        obj = {"type": type_, "sequence_number": self.seq, **fields}
+        self.seq += 1
+        check_responses_event(obj)
+        self.parts.append(f"event: {type_}\ndata: {_dumps(obj)}\n\n".encode())
+        return self
+
+    def _response(self, status: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "id": RESP_ID, "object": "response", "created_at": 1756315696, "status": status, "model": self.model,
+            "output": list(self.output), "parallel_tool_calls": True, "tool_choice": "auto", "tools": [],
+            "error": None, "incomplete_details": None, **extra,
+        }  # fmt: skip
+
+    def created(self) -> RsStream:
+        self.event("response.created", response=self._response("in_progress"))
+        return self.event("response.in_progress", response=self._response("in_progress"))
+
+    def reasoning(self, item_id: str, summary: list[str], encrypted: str | None) -> RsStream:
+        index = len(self.output)
+        item: dict[str, Any] = {"id": item_id, "type": "reasoning", "summary": []}
+        self.event("response.output_item.added", output_index=index, item=item)
+        for n, text in enumerate(summary):
+            part = {"type": "summary_text", "text": ""}
+            self.event("response.reasoning_summary_part.added", item_id=item_id, output_index=index, summary_index=n, part=part)
+            for piece in (text[: len(text) // 2], text[len(text) // 2 :]):
+                self.event("response.reasoning_summary_text.delta", item_id=item_id, output_index=index,
+                           summary_index=n, delta=piece)  # fmt: skip
+            self.event("response.reasoning_summary_text.done", item_id=item_id, output_index=index, summary_index=n, text=text)
+            self.event("response.reasoning_summary_part.done", item_id=item_id, output_index=index, summary_index=n,
+                       part={"type": "summary_text", "text": text})  # fmt: skip
+        done = {**item, "summary": [{"type": "summary_text", "text": t} for t in summary]}
+        if encrypted is not None:
+            done["encrypted_content"] = encrypted
+        self.output.append(done)
+        return self.event("response.output_item.done", output_index=index, item=done)
+
+    def message(self, item_id: str, *texts: str) -> RsStream:
+        index = len(self.output)
+        item = {"id": item_id, "type": "message", "status": "in_progress", "role": "assistant", "content": []}
+        self.event("response.output_item.added", output_index=index, item=item)
+        self.event("response.content_part.added", item_id=item_id, output_index=index, content_index=0,
+                   part={"type": "output_text", "annotations": [], "text": ""})  # fmt: skip
+        for text in texts:
+            self.event("response.output_text.delta", item_id=item_id, output_index=index, content_index=0, delta=text,
+                       logprobs=[])  # fmt: skip
+        full = "".join(texts)
+        part = {"type": "output_text", "annotations": [], "text": full}
+        self.event("response.output_text.done", item_id=item_id, output_index=index, content_index=0, text=full, logprobs=[])
+        self.event("response.content_part.done", item_id=item_id, output_index=index, content_index=0, part=part)
+        done = {**item, "status": "completed", "content": [part]}
+        self.output.append(done)
+        return self.event("response.output_item.done", output_index=index, item=done)
+
+    def call(self, item_id: str, call_id: str, name: str, arguments: str) -> RsStream:
+        index = len(self.output)
+        item = {"id": item_id, "type": "function_call", "status": "in_progress", "arguments": "", "call_id": call_id, "name": name}
+        self.event("response.output_item.added", output_index=index, item=item)
+        for piece in (arguments[: len(arguments) // 2], arguments[len(arguments) // 2 :]):
+            if piece:
+                self.event("response.function_call_arguments.delta", item_id=item_id, output_index=index, delta=piece)
+        self.event("response.function_call_arguments.done", item_id=item_id, output_index=index, arguments=arguments)
+        done = {**item, "status": "completed", "arguments": arguments}
+        self.output.append(done)
+        return self.event("response.output_item.done", output_index=index, item=done)
+
+    def completed(self, usage: dict[str, Any]) -> list[bytes]:
+        self.event("response.completed", response=self._response("completed", usage=usage))
+        return self.parts
+
+    def incomplete(self, reason: str, usage: dict[str, Any]) -> list[bytes]:
+        self.event("response.incomplete", response=self._response("incomplete", usage=usage,
+                                                                   incomplete_details={"reason": reason}))  # fmt: skip
+        return self.parts
+
+    def failed(self, code: str, message: str, usage: dict[str, Any] | None = None) -> list[bytes]:
+        self.event("response.failed", response=self._response("failed", usage=usage, error={"code": code, "message": message}))
+        return self.parts
+
+    def error(self, code: str, message: str) -> list[bytes]:
+        self.event("error", code=code, message=message, param=None)
+        return self.parts
+
+
+def rs_text_stream(text: str, *, input_tokens: int = 10, output_tokens: int = 5) -> list[bytes]:
+    return RsStream().created().message("msg_1", text).completed(rs_usage(input_tokens, output_tokens))

@@ -11,6 +11,7 @@ from agentcore.llm.anthropic import AnthropicProvider
 from agentcore.llm.base import LlmProvider, ModelInfo, Pricing
 from agentcore.llm.catalog import default_catalog
 from agentcore.llm.openai_chat import OpenAiChatProvider
+from agentcore.llm.openai_router import OpenAiApiRouter
 from agentcore.llm.registry import (
     BUILTIN_PRESETS,
     NoProviderError,
@@ -52,8 +53,9 @@ async def test_anthropic_key_wins_auto_detection(http_client: httpx.AsyncClient)
 async def test_openai_key_is_next_and_uses_max_completion_tokens(http_client: httpx.AsyncClient) -> None:
     sel = await select_provider(env=await no_ollama_env(OPENAI_API_KEY=OAI), http_client=http_client)
     assert (sel.provider_name, sel.model, sel.reason) == ("openai", "gpt-5-mini", "OPENAI_API_KEY is set")
-    assert isinstance(sel.provider, OpenAiChatProvider)
-    assert sel.provider.max_tokens_field == "max_completion_tokens"
+    assert isinstance(sel.provider, OpenAiApiRouter)  # chat or Responses by the model's catalog api
+    assert sel.provider.chat.max_tokens_field == "max_completion_tokens"
+    assert sel.provider.api_for("gpt-5-mini") == "responses" and sel.provider.api_for("gpt-4o") == "chat"
 
 
 async def test_model_naming_a_vendor_picks_that_vendor(http_client: httpx.AsyncClient) -> None:
