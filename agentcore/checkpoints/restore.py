@@ -29,6 +29,7 @@ from pathlib import Path
 import attrs
 
 from agentcore.checkpoints.gitstore import (
+    CheckpointError,
     ABSENT,
     MODE_EXEC,
     MODE_LINK,
@@ -113,7 +114,7 @@ def restore(
     return RestoreReport(tuple(restored), tuple(deleted), tuple(kept))
 
 
-class _Refused(Exception):
+class _Refused(CheckpointError):
     pass
 
 

@@ -34,7 +34,8 @@ def tool_reply(call_id: str, name: str, args: dict):
 
 def agent_env(tmp_path: Path, server: FakeServer) -> dict[str, str]:
     return {"AGENTCORE_HOME": str(tmp_path / "home"), "HOME": str(tmp_path), "PATH": os.environ.get("PATH", ""),
-            "OPENAI_API_KEY": FAKE_KEY, "OPENAI_BASE_URL": f"{server.url}/v1", "LANG": "C.UTF-8"}  # fmt: skip
+            "OPENAI_API_KEY": FAKE_KEY, "OPENAI_BASE_URL": f"{server.url}/v1", "LANG": "C.UTF-8",
+            "AGENTCORE_MODEL": "gpt-4o-mini"}  # fmt: skip  (a chat-completions model: the loopback speaks that wire)
 
 
 def trust(tmp_path: Path, work: Path) -> None:

@@ -47,7 +47,7 @@ async def test_diff_rewind_and_edit_in_chat(tmp_path: Path, server: FakeServer) 
     (work / "keep.txt").write_bytes(b"kept bytes\n\x00\xff")
     env = {"AGENTCORE_HOME": str(home), "HOME": str(tmp_path), "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
            "TERM": "xterm-256color", "LANG": "C.UTF-8", "OPENAI_API_KEY": "sk-test-rewind-0123456789",
-           "OPENAI_BASE_URL": f"{server.url}/v1"}  # fmt: skip
+           "OPENAI_BASE_URL": f"{server.url}/v1", "AGENTCORE_MODEL": "gpt-4o-mini"}  # fmt: skip
     agent = PtyAgent(["chat", "--mode", "yolo", "--no-color"], env=env, cwd=work, cols=200)
     try:
         await agent.expect(PROMPT)
