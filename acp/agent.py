@@ -39,7 +39,7 @@ from agentcore.acp.live import HistoryPolicy, LiveSession, Role
 from agentcore.acp.mcp_over_acp import MCP_MESSAGE_METHOD, McpOverAcpRouter
 from agentcore.acp.mcp_servers import specs_from_acp
 from agentcore.acp.options import config_options, mode_state, parse_mode, set_config_option
-from agentcore.acp import rewind_ext
+from agentcore.acp import rewind_ext, session_fork
 from agentcore.acp.project import ClientFeatures, replay_updates
 from agentcore.core import SessionNotFound
 from agentcore.errors import AgentcoreError, InputError, StoreError
@@ -166,6 +166,7 @@ class AcpAgent:
             "session/set_mode": self._set_mode,
             "session/set_config_option": self._set_config_option,
             "session/prompt": self._prompt,
+            session_fork.FORK_METHOD: partial(session_fork.fork, self),  # unstable
             ATTACH_METHOD: self._attach,
             DETACH_METHOD: self._detach,
             HELLO_METHOD: self._hello,
@@ -263,7 +264,7 @@ class AcpAgent:
     @property
     def features(self) -> ClientFeatures:
         flags = capabilities.client_feature_flags(self.client_caps)
-        return ClientFeatures(notices=flags["notices"], compaction=flags["compaction"])
+        return ClientFeatures(notices=flags["notices"], compaction=flags["compaction"], unstable=flags["unstable"])
 
     async def _open(self, params: dict[str, Any], *, session_id: str | None) -> LiveSession:
         if self._logged_out:

@@ -55,6 +55,7 @@ def agent_capabilities() -> dict[str, Any]:
             "close": {},
             "delete": {},
             "additionalDirectories": {},
+            "fork": {},  # unstable: session/fork (acp/session_fork.py)
         },
         "auth": {"logout": {}},  # ends this connection's authenticated state (acp/agent.py)
         # Until ACP's multi-client session attach is stable: extension methods (docs/serve.md).
@@ -117,4 +118,7 @@ def client_feature_flags(caps: dict[str, Any]) -> dict[str, bool]:
         # Session capabilities are objects: {} (or any object) means supported.
         "notices": isinstance(_flag(caps, "session", "notices"), dict),
         "compaction": isinstance(_flag(caps, "session", "compaction"), dict),
+        # Unstable ACP fields the schema gives no capability for (the prompt's end-of-turn
+        # usage): sent only to a client that opts in with _meta.agentcore.unstable = true.
+        "unstable": _flag(caps, "_meta", "agentcore", "unstable") is True,
     }

@@ -158,6 +158,7 @@ class LiveSession:
         self._turn_lock = trio.Lock()  # FIFO: prompts run in arrival order
         self._cancel_seq = -1  # prompts with a smaller sequence number are cancelled
         self._active_seq: int | None = None
+        self._turn_usage: Any = None  # the last turn's Usage, for the prompt's answer (ACP unstable `usage`)
         self._cancel_armed = False  # a cancel arrived before the turn's scope existed
         self._permission_scopes: dict[str, list[trio.CancelScope]] = {}
         self._open_requests: dict[str, PermissionRequested] = {}  # asked, not yet resolved
@@ -272,12 +273,14 @@ class LiveSession:
             if ctx.seq < self._cancel_seq:
                 return {"stopReason": StopReason.CANCELLED.value}
             self._active_seq = ctx.seq
+            self._turn_usage = None
             try:
                 stop = await (self._run_detachable(message, view) if self.lossy else self._run(message, view))
             finally:
                 self._active_seq = None
                 self._cancel_armed = False
-        return {"stopReason": stop.value}
+        usage = turn_usage_json(self._turn_usage) if view.projector.features.unstable else {}
+        return {"stopReason": stop.value, **usage}
 
     def _controller(self, conn: Any) -> ClientView:
         """The view of ``conn`` (None: the first client), refused unless it may control the session."""
@@ -331,6 +334,7 @@ class LiveSession:
             return await self._command(command, view)
         try:
             outcome = await self.session.run_turn(message, when_busy=WhenBusy.PREEMPT)
+            self._turn_usage = outcome.usage
         except TurnAbortedError as exc:
             await view.pump.drain()
             cause = exc.__cause__
@@ -491,3 +495,17 @@ def _context_text(session: Any) -> str:
     if status.calibrated:
         lines.append("\n(Calibrated against the provider's count for the last request.)")
     return "\n".join(lines)
+
+
+def turn_usage_json(usage: Any) -> dict[str, Any]:
+    """The end-of-turn ``usage`` of a prompt's answer (ACP unstable ``PromptResponse.usage``);
+    empty when no model call ran (a slash command, a prompt cancelled before it began)."""
+    if usage is None:
+        return {}
+    total = usage.prompt_tokens + usage.output_tokens
+    body = {"totalTokens": total, "inputTokens": usage.prompt_tokens, "outputTokens": usage.output_tokens}
+    for key, value in (("thoughtTokens", usage.reasoning_tokens), ("cachedReadTokens", usage.cache_read_tokens),
+                       ("cachedWriteTokens", usage.cache_write_tokens)):
+        if value:
+            body[key] = value
+    return {"usage": body}

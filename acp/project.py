@@ -95,6 +95,7 @@ class ClientFeatures:
 
     notices: bool = False
     compaction: bool = False
+    unstable: bool = False  # unstable fields without a capability of their own (PromptResponse.usage)
 
 
 # ------------------------------------------------------------------ builders

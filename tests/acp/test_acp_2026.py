@@ -85,3 +85,57 @@ async def test_cancel_request_ends_a_running_prompt_with_32800(core: Any, provid
         provider.add(text_reply("after"))
         reply, _ = await h.prompt(sid, "again")  # the session is still usable
         assert reply["result"]["stopReason"] == "end_turn"
+
+
+# ------------------------------------------------------------- unstable
+
+
+def _journaled_core(provider: ScriptedProvider, state_dir: Path) -> Any:
+    from agentcore import AgentCoreBuilder
+    from agentcore.store import JournalStore
+
+    return (AgentCoreBuilder().with_env({}).with_provider(provider, "scripted-1")
+            .with_session_store(JournalStore(state_dir / "sessions")).with_state_dir(state_dir).build())
+
+
+async def test_initialize_advertises_fork(core: Any, workspace: Path) -> None:
+    async with acp_connection(core, workspace) as h:
+        result = await h.initialize()
+        assert result["agentCapabilities"]["sessionCapabilities"]["fork"] == {}
+
+
+async def test_fork_copies_the_conversation_and_leaves_the_source(provider: ScriptedProvider, workspace: Path, tmp_path: Path) -> None:
+    provider.add(text_reply("the answer is 42"), text_reply("in the fork"), text_reply("in the source"))
+    core = _journaled_core(provider, tmp_path / "state")
+    async with acp_connection(core, workspace) as h:
+        await h.initialize()
+        source = await h.new_session()
+        await h.prompt(source, "what is the answer?")
+        reply = await h.peer.request("session/fork", {"sessionId": source, "cwd": str(workspace), "mcpServers": []})
+        assert "result" in reply, reply
+        forked = reply["result"]["sessionId"]
+        assert forked != source and reply["result"]["modes"]["currentModeId"] == "ask"
+        fork_answer, _ = await h.prompt(forked, "and in the fork?")
+        assert fork_answer["result"]["stopReason"] == "end_turn"
+        await h.prompt(source, "and in the source?")
+        missing = await h.peer.request("session/fork", {"sessionId": "sess_nope", "cwd": str(workspace), "mcpServers": []})
+        assert missing["error"]["code"] == -32002
+    fork_request, source_request = provider.requests[1], provider.requests[2]
+    assert [m.text for m in fork_request.messages] == ["what is the answer?", "the answer is 42", "and in the fork?"]
+    assert "and in the fork?" not in [m.text for m in source_request.messages]  # the source never saw the fork
+
+
+async def test_the_prompt_answer_carries_the_turn_usage_for_clients_that_opt_in(
+    core: Any, provider: ScriptedProvider, workspace: Path
+) -> None:
+    provider.add(text_reply("hi"), text_reply("hi again"))
+    async with acp_connection(core, workspace) as h:
+        await h.initialize({"_meta": {"agentcore": {"unstable": True}}})
+        sid = await h.new_session()
+        reply, _ = await h.prompt(sid, "hello")
+    assert reply["result"]["usage"] == {"totalTokens": 132, "inputTokens": 120, "outputTokens": 12}
+    async with acp_connection(core, workspace) as h:
+        await h.initialize()
+        sid = await h.new_session()
+        plain, _ = await h.prompt(sid, "hello")
+    assert plain["result"] == {"stopReason": "end_turn"}  # a stable client gets the stable answer

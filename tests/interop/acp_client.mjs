@@ -231,6 +231,24 @@ const scenarios = {
     const results = updates.filter((u) => u.sessionUpdate === "tool_call_update" && u.status).map((u) => ({ status: u.status, content: u.content }));
     emit({ step: "additional_dirs", refused, stopReason: response.stopReason, results, calls });
   },
+  async fork(ctx) {
+    const init = await ctx.request(methods.agent.initialize, { protocolVersion: 1, clientCapabilities: clientCaps });
+    const source = await newSession(ctx);
+    const first = await ctx.request(methods.agent.session.prompt, { sessionId: source.sessionId, prompt: [{ type: "text", text: "remember 42" }] });
+    // session/fork is unstable: the stable client names no helper for it, so the method is spelled out.
+    const forked = await ctx.request("session/fork", { sessionId: source.sessionId, cwd: config.cwd, mcpServers: [] });
+    updates.length = 0;
+    const inFork = await ctx.request(methods.agent.session.prompt, { sessionId: forked.sessionId, prompt: [{ type: "text", text: "what was it?" }] });
+    emit({
+      step: "fork",
+      advertised: init.agentCapabilities.sessionCapabilities?.fork,
+      source: source.sessionId,
+      forked: forked.sessionId,
+      firstUsage: first.usage ?? null,
+      stopReason: inFork.stopReason,
+      text: text(),
+    });
+  },
   async malformed(ctx) {
     await ctx.request(methods.agent.initialize, { protocolVersion: 1, clientCapabilities: clientCaps });
     rawWrite("{this is not json\n");

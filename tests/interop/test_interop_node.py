@@ -200,3 +200,17 @@ async def test_additional_directories(interop_dirs: dict[str, Path], tmp_path: P
     completed = [r for r in result["results"] if r["status"] == "completed"]
     assert completed and "from the extra root" in json.dumps(completed)
     assert "Additional directories: " + str(extra.resolve()) in server.requests[0].json()["messages"][0]["content"]
+
+
+# ------------------------------------------------------------- ACP unstable
+
+
+async def test_fork_session(interop_dirs: dict[str, Path]) -> None:
+    async with llm(s.text_reply("noted"), s.text_reply("it was 42")) as server:
+        events = await run_node(interop_dirs, "fork", provider="openai", llm_url=server.url)
+    result = s.step(events, "fork")
+    assert result["advertised"] == {} and result["forked"] != result["source"]
+    assert result["stopReason"] == "end_turn" and result["text"] == "it was 42"
+    fork_messages = server.requests[1].json()["messages"]
+    assert [m["content"] for m in fork_messages if m["role"] == "user"] == ["remember 42", "what was it?"]
+    assert fork_messages[2]["content"] == "noted"  # the source's answer came along
