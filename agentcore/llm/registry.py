@@ -88,8 +88,8 @@ class ProviderConfig:
     max_tokens_field: str = "max_tokens"
     first_byte_timeout_s: float | None = None  # None: the transport's default
     idle_timeout_s: float | None = None
-    # openai-chat only: send a model whose catalog api is "responses" to /responses
-    # (OpenAI itself; compatible servers rarely have that endpoint).
+    # openai-chat only: send a model whose catalog api is "responses" to /responses.
+    # The openai preset at OpenAI's own URL only (compatible servers rarely have it).
     route_by_api: bool = False
 
     @property
@@ -279,6 +279,12 @@ def effective_providers(
             and getattr(config, f.name) != getattr(builtin, f.name) and getattr(config, f.name) not in ("", None, (), {})
         }
         presets[name] = attrs.evolve(presets[name], **changed)
+    for name, config in presets.items():
+        builtin = BUILTIN_PRESETS.get(name)
+        if config.route_by_api and builtin is not None and config.base_url != builtin.base_url:
+            # Another endpoint (OPENAI_BASE_URL, a gateway) rarely has /responses: chat
+            # completions only, unless its table says protocol = "openai-responses".
+            presets[name] = attrs.evolve(config, route_by_api=False)
     return presets
 
 

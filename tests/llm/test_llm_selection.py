@@ -194,3 +194,14 @@ def test_ollama_host_forms() -> None:
     assert ollama_base_url({}) == "http://127.0.0.1:11434/v1"
     assert ollama_base_url({"OLLAMA_HOST": "0.0.0.0"}) == "http://127.0.0.1:11434/v1"
     assert ollama_base_url({"OLLAMA_HOST": "https://gpu.lan:8000/"}) == "https://gpu.lan:8000/v1"
+
+
+async def test_openai_base_url_elsewhere_keeps_chat_completions(http_client: httpx.AsyncClient) -> None:
+    # A gateway behind OPENAI_BASE_URL rarely has /responses: gpt-5 goes through chat completions there.
+    env = await no_ollama_env(OPENAI_API_KEY=OAI, OPENAI_BASE_URL="http://127.0.0.1:9/v1")
+    sel = await select_provider(env=env, flag_model="gpt-5", http_client=http_client)
+    assert isinstance(sel.provider, OpenAiChatProvider)
+    configured = {"openai": {"protocol": "openai-responses"}}
+    sel = await select_provider(env=env, configured=parse_provider_configs(configured, source="t"), flag_model="gpt-5",
+                                http_client=http_client)  # fmt: skip
+    assert type(sel.provider).__name__ == "OpenAiResponsesProvider"  # unless the table asks for it
