@@ -62,7 +62,7 @@ async def kill_mid_tool(work: Path, env: dict[str, str], prompt: str) -> None:
     """`agent run` until its bash command has started, then SIGKILL."""
     proc = await trio.lowlevel.open_process(
         [str(AGENT), "run", "-p", prompt, "--mode", "yolo", "--format", "stream-json"],
-        cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=(work.parent / "killed-run.stderr").open("wb"),
     )
     try:
         await wait_until(lambda: (work / "started").exists(), WAIT_S)
@@ -146,3 +146,28 @@ async def test_a_goal_not_reached_says_so_even_with_denials(tmp_path, work, serv
     result = json.loads(done.stdout)
     assert result["unattended_denials"] >= 1 and result["goal"]["reached"] is False
     assert done.returncode == EXIT_GOAL_NOT_REACHED == result["exit_code"] != EXIT_DENIED
+
+
+async def test_chat_resume_names_the_pending_turn_and_slash_continue_continues_it(tmp_path, work, server: FakeServer) -> None:
+    from pty_driver import PtyAgent
+
+    env = env_for(tmp_path, server)
+    server.enqueue(tool_call("call_1", "bash", {"command": COMMAND}), reply("Continued in the chat."))
+    await kill_mid_tool(work, env, "the chat job")
+    chat = PtyAgent(["chat", "--continue"], env={**env, "TERM": "xterm-256color", "LANG": "C.UTF-8"}, cwd=work)
+    try:
+        await chat.expect("/continue")  # the start-up notice: cut off, and how to go on
+        screen = " ".join(chat.text.split())  # the notice may wrap
+        assert "cut off" in screen and "sleep 30607" in screen
+        await chat.expect("› ")
+        chat.send("/continue\r")
+        await chat.expect("Continued in the chat.")
+        await chat.expect("› ")
+        chat.send("/continue\r")
+        await chat.expect("nothing to continue")
+        chat.send("/exit\r")
+        assert await chat.wait_exit() == 0
+    finally:
+        chat.close()
+    tool = [m for m in server.requests[-1].json()["messages"] if m["role"] == "tool"][0]
+    assert f"interrupted: {COMMAND}" in tool["content"]
