@@ -171,3 +171,16 @@ async def test_chat_resume_names_the_pending_turn_and_slash_continue_continues_i
         chat.close()
     tool = [m for m in server.requests[-1].json()["messages"] if m["role"] == "tool"][0]
     assert f"interrupted: {COMMAND}" in tool["content"]
+
+
+async def test_a_continued_turn_is_unattended_like_a_fresh_run(tmp_path, work, server: FakeServer) -> None:
+    env = env_for(tmp_path, server)
+    server.enqueue(tool_call("call_1", "bash", {"command": COMMAND}))
+    await kill_mid_tool(work, env, "the job")
+    # The killed run had --mode yolo; continued with --mode ask, the write nobody can approve is
+    # denied, as in a fresh `agent run` (without --mode the session keeps the mode it had).
+    server.enqueue(tool_call("call_w", "write_file", {"path": "out.txt", "content": "x"}), reply("Could not write."))
+    done = await agent(work, env, "run", "--continue", "--mode", "ask")
+    assert done.returncode == EXIT_DENIED, done.stderr.decode()
+    assert done.stdout == b"Could not write.\n" and b"denied (unattended): write_file" in done.stderr
+    assert not (work / "out.txt").exists()
