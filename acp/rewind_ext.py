@@ -63,7 +63,7 @@ async def rewind(agent: Any, params: dict[str, Any], ctx: Any) -> dict[str, Any]
         raise InvalidParams("ask for code, conversation or both", {"path": "code", "error": "nothing to rewind"})
     scope = RewindScope.BOTH if code and conversation else RewindScope.CODE if code else RewindScope.CONVERSATION
     try:
-        result = rewinder.rewind(turn, scope, force=_flag(params, "force", False))
+        result = await rewinder.rewind(turn, scope, force=_flag(params, "force", False))
     except AgentcoreError as exc:
         raise _problem(exc) from None
     return result_to_json(result)

@@ -46,7 +46,7 @@ async def rewind(chat: Any, arg: str) -> bool:
             _say(chat, f"usage: {USAGE}", "yellow")
             return True
         scope = RewindScope(words[1]) if len(words) == 2 else RewindScope.BOTH
-        result = rewinder.rewind(int(words[0]), scope)
+        result = await rewinder.rewind(int(words[0]), scope)
     except AgentcoreError as exc:
         _say(chat, f"/rewind: {exc}", "red")
         return True
@@ -60,6 +60,7 @@ async def rewind(chat: Any, arg: str) -> bool:
             _say(chat, f"  kept     {path}: {why}", "yellow")
         if not report.changed and not report.kept:
             _say(chat, "  no files to restore", "dim")
+            _problem(chat)
     if result.session_id is not None:
         source = chat.session.id
         await chat.switch_session(chat.app.session_info(session_id=result.session_id))
@@ -67,7 +68,14 @@ async def rewind(chat: Any, arg: str) -> bool:
     return True
 
 
+def _problem(chat: Any) -> None:
+    problem = getattr(chat.session.checkpoints, "problem", None)
+    if problem:
+        _say(chat, f"checkpoints are not working in this session: {problem}", "yellow")
+
+
 def _list(chat: Any, rewinder: LiveRewind) -> None:
+    _problem(chat)
     rows = rewinder.turns()
     if not rows:
         _say(chat, "no turns yet")
@@ -129,7 +137,7 @@ async def _read_edited(chat: Any, old: str) -> str | None:
 
 async def diff(chat: Any, arg: str) -> bool:
     try:
-        diffs = _rewinder(chat).diff()
+        diffs = await _rewinder(chat).diff()
     except AgentcoreError as exc:
         _say(chat, f"/diff: {exc}", "red")
         return True

@@ -10,9 +10,12 @@ journal store's fork functions.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import trio
 
 from agentcore.checkpoints.records import TurnRow
 from agentcore.checkpoints.rewind import (
@@ -60,7 +63,9 @@ class LiveRewind:
     def turns(self) -> list[TurnRow]:
         return self.checkpoints.turns(self._messages())
 
-    def rewind(self, number: int, scope: RewindScope, *, force: bool = False) -> RewindResult:
+    async def rewind(self, number: int, scope: RewindScope, *, force: bool = False) -> RewindResult:
+        """Fork (on the event loop: the store is not shared with threads), then restore
+        files in a worker thread (git and file writes must not stall other sessions)."""
         if self.session.turn_running:
             raise RewindError("a turn is running; cancel it or wait before rewinding")
         messages = self._messages()
@@ -68,7 +73,10 @@ class LiveRewind:
         new_id = None
         if scope.conversation:
             new_id = rewind_fork(_forks(self.core), live=self.session, session_id=self.session.id, row=row)
-        report = self.checkpoints.restore_code(messages, number, refuse=self.refuse, force=force) if scope.code else None
+        report = None
+        if scope.code:
+            restore = functools.partial(self.checkpoints.restore_code, messages, number, refuse=self.refuse, force=force)
+            report = await trio.to_thread.run_sync(restore)
         return RewindResult(row, report, new_id)
 
     def edit(self, number: int, prompt: UserMessage | str) -> EditedFork:
@@ -77,8 +85,8 @@ class LiveRewind:
         row = self.checkpoints.turn(self._messages(), number)
         return edit_fork(_forks(self.core), live=self.session, session_id=self.session.id, row=row, prompt=prompt)
 
-    def diff(self) -> list[FileDiff]:
-        return self.checkpoints.diff(refuse=self.refuse)
+    async def diff(self) -> list[FileDiff]:
+        return await trio.to_thread.run_sync(functools.partial(self.checkpoints.diff, refuse=self.refuse))
 
 
 class StoredRewind:

@@ -82,7 +82,7 @@ async def test_live_rewind_restores_code_and_forks_and_without_checkpoints_store
     server.enqueue(write("w1", "a.txt", "after\n"), text("done"))
     async with core.open_session(SessionCreateInfo(cwd=work, mode=PermissionMode.YOLO)) as session:
         await session.run_turn("change a")
-        result = LiveRewind(core, session).rewind(1, RewindScope.BOTH)
+        result = await LiveRewind(core, session).rewind(1, RewindScope.BOTH)
         assert result.report is not None and result.report.restored == ("a.txt",)
         assert (work / "a.txt").read_text() == "before\n"
         assert result.session_id is not None and len(session.history) == 4  # the original is unchanged
