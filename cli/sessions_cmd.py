@@ -219,8 +219,8 @@ def cmd_show(args: argparse.Namespace, ctx: SessionsContext) -> int:
         facts.append(("note", "the last turn did not finish (crashed, or still running elsewhere)"))
         facts += [("running", f"{tool.name}: {tool.command}") for tool in stored.interrupted_tools]
     if pending is not None:
-        facts.append(("pending", f"an interrupted turn ({len(pending.messages)} messages): "
-                                 "`agent run --resume ID` without a prompt continues it"))  # fmt: skip
+        continues = "`agent run --resume ID` without a prompt continues it"
+        facts.append(("pending", f"an interrupted turn ({len(pending.messages)} messages): {continues}"))
         if stored.interrupted_turn is None:
             facts += [("cut off", f"{c.name}: {c.command}") for c in pending.interrupted_tools if not c.finished]
     if snap.revisions and len(snap.revisions) > 1:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol, SupportsIndex, TypeAlias, runtime_checkable
 
 import attrs
@@ -274,11 +274,3 @@ def interrupted_result_text(call: InterruptedCall | None, name: str) -> str:
         f"interrupted: {call.command} (the agent process ended while it ran; it may have done part of its "
         "work: check before running it again)"
     )
-
-
-def unique(names: Sequence[str]) -> tuple[str, ...]:
-    return tuple(sorted(set(names)))
-
-
-def frozen_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
-    return dict(values)
