@@ -24,6 +24,7 @@ import agentcore
 from agentcore.acp import capabilities
 from agentcore.acp.approvals import APPROVAL_TIMEOUT_S, require_approval
 from agentcore.acp.backends import CLIENT_CALL_TIMEOUT_S, ClientFsCapabilities, delegated_backends
+from agentcore.acp.elicitation import AcpElicitor
 from agentcore.acp.jsonrpc import (
     AUTH_REQUIRED,
     INTERNAL_ERROR,
@@ -306,6 +307,8 @@ class AcpAgent:
         except Exception as exc:
             raise _session_error(exc) from None
         ref.value = session.id
+        if session.mcp is not None:  # servers' questions go to this client, in the modes it advertised
+            session.mcp.elicitor = AcpElicitor(self.conn, session.id, self.client_caps)
         live = LiveSession(
             session, self.conn, self.features,
             lossy=self.hub.keep_sessions, on_turn_end=self.hub.settle, approval_timeout_s=setup.approval_timeout_s,

@@ -9,6 +9,7 @@
 - :mod:`~agentcore.mcp.channel` — ``McpChannel``: a server a frontend's client
   hosts (MCP over ACP); :mod:`~agentcore.mcp.channel_streams` bridges it to the SDK;
 - :mod:`~agentcore.mcp.state` — server status values;
+- :mod:`~agentcore.mcp.elicitation` — a server asking the user, through the frontend's ``Elicitor``;
 - :mod:`~agentcore.mcp.tools` — MCP tools as agentcore tools (names, safety).
 
 The MCP SDK is imported only when a session actually has servers.
@@ -28,6 +29,11 @@ _EXPORTS = {
     "McpConfigError": "agentcore.mcp.spec",
     "Transport": "agentcore.mcp.spec",
     "McpChannel": "agentcore.mcp.channel",
+    "Elicitation": "agentcore.mcp.elicitation",
+    "ElicitationAnswer": "agentcore.mcp.elicitation",
+    "ElicitationAction": "agentcore.mcp.elicitation",
+    "ElicitationMode": "agentcore.mcp.elicitation",
+    "Elicitor": "agentcore.mcp.elicitation",
     "McpChannelError": "agentcore.mcp.channel",
     "McpChannelClosed": "agentcore.mcp.channel",
     "RestartPolicy": "agentcore.mcp.state",
@@ -41,3 +47,6 @@ if TYPE_CHECKING:  # pragma: no cover - static names for type checkers and IDEs
     from agentcore.mcp.manager import *  # noqa: F403
     from agentcore.mcp.channel import McpChannel, McpChannelClosed, McpChannelError  # noqa: F401
     from agentcore.mcp.spec import Transport  # noqa: F401
+    from agentcore.mcp.elicitation import (  # noqa: F401
+        Elicitation, ElicitationAction, ElicitationAnswer, ElicitationMode, Elicitor,
+    )

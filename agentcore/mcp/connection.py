@@ -25,6 +25,7 @@ from typing import Any
 import trio
 
 import agentcore
+from agentcore.mcp.elicitation import DECLINED, Elicitation, ElicitationAnswer, from_sdk, to_sdk
 from agentcore.mcp.spec import McpServerSpec, Transport
 from agentcore.mcp.state import (
     PromptInfo,
@@ -48,6 +49,11 @@ CONNECTION_CLOSED = -32000  # the SDK's JSON-RPC code for a connection that went
 
 
 StatusSink = Callable[["McpServerConnection"], Awaitable[None]]
+ElicitSink = Callable[[Elicitation], Awaitable[ElicitationAnswer]]
+
+
+async def _decline(request: Elicitation) -> ElicitationAnswer:
+    return DECLINED
 
 
 class McpServerConnection:
@@ -58,8 +64,10 @@ class McpServerConnection:
         cwd: Path,
         on_change: StatusSink,
         restart_policy: RestartPolicy = RestartPolicy(),
+        on_elicit: ElicitSink = _decline,
     ) -> None:
         self.spec = spec
+        self._on_elicit = on_elicit
         self._sdk: Any = None  # the SDK namespace, given to run() once imported
         self._cwd = spec.cwd or cwd
         self._on_change = on_change
@@ -248,6 +256,7 @@ class McpServerConnection:
                 self._transport(),
                 cache=None,  # every listing must reach the server: list_changed and restarts refetch
                 message_handler=self._on_message,
+                elicitation_callback=self._elicitation,  # the server may ask the user (mcp/elicitation.py)
                 client_info=sdk.Implementation(name="agentcore", version=agentcore.__version__),
             )
             yield await stack.enter_async_context(client)
@@ -310,6 +319,9 @@ class McpServerConnection:
                     PromptInfo(p.name, p.description or "", tuple(a.name for a in p.arguments or ()))
                     for p in await _paged(lambda cursor: client.list_prompts(cursor=cursor), "prompts")
                 )
+
+    async def _elicitation(self, context: Any, params: Any) -> Any:
+        return to_sdk(await self._on_elicit(from_sdk(self.name, params)))
 
     async def _on_message(self, message: Any) -> None:
         """Legacy (2025) servers announce list changes as notifications."""

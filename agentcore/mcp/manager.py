@@ -32,6 +32,8 @@ import trio
 
 from agentcore.events import McpServerStatus, Notice
 from agentcore.mcp.connection import McpServerConnection
+from agentcore.mcp.elicitation import Elicitation, ElicitationAnswer, Elicitor
+from agentcore.mcp.elicitation import answer as answer_elicitation
 from agentcore.mcp.state import RestartPolicy, ServerState, ServerStatus
 from agentcore.mcp.spec import McpConfigError, McpServerSpec, SpecsResolver, Transport, session_specs
 from agentcore.mcp.tools import McpTool
@@ -124,9 +126,12 @@ class McpManager:
     def __init__(self, specs: Sequence[McpServerSpec], *, session: Any, restart_policy: RestartPolicy) -> None:
         self._session = session
         self.connections = [
-            McpServerConnection(spec, cwd=session.cwd, on_change=self._on_change, restart_policy=restart_policy)
+            McpServerConnection(
+                spec, cwd=session.cwd, on_change=self._on_change, restart_policy=restart_policy, on_elicit=self._elicit
+            )
             for spec in specs
         ]
+        self.elicitor: Elicitor | None = None  # set by a frontend that can ask the user; None: servers are declined
         self.registry = McpRegistry(self)
         self._scope = trio.CancelScope()
         self._closed = False
@@ -140,6 +145,9 @@ class McpManager:
     def status(self) -> tuple[ServerStatus, ...]:
         """Per server: state, tool names, resources, prompts, error and stderr tail."""
         return tuple(c.status() for c in self.connections)
+
+    async def _elicit(self, request: Elicitation) -> ElicitationAnswer:
+        return await answer_elicitation(self.elicitor, request)
 
     async def start(self, nursery: trio.Nursery) -> None:
         for connection in self.connections:

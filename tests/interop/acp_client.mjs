@@ -93,6 +93,11 @@ const app = client({ name: "agentcore-interop" })
     }
     return { outcome: { outcome: "selected", optionId: config.permission ?? "allow_once" } };
   })
+  .onRequest(methods.client.elicitation.create, async (ctx) => {
+    calls.push("elicitation/create");
+    emit({ step: "elicitation", params: ctx.params });
+    return config.elicitationAnswer ?? { action: "decline" };
+  })
   .onRequest(methods.client.fs.readTextFile, async (ctx) => {
     calls.push("fs/read_text_file");
     if (files.has(ctx.params.path)) return { content: files.get(ctx.params.path) };
@@ -248,6 +253,14 @@ const scenarios = {
       stopReason: inFork.stopReason,
       text: text(),
     });
+  },
+  async mcpPrompt(ctx) {
+    await ctx.request(methods.agent.initialize, { protocolVersion: 1, clientCapabilities: clientCaps });
+    const session = await ctx.request(methods.agent.session.new, { cwd: config.cwd, mcpServers: config.mcpServers });
+    updates.length = 0;
+    const response = await ctx.request(methods.agent.session.prompt, { sessionId: session.sessionId, prompt: [{ type: "text", text: config.prompt }] });
+    const results = updates.filter((u) => u.sessionUpdate === "tool_call_update" && u.status === "completed");
+    emit({ step: "mcp_prompt", stopReason: response.stopReason, results, calls });
   },
   async malformed(ctx) {
     await ctx.request(methods.agent.initialize, { protocolVersion: 1, clientCapabilities: clientCaps });

@@ -214,3 +214,32 @@ async def test_fork_session(interop_dirs: dict[str, Path]) -> None:
     fork_messages = server.requests[1].json()["messages"]
     assert [m["content"] for m in fork_messages if m["role"] == "user"] == ["remember 42", "what was it?"]
     assert fork_messages[2]["content"] == "noted"  # the source's answer came along
+
+
+@pytest.mark.parametrize(("advertised", "expected"), [(True, "colour: blue"), (False, "no colour (decline)")])
+async def test_an_mcp_server_elicitation_reaches_the_client(interop_dirs: dict[str, Path], advertised: bool, expected: str) -> None:
+    """The demo MCP server asks for a colour mid-call: a client that advertises
+    form elicitation is asked (elicitation/create) and its answer reaches the
+    server; one that does not is never asked and the server is declined."""
+    import sys
+
+    server_script = s.TESTS / "mcp" / "servers" / "demo_server.py"
+    mcp_servers = [{"name": "demo", "command": sys.executable, "args": [str(server_script)], "env": []}]
+    replies = (s.tool_reply("c1", "mcp__demo__ask_colour", {}), s.text_reply("noted"))
+    async with llm(*replies) as server:
+        events = await run_node(
+            interop_dirs, "mcpPrompt", provider="openai", llm_url=server.url, prompt="ask me",
+            mcpServers=mcp_servers, permission="allow_once",
+            clientCapabilities={"elicitation": {"form": {}}} if advertised else {},
+            elicitationAnswer={"action": "accept", "content": {"colour": "blue"}},
+        )
+    result = s.step(events, "mcp_prompt")
+    assert result["stopReason"] == "end_turn"
+    assert expected in json.dumps(result["results"])
+    asked = [e for e in events if e.get("step") == "elicitation"]
+    if advertised:
+        [question] = asked
+        assert question["params"]["mode"] == "form" and question["params"]["message"].startswith("MCP server demo:")
+        assert "colour" in question["params"]["requestedSchema"]["properties"]
+    else:
+        assert asked == [] and "elicitation/create" not in result["calls"]

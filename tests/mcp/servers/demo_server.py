@@ -17,9 +17,11 @@ import socket
 import subprocess
 import sys
 import time
+from typing import Annotated
 
 import anyio
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context, Elicit, ElicitationResult, MCPServer, Resolve
+from pydantic import BaseModel
 from mcp.types import (
     BlobResourceContents,
     CallToolResult,
@@ -49,6 +51,22 @@ if options.delay:
 
 server = MCPServer(options.name, instructions=f"The {options.name} tools answer questions about widgets.")
 children: list[subprocess.Popen[bytes]] = []
+
+
+class Colour(BaseModel):
+    colour: str
+
+
+def _which_colour() -> Elicit[Colour]:
+    return Elicit("Which colour do you like?", Colour)
+
+
+@server.tool()
+async def ask_colour(answer: Annotated[ElicitationResult[Colour], Resolve(_which_colour)]) -> str:
+    """Ask the user for their favourite colour (an MCP elicitation, either protocol era)."""
+    if answer.action == "accept" and answer.data is not None:
+        return f"colour: {answer.data.colour}"
+    return f"no colour ({answer.action})"
 
 
 @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
