@@ -173,6 +173,16 @@ async def scenario(conn: Any, client: Client) -> None:
         await conn.cancel(session_id=session.session_id)
         response = await task
         emit({"step": "cancel", "stopReason": response.stop_reason, "elapsedMs": (time.perf_counter() - started) * 1000})
+    elif name == "fork":
+        # session/fork (unstable) with an additional root, through the SDK's own helper
+        await conn.prompt(session_id=session.session_id, prompt=[text_block("remember 42")])
+        forked = await conn.fork_session(
+            session_id=session.session_id, cwd=config["cwd"], additional_directories=[config["extraDir"]], mcp_servers=[]
+        )
+        client.updates.clear()
+        response = await conn.prompt(session_id=forked.session_id, prompt=[text_block("what was it?")])
+        emit({"step": "fork", "source": session.session_id, "forked": forked.session_id,
+              "stopReason": response.stop_reason, "text": client.text()})
     else:
         raise ValueError(f"unknown scenario {name}")
 

@@ -90,3 +90,17 @@ async def test_fs_and_terminal_delegation(interop_dirs: dict[str, Path]) -> None
     assert {"terminal/create", "terminal/wait_for_exit", "terminal/output", "terminal/release"} <= set(result["calls"])
     assert "editor buffer" in json.dumps(server.requests[1].json()["messages"])
     assert "py-terminal" in json.dumps(server.requests[2].json()["messages"])
+
+
+async def test_fork_with_an_additional_directory(interop_dirs: dict[str, Path], tmp_path: Path) -> None:
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    async with s.llm_server.open_fake_server() as server:
+        server.enqueue(s.text_reply("noted"), s.text_reply("it was 42"))
+        events = await run_py(interop_dirs, "fork", provider="openai", llm_url=server.url, extraDir=str(extra))
+    result = s.step(events, "fork")
+    assert result["forked"] != result["source"]
+    assert result["stopReason"] == "end_turn" and result["text"] == "it was 42"
+    fork_request = server.requests[1].json()["messages"]
+    assert [m["content"] for m in fork_request if m["role"] == "user"] == ["remember 42", "what was it?"]
+    assert "Additional directories: " + str(extra.resolve()) in fork_request[0]["content"]  # the fork's own root
