@@ -33,6 +33,7 @@ from rich.text import Text
 
 from agentcore.config import find_project, resolve_paths
 from agentcore.errors import StoreError
+from agentcore.session import SessionNotFound
 from agentcore.events import Notice
 from agentcore.permissions import PermissionOption
 from agentcore.cli.chat import ANSWERS, Chat, SessionView, make_console
@@ -105,7 +106,7 @@ class _Journal:
     def facts(self, session_id: str) -> StoredFacts:
         try:
             snapshot = self._store.open_read_only(session_id).snapshot
-        except (StoreError, OSError):
+        except (StoreError, SessionNotFound, OSError):  # not saved yet: a live session without a prompt
             return StoredFacts()
         return StoredFacts(provider=snapshot.provider or "", cost_usd=snapshot.cost_usd, cwd=snapshot.cwd)
 
