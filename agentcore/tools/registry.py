@@ -21,6 +21,10 @@ from agentcore.llm.base import ToolSpec
 from agentcore.tools.base import Tool
 
 SPAWN_AGENT = "spawn_agent"  # virtual: injected by the session only where sub-agents are allowed
+# Tools that steer the session's mode rather than act (agentcore.permissions.EXIT_PLAN_MODE):
+# an allowlist does not hide them (a plan-mode session must be able to present its plan),
+# an explicit deny does.
+MODE_TOOLS = frozenset({"exit_plan_mode"})
 DYNAMIC_PREFIX = "mcp__"  # tools that appear after start-up; patterns for them cannot be checked early
 
 
@@ -130,7 +134,7 @@ class ToolFilter:
     def permits(self, name: str) -> bool:
         if self._deny_spec.match_file(name):
             return False
-        return self._allow_spec is None or self._allow_spec.match_file(name)
+        return self._allow_spec is None or name in MODE_TOOLS or self._allow_spec.match_file(name)
 
     @property
     def allows_spawn(self) -> bool:
@@ -141,7 +145,7 @@ class ToolFilter:
         """Fail loudly on a pattern that matches none of ``available`` (a typo
         would otherwise silently remove a tool). MCP patterns are checked when
         their servers report tools, not here."""
-        names = sorted({*available, SPAWN_AGENT})
+        names = sorted({*available, SPAWN_AGENT, *MODE_TOOLS})
         for field, patterns in (("tools.allow", self.allow or ()), ("tools.deny", self.deny)):
             for pattern in patterns:
                 if pattern.startswith(DYNAMIC_PREFIX):

@@ -68,3 +68,16 @@ async def test_allowlist_error_at_session_creation(make_core, info):
     with pytest.raises(ToolRegistryError, match="reed_file"):
         async with core.open_session(info):
             pass
+
+
+def test_an_allowlist_keeps_the_plan_tool_but_a_deny_removes_it():
+    from agentcore.permissions import EXIT_PLAN_MODE
+    from agentcore.tools.registry import MODE_TOOLS
+
+    assert EXIT_PLAN_MODE in MODE_TOOLS  # the two names cannot drift apart
+    plan = StaticToolRegistry.of([_t(EXIT_PLAN_MODE)])
+    allow_reads = CompositeRegistry([BUILTIN, plan], tool_filter=ToolFilter(allow=("read_file",)))
+    assert allow_reads.names() == (EXIT_PLAN_MODE, "read_file")
+    denied = CompositeRegistry([BUILTIN, plan], tool_filter=ToolFilter(allow=("read_file",), deny=(EXIT_PLAN_MODE,)))
+    assert denied.get(EXIT_PLAN_MODE) is None and denied.names() == ("read_file",)
+    ToolFilter(allow=("read_file", EXIT_PLAN_MODE)).validate(BUILTIN.names())  # naming it is not a typo
