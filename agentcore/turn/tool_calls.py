@@ -170,6 +170,8 @@ class SessionToolExecutor:
             description = await self._describe(tool, args, ctx)
             if description.diff is not None:
                 description = attrs.evolve(description, diff=_redact_diff(redactor, description.diff))
+        if redactor:  # what frontends and the journal see; the call itself runs with ``args``
+            description = attrs.evolve(description, title=redactor.redact(description.title))
         await self.emit(
             ToolCallStarted(
                 turn_id=turn_id,
@@ -177,7 +179,7 @@ class SessionToolExecutor:
                 name=call.name,
                 title=description.title,
                 kind=description.kind,
-                raw_input=args,
+                raw_input=_redact_json(redactor, args) if redactor else args,
                 locations=description.locations,
                 diff=description.diff,
             )

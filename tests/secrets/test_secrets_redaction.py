@@ -103,3 +103,22 @@ async def test_a_key_in_a_tools_progress_report_is_redacted(server, http_client,
         await session.run_turn("use the leaky tool")
     assert progress and all(OPENAI_KEY not in p for p in progress)
     assert any("[REDACTED:OPENAI_API_KEY]" in p for p in progress)
+
+
+async def test_a_key_the_model_writes_into_a_call_is_redacted_from_its_start_event(server, http_client, env, state_dir, work):
+    """A model that got hold of a key and writes it into a command: the call's
+    title and raw input reach frontends (and the journal's tool records) redacted;
+    the command itself still runs as written."""
+    from agentcore.events import PermissionRequested, ToolCallStarted
+
+    server.enqueue(tool_call("c1", "bash", {"command": f"echo {OPENAI_KEY} | wc -c"}), text("ok"))
+    core = make_core(server, http_client, env, state_dir)
+    events: list[object] = []
+    async with core.open_session(info(work)) as session:
+        session.events.add_observer(events.append)
+        await session.run_turn("count it")
+    started = [e for e in events if isinstance(e, ToolCallStarted)]
+    assert len(started) == 1
+    assert "[REDACTED:OPENAI_API_KEY]" in started[0].title
+    assert_no_secret(repr([e for e in events if isinstance(e, ToolCallStarted | PermissionRequested)]), "start events")
+    assert tool_results(server.requests[-1].json())[0].startswith(f"{len(OPENAI_KEY) + 1}\n")  # ran unredacted
