@@ -34,7 +34,7 @@ from pathlib import Path
 import attrs
 
 from agentcore.errors import StoreError
-from agentcore.private_files import private_dir
+from agentcore.private_files import open_private, private_dir
 
 MAX_NEW_FILES = 100_000  # new files one scan may store; beyond that the folder is not a project
 MAX_FILE_BYTES = 10 * 1024 * 1024  # a file bigger than this is not snapshotted (a build artefact, a dataset)
@@ -193,10 +193,16 @@ class PrivateGitStore:
         private_dir(self.directory)
         git_dir = self.git_dir
         for sub in ("objects/pack", "objects/info", "refs/heads", "info"):
-            (git_dir / sub).mkdir(parents=True, exist_ok=True)
-        (git_dir / "config").write_text("[core]\n\trepositoryformatversion = 0\n\tbare = false\n")
-        (git_dir / "info" / "attributes").write_text(_ATTRIBUTES)
-        (git_dir / "HEAD").write_text("ref: refs/heads/checkpoints\n")
+            private_dir(git_dir / sub)
+        # sharedRepository=0600: git makes what it writes later (objects, packs, the
+        # index, refs) owner-only too; the store holds copies of the user's files.
+        for name, text in (
+            ("config", "[core]\n\trepositoryformatversion = 0\n\tbare = false\n\tsharedRepository = 0600\n"),
+            ("info/attributes", _ATTRIBUTES),
+            ("HEAD", "ref: refs/heads/checkpoints\n"),  # last: its presence means "created"
+        ):
+            with open_private(git_dir / name) as out:
+                out.write(text)
 
     # ----------------------------------------------------------- snapshots
 

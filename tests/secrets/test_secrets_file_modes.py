@@ -37,7 +37,12 @@ async def test_state_files_are_private_after_a_session(server, http_client, env,
     names = {p.name for p in found}
     assert {"journal.jsonl", "meta.json", "input_history"} <= names
     assert any(n.endswith(".log") for n in names) and any(n.startswith("output-") for n in names), names
+    assert any("checkpoints" in p.parts for p in found), "the shell call was checkpointed"
     for path, mode in found.items():
+        if "checkpoints" in path.parts and not path.is_dir():
+            # git's own objects are read-only (0400); what matters is that nobody else can read them
+            assert mode & 0o077 == 0 and mode & 0o400, f"{path} is {oct(mode)}"
+            continue
         expected = 0o700 if path.is_dir() else 0o600
         assert mode == expected, f"{path} is {oct(mode)}"
 
