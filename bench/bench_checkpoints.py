@@ -4,7 +4,9 @@
 files (~1 KB each, 50 folders). "Before a turn" is the workspace scan a shell
 call costs when the session has snapshotted before (the private index caches
 every unchanged file's stat, the usual case); the first scan of a session,
-which stores every blob once, is shown beside it. "Rewind" restores a turn
+which stores every blob once, is shown beside it, and so is what the first
+call that changes files waits for when the first prompt has warmed the store
+while a (fast, 300 ms) model replied. "Rewind" restores a turn
 that edited 50 files and created 10 (log read, current-state check, blob
 reads, writes), through the same code ``/rewind`` runs.
 """
@@ -15,6 +17,7 @@ import shutil
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -29,6 +32,7 @@ FOLDERS = 50
 SNAPSHOT_BUDGET_MS = 150.0
 REWIND_BUDGET_MS = 300.0
 RUNS = 7  # medians of this many
+MODEL_REPLY_S = 0.3  # a fast model's time to its first tool call
 EDITED = 50  # files a rewound turn changed
 CREATED = 10  # files it created
 
@@ -62,6 +66,19 @@ def run() -> list[tuple[str, str, str, str]]:
             store = PrivateGitStore(root / f"store{i}", work)
             cold.append(_ms(store.snapshot_workspace))
             warm.append(_ms(store.snapshot_workspace))
+        # The session's first prompt warms the store in a worker while the model thinks
+        # (TurnCheckpointer._warm); the first call that changes files then waits for
+        # what is left of that scan plus its own warm scan.
+        first_call = []
+        for i in range(RUNS):
+            store = PrivateGitStore(root / f"first{i}", work)
+            warmer = threading.Thread(target=store.snapshot_workspace)
+            warmer.start()
+            time.sleep(MODEL_REPLY_S)  # the model's first reply (time to first tool call)
+            start = time.perf_counter()
+            warmer.join()
+            store.snapshot_workspace()
+            first_call.append((time.perf_counter() - start) * 1000)
         store = PrivateGitStore(root / "rewind", work)
         log = CheckpointLog(root / "rewind")
         prompt = UserMessage((TextBlock("edit many files"),))
@@ -81,6 +98,7 @@ def run() -> list[tuple[str, str, str, str]]:
         return [
             (AREA, f"checkpoint before a turn, {FILES} files (median)", f"{statistics.median(warm):.1f} ms", f"≤ {SNAPSHOT_BUDGET_MS:.0f} ms"),
             (AREA, "first checkpoint of a session (stores every blob)", f"{statistics.median(cold):.1f} ms", ""),
+            (AREA, f"first call's checkpoint, model reply {MODEL_REPLY_S * 1000:.0f} ms (store warmed meanwhile)", f"{statistics.median(first_call):.1f} ms", f"≤ {SNAPSHOT_BUDGET_MS:.0f} ms"),
             (AREA, f"rewind a turn ({EDITED} edited, {CREATED} created)", f"{statistics.median(rewind):.1f} ms", f"≤ {REWIND_BUDGET_MS:.0f} ms"),
         ]
     finally:

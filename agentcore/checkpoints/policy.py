@@ -9,6 +9,11 @@ checkpointer cannot see into (the shell, MCP tools, a move) costs a workspace
 scan, which the private index makes a stat per unchanged file. Paths a deny
 rule covers are never stored. A checkpoint that fails (no git, a full disk) is
 logged and the call runs anyway: checkpoints never block work.
+
+The first scan of a store hashes every file (~200 ms for 5,000 files); later
+scans cost a stat per file. So the session's first prompt starts that scan at
+once, in a worker thread, while the model thinks: a call that changes files
+waits for it (the same lock), and finds the store warm.
 """
 
 from __future__ import annotations
@@ -46,11 +51,38 @@ class TurnCheckpointer:
         self._lock = trio.Lock()
         self.problem: str | None = None  # why checkpoints stopped working, if they did
         self._scans = True  # off once a scan found the folder too big: every call would pay for the walk
+        self._warming: trio.Event | None = None  # set once the first prompt's warm-up scan is over
 
     def observe(self, event: AgentEvent) -> None:
-        """Event observer: remembers each turn's prompt (checkpoints are listed by it)."""
+        """Event observer: remembers each turn's prompt (checkpoints are listed by it)
+        and, at the session's first prompt, starts warming the store."""
         if isinstance(event, PromptCommitted):
             self._prompt = (event.message.id, first_line(event.message.text))
+            if self._warming is None:
+                self._warming = trio.Event()
+                try:
+                    trio.lowlevel.spawn_system_task(self._warm, name="checkpoint warm-up")
+                except RuntimeError:  # not in trio (a replay outside a run): nothing to overlap with
+                    self._warming.set()
+
+    async def _warm(self) -> None:
+        """Scan the workspace once so the first call that changes files pays a warm scan.
+        Never raises (a system task's error would end the run): a failure is the
+        same logged ``problem`` any scan reports."""
+        assert self._warming is not None
+        try:
+            async with self._lock:
+                await self._snapshot(None)
+        except Exception as exc:  # a bug here must not end the run (Cancelled passes: the run is ending)
+            log.exception("checkpoint warm-up failed")
+            self._failed(exc)
+        finally:
+            self._warming.set()
+
+    async def warmed(self) -> None:
+        """Return once the first prompt's warm-up scan is over (at once if none started)."""
+        if self._warming is not None:
+            await self._warming.wait()
 
     async def before_change(self, turn_id: str, check: PermissionCheck) -> None:
         paths = self._paths(check)

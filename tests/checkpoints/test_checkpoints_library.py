@@ -98,3 +98,22 @@ async def test_live_rewind_restores_code_and_forks_and_without_checkpoints_store
     async with quiet.open_session(SessionCreateInfo(cwd=work, mode=PermissionMode.YOLO)) as session:
         await session.run_turn("change a")
     assert (work / "a.txt").read_text() == "third\n" and not list((tmp_path / "quiet").rglob("checkpoints*"))
+
+
+async def test_the_first_prompt_warms_the_store_while_the_model_thinks(tmp_path, server: FakeServer, http_client) -> None:
+    """A text-only first turn still leaves every workspace file in the private store
+    (the warm-up scan), so the first call that changes files pays only a warm scan."""
+    work = tmp_path / "work"
+    (work / "pkg").mkdir(parents=True)
+    for n in range(20):
+        (work / "pkg" / f"m{n}.py").write_text(f"x = {n}\n")
+    core, _ = build(server, http_client, tmp_path)
+    server.enqueue(text("just an answer"))
+    async with core.open_session(SessionCreateInfo(cwd=work, mode=PermissionMode.YOLO)) as session:
+        await session.run_turn("hello")
+        checkpointer = session.checkpoints
+        await checkpointer.warmed()
+        assert checkpointer.problem is None
+        tree = checkpointer.store.snapshot_paths([])  # the index as the warm-up left it
+        stored = checkpointer.store._run(["ls-tree", "-r", "--name-only", tree.tree]).decode().split()
+    assert sorted(stored) == sorted(f"pkg/m{n}.py" for n in range(20))
