@@ -34,6 +34,7 @@ TOOLS = {
 # expected verdict with no rules, per mode
 NO_RULES = {
     M.READ_ONLY: {"read": "allow", "edit": "deny", "shell": "deny", "net": "deny", "other": "deny"},
+    M.PLAN: {"read": "allow", "edit": "deny", "shell": "deny", "net": "deny", "other": "deny"},  # read-only research
     M.ASK: {"read": "allow", "edit": "ask", "shell": "ask", "net": "ask", "other": "ask"},
     M.ACCEPT_EDITS: {"read": "allow", "edit": "allow", "shell": "ask", "net": "ask", "other": "ask"},
     M.YOLO: {"read": "allow", "edit": "allow", "shell": "allow", "net": "allow", "other": "allow"},
