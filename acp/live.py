@@ -37,7 +37,15 @@ from agentcore.acp.jsonrpc import AUTH_REQUIRED, INTERNAL_ERROR, ConnectionClose
 from agentcore.acp.options import config_options
 from agentcore.acp.project import ClientFeatures, SessionProjector, Update, permission_options, permission_tool_call
 from agentcore.acp.pump import UpdatePump
-from agentcore.events import AgentEvent, PermissionRequested, PermissionResolved, TurnEnded
+from agentcore.events import (
+    AgentEvent,
+    AssistantTextDelta,
+    LlmCallFinished,
+    PermissionRequested,
+    PermissionResolved,
+    ThoughtDelta,
+    TurnEnded,
+)
 from agentcore.messages import StopReason, TextBlock, UserMessage
 from agentcore.permissions import PermissionOption
 from agentcore.turn import TurnAbortedError
@@ -51,6 +59,7 @@ OBSERVER_REFUSED = -32005  # an observer asked to change the session
 COMMANDS = (
     ("compact", "Summarise older messages to free context space"),
     ("context", "Show how much of the context window is in use"),
+    ("continue", "Continue the turn the agent was cut off in (`/continue discard` drops it)"),
 )
 
 
@@ -166,6 +175,9 @@ class LiveSession:
         self._closed = trio.Event()
         self._notices_sent = False
         self._notices_lock = trio.Lock()
+        # The response streaming now, by chunk kind: not in the history until the model
+        # call ends, so a client attaching (or reconnecting) mid-stream is replayed it from here.
+        self.streaming: dict[str, list[str]] = {}
         session.events.add_observer(self._observe)
 
     @property
@@ -356,8 +368,15 @@ class LiveSession:
         if self._cancel_armed and self.session.turn_running:
             self.session.cancel()
         match event:
+            case AssistantTextDelta(text=text):
+                self.streaming.setdefault("agent_message_chunk", []).append(text)
+            case ThoughtDelta(text=text):
+                self.streaming.setdefault("agent_thought_chunk", []).append(text)
+            case LlmCallFinished():
+                self.streaming = {}
             case TurnEnded():
                 self._cancel_armed = False
+                self.streaming = {}
             case PermissionRequested(request_id=request_id):
                 self._open_requests[request_id] = event
                 if self._nursery is not None:
@@ -422,6 +441,8 @@ class LiveSession:
     async def _command(self, command: str, view: ClientView) -> StopReason:
         name = command.split(maxsplit=1)[0]
         match name:
+            case "continue":
+                return await self._continue_pending(command.split(maxsplit=1)[1:], view)
             case "context":
                 await self.send_update(_message(_context_text(self.session)))
             case "compact":
@@ -436,6 +457,26 @@ class LiveSession:
                         f"{report.tokens_before:,} -> {report.tokens_after:,} tokens."
                     ))
         return StopReason.END_TURN
+
+    async def _continue_pending(self, args: list[str], view: ClientView) -> StopReason:
+        """``/continue``: run the turn the last process died in from its last
+        complete message (``/continue discard``: drop it; the journal keeps it)."""
+        if self.session.pending_turn is None:
+            await self.send_update(_message("There is no cut-off turn to continue in this session."))
+            return StopReason.END_TURN
+        if args and args[0].strip() == "discard":
+            await self.session.discard_pending()
+            await self.send_update(_message("Dropped the cut-off turn (`agent sessions show --full` still shows it)."))
+            return StopReason.END_TURN
+        try:
+            outcome = await self.session.run_pending(when_busy=WhenBusy.PREEMPT)
+            self._turn_usage = outcome.usage
+        except TurnAbortedError as exc:
+            await view.pump.drain()
+            raise JsonRpcError(INTERNAL_ERROR, f"The model request failed: {exc}",
+                               {"errorType": type(exc.__cause__).__name__}) from None  # fmt: skip
+        await view.pump.drain()
+        return outcome.stop_reason
 
 
 REMEMBERING = (PermissionOption.ALLOW_ALWAYS, PermissionOption.REJECT_ALWAYS)  # answers that write a rule

@@ -523,7 +523,7 @@ def pending_turn_notice(pending: PendingTurn) -> str:
                  + "): it may have done part of its work; check before running it again.")  # fmt: skip
     return (
         f"The last turn was cut off when the agent process ended ({len(pending.messages)} messages kept).{tools} "
-        "Continue it with /continue (agent chat) or `agent run --continue` / `agent run --resume ID` without a "
+        "Continue it with /continue (in agent chat or an editor) or `agent run --continue` / `agent run --resume ID` without a "
         "prompt; a new prompt discards it (the journal keeps it: `agent sessions show --full`)."
     )
 
