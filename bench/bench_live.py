@@ -97,7 +97,7 @@ async def _cascade(tmp: Path) -> float | None:
 
         backend._send.send = spy  # type: ignore[method-assign]
         controller = VoiceController(session, transport, lambda: backend, config=VoiceConfig(finish_idle_s=0.3))
-        metrics = await controller.run()
+        metrics = (await controller.run()).metrics
     if not metrics.turns or metrics.turns[0].first_audio_at is None or not stopped or transport.started_at is None:
         return None
     speech_end = transport.started_at + stopped[0] / 1000

@@ -334,9 +334,12 @@ class VoiceCall:
 
     async def _converse(self) -> None:
         try:
-            await self.controller.run()
-        except* BackendError as group:
+            summary = await self.controller.run()
+        except* BackendError as group:  # raised while setting up, before the conversation
             self._close = (CloseCode.UNAVAILABLE, str(group.exceptions[0]))
+            return
+        if not summary.ok:  # the backend failed: the run's summary says why
+            self._close = (CloseCode.UNAVAILABLE, summary.message)
 
     def _finish(self) -> None:
         """Final telemetry after everything else; then the forwarder ends the socket."""

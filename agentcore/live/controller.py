@@ -33,7 +33,9 @@ from agentcore.live.snapshot import LiveSnapshot, SnapshotStore
 from agentcore.live.state import StateMachine, VoiceState
 from agentcore.live.steering import Steering
 from agentcore.live.telemetry import SessionMetrics
-from agentcore.live.tools import ToolMode, VoiceToolRunner
+from agentcore.live.outcome import CloseReason, VoiceSummary
+from agentcore.live.style import NEUTRAL, SpeechStyle
+from agentcore.live.tools import ToolMode, ToolTimeout, VoiceToolRunner
 from agentcore.live.transport import AudioTransport
 from agentcore.messages import AssistantMessage, MessageKind, UserMessage
 from agentcore.tools.registry import tool_specs
@@ -82,10 +84,14 @@ class VoiceConfig:
     tick_s: float = TICK_S
     detectors: tuple[DetectorRule, ...] = ()
     stop_when_input_ends: bool = True
+    tool_timeouts: Mapping[str, ToolTimeout] = attrs.field(factory=dict)  # per tool name (blocking calls)
+    default_tool_timeout: ToolTimeout | None = None  # for blocking tools not named above; None: wait for ever
+    style: SpeechStyle = NEUTRAL  # how the assistant speaks (the backends get their part at construction)
 
 
 class _Outcome(enum.Enum):
     FINISHED = "finished"
+    BACKEND_FINISHED = "backend_finished"  # the backend closed the conversation normally: no reconnect
     DISCONNECTED = "disconnected"
     CONNECT_FAILED = "connect_failed"
 
@@ -134,6 +140,11 @@ class VoiceController:
             modes=config.tool_modes,
             default_mode=config.default_tool_mode,
             allowed=self._tool_refusal,
+            timeouts=config.tool_timeouts,
+            default_timeout=config.default_tool_timeout,
+            speak=self._speak_now,
+            response_idle=self.conversation.response_idle,
+            on_executing=self.conversation.tools_executing,
         )
         self.conversation.tools = self.tools
         self.steering = Steering(apply_instructions=self._apply_instructions, inject=self._inject, idle=lambda: self.conversation.idle)
@@ -143,9 +154,13 @@ class VoiceController:
         self.backend_name = ""
         self._ready = trio.Event()
         self._finished = False
+        self._close: tuple[CloseReason, str] | None = None  # the first cause of the ending wins
+        self.summary: VoiceSummary | None = None  # how the last run() ended
         self._input_done = False
         self._pump_scope: trio.CancelScope | None = None
         self._reconnect_when_idle = False
+        self._closing = False  # the controller closes the backend itself (a planned reconnect)
+        self._backend_close_reason = ""
         self._snapshot_dirty = False
         self._last_error: Exception | None = None
         self.seeds: list[BackendSeed] = []  # how each connection was seeded (diagnostics)
@@ -156,8 +171,10 @@ class VoiceController:
     def add_listener(self, listener: Callable[[LiveUpdate], None]) -> None:
         self._listeners.append(listener)
 
-    async def run(self) -> SessionMetrics:
-        """Hold the conversation until the input ends (and it goes quiet) or :meth:`stop`."""
+    async def run(self) -> VoiceSummary:
+        """Hold the conversation until the input ends (and it goes quiet), the backend
+        finishes, a policy ends it (:meth:`end_session`), :meth:`stop`, or an error;
+        the summary says which (errors are reported there, not raised)."""
         self._restore()
         fatal: BackendError | None = None
         try:
@@ -182,11 +199,16 @@ class VoiceController:
                 if self.state.state is not S.CLOSED:
                     self.conversation.to(S.CLOSED)
                 self._save_snapshot()
+        reason, message = self._close or (CloseReason.TRANSPORT_CLOSED, "")
         if fatal is not None:
-            raise fatal
-        return self.metrics
+            reason, message = CloseReason.ERROR, str(fatal)
+        self.summary = VoiceSummary(self.session.id, reason, message, self.metrics, self.backend_name, error=fatal)
+        return self.summary
 
-    def stop(self) -> None:
+    def stop(self, reason: CloseReason = CloseReason.TRANSPORT_CLOSED, message: str = "") -> None:
+        """End the session (at once: an answer in progress is cut off)."""
+        if self._close is None:
+            self._close = (reason, message)
         self._finished = True
         if self._pump_scope is not None:
             self._pump_scope.cancel()
@@ -198,6 +220,10 @@ class VoiceController:
         while not self._finished:
             outcome = await self._connection(factory)
             if outcome is _Outcome.FINISHED or self._finished:
+                return
+            if outcome is _Outcome.BACKEND_FINISHED:
+                if self._close is None:
+                    self._close = (CloseReason.BACKEND_FINISHED, self._backend_close_reason)
                 return
             if outcome is _Outcome.CONNECT_FAILED:
                 failures += 1
@@ -217,6 +243,7 @@ class VoiceController:
             await trio.sleep(self.config.reconnect_backoff_s * 2 ** max(0, failures - 1))
 
     async def _connection(self, factory: Callable[[], SpeechBackend]) -> _Outcome:
+        self._closing = False
         async with trio.open_nursery() as backend_nursery:
             backend = factory()
             seed = self._seed(backend)
@@ -255,6 +282,12 @@ class VoiceController:
             self._pump_scope = scope
             async for event in backend.events():
                 if isinstance(event, Disconnected):
+                    self._backend_close_reason = event.reason
+                    # Closed normally by the backend itself, not by us and not after a goAway
+                    # (that one is a planned reconnect): the conversation is over.
+                    if event.clean and not self._finished and not self._reconnect_when_idle and not self._closing:
+                        self._pump_scope = None
+                        return _Outcome.BACKEND_FINISHED
                     break
                 await self.conversation.dispatch(event)
         self._pump_scope = None
@@ -274,7 +307,8 @@ class VoiceController:
         phase = self.phases.current.instructions if self.phases is not None else None
         text = seed_instructions(base, phase)
         extra = self.steering.extra_instructions
-        return f"{text}\n\n{extra}" if extra else text
+        style = self.config.style.instructions()
+        return "\n\n".join(part for part in (text, style, extra) if part)
 
     def _tool_specs(self) -> tuple[Any, ...]:
         specs = tool_specs(self.session.registry)
@@ -331,6 +365,7 @@ class VoiceController:
                 await self.steering.flush()
             if self._reconnect_when_idle and conv.idle and conv.backend is not None:
                 self._reconnect_when_idle = False
+                self._closing = True
                 await conv.backend.close()  # the event stream ends; the connection loop reconnects
             await self._signal(Signal.SILENCE, conv.idle)
             if self.phases is not None and self.phases.dirty:
@@ -382,6 +417,22 @@ class VoiceController:
     def _on_usage(self, usage: Any) -> None:
         if hasattr(self.session, "usage"):
             self.session.usage = self.session.usage + usage
+
+    async def end_session(self, reason: str) -> None:
+        """A policy ends the session (the close reason is ``policy_ended``)."""
+        self._notify(NoticeUpdate("info", f"session ended: {reason}"))
+        self.stop(CloseReason.POLICY_ENDED, reason)
+
+    async def _speak_now(self, text: str) -> bool:
+        """Say ``text`` verbatim unless the assistant is already talking; True when it was said."""
+        backend = self.conversation.backend
+        if backend is None or self.conversation.active is not None or self.transport.playing:
+            return False
+        try:
+            await backend.say(text)
+        except BackendClosedError:
+            return False
+        return True
 
     async def _apply_instructions(self, _text: str) -> None:
         backend = self.conversation.backend

@@ -15,7 +15,7 @@ from __future__ import annotations
 import collections
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, assert_never
+from typing import Any, Protocol, assert_never
 
 import attrs
 import trio
@@ -76,6 +76,25 @@ class NoticeUpdate:
 LiveUpdate = TranscriptUpdate | StateUpdate | NoticeUpdate
 
 
+class ConversationRules(Protocol):
+    """What the flow reports to the conversation's state and rules
+    (:class:`~agentcore.live.director.Director`)."""
+
+    def voice_state(self, state: VoiceState) -> None: ...
+
+    async def user_speech_started(self) -> None: ...
+
+    async def user_turn(self, text: str) -> None: ...
+
+    async def interruption(self) -> None: ...
+
+    async def tool_called(self, name: str, call_id: str) -> None: ...
+
+    async def tool_finished(self, name: str, call_id: str, ok: bool, error: str = "") -> None: ...
+
+    async def turn_complete(self, response_id: str, status: str) -> None: ...
+
+
 class Conversation:
     def __init__(
         self,
@@ -95,6 +114,7 @@ class Conversation:
         self.metrics = metrics
         self.state = state
         self.tools: VoiceToolRunner | None = None  # wired by the controller
+        self.rules: ConversationRules | None = None  # wired by the controller
         self.backend: SpeechBackend | None = None
         self.nursery: trio.Nursery | None = None
         self._notify = notify
@@ -121,6 +141,8 @@ class Conversation:
 
     def to(self, new: VoiceState) -> None:
         if self.state.to(new):
+            if self.rules is not None:
+                self.rules.voice_state(new)
             self._notify(StateUpdate(new))
         self._changed.set()
         self._changed = trio.Event()
@@ -144,6 +166,20 @@ class Conversation:
         """Idle and nothing left to resolve: the session may end here."""
         return self.idle and not self.reducer.pending and not (self.tools and self.tools.busy)
 
+    async def response_idle(self) -> None:
+        """Return when no response is being generated (a tool result may ask for the next)."""
+        while self.active is not None and self.active not in self.cancelled:
+            await self.wait_changed()
+
+    def tools_executing(self, running: bool) -> None:
+        """Blocking tools started or all finished: show it, and expect the answer to their results."""
+        if running:
+            if self.state.state in (S.THINKING, S.SPEAKING, S.INTERRUPTED) and not self.transport.playing and not self.user_speaking:
+                self.to(S.EXECUTING_TOOL)
+        elif self.state.state is S.EXECUTING_TOOL:
+            self.expecting_since, self.nudged = trio.current_time(), False
+            self.to(S.THINKING)
+
     async def deliverable(self) -> None:
         """Return when a background result may be spoken into the conversation."""
         while not self.idle:
@@ -151,8 +187,12 @@ class Conversation:
 
     async def settle(self) -> None:
         """Back to listening once an answer has fully played."""
-        if self.state.state in (S.SPEAKING, S.THINKING, S.INTERRUPTED) and not self.transport.playing and not self.user_speaking:
+        if self.state.state in (S.SPEAKING, S.THINKING, S.INTERRUPTED, S.EXECUTING_TOOL) and not self.transport.playing and not self.user_speaking:
             answering = self.active is not None and self.active not in self.cancelled
+            if self.tools is not None and self.tools.executing:
+                if not answering:
+                    self.to(S.EXECUTING_TOOL)  # e.g. a bridge phrase finished playing
+                return
             if not answering and self.expecting_since is None and not (self.tools and self.tools.busy and self.state.state is S.THINKING):
                 self.to(S.LISTENING)
 
@@ -166,6 +206,8 @@ class Conversation:
                 self.expecting_since = None
                 await self.barge_in(source="backend vad")
                 self.to(S.USER_SPEAKING)
+                if self.rules is not None:
+                    await self.rules.user_speech_started()
             case SpeechStopped():
                 self.user_speaking = False
                 self.speech_stopped_at = now
@@ -185,6 +227,8 @@ class Conversation:
                 if await self.reducer.user_final(item_id, ci, text):
                     self._notify(TranscriptUpdate("user", item_id, text, final=True))
                     await self._signal("user_turn", True)
+                    if self.rules is not None:
+                        await self.rules.user_turn(text)
             case ResponseStarted(response_id=rid):
                 self.active = rid
                 self.expecting_since = None
@@ -249,6 +293,8 @@ class Conversation:
         rid = event.response_id
         if self.active == rid:
             self.active = None
+            self._changed.set()  # response_idle() waiters
+            self._changed = trio.Event()
         status = ResponseStatus.CANCELLED if rid in self.cancelled else event.status
         calls = await self.reducer.finish_response(rid, status, event.usage, message_ids=event.message_ids)
         self.metrics.usage = self.metrics.usage + event.usage
@@ -260,12 +306,28 @@ class Conversation:
             raw = {c.id: self._raw_args.get(c.id, "{}") for c in calls}
             await self.tools.run_calls(self.nursery, rid, calls, raw)
             if self.state.state is not S.USER_SPEAKING and not self.transport.playing:
-                self.to(S.THINKING)
+                self.to(S.EXECUTING_TOOL if self.tools.executing else S.THINKING)
             await self._signal("tool_calls", True)
+            if self.rules is not None:
+                for call in calls:
+                    await self.rules.tool_called(call.name, call.id)
+        if self.rules is not None:
+            await self.rules.turn_complete(rid, status.value)
+
+    async def tool_finished(self, name: str, call_id: str, ok: bool, error: str = "") -> None:
+        """A voice tool call finished (the tool runner reports every result, failures too)."""
+        await self._signal("tool_result", ok)
+        if self.rules is not None:
+            await self.rules.tool_finished(name, call_id, ok, error)
 
     # ------------------------------------------------------------ barge-in
 
-    async def barge_in(self, *, source: str) -> bool:
+    async def cancel_response(self, *, source: str) -> bool:
+        """Stop the current answer as a barge-in would (output cleared, response
+        cancelled, history cut to what was heard), without counting an interruption."""
+        return await self.barge_in(source=source, interruption=False)
+
+    async def barge_in(self, *, source: str, interruption: bool = True) -> bool:
         """The user spoke over the assistant: stop, cancel, keep what was heard."""
         started = trio.current_time()
         audible = self.transport.playing
@@ -288,7 +350,7 @@ class Conversation:
             if self.backend is not None and self.backend.capabilities.truncate:
                 await self._backend_call("truncate", item_id, ci, ms)
             await self.reducer.truncate(item_id, ci, ms, self._received_ms.get(item_id, float(ms)))
-        if audible:
+        if audible and interruption:
             self.metrics.interruptions += 1
             self.metrics.barge_in_ms.append((trio.current_time() - started) * 1000)
             for rid in interrupted:
@@ -297,6 +359,8 @@ class Conversation:
                     turn.interrupted = True
             self._notify(NoticeUpdate("info", f"barge-in ({source})"))
             await self._signal("interruption", True)
+            if self.rules is not None:
+                await self.rules.interruption()
         if self.tools is not None:
             self.tools.mark_interrupted(interrupted)
         return audible

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from agentcore.live.backend import BackendCapabilities, BackendSeed, tool_json_schema
+from agentcore.live.backend import BackendCapabilities, BackendSeed, say_instructions, tool_json_schema
 from agentcore.live.events import (
     AssistantTranscriptDelta,
     AudioDelta,
@@ -35,6 +35,7 @@ from agentcore.live.events import (
     UserTranscriptFinal,
     VoiceEvent,
 )
+from agentcore.live.style import NEUTRAL, SpeechStyle
 from agentcore.live.ws import ProtocolViolation, WebSocketBackend
 from agentcore.llm.base import ToolSpec
 from agentcore.messages import AssistantMessage, Message, ToolResultMessage, Usage, UserMessage, new_id
@@ -86,11 +87,13 @@ class GeminiLiveBackend(WebSocketBackend):
     input_rate = GEMINI_INPUT_RATE
     capabilities = BackendCapabilities(server_vad=True, truncate=False, resumable=True)
 
-    def __init__(self, *, api_key: str, model: str = GEMINI_LIVE_MODEL, url: str = GEMINI_LIVE_URL, voice: str = GEMINI_VOICE) -> None:
+    def __init__(
+        self, *, api_key: str, model: str = GEMINI_LIVE_MODEL, url: str = GEMINI_LIVE_URL, voice: str | None = None, style: SpeechStyle = NEUTRAL
+    ) -> None:
         sep = "&" if "?" in url else "?"
         super().__init__(url=f"{url}{sep}key={api_key}", secrets=[api_key])
         self._model = model if model.startswith("models/") else f"models/{model}"
-        self._voice = voice
+        self._voice = voice or style.voice or GEMINI_VOICE  # pace and manner go in the instructions: Live has no speed
         self._ids = itertools.count(1)
         self._prefix = new_id("gemini")  # ids stay unique across reconnects (the reducer keys on them)
         self._response: str | None = None  # the model turn in progress
@@ -138,6 +141,9 @@ class GeminiLiveBackend(WebSocketBackend):
     async def create_response(self, *, instructions: str | None = None) -> None:
         turn = {"role": "user", "parts": [{"text": instructions or NUDGE_TEXT}]}
         await self._send({"clientContent": {"turns": [turn], "turnComplete": True}})
+
+    async def say(self, text: str) -> None:
+        await self.create_response(instructions=say_instructions(text))
 
     async def cancel_response(self) -> None:
         # No cancel message exists: drop the rest of this turn locally.

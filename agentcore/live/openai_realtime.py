@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from agentcore.live.backend import BackendCapabilities, BackendSeed, tool_json_schema
+from agentcore.live.backend import BackendCapabilities, BackendSeed, say_instructions, tool_json_schema
 from agentcore.live.events import (
     AssistantTranscriptDelta,
     AssistantTranscriptDone,
@@ -31,6 +31,7 @@ from agentcore.live.events import (
     UserTranscriptFinal,
     VoiceEvent,
 )
+from agentcore.live.style import NEUTRAL, SpeechStyle
 from agentcore.live.ws import ProtocolViolation, WebSocketBackend
 from agentcore.llm.base import ToolSpec
 from agentcore.messages import (
@@ -100,12 +101,14 @@ class OpenAIRealtimeBackend(WebSocketBackend):
         api_key: str,
         model: str = OPENAI_REALTIME_MODEL,
         url: str = OPENAI_REALTIME_URL,
-        voice: str = OPENAI_VOICE,
+        voice: str | None = None,
         transcribe_model: str = OPENAI_TRANSCRIBE_MODEL,
+        style: SpeechStyle = NEUTRAL,
     ) -> None:
         sep = "&" if "?" in url else "?"
         super().__init__(url=f"{url}{sep}model={model}", headers=[("Authorization", f"Bearer {api_key}")], secrets=[api_key])
-        self._voice = voice
+        self._voice = voice or style.voice or OPENAI_VOICE
+        self._speed = style.openai_speed()
         self._transcribe_model = transcribe_model
         self._response_id: str | None = None
 
@@ -133,7 +136,7 @@ class OpenAIRealtimeBackend(WebSocketBackend):
                     "transcription": {"model": self._transcribe_model},
                     "turn_detection": {"type": "server_vad", "silence_duration_ms": VAD_SILENCE_MS, "create_response": True, "interrupt_response": True},
                 },
-                "output": {"format": fmt, "voice": self._voice},
+                "output": {"format": fmt, "voice": self._voice, "speed": self._speed},
             },
         }
         if instructions is not None:
@@ -161,6 +164,11 @@ class OpenAIRealtimeBackend(WebSocketBackend):
             message["response"] = {"instructions": instructions}
         await self._send(message)
 
+    async def say(self, text: str) -> None:
+        """A response that speaks ``text`` (no tools), e.g. a bridge phrase while a tool runs."""
+        response = {"instructions": say_instructions(text), "tool_choice": "none"}
+        await self._send({"type": "response.create", "response": response})
+
     async def cancel_response(self) -> None:
         if self._response_id is not None:  # cancelling with none active is a server error
             await self._send({"type": "response.cancel", "response_id": self._response_id})
@@ -170,6 +178,13 @@ class OpenAIRealtimeBackend(WebSocketBackend):
 
     async def submit_tool_output(self, call_id: str, name: str, output: str, *, respond: bool) -> None:
         await self._send({"type": "conversation.item.create", "item": {"type": "function_call_output", "call_id": call_id, "output": output}})
+        if respond:
+            await self.create_response()
+
+    async def send_text(self, text: str, *, respond: bool = True) -> None:
+        """A typed user turn (the live handle's ``send_text``)."""
+        item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+        await self._send({"type": "conversation.item.create", "item": item})
         if respond:
             await self.create_response()
 

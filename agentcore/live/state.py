@@ -3,6 +3,7 @@
 ::
 
     connecting -> listening <-> user_speaking -> thinking -> speaking -> listening
+                                                   thinking <-> executing_tool (a blocking tool runs)
                       ^                                          |
                       +------------- interrupted <---------------+ (barge-in)
     any -> reconnecting -> listening | fallback -> listening;  any -> closed
@@ -27,6 +28,7 @@ class VoiceState(enum.Enum):
     LISTENING = "listening"
     USER_SPEAKING = "user_speaking"
     THINKING = "thinking"
+    EXECUTING_TOOL = "executing_tool"  # a blocking tool call runs; the model waits for its result
     SPEAKING = "speaking"
     INTERRUPTED = "interrupted"
     RECONNECTING = "reconnecting"
@@ -35,15 +37,16 @@ class VoiceState(enum.Enum):
 
 
 S = VoiceState
-_CONVERSING = {S.LISTENING, S.USER_SPEAKING, S.THINKING, S.SPEAKING, S.INTERRUPTED}
+_CONVERSING = {S.LISTENING, S.USER_SPEAKING, S.THINKING, S.EXECUTING_TOOL, S.SPEAKING, S.INTERRUPTED}
 
 ALLOWED: dict[VoiceState, frozenset[VoiceState]] = {
     S.CONNECTING: frozenset({S.LISTENING, S.RECONNECTING, S.FALLBACK}),
     S.LISTENING: frozenset({S.USER_SPEAKING, S.THINKING, S.SPEAKING}),
     S.USER_SPEAKING: frozenset({S.LISTENING, S.THINKING, S.SPEAKING}),
-    S.THINKING: frozenset({S.LISTENING, S.USER_SPEAKING, S.SPEAKING}),
-    S.SPEAKING: frozenset({S.LISTENING, S.INTERRUPTED, S.THINKING, S.USER_SPEAKING}),
-    S.INTERRUPTED: frozenset({S.USER_SPEAKING, S.LISTENING, S.THINKING, S.SPEAKING}),
+    S.THINKING: frozenset({S.LISTENING, S.USER_SPEAKING, S.SPEAKING, S.EXECUTING_TOOL}),
+    S.EXECUTING_TOOL: frozenset({S.THINKING, S.SPEAKING, S.LISTENING, S.USER_SPEAKING}),
+    S.SPEAKING: frozenset({S.LISTENING, S.INTERRUPTED, S.THINKING, S.USER_SPEAKING, S.EXECUTING_TOOL}),
+    S.INTERRUPTED: frozenset({S.USER_SPEAKING, S.LISTENING, S.THINKING, S.SPEAKING, S.EXECUTING_TOOL}),
     S.RECONNECTING: frozenset({S.LISTENING, S.FALLBACK, S.RECONNECTING}),
     S.FALLBACK: frozenset({S.LISTENING}),
     S.CLOSED: frozenset(),

@@ -7,10 +7,15 @@ values); durations are reported in milliseconds.
 from __future__ import annotations
 
 import statistics
+from typing import TYPE_CHECKING
 
 import attrs
 
 from agentcore.messages import Usage
+
+if TYPE_CHECKING:
+    from agentcore.live.control_events import ExtractionCompleted, ExtractionFailed
+    from agentcore.live.phases import PhaseTransition
 
 
 @attrs.define
@@ -38,6 +43,28 @@ class TurnMetrics:
         return min(1.0, self.heard_ms / self.audio_ms) if self.audio_ms else 0.0
 
 
+@attrs.frozen
+class RuleFiring:
+    """A reactor rule fired: which, on what event, when, and what it did."""
+
+    rule: str
+    event: str  # the event's type name
+    at: float
+    effects: tuple[str, ...]  # effect labels, in order ("steer:context", "phase:help")
+
+
+@attrs.frozen
+class RepairRecord:
+    """A need stayed unmet and a repair was steered into the conversation."""
+
+    phase: str | None
+    need: str  # the state key still missing
+    action: str  # "reask" | "rephrase" | "escalate"
+    attempt: int
+    reason: str  # "turns" | "time"
+    at: float
+
+
 @attrs.define
 class SessionMetrics:
     turns: list[TurnMetrics] = attrs.Factory(list)
@@ -47,12 +74,24 @@ class SessionMetrics:
     tool_latency_ms: list[float] = attrs.Factory(list)
     tool_failures: int = 0
     stale_results_dropped: int = 0
+    tool_timeouts: int = 0  # blocking tool calls given up at their hard limit (an apology was spoken)
+    bridge_phrases: int = 0  # "one moment" phrases spoken while a slow tool ran
     fallbacks: int = 0
     reconnects: int = 0
     soft_turns: int = 0
     audio_in_ms: float = 0.0
     audio_out_ms: float = 0.0
     usage: Usage = Usage()
+    rules_fired: list[RuleFiring] = attrs.Factory(list)
+    repairs: list[RepairRecord] = attrs.Factory(list)
+    effect_failures: int = 0  # reactor effects that could not run (logged)
+    phase_transitions: list[PhaseTransition] = attrs.Factory(list)  # from, to, trigger, time
+    extractions: list[ExtractionCompleted | ExtractionFailed] = attrs.Factory(list)
+    callbacks_dropped: int = 0  # events a queued callback's full queue dropped
+
+    @property
+    def extraction_failures(self) -> int:
+        return sum(1 for e in self.extractions if type(e).__name__ == "ExtractionFailed")
 
     def turn(self, response_id: str) -> TurnMetrics | None:
         for turn in reversed(self.turns):
@@ -82,11 +121,15 @@ class SessionMetrics:
             ("interruptions", str(self.interruptions)),
             ("barge-in clear", ms(self.barge_in_ms)),
             ("heard ratio", f"{self.heard_ratio:.0%}"),
-            ("tool calls", f"{self.tool_calls} ({self.tool_failures} failed, {self.stale_results_dropped} stale dropped)"),
+            ("tool calls", f"{self.tool_calls} ({self.tool_failures} failed, {self.tool_timeouts} timed out, "
+                           f"{self.stale_results_dropped} stale dropped)"),
             ("tool latency", ms(self.tool_latency_ms)),
             ("soft turns", str(self.soft_turns)),
             ("reconnects", str(self.reconnects)),
             ("fallbacks", str(self.fallbacks)),
+            ("rules fired / repairs", f"{len(self.rules_fired)} / {len(self.repairs)}"),
             ("audio in / out", f"{self.audio_in_ms / 1000:.1f} s / {self.audio_out_ms / 1000:.1f} s"),
             ("tokens in / out", f"{self.usage.prompt_tokens} / {self.usage.output_tokens}"),
+            ("phase changes", " -> ".join([self.phase_transitions[0].source, *(t.target for t in self.phase_transitions)]) if self.phase_transitions else "-"),
+            ("extractions", f"{len(self.extractions)} ({self.extraction_failures} failed)"),
         ]

@@ -17,10 +17,9 @@ import trio
 from agentcore.errors import VoiceError
 from agentcore.live.audio import AudioFormatError, Pcm, parse_wav_bytes
 from agentcore.live.backend import BackendUnavailable
+from agentcore.live.style import NEUTRAL, SpeechStyle
 
 ESPEAK = "espeak-ng"
-ESPEAK_VOICE = "en-us"
-ESPEAK_WPM = 170  # words per minute: espeak's default of 175, a touch slower for clarity
 ESPEAK_RATE = 22_050  # Hz; what espeak-ng produces
 _MARKDOWN = re.compile(r"[*_#`>|~]+")
 
@@ -43,8 +42,14 @@ def speakable(text: str) -> str:
 
 
 class EspeakTts:
-    def __init__(self, *, voice: str = ESPEAK_VOICE, wpm: int = ESPEAK_WPM, program: str = ESPEAK) -> None:
-        self._voice, self._wpm, self._program = voice, wpm, program
+    """espeak-ng with a :class:`SpeechStyle` (voice, ``-s`` pace, ``-p`` pitch)."""
+
+    def __init__(self, *, style: SpeechStyle = NEUTRAL, program: str = ESPEAK) -> None:
+        self.style, self._program = style, program
+
+    def argv(self) -> list[str]:
+        """The command line for one sentence (the text goes on stdin)."""
+        return [self._program, "--stdout", "--stdin", *self.style.espeak_args()]
 
     def check(self) -> None:
         if shutil.which(self._program) is None:
@@ -55,7 +60,7 @@ class EspeakTts:
         if not text:
             return Pcm(b"", ESPEAK_RATE)
         result = await trio.run_process(
-            [self._program, "--stdout", "--stdin", "-v", self._voice, "-s", str(self._wpm)],
+            self.argv(),
             stdin=text.encode(),
             capture_stdout=True,
             capture_stderr=True,

@@ -17,9 +17,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from agentcore.errors import AgentcoreError
 from agentcore.live.backend import BackendError, SpeechBackend
 from agentcore.live.flow import LiveUpdate, NoticeUpdate, StateUpdate, TranscriptUpdate
+from agentcore.live.outcome import CloseReason, VoiceSummary
 from agentcore.live.state import VoiceState
+from agentcore.live.style import Formality, SpeechStyle, Warmth
 
 from agentcore.live.choices import BACKENDS
 TRANSCRIPT_LINES = 14  # lines of transcript kept on screen
@@ -86,26 +89,51 @@ def _key(env: Mapping[str, str], *names: str) -> str:
 KEYS = {"openai-realtime": ("OPENAI_API_KEY",), "gemini-live": ("GEMINI_API_KEY", "GOOGLE_API_KEY")}
 
 
-def backend_factory(name: str, session: Any, env: Mapping[str, str], model: str | None) -> Callable[[], SpeechBackend]:
+CLOSE_WORDS = {
+    CloseReason.TRANSPORT_CLOSED: "the input ended",
+    CloseReason.BACKEND_FINISHED: "the backend ended the conversation",
+    CloseReason.POLICY_ENDED: "ended by a rule",
+    CloseReason.ERROR: "error",
+}
+
+
+def style_from_settings(voice: Any) -> SpeechStyle:
+    """The ``[voice]`` settings as a :class:`SpeechStyle` (values are checked by the config schema)."""
+    return SpeechStyle(
+        voice=voice.voice, espeak_voice=voice.espeak_voice, pace=voice.pace, warmth=Warmth(voice.warmth), formality=Formality(voice.formality)
+    )
+
+
+def stt_model_path(voice: Any, cwd: Path) -> Path | None:
+    """``[voice] stt_model``: a path, relative to the working directory when not absolute."""
+    if not voice.stt_model:
+        return None
+    path = Path(voice.stt_model).expanduser()
+    return path if path.is_absolute() else cwd / path
+
+
+def backend_factory(
+    name: str, session: Any, env: Mapping[str, str], model: str | None, *, style: SpeechStyle = SpeechStyle(), stt_model: Path | None = None
+) -> Callable[[], SpeechBackend]:
     match name:
         case "cascade":
             from agentcore.live.cascade import CascadeBackend
 
-            return lambda: CascadeBackend(session)
+            return lambda: CascadeBackend(session, style=style, stt_model=stt_model)
         case "openai-realtime":
             from agentcore.live.openai_realtime import OPENAI_REALTIME_MODEL, OpenAIRealtimeBackend
 
             key = _key(env, *KEYS[name])
             url = env.get("AGENTCORE_OPENAI_REALTIME_URL")
             extra = {"url": url} if url else {}
-            return lambda: OpenAIRealtimeBackend(api_key=key, model=model or OPENAI_REALTIME_MODEL, **extra)
+            return lambda: OpenAIRealtimeBackend(api_key=key, model=model or OPENAI_REALTIME_MODEL, style=style, **extra)
         case "gemini-live":
             from agentcore.live.gemini_live import GEMINI_LIVE_MODEL, GeminiLiveBackend
 
             key = _key(env, *KEYS[name])
             url = env.get("AGENTCORE_GEMINI_LIVE_URL")
             extra = {"url": url} if url else {}
-            return lambda: GeminiLiveBackend(api_key=key, model=model or GEMINI_LIVE_MODEL, **extra)
+            return lambda: GeminiLiveBackend(api_key=key, model=model or GEMINI_LIVE_MODEL, style=style, **extra)
     raise BackendError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
 
 
@@ -134,31 +162,65 @@ def run_voice(
     from agentcore.live.audio import AudioFormatError
 
     console = console or Console()
+    flags = {name: getattr(args, name, None) for name in ("profile", "provider", "model", "trust")}
     try:
-        app = build_app(cwd=cwd, env=env, flags={"profile": args.profile, "trust": getattr(args, "trust", None)}, frontend=Frontend.voice(), user_config_dir=user_config_dir)
+        app = build_app(cwd=cwd, env=env, flags=flags, frontend=Frontend.voice(), user_config_dir=user_config_dir)
         if args.backend in KEYS:
             _key(env, *KEYS[args.backend])  # fail before any audio is touched
+        style = style_from_settings(app.settings.voice)
+        stt_model = stt_model_path(app.settings.voice, cwd)
+        if args.backend == "cascade":
+            from agentcore.live.cascade import check_cascade
+
+            check_cascade(stt_model=stt_model)
         transport = _transport(args)
-    except (AppError, BackendError, AudioFormatError, OSError) as exc:
+    except (AppError, AgentcoreError, AudioFormatError, OSError) as exc:
         console.print(f"[red]agent voice:[/] {exc}")
         return 2
-    return trio.run(_converse, app, args, env, transport, console)
+    try:
+        return trio.run(_converse, app, args, env, transport, console, style, stt_model)
+    except AgentcoreError as exc:  # a known condition while opening the session (a missing key, ...)
+        console.print(f"[red]agent voice:[/] {exc}")
+        return 1
+    except BaseExceptionGroup as group:
+        known = _known_error(group)
+        if known is None:
+            raise
+        console.print(f"[red]agent voice:[/] {known}")
+        return 1
 
 
-async def _converse(app: Any, args: argparse.Namespace, env: Mapping[str, str], transport: Any, console: Console) -> int:
-    from agentcore.live.controller import VoiceController
+def _known_error(group: BaseExceptionGroup) -> AgentcoreError | None:
+    """The error to show when every leaf of ``group`` is a known condition."""
+    leaves: list[BaseException] = []
+    pending: list[BaseException] = [group]
+    while pending:
+        exc = pending.pop()
+        if isinstance(exc, BaseExceptionGroup):
+            pending.extend(exc.exceptions)
+        else:
+            leaves.append(exc)
+    if leaves and all(isinstance(leaf, AgentcoreError) for leaf in leaves):
+        return leaves[0]  # type: ignore[return-value]
+    return None
+
+
+async def _converse(
+    app: Any, args: argparse.Namespace, env: Mapping[str, str], transport: Any, console: Console, style: SpeechStyle, stt_model: Path | None
+) -> int:
+    from agentcore.live.controller import VoiceConfig, VoiceController
     from agentcore.live.snapshot import SnapshotStore
 
     view = VoiceView()
     async with app.core.open_session(app.session_info(interactive=False)) as session:
         for notice in session.startup_notices:
             view.notices.append(f"{notice.level}: {notice.text}")
-        factory = backend_factory(args.backend, session, env, args.model)
+        factory = backend_factory(args.backend, session, env, args.voice_model, style=style, stt_model=stt_model)
         fallback = None
         if args.backend != "cascade" and not args.no_fallback:
-            fallback = backend_factory("cascade", session, env, None)
+            fallback = backend_factory("cascade", session, env, None, style=style, stt_model=stt_model)
         snapshots = SnapshotStore(app.paths.state_dir / "voice" / f"{session.id}.json")
-        controller = VoiceController(session, transport, factory, fallback=fallback, snapshots=snapshots)
+        controller = VoiceController(session, transport, factory, fallback=fallback, snapshots=snapshots, config=VoiceConfig(style=style))
         view.metrics = controller.metrics
         with Live(view, console=console, auto_refresh=False, transient=False) as live:
 
@@ -167,13 +229,13 @@ async def _converse(app: Any, args: argparse.Namespace, env: Mapping[str, str], 
                 live.refresh()
 
             controller.add_listener(on_update)
-            try:
-                metrics = await controller.run()
-            except BackendError as exc:  # could not connect and no fallback: say why, keep the history
-                live.refresh()
-                console.print(f"[red]agent voice:[/] {exc}")
-                return 1
+            summary: VoiceSummary = await controller.run()
             live.refresh()
+        if summary.reason is CloseReason.ERROR:  # could not connect and no fallback: say why, keep the history
+            console.print(f"[red]agent voice:[/] {summary.message}")
+            return 1
         console.print()
-        console.print(summary_table(metrics, controller.backend_name or args.backend))
+        console.print(summary_table(summary.metrics, controller.backend_name or args.backend))
+        ended = CLOSE_WORDS[summary.reason] + (f": {summary.message}" if summary.message else "")
+        console.print(f"session {summary.session_id} ended ({summary.reason.value}): {ended}")
     return 0

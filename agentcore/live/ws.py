@@ -106,7 +106,9 @@ class WebSocketBackend:
                 raw = await self._ws.get_message()
             except ConnectionClosed as exc:
                 code = getattr(exc.reason, "code", None)
-                return f"connection closed ({code})", code == 1000 and self.closed
+                # 1000 from the server is the backend ending the conversation (clean);
+                # anything else, or a close we started, is a drop or our own doing
+                return f"connection closed ({code})", code == 1000 and not self.closed
             try:
                 message = json.loads(raw)
                 if not isinstance(message, dict):

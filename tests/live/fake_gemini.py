@@ -57,12 +57,14 @@ class FakeGeminiServer:
         go_away_after_turns: int | None = None,
         pace_s: float = 0.05,
         cancel_tool_calls: bool = False,
+        finish_after_turns: int | None = None,
     ) -> None:
         self.transcripts = list(transcripts)
         self.replies = list(replies)
         self.go_away_after_turns = go_away_after_turns
         self.pace_s = pace_s  # delay between audio chunks: faster than real time, not instant
         self.cancel_tool_calls = cancel_tool_calls
+        self.finish_after_turns = finish_after_turns  # close normally (1000) after N turns: the conversation ends
         self.connections: list[GeminiConnection] = []
         self.total_turns = 0
         self.handles: dict[str, list[str]] = {}  # resumption handle -> transcript so far
@@ -199,3 +201,5 @@ class _GeminiSession:
         await self.send({"sessionResumptionUpdate": {"newHandle": handle, "resumable": True}})
         if self.server.go_away_after_turns is not None and self.server.total_turns == self.server.go_away_after_turns:
             await self.send({"goAway": {"timeLeft": "5s"}})
+        if self.server.finish_after_turns == self.server.total_turns:
+            await self.ws.aclose()

@@ -47,6 +47,7 @@ class Faults:
     drop_transcript_deltas: tuple[int, ...] = ()  # indexes of transcript deltas never sent
     disconnect_after_audio: int | None = None  # first connection: close after N audio deltas
     pace_s: float = 0.0  # delay between deltas (0: faster than real time, like the real service)
+    finish_after_responses: int | None = None  # end the conversation (close 1000) after N completed responses
 
 
 @attrs.define
@@ -73,6 +74,7 @@ class FakeRealtimeServer:
         self.port = 0
         self._ids = itertools.count(1)
         self.truncations: list[dict[str, Any]] = []
+        self.responses_done = 0
 
     async def start(self, nursery: trio.Nursery) -> str:
         server = await nursery.start(serve_websocket, self._handle, "127.0.0.1", 0, None)
@@ -221,6 +223,10 @@ class _Session:
             status = "cancelled"
         usage = {"total_tokens": 150, "input_tokens": 100, "output_tokens": 50, "input_token_details": {"cached_tokens": 20}}
         await self.send({"type": "response.done", "response": {"id": rid, "object": "realtime.response", "status": status, "output": [], "usage": usage}})
+        self.server.responses_done += 1
+        if self.server.faults.finish_after_responses == self.server.responses_done:
+            self.closed = True
+            await self.ws.aclose()  # 1000: the server ends the conversation normally
 
     async def function_call(self, rid: str, name: str, args: dict[str, Any]) -> None:
         item, call_id = self.server._id("item"), self.server._id("call")
@@ -251,7 +257,7 @@ class _Session:
             self.audio_sent += 1
             if self.first and faults.disconnect_after_audio is not None and self.audio_sent >= faults.disconnect_after_audio:
                 self.closed = True
-                await self.ws.aclose()
+                await self.ws.aclose(code=1011, reason="server error")  # a drop, not a normal end
                 return
             for _ in range(per_chunk):
                 if word_index < len(words):

@@ -43,7 +43,7 @@ async def _run(tmp_path: Path, fixture: str, *, paced: bool, speed: float = 1.0,
         stt = (lambda: PocketsphinxStt(grammar=grammar_for(PHRASES))) if grammar else PocketsphinxStt
         controller = VoiceController(session, transport, lambda: CascadeBackend(session, stt=stt()), config=QUICK)
         with trio.fail_after(RUN_LIMIT_S):
-            metrics = await controller.run()
+            metrics = (await controller.run()).metrics
         return controller, metrics, transcript(session.history), out
 
 

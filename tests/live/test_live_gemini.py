@@ -27,7 +27,7 @@ async def _run(tmp_path: Path, server: FakeGeminiServer, pattern, *, tools=(), c
             transport = WavFileTransport(None, None, input_pcm=pattern, paced=True)
             controller = VoiceController(session, transport, lambda: GeminiLiveBackend(api_key=KEY, url=url, model="gemini-test"), config=config)
             with trio.fail_after(RUN_LIMIT_S):  # virtual seconds: a stuck session fails, never hangs
-                metrics = await controller.run()
+                metrics = (await controller.run()).metrics
             result = (controller, metrics, transcript(session.history))
         nursery.cancel_scope.cancel()
     return result

@@ -32,7 +32,7 @@ async def _run(tmp_path: Path, server: FakeRealtimeServer, pattern, *, config: V
             if listener is not None:
                 controller.add_listener(lambda update: listener(str(update)))
             with trio.fail_after(RUN_LIMIT_S):  # virtual seconds: a stuck session fails, never hangs
-                metrics = await controller.run()
+                metrics = (await controller.run()).metrics
             result = (session, controller, metrics, appended, transcript(session.history))
         nursery.cancel_scope.cancel()
     return result

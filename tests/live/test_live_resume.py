@@ -35,7 +35,7 @@ async def test_unreachable_realtime_falls_back_to_the_cascade(tmp_path):
                 config=config,
             )
             with trio.fail_after(60):
-                metrics = await controller.run()
+                metrics = (await controller.run()).metrics
             rows = transcript(session.history)
         nursery.cancel_scope.cancel()
     assert metrics.fallbacks == 1 and controller.backend_name == "cascade"
