@@ -51,6 +51,7 @@ from agentcore.events import (
 )
 from agentcore.messages import (
     AssistantMessage,
+    Citation,
     ImageBlock,
     ImageRef,
     Message,
@@ -112,6 +113,17 @@ def content_chunk(kind: str, text: str, message_id: str | None = None) -> Update
     """``kind`` is agent_message_chunk, agent_thought_chunk or user_message_chunk;
     chunks of one message share its ``messageId``."""
     update: Update = {"sessionUpdate": kind, "content": text_block(text)}
+    if message_id is not None:
+        update["messageId"] = message_id
+    return update
+
+
+def source_chunk(citation: Citation, message_id: str | None = None) -> Update:
+    """A web source an answer cites (hosted web search), as a ``resource_link`` message chunk."""
+    link: dict[str, Any] = {"type": "resource_link", "uri": citation.url, "name": citation.title or citation.url}
+    if citation.title:
+        link["title"] = citation.title
+    update: Update = {"sessionUpdate": "agent_message_chunk", "content": link}
     if message_id is not None:
         update["messageId"] = message_id
     return update
@@ -377,6 +389,10 @@ class SessionProjector:
                     level = "error" if state == "failed" else "warning"
                     return self._notice(level, f"MCP server {server} {state}", detail or None, must_see=True)
                 return self._notice("info", f"MCP server {server} is {state}")
+            case MessageAppended(message=AssistantMessage() as message) if message.citations:
+                # The answer's web sources, after its text, as links in the same message.
+                message_id = self.message_id("agent_message_chunk")
+                return [source_chunk(citation, message_id) for citation in message.citations]
             case (
                 PromptCommitted()
                 | TurnStarted()
@@ -528,6 +544,7 @@ def replay_updates(
             case AssistantMessage(content=content):
                 for block in content:
                     updates.extend(_assistant_block(block, describe))
+                updates.extend(source_chunk(citation) for citation in message.citations)  # as shown live
             case ToolResultMessage(results=results):
                 for result in results:
                     updates.append(_replayed_result(result))

@@ -24,6 +24,7 @@ from agentcore.events import FanoutEmitter, Notice
 from agentcore.history import History, VecHistory
 from agentcore.llm.base import LlmProvider
 from agentcore.llm.capabilities import capability_notices
+from agentcore.llm.web_search import check_web_search, web_search_spec
 from agentcore.llm.registry import ProviderSelectionError
 from agentcore.messages import MediaStore, new_id
 from agentcore.permissions import (
@@ -181,6 +182,10 @@ class DefaultAgentCore:
             info.provider or (snapshot.provider if snapshot else None) or policy.provider,
             info.model or (snapshot.model if snapshot else None) or policy.model,
         )
+        web_search = web_search_spec(policy.settings)
+        check_web_search(selection.provider, selection.model, web_search)  # required but unavailable: no session
+        if web_search != policy.turn.web_search:
+            policy = attrs.evolve(policy, turn=attrs.evolve(policy.turn, web_search=web_search))
         return _Prepared(info, snapshot, policy, selection)
 
     async def _create(self, prepared: _Prepared, nursery: trio.Nursery) -> DefaultSession:

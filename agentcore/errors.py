@@ -22,7 +22,8 @@ known condition, or a family for one kind of trouble.
     ├── SessionError                    a session or a turn
     │   ├── HistoryError                    agentcore.history
     │   ├── TurnInProgress (RuntimeError), TurnAbortedError (RuntimeError)   agentcore.turn
-    │   └── SessionNotFound (LookupError), GoalError, ThresholdError         agentcore.session
+    │   ├── SessionNotFound (LookupError), GoalError, ThresholdError         agentcore.session
+    │   └── WebSearchUnavailable            agentcore.llm.web_search: required, but the provider/model cannot
     ├── ToolError                       a tool's environment
     │   ├── WorkspaceError                  a path outside the workspace
     │   ├── FsError                         a file backend

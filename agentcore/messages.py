@@ -15,6 +15,10 @@ Media: an image is either inline (:class:`ImageBlock`, base64) or an
 images above :data:`INLINE_IMAGE_MAX_BYTES` leave a message for a
 :class:`MediaStore`; the codec writes an ``ImageRef`` as
 ``{"type": "image", "blob": ..., "media_type": ..., "bytes": n}``.
+
+Citations: a :class:`TextBlock` may carry the web sources a hosted search gave
+the model (:class:`Citation`); the codec writes them as the block's
+``citations`` list, and only when there are some.
 """
 
 from __future__ import annotations
@@ -82,8 +86,25 @@ def thaw_json(value: Any) -> Any:
 
 
 @attrs.frozen
+class Citation:
+    """A web source a hosted search gave the model, cited by the text it is
+    attached to: ``url``, the page ``title`` and the ``cited_text`` (what the
+    vendor quotes; may be empty). Kept with the message and shown by frontends."""
+
+    url: str = attrs.field(converter=encodable_text)
+    title: str = attrs.field(default="", converter=encodable_text)
+    cited_text: str = attrs.field(default="", converter=encodable_text)
+
+
+def _citations(value: Any) -> tuple[Citation, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
 class TextBlock:
     text: str = attrs.field(converter=encodable_text)
+    # Sources the text cites (hosted web search); never sent back to a model.
+    citations: tuple[Citation, ...] = attrs.field(default=(), converter=_citations)
 
 
 # What every provider accepts as an image, and the most any of them takes in one.
@@ -250,6 +271,7 @@ class Usage:
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
     reasoning_tokens: int = 0
+    web_search_requests: int = 0  # hosted web searches the vendor ran (billed per search)
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -258,6 +280,7 @@ class Usage:
             self.cache_read_tokens + other.cache_read_tokens,
             self.cache_write_tokens + other.cache_write_tokens,
             self.reasoning_tokens + other.reasoning_tokens,
+            self.web_search_requests + other.web_search_requests,
         )
 
     @property
@@ -287,6 +310,16 @@ class AssistantMessage:
     @property
     def text(self) -> str:
         return "".join(b.text for b in self.content if isinstance(b, TextBlock))
+
+    @property
+    def citations(self) -> tuple[Citation, ...]:
+        """The sources its text cites, each URL once, in order of first citation."""
+        seen: dict[str, Citation] = {}
+        for block in self.content:
+            if isinstance(block, TextBlock):
+                for citation in block.citations:
+                    seen.setdefault(citation.url, citation)
+        return tuple(seen.values())
 
     @property
     def tool_uses(self) -> tuple[ToolUseBlock, ...]:
@@ -358,7 +391,9 @@ def _externalize_blocks(
 
 def block_to_dict(block: ContentBlock) -> dict[str, Any]:
     match block:
-        case TextBlock(text=text):
+        case TextBlock(text=text, citations=citations):
+            if citations:
+                return {"type": "text", "text": text, "citations": [citation_to_dict(c) for c in citations]}
             return {"type": "text", "text": text}
         case ImageBlock(media_type=mt, data=data):
             return {"type": "image", "media_type": mt, "data": data}
@@ -390,7 +425,8 @@ def block_from_dict(d: Mapping[str, Any], *, blobs: BlobReader | None = None) ->
     is not a blob id, becomes a placeholder text and the message still loads)."""
     kind = d["type"]
     if kind == "text":
-        return TextBlock(d["text"])
+        cited = d.get("citations") or ()
+        return TextBlock(d["text"], tuple(_citation_from_dict(c) for c in cited if isinstance(c, Mapping)))
     if kind == "image":
         if "blob" in d:
             return _image_ref_from_dict(d, blobs)
@@ -422,11 +458,27 @@ def _image_ref_from_dict(d: Mapping[str, Any], blobs: BlobReader | None) -> Imag
     return ImageRef(media_type, blob, size, blobs)
 
 
+def citation_to_dict(citation: Citation) -> dict[str, str]:
+    d = {"url": citation.url}
+    if citation.title:
+        d["title"] = citation.title
+    if citation.cited_text:
+        d["cited_text"] = citation.cited_text
+    return d
+
+
+def _citation_from_dict(d: Mapping[str, Any]) -> Citation:
+    return Citation(str(d.get("url", "")), str(d.get("title") or ""), str(d.get("cited_text") or ""))
+
+
 _USAGE_FIELDS = tuple(attrs.fields_dict(Usage))
 
 
 def usage_to_dict(usage: Usage) -> dict[str, int]:
-    return attrs.asdict(usage)
+    d = attrs.asdict(usage)
+    if not d["web_search_requests"]:  # most calls search nothing: keep the journal's records as they were
+        del d["web_search_requests"]
+    return d
 
 
 def usage_from_dict(d: Mapping[str, Any]) -> Usage:

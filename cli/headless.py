@@ -31,6 +31,7 @@ from agentcore.app import AppContext
 from agentcore.errors import InputError
 from agentcore.events import (
     AgentEvent,
+    MessageAppended,
     Notice,
     RetryScheduled,
     SavingStopped,
@@ -39,7 +40,7 @@ from agentcore.events import (
     TurnAborted,
 )
 from agentcore.permissions import EXIT_PLAN_MODE
-from agentcore.messages import StopReason, usage_to_dict
+from agentcore.messages import AssistantMessage, Citation, StopReason, citation_to_dict, usage_to_dict
 from agentcore.session import DefaultSession, NoPendingTurn, PromptTooLarge, SessionNotFound, run_goal
 from agentcore.turn import TurnAbortedError, TurnOutcome
 from agentcore.cli.app_support import STARTUP_ERRORS, app_flags, selection_notice, selection_reason, session_to_open
@@ -155,6 +156,13 @@ def _keep_plan(event: AgentEvent, plans: list[str]) -> None:
             plans.append(plan)
 
 
+def _keep_sources(event: AgentEvent, sources: dict[str, Citation]) -> None:
+    """Web sources the run's answers cite (hosted web search): the result's ``citations``."""
+    if isinstance(event, MessageAppended) and isinstance(event.message, AssistantMessage):
+        for citation in event.message.citations:
+            sources.setdefault(citation.url, citation)
+
+
 async def run_prompt(
     app: AppContext,
     prompt: str | None,
@@ -177,12 +185,14 @@ async def run_prompt(
     session: DefaultSession | None = None
     denials = 0
     plans: list[str] = []  # plans presented in plan mode (never approved here: the run ends with them)
+    sources: dict[str, Citation] = {}
     try:
         async with app.core.open_session(app.session_info(interactive=False, session_id=session_id)) as session:
             for notice in session.startup_notices:
                 print(f"{notice.level}: {notice.text}", file=stderr)
             print(selection_notice(session), file=stderr)
             session.events.add_observer(lambda event: _keep_plan(event, plans))
+            session.events.add_observer(lambda event: _keep_sources(event, sources))
             if fmt == "stream-json":
                 _line(stdout, {
                     "type": "session_started",
@@ -228,6 +238,8 @@ async def run_prompt(
             result["exit_code"] = EXIT_GOAL_NOT_REACHED  # denials are still counted in unattended_denials
     if plans:
         result["plan"] = plans[-1]
+    if sources:
+        result["citations"] = [citation_to_dict(c) for c in sources.values()]
     saving_problem = session.saving_problem if session is not None else None
     result["saved"] = saving_problem is None
     if saving_problem is not None and result["exit_code"] == EXIT_OK:
@@ -239,6 +251,9 @@ async def run_prompt(
             stdout.write(plans[-1].rstrip("\n") + "\n\n")
         text = outcome.text
         stdout.write(text if text.endswith("\n") or not text else text + "\n")
+        if sources:
+            stdout.write("\nSources:\n" + "".join(f"[{n}] {c.title or c.url} <{c.url}>\n"
+                                                   for n, c in enumerate(sources.values(), 1)))  # fmt: skip
         stdout.flush()
         if denials:
             print(f"{denials} action(s) were denied because nobody could approve them; "

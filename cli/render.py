@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, assert_never
 import attrs
 from rich.console import Console, Group, RenderableType
 from rich.spinner import Spinner
+from rich.style import Style
 from rich.text import Text
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ from agentcore.events import (
     TurnEnded,
     TurnStarted,
 )
-from agentcore.messages import StopReason
+from agentcore.messages import AssistantMessage, Citation, StopReason
 from agentcore.permissions import EXIT_PLAN_MODE, PermissionMode, PermissionOption
 PROGRESS_KEEP_CHARS = 2_000  # of a running tool's output, enough for its last line
 
@@ -131,6 +132,17 @@ def _markdown(text: str) -> RenderableType:
     from rich.markdown import Markdown
 
     return Markdown(text)
+
+
+def sources_block(citations: tuple[Citation, ...]) -> Text:
+    """The web sources an answer cites: ``[n] title`` linked to the URL, the URL beside it."""
+    text = Text("Sources:", style="dim")
+    for number, citation in enumerate(citations, 1):
+        text.append(f"\n [{number}] ", style="dim")
+        text.append(citation.title or citation.url, style=Style(link=citation.url))  # not parsed: a URL is data
+        if citation.title:
+            text.append(f"  {citation.url}", style="dim")
+    return text
 
 
 def _plan_answer(option: PermissionOption) -> Text:
@@ -210,6 +222,9 @@ class Renderer:
             case HistoryRolledBack():
                 self._finish_output()
                 self._print(Text("the turn was rolled back: history is as it was before your message", style="dim"))
+            case MessageAppended(message=AssistantMessage() as message) if message.citations:
+                self._finish_output()  # the answer's web sources, numbered, under it
+                self._print(sources_block(message.citations))
             case PromptCommitted() | MessageAppended():
                 pass  # the person typed the prompt; history bookkeeping is not for display
             case ToolCallStarted():

@@ -35,7 +35,7 @@ _EXPORTS = {
         "ContextSettings", "HookConfig", "McpServerConfig", "McpSettings", "ModelEntry", "PermissionSettings",
         "ProviderConfig", "Settings", "ShellSettings", "ToolSettings", "TrustSettings", "TurnSettings", "UiSettings",
         "VoiceSettings",
-        "check_rule", "check_thresholds",
+        "WEB_SEARCH_MODES", "check_domain", "check_rule", "check_thresholds",
     ), _SETTINGS),
 }  # fmt: skip
 __all__ = sorted(_EXPORTS)

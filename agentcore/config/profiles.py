@@ -29,9 +29,11 @@ from agentcore.config import (
     PERMISSION_MODES,
     REASONING_EFFORTS,
     SOFT_DEFAULT,
+    WEB_SEARCH_MODES,
     LoadedConfig,
     McpServerConfig,
     build_mcp_server,
+    check_domain,
     check_rule,
     check_thresholds,
     overlay,
@@ -71,6 +73,12 @@ PROFILE_KEYS: tuple[Key, ...] = (
     Key("tools.allow", Kind.STR_LIST, None, "tool-name globs the profile may use (default: "
         + ", ".join(SAFE_READ_ONLY_TOOLS) + ")", nullable=True),
     Key("tools.deny", Kind.STR_LIST, (), "tool-name globs removed after allow"),
+    Key("tools.web_search", Kind.STR, None, "hosted web search: off, auto or required", choices=WEB_SEARCH_MODES,
+        nullable=True),
+    Key("tools.web_search_allowed_domains", Kind.STR_LIST, None, "web search finds pages of these domains only",
+        nullable=True, item_check=check_domain),
+    Key("tools.web_search_blocked_domains", Kind.STR_LIST, None, "web search never finds pages of these domains",
+        nullable=True, item_check=check_domain),
     Key("permissions.mode", Kind.STR, None, "permission mode", choices=PERMISSION_MODES, nullable=True),
     _rules("permissions.allow", "rules added to the configured allow rules"),
     _rules("permissions.ask", "rules added to the configured ask rules"),
@@ -103,6 +111,9 @@ class Profile:
     inherit_project_prompt: bool = True
     tools_allow: tuple[str, ...] | None = None  # None: the profile did not say
     tools_deny: tuple[str, ...] = ()
+    web_search: Literal["off", "auto", "required"] | None = None
+    web_search_allowed_domains: tuple[str, ...] | None = None
+    web_search_blocked_domains: tuple[str, ...] | None = None
     mode: Literal["read-only", "ask", "accept-edits", "yolo", "plan"] | None = None
     rules_allow: tuple[str, ...] = ()
     rules_ask: tuple[str, ...] = ()
@@ -230,6 +241,9 @@ def load_profile(name: str, *, cwd: Path, paths: AgentPaths, project_trusted: bo
         inherit_project_prompt=tree.get("inherit_project_prompt", True),
         tools_allow=tools.get("allow"),
         tools_deny=tools.get("deny", ()),
+        web_search=tools.get("web_search"),
+        web_search_allowed_domains=tools.get("web_search_allowed_domains"),
+        web_search_blocked_domains=tools.get("web_search_blocked_domains"),
         mode=perms.get("mode"),
         rules_allow=perms.get("allow", ()),
         rules_ask=perms.get("ask", ()),
@@ -326,6 +340,9 @@ def apply_profile(loaded: LoadedConfig, profile: Profile) -> LoadedConfig:
         ("model",): profile.model,
         ("reasoning_effort",): profile.reasoning_effort,
         ("permissions", "mode"): profile.mode,
+        ("tools", "web_search"): profile.web_search,
+        ("tools", "web_search_allowed_domains"): profile.web_search_allowed_domains,
+        ("tools", "web_search_blocked_domains"): profile.web_search_blocked_domains,
         ("turn", "request_limit"): profile.request_limit,
         ("context", "micro"): profile.micro,
         ("context", "soft"): profile.soft,

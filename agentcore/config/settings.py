@@ -24,11 +24,12 @@ from agentcore.config.schema import ConfigError, Key, Kind, Merge, Schema
 
 PERMISSION_MODES = ("read-only", "ask", "accept-edits", "yolo", "plan")
 REASONING_EFFORTS = ("low", "medium", "high")
-PROTOCOLS = ("openai-chat", "anthropic-messages", "echo")
+PROTOCOLS = ("openai-chat", "openai-responses", "anthropic-messages", "echo")
 MCP_TRANSPORTS = ("stdio", "http", "sse")
 HOOK_EVENTS = ("session_start", "user_prompt_submit", "pre_tool_use", "post_tool_use", "pre_compact", "stop")
 COLOR_CHOICES = ("auto", "always", "never")
 SANDBOX_MODES = ("off", "workspace-write")
+WEB_SEARCH_MODES = ("off", "auto", "required")
 VOICE_WARMTH = ("cool", "neutral", "warm")
 VOICE_FORMALITY = ("casual", "neutral", "formal")
 
@@ -73,6 +74,16 @@ def check_rule(text: str) -> str | None:
     return f'bad permission rule "{text}": expected tool or tool(pattern), e.g. bash(git status *)'
 
 
+_DOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+(?:/\S*)?$")
+
+
+def check_domain(text: str) -> str | None:
+    """Error text if ``text`` is not a domain for a web search filter (``example.com``, ``docs.python.org``)."""
+    if _DOMAIN.match(text):
+        return None
+    return f'bad domain "{text}": expected a name such as example.com (no scheme, no spaces)'
+
+
 def _rules(name: str, doc: str) -> Key:
     return Key(name, Kind.STR_LIST, (), doc, merge=Merge.APPEND, item_check=check_rule)
 
@@ -113,6 +124,13 @@ CONFIG_KEYS: tuple[Key, ...] = (
     Key("tools.bash_timeout_s", Kind.FLOAT, BASH_TIMEOUT_DEFAULT_S, "default bash timeout in seconds", minimum=0),
     Key("tools.bash_max_timeout_s", Kind.FLOAT, BASH_MAX_TIMEOUT_S, "largest bash timeout a call may ask for",
         minimum=0),
+    Key("tools.web_search", Kind.STR, "off", "hosted web search by the model's vendor (Anthropic, OpenAI Responses): "
+        "off, auto (when the model has it) or required (a session without it does not start)",
+        choices=WEB_SEARCH_MODES),
+    Key("tools.web_search_allowed_domains", Kind.STR_LIST, (), "web search finds pages of these domains only",
+        item_check=check_domain),
+    Key("tools.web_search_blocked_domains", Kind.STR_LIST, (), "web search never finds pages of these domains "
+        "(Anthropic only; not together with allowed domains)", item_check=check_domain),
     Key("shell.env_passthrough", Kind.STR_LIST, (), "environment variables passed to tool processes even though "
         "they look like secrets (names; * globs allowed)", merge=Merge.APPEND),
     Key("shell.sandbox", Kind.STR, "off", "run bash, background shells and hooks in an OS sandbox (Linux, "
@@ -207,6 +225,9 @@ class ToolSettings:
     fetch_allow_private: bool = _d("tools.fetch_allow_private")
     bash_timeout_s: float = _d("tools.bash_timeout_s")
     bash_max_timeout_s: float = _d("tools.bash_max_timeout_s")
+    web_search: Literal["off", "auto", "required"] = _d("tools.web_search")
+    web_search_allowed_domains: tuple[str, ...] = ()
+    web_search_blocked_domains: tuple[str, ...] = ()
 
 
 @attrs.frozen

@@ -17,6 +17,12 @@ Message mapping (the request is serialised as given; no history repair):
   the last tool and on the last block of the latest message, so each turn
   reads the previous turn's prefix from the cache.
 
+Hosted web search (``request.web_search``) is the server-side
+``web_search_20250305`` tool after the function tools, with its allowed or
+blocked domains; its results come back as citations on text blocks (see
+:mod:`~agentcore.llm.anthropic_stream`). The search blocks themselves are
+not kept, so a later request carries the answer's text, not the result pages.
+
 Reasoning effort becomes ``thinking: {type: enabled, budget_tokens}``, with
 ``max_tokens`` kept above the budget. Parameters the model's catalog
 capabilities rule out (``temperature`` for every current Claude model: the
@@ -31,11 +37,12 @@ from collections.abc import AsyncIterator
 from typing import Any, assert_never
 
 from agentcore.llm.anthropic_stream import AnthropicStreamDecoder
-from agentcore.llm.base import Chunk, LlmRequest, ModelInfo, ReasoningEffort, ToolSpec
+from agentcore.llm.base import API_MESSAGES, Chunk, LlmRequest, ModelInfo, ReasoningEffort, ToolSpec, WebSearch
 from agentcore.llm.capabilities import fit_request
 from agentcore.llm.http_base import HttpProviderBase
 from agentcore.llm.responses_stream import REASONING_PREFIX
 from agentcore.llm.transport import get_json
+from agentcore.llm.web_search import caps_web_search_problem
 from agentcore.messages import (
     AssistantMessage,
     ImageBlock,
@@ -67,6 +74,8 @@ THINKING_BUDGET = {
 MIN_THINKING_BUDGET = 1_024  # the API's minimum budget_tokens
 MIN_ANSWER_TOKENS = 1_024  # output kept for the answer after thinking (unit: tokens)
 _CACHEABLE = frozenset({"text", "image", "tool_use", "tool_result"})
+# The server-side web search tool: the version every current Claude model takes.
+WEB_SEARCH_TOOL_TYPE = "web_search_20250305"
 
 
 def _image(block: ImageBlock) -> dict[str, Any]:
@@ -158,6 +167,16 @@ def convert_tool(spec: ToolSpec) -> dict[str, Any]:
     return {"name": spec.name, "description": spec.description, "input_schema": thaw_json(spec.parameters)}
 
 
+def web_search_tool(spec: WebSearch) -> dict[str, Any]:
+    """The server-side search tool; the API takes allowed or blocked domains, not both."""
+    tool: dict[str, Any] = {"type": WEB_SEARCH_TOOL_TYPE, "name": "web_search"}
+    if spec.allowed_domains:
+        tool["allowed_domains"] = list(spec.allowed_domains)
+    elif spec.blocked_domains:
+        tool["blocked_domains"] = list(spec.blocked_domains)
+    return tool
+
+
 def tool_choice(choice: str) -> dict[str, Any]:
     match choice:
         case "auto" | "none":
@@ -177,10 +196,13 @@ def build_body(request: LlmRequest, info: ModelInfo) -> dict[str, Any]:
         body["system"] = [{"type": "text", "text": request.system, "cache_control": EPHEMERAL}]
     body["messages"] = messages
     forced_tool = bool(request.tools) and request.tool_choice not in ("auto", "none")
-    if request.tools:
-        tools = [convert_tool(t) for t in request.tools]
+    tools = [convert_tool(t) for t in request.tools]
+    if request.web_search is not None:
+        tools.append(web_search_tool(request.web_search))
+    if tools:
         tools[-1]["cache_control"] = EPHEMERAL
         body["tools"] = tools
+    if request.tools:
         body["tool_choice"] = tool_choice(request.tool_choice)
     thinking = None
     if request.reasoning_effort is not None and not forced_tool:
@@ -224,6 +246,9 @@ class AnthropicProvider(HttpProviderBase):
             return AnthropicStreamDecoder(provider=self.name, api_key_env=self.api_key_env, secret=secret)
 
         return self._streamer.stream(f"{self.base_url}/v1/messages", self._headers(), body, new_decoder)
+
+    def web_search_problem(self, model: str, spec: WebSearch) -> str | None:
+        return caps_web_search_problem(self.model_info(model), spec, api=API_MESSAGES)
 
     async def list_models(self) -> list[ModelInfo]:
         headers = {k: v for k, v in self._headers().items() if k not in ("accept", "content-type")}

@@ -10,6 +10,12 @@ far (the call is billed all the same). Usage keeps cache reads and writes and
 Unknown event and block types are ignored, as the API's versioning policy
 asks.
 
+Hosted web search: ``server_tool_use`` and ``web_search_tool_result`` blocks
+are the vendor's own (nothing to run, nothing to show); a text block's
+``web_search_result_location`` citations (in its start event or as
+``citations_delta``) become :class:`CitationDelta` chunks before its text, and
+``usage.server_tool_use.web_search_requests`` counts the searches billed.
+
 Thinking: ``thinking_delta`` text, then one ``signature_delta`` just before
 the block stops; a ``ThinkingDelta`` with a signature therefore closes the
 current thinking block. ``redacted_thinking`` blocks arrive whole and become
@@ -26,6 +32,7 @@ from typing import Any
 from agentcore.bounded_json import loads_bounded
 from agentcore.llm.base import (
     Chunk,
+    CitationDelta,
     ProviderStop,
     StopChunk,
     TextDelta,
@@ -38,7 +45,7 @@ from agentcore.llm.base import (
 from agentcore.llm.errors import MalformedResponseError, NetworkError
 from agentcore.llm.http_errors import error_from_object
 from agentcore.llm.sse import SseEvent
-from agentcore.messages import Usage
+from agentcore.messages import Citation, Usage
 
 _STOP = {
     "end_turn": ProviderStop.END_TURN,
@@ -50,12 +57,21 @@ _STOP = {
     "refusal": ProviderStop.REFUSAL,
 }
 _THINKING = "thinking_tokens"  # output_tokens_details.thinking_tokens: part of output_tokens
+_SEARCHES = "web_search_requests"  # server_tool_use.web_search_requests: billed per search
+WEB_CITATION = "web_search_result_location"
 _USAGE_FIELDS = (
     "input_tokens",
     "output_tokens",
     "cache_read_input_tokens",
     "cache_creation_input_tokens",
 )
+
+
+def web_citation(raw: Any) -> CitationDelta | None:
+    """A web search citation as a chunk (other kinds, such as document locations, are not sources)."""
+    if not isinstance(raw, Mapping) or raw.get("type") != WEB_CITATION or not isinstance(raw.get("url"), str):
+        return None
+    return CitationDelta(Citation(raw["url"], str(raw.get("title") or ""), str(raw.get("cited_text") or "")))
 
 
 class _ToolBlock:
@@ -130,7 +146,8 @@ class AnthropicStreamDecoder:
         btype = block.get("type")
         if btype == "text":
             text = block.get("text")
-            return [TextDelta(text)] if text else []
+            out = [c for c in map(web_citation, block.get("citations") or ()) if c is not None]
+            return [*out, TextDelta(text)] if text else out
         if btype == "thinking":
             out: list[Chunk] = []
             if block.get("thinking"):
@@ -166,6 +183,9 @@ class AnthropicStreamDecoder:
             case "signature_delta":
                 sig = delta.get("signature")
                 return [ThinkingDelta(signature=sig)] if sig else []
+            case "citations_delta":
+                citation = web_citation(delta.get("citation"))
+                return [citation] if citation is not None else []
             case _:
                 return []
 
@@ -179,6 +199,9 @@ class AnthropicStreamDecoder:
         details = raw.get("output_tokens_details")
         if isinstance(details, Mapping) and isinstance(details.get("thinking_tokens"), int):
             self._usage[_THINKING] = details["thinking_tokens"]
+        server = raw.get("server_tool_use")
+        if isinstance(server, Mapping) and isinstance(server.get(_SEARCHES), int):
+            self._usage[_SEARCHES] = server[_SEARCHES]
 
     def _partial_usage(self) -> Usage | None:
         return self._usage_value() if self._usage else None
@@ -191,6 +214,7 @@ class AnthropicStreamDecoder:
             cache_read_tokens=u.get("cache_read_input_tokens", 0),
             cache_write_tokens=u.get("cache_creation_input_tokens", 0),
             reasoning_tokens=u.get(_THINKING, 0),
+            web_search_requests=u.get(_SEARCHES, 0),
         )
 
     def _end(self) -> list[Chunk]:

@@ -19,7 +19,7 @@ from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import attrs
 
-from agentcore.messages import Message, Usage, freeze_json
+from agentcore.messages import Citation, Message, Usage, freeze_json
 
 
 class ReasoningEffort(enum.Enum):
@@ -47,6 +47,18 @@ class ToolSpec:
 
 
 @attrs.frozen
+class WebSearch:
+    """Hosted web search for a request: the vendor's own search tool, run on
+    its servers. ``allowed_domains`` limits results to those domains (and
+    their subdomains); ``blocked_domains`` keeps them out (at most one of the two
+    is set). ``required``: a session that cannot have it does not start."""
+
+    allowed_domains: tuple[str, ...] = ()
+    blocked_domains: tuple[str, ...] = ()
+    required: bool = False
+
+
+@attrs.frozen
 class LlmRequest:
     model: str
     system: str
@@ -57,6 +69,7 @@ class LlmRequest:
     reasoning_effort: ReasoningEffort | None = None
     # "auto" (default), "none", "required", or a tool name to force.
     tool_choice: str = "auto"
+    web_search: WebSearch | None = None  # offer the provider's hosted search (checked it can: hosted_web_search)
 
 
 # --------------------------------------------------------------------- chunks
@@ -75,6 +88,14 @@ class ThinkingDelta:
     text: str = ""
     signature: str | None = None
     redacted: str | None = None
+
+
+@attrs.frozen
+class CitationDelta:
+    """A source the text streamed so far cites (hosted web search); it belongs
+    to the current text block."""
+
+    citation: Citation
 
 
 @attrs.frozen
@@ -113,11 +134,13 @@ class RetryNotice:
     max_attempts: int
     delay_s: float
     reason: str
+    usage: Usage | None = None  # what the failed attempt was billed for, when the vendor said
 
 
 Chunk: TypeAlias = (
     TextDelta
     | ThinkingDelta
+    | CitationDelta
     | ToolCallStart
     | ToolCallDelta
     | ToolCallEnd
@@ -132,12 +155,13 @@ Chunk: TypeAlias = (
 
 @attrs.frozen
 class Pricing:
-    """US dollars per million tokens."""
+    """US dollars per million tokens; ``web_search`` per thousand hosted searches."""
 
     input: float = 0.0
     output: float = 0.0
     cache_read: float = 0.0
     cache_write: float = 0.0
+    web_search: float = 0.0
 
     def cost(self, usage: Usage) -> float:
         return (
@@ -145,7 +169,7 @@ class Pricing:
             + usage.output_tokens * self.output
             + usage.cache_read_tokens * self.cache_read
             + usage.cache_write_tokens * self.cache_write
-        ) / 1_000_000
+        ) / 1_000_000 + usage.web_search_requests * self.web_search / 1_000
 
 
 # The vendor APIs a model can be served by (``Capabilities.api``).

@@ -7,6 +7,9 @@ configured but the model ignores into one start-up notice each, so nothing is
 dropped silently. Unknown models get the conservative profile (the
 :class:`Capabilities` defaults, or the catalog's family profile for a
 recognisable name such as ``claude-*``).
+
+Hosted tools (``hosted_tools``) are offered through
+:mod:`agentcore.llm.web_search`.
 """
 
 from __future__ import annotations
@@ -110,3 +113,4 @@ def capability_notices(info: ModelInfo, *, temperature: float | None, reasoning_
     _fitted, dropped = fit_request(probe, caps)
     why = "" if info.known else " (not in the model catalog: the conservative profile applies)"
     return [f"{info.id} does not take {name}{why}; the configured value is not sent" for name in dropped]
+

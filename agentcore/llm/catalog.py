@@ -34,9 +34,10 @@ from agentcore.llm.capabilities import CAPABILITY_KEYS, CapabilityError, capabil
 log = logging.getLogger(__name__)
 
 CATALOG_FILE = "models.toml"
-# The keys of one model's limits and prices (USD per million tokens), wherever a model table is written.
+# The keys of one model's limits and prices (USD per million tokens; web_search: USD per
+# thousand hosted searches), wherever a model table is written.
 MODEL_LIMIT_KEYS = frozenset(
-    {"context_window", "max_output_tokens", "input", "output", "cache_read", "cache_write"}
+    {"context_window", "max_output_tokens", "input", "output", "cache_read", "cache_write", "web_search"}
 )
 _TOP_KEYS = frozenset({"unknown", "default_models", "aliases", "models", "capabilities", "families"})
 PROFILE_KEY = "capabilities"  # a model's named capability profile
@@ -82,6 +83,7 @@ def model_info_from_table(
                 output=float(table.get("output", 0.0)),
                 cache_read=float(table.get("cache_read", 0.0)),
                 cache_write=float(table.get("cache_write", 0.0)),
+                web_search=float(table.get("web_search", 0.0)),
             ),
             capabilities=caps,
         )

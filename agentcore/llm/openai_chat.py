@@ -24,7 +24,7 @@ import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, assert_never
 
-from agentcore.llm.base import Capabilities, Chunk, LlmRequest, ModelInfo, ToolSpec
+from agentcore.llm.base import Capabilities, Chunk, LlmRequest, ModelInfo, ToolSpec, WebSearch
 from agentcore.llm.capabilities import fit_request, nearest_effort
 from agentcore.llm.http_base import HttpProviderBase
 from agentcore.llm.openai_stream import OpenAiStreamDecoder
@@ -205,6 +205,11 @@ class OpenAiChatProvider(HttpProviderBase):
         return self._streamer.stream(
             f"{self.base_url}/chat/completions", self._headers(), body, new_decoder
         )
+
+    def web_search_problem(self, model: str, spec: WebSearch) -> str | None:
+        """Chat completions has no hosted search tool (request.web_search is never sent)."""
+        return (f"{model} is served through chat completions ({self.base_url}), which has no hosted web search; "
+                "a provider with protocol = \"openai-responses\" or \"anthropic-messages\" has it")  # fmt: skip
 
     async def list_models(self) -> list[ModelInfo]:
         data = await get_json(

@@ -19,6 +19,11 @@ Message mapping (the request is serialised as given; no history repair):
 * each tool result is a ``function_call_output`` item (an error's text is
   prefixed with ``Error:``); images of results follow in one user message.
 
+Hosted web search (``request.web_search``) is the ``web_search`` tool after
+the function tools, its allowed domains as ``filters.allowed_domains`` (the
+API has no blocked list); its ``url_citation`` annotations come back as
+citations (see :mod:`~agentcore.llm.responses_stream`).
+
 Parameters the model's catalog capabilities rule out are not sent; reasoning
 effort is ``reasoning.effort`` (the nearest level the model takes) with a
 summary requested so thinking can be shown.
@@ -30,12 +35,13 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any, assert_never
 
-from agentcore.llm.base import Capabilities, Chunk, LlmRequest, ModelInfo, ToolSpec
+from agentcore.llm.base import API_RESPONSES, Capabilities, Chunk, LlmRequest, ModelInfo, ToolSpec, WebSearch
 from agentcore.llm.capabilities import fit_request, nearest_effort, takes_reasoning
 from agentcore.llm.http_base import HttpProviderBase
 from agentcore.llm.openai_chat import TOOL_ERROR_PREFIX, image_data_url
 from agentcore.llm.responses_stream import ResponsesStreamDecoder, decode_reasoning
 from agentcore.llm.transport import get_json
+from agentcore.llm.web_search import caps_web_search_problem
 from agentcore.messages import (
     AssistantMessage,
     ImageBlock,
@@ -166,6 +172,15 @@ def convert_tool(spec: ToolSpec) -> dict[str, Any]:
     }
 
 
+def web_search_tool(spec: WebSearch) -> dict[str, Any]:
+    """The hosted ``web_search`` tool; its filter takes allowed domains only
+    (a blocked list is refused before a request is built: ``web_search_problem``)."""
+    tool: dict[str, Any] = {"type": "web_search"}
+    if spec.allowed_domains:
+        tool["filters"] = {"allowed_domains": list(spec.allowed_domains)}
+    return tool
+
+
 def tool_choice(choice: str) -> str | dict[str, Any]:
     if choice in ("auto", "none", "required"):
         return choice
@@ -178,8 +193,12 @@ def build_body(request: LlmRequest, caps: Capabilities) -> dict[str, Any]:
                             "store": False}  # fmt: skip
     if request.system:
         body["instructions"] = request.system
+    tools = [convert_tool(t) for t in request.tools]
+    if request.web_search is not None:
+        tools.append(web_search_tool(request.web_search))
+    if tools:
+        body["tools"] = tools
     if request.tools:
-        body["tools"] = [convert_tool(t) for t in request.tools]
         body["tool_choice"] = tool_choice(request.tool_choice)
     if request.max_tokens is not None:
         body["max_output_tokens"] = request.max_tokens
@@ -217,6 +236,9 @@ class OpenAiResponsesProvider(HttpProviderBase):
             return ResponsesStreamDecoder(provider=self.name, api_key_env=self.api_key_env, secret=secret)
 
         return self._streamer.stream(f"{self.base_url}/responses", self._headers(), body, new_decoder)
+
+    def web_search_problem(self, model: str, spec: WebSearch) -> str | None:
+        return caps_web_search_problem(self.model_info(model), spec, api=API_RESPONSES, blocked_domains=False)
 
     async def list_models(self) -> list[ModelInfo]:
         data = await get_json(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from agentcore.llm.base import API_RESPONSES, Chunk, LlmRequest, ModelInfo
+from agentcore.llm.base import API_RESPONSES, Chunk, LlmRequest, ModelInfo, WebSearch
 from agentcore.llm.openai_chat import OpenAiChatProvider
 from agentcore.llm.openai_responses import OpenAiResponsesProvider
 
@@ -32,6 +32,12 @@ class OpenAiApiRouter:
     def complete(self, request: LlmRequest) -> AsyncIterator[Chunk]:
         target = self.responses if self.api_for(request.model) == API_RESPONSES else self.chat
         return target.complete(request)
+
+    def web_search_problem(self, model: str, spec: WebSearch) -> str | None:
+        """Only the Responses API searches; a chat-completions model cannot."""
+        if self.api_for(model) == API_RESPONSES:
+            return self.responses.web_search_problem(model, spec)
+        return self.chat.web_search_problem(model, spec)
 
     async def list_models(self) -> list[ModelInfo]:
         return await self.chat.list_models()

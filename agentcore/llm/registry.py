@@ -235,6 +235,7 @@ def from_settings(config: Any, catalog: ModelCatalog | None = None) -> ProviderC
                     output=float(pick(values["output_price"], known.pricing.output)),
                     cache_read=float(pick(values["cache_read_price"], known.pricing.cache_read)),
                     cache_write=float(pick(values["cache_write_price"], known.pricing.cache_write)),
+                    web_search=known.pricing.web_search,
                 ),
                 capabilities=known.capabilities,
             )

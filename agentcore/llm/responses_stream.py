@@ -13,6 +13,12 @@ it and whose ``sequence_number`` counts up. The events that matter here:
   ``response.failed`` and ``error`` (the call failed; raised as a
   :class:`ProviderError` carrying the usage so far when the server sent it).
 
+Hosted web search: a ``web_search_call`` item is the vendor's own work
+(nothing to run); each finished one whose action is a search counts as one
+billed search (``Usage.web_search_requests``). A ``url_citation``
+annotation (``response.output_text.annotation.added``, or in the finished
+message item when no such event came for it) becomes a :class:`CitationDelta`.
+
 Invariant: a finished reasoning item becomes one ``ThinkingDelta`` whose
 ``signature`` is :func:`encode_reasoning` of its id and encrypted content, so
 the assembled :class:`ThinkingBlock` round-trips it to the next request
@@ -27,8 +33,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from agentcore.bounded_json import loads_bounded
+import attrs
+
 from agentcore.llm.base import (
     Chunk,
+    CitationDelta,
     ProviderStop,
     StopChunk,
     TextDelta,
@@ -41,7 +50,7 @@ from agentcore.llm.base import (
 from agentcore.llm.errors import MalformedResponseError, NetworkError, ProviderError
 from agentcore.llm.http_errors import error_from_object
 from agentcore.llm.sse import SseEvent
-from agentcore.messages import Usage
+from agentcore.messages import Citation, Usage
 
 # A ThinkingBlock signature that holds a Responses reasoning item (never sent to another API).
 REASONING_PREFIX = "openai-responses:"
@@ -82,6 +91,12 @@ def usage_from_responses(raw: Mapping[str, Any]) -> Usage:
     )
 
 
+def url_citation(raw: Any) -> CitationDelta | None:
+    if not isinstance(raw, Mapping) or raw.get("type") != "url_citation" or not isinstance(raw.get("url"), str):
+        return None
+    return CitationDelta(Citation(raw["url"], str(raw.get("title") or "")))
+
+
 class ResponsesStreamDecoder:
     def __init__(self, *, provider: str, api_key_env: str | None, secret: str | None) -> None:
         self._provider = provider
@@ -91,6 +106,8 @@ class ResponsesStreamDecoder:
         self._ordinals = 0
         self._refused = False
         self._usage: Usage | None = None
+        self._annotated: set[str] = set()  # message items whose citations came as annotation events
+        self._searches = 0  # finished web_search_call items that searched
         self.done = False
 
     def feed(self, event: SseEvent) -> list[Chunk]:
@@ -123,6 +140,12 @@ class ResponsesStreamDecoder:
                     return []
                 call[1] = True
                 return [ToolCallDelta(call[0], delta)]
+            case "response.output_text.annotation.added":
+                citation = url_citation(obj.get("annotation"))
+                if citation is None:
+                    return []
+                self._annotated.add(str(obj.get("item_id")))
+                return [citation]
             case "response.output_item.added":
                 return self._item_added(obj.get("item") or {})
             case "response.output_item.done":
@@ -159,6 +182,15 @@ class ResponsesStreamDecoder:
                     out.append(ToolCallDelta(call[0], arguments))
                 out.append(ToolCallEnd(call[0]))
                 return out
+            case "message" if str(item.get("id")) not in self._annotated:
+                annotations = [a for part in item.get("content") or () if isinstance(part, Mapping)
+                               for a in part.get("annotations") or ()]  # fmt: skip
+                return [c for c in map(url_citation, annotations) if c is not None]
+            case "web_search_call":
+                action = item.get("action")
+                if not isinstance(action, Mapping) or action.get("type", "search") == "search":
+                    self._searches += 1
+                return []
             case "reasoning":
                 encrypted = item.get("encrypted_content")
                 signature = encode_reasoning(str(item.get("id", "")), encrypted if isinstance(encrypted, str) else None)
@@ -172,7 +204,9 @@ class ResponsesStreamDecoder:
         self._calls.clear()
         usage = response.get("usage")
         if isinstance(usage, Mapping):
-            out.append(UsageChunk(usage_from_responses(usage)))
+            out.append(UsageChunk(self._with_searches(usage_from_responses(usage))))
+        elif self._searches:
+            out.append(UsageChunk(Usage(web_search_requests=self._searches)))
         reason = (response.get("incomplete_details") or {}).get("reason")
         if response.get("status") == "incomplete":
             stop = _INCOMPLETE.get(str(reason), ProviderStop.MAX_TOKENS)
@@ -194,8 +228,13 @@ class ResponsesStreamDecoder:
         )
         usage = response.get("usage")
         if isinstance(usage, Mapping):
-            err.usage = usage_from_responses(usage)
+            err.usage = self._with_searches(usage_from_responses(usage))
+        elif self._searches:
+            err.usage = Usage(web_search_requests=self._searches)
         return err
+
+    def _with_searches(self, usage: Usage) -> Usage:
+        return attrs.evolve(usage, web_search_requests=self._searches) if self._searches else usage
 
     def finish(self) -> list[Chunk]:
         if self.done:

@@ -178,6 +178,7 @@ class HttpStreamer:
                     max_attempts=self.retry.max_attempts,
                     delay_s=delay,
                     reason=str(err),
+                    usage=err.usage,  # the failed attempt was billed too
                 )
                 await trio.sleep(delay)
                 attempt += 1

@@ -40,8 +40,10 @@ from agentcore.events import (
 )
 from agentcore.history import ContextStatus, History
 from agentcore.llm.base import LlmProvider, LlmRequest, ModelInfo
+from agentcore.llm.capabilities import capability_notices
 from agentcore.llm.errors import ProviderError
 from agentcore.llm.registry import ProviderSelectionError
+from agentcore.llm.web_search import check_web_search
 from agentcore.messages import (
     AssistantMessage,
     MessageKind,
@@ -493,9 +495,16 @@ class DefaultSession(DurableState):
             if self._provider_resolver is None:
                 raise ProviderSelectionError("this session cannot switch providers")
             selection = await self._provider_resolver(provider, model)
+            check_web_search(selection.provider, model, self.turn_config.web_search)  # a required search stays
             self.provider, self.provider_name = selection.provider, selection.provider_name
+        else:
+            check_web_search(self.provider, model, self.turn_config.web_search)
         self._model = model
         await self._events.emit(ModelChanged(self.provider_name, model))
+        turn = self.turn_config  # configured parameters the new model does not take: said now, as at start-up
+        for text in capability_notices(self.provider.model_info(model), temperature=turn.temperature,
+                                       reasoning_effort=turn.reasoning_effort):  # fmt: skip
+            await self._events.emit(Notice("info", text))
 
     def tool_context(self, call_id: str, progress: Callable[[ToolProgress], Any]) -> ToolContext:
         """What a tool call of this session may touch (also used by the voice layer's tools)."""

@@ -9,7 +9,12 @@ Invariants the runner keeps, even when cancelled mid-way:
 * every ``tool_use`` in history gets a ``tool_result`` (synthesised
   "cancelled" results when the turn is cancelled while tools run);
 * a message is appended to history only when complete;
-* provider errors propagate (the session rolls the turn back).
+* provider errors propagate (the session rolls the turn back), after the
+  usage a failed call reports (``ProviderError.usage``: billed all the same)
+  is charged to the session like any call's;
+* a request offers hosted web search only when the provider can run it for
+  the model; a *required* search that cannot run fails the turn
+  (:class:`~agentcore.llm.web_search.WebSearchUnavailable`), it never runs without.
 """
 
 from __future__ import annotations
@@ -39,8 +44,10 @@ from agentcore.llm.base import (
     RetryNotice,
     TextDelta,
     ThinkingDelta,
+    WebSearch,
 )
-from agentcore.llm.errors import ContextOverflowError
+from agentcore.llm.errors import ContextOverflowError, ProviderError
+from agentcore.llm.web_search import request_web_search
 from agentcore.messages import (
     AssistantMessage,
     Message,
@@ -77,6 +84,7 @@ class TurnConfig:
     max_tokens: int | None = None
     temperature: float | None = None
     reasoning_effort: ReasoningEffort | None = None
+    web_search: WebSearch | None = None  # hosted web search: None = off; required or when available
 
 
 @attrs.frozen
@@ -185,6 +193,7 @@ class TurnRunner:
             max_tokens=cfg.max_tokens,
             temperature=cfg.temperature,
             reasoning_effort=cfg.reasoning_effort,
+            web_search=request_web_search(self.provider, self.model, cfg.web_search),
         )
         self.requests += 1
         assembler = StreamAssembler()
@@ -204,29 +213,39 @@ class TurnRunner:
                             await self.emit(AssistantTextDelta(turn_id, text))
                         case ThinkingDelta(text=text) if text:
                             await self.emit(ThoughtDelta(turn_id, text))
-                        case RetryNotice(attempt=a, max_attempts=m, delay_s=d, reason=r):
+                        case RetryNotice(attempt=a, max_attempts=m, delay_s=d, reason=r, usage=billed):
                             await self.emit(RetryScheduled(turn_id, a, m, d, r))
+                            if billed is not None:  # the failed attempt was billed: charged as its own call
+                                await self._charge(turn_id, billed, request)
             complete = True
+        except ProviderError as exc:
+            if exc.usage is not None:  # the failed call was billed: count it before the turn unwinds
+                await self._charge(turn_id, exc.usage, request)
+            raise
         finally:
             # Cancelled mid-stream: keep what the user already saw (text), never half a tool call.
             message = assembler.finish(self.model, complete=complete)
             if message is not None and (complete or message.text):
                 await self._append(turn_id, message)
-        self.usage = self.usage + assembler.usage
-        cost, status = self.hooks.after_llm_call(assembler.usage, request)
+        await self._charge(turn_id, assembler.usage, request)
+        self._pending_invalid = assembler.invalid_args
+        return message, assembler.stop
+
+    async def _charge(self, turn_id: str, usage: Usage, request: LlmRequest) -> None:
+        """Record one call's usage and cost (journaled through :class:`LlmCallFinished`)."""
+        self.usage = self.usage + usage
+        cost, status = self.hooks.after_llm_call(usage, request)
         await self.emit(
             LlmCallFinished(
                 turn_id=turn_id,
                 model=self.model,
-                usage=assembler.usage,
+                usage=usage,
                 cost_usd=cost,
                 context_used=status.used,
                 context_window=status.window,
                 session_cost_usd=self.hooks.session_cost_usd,
             )
         )
-        self._pending_invalid = assembler.invalid_args
-        return message, assembler.stop
 
     async def _run_tools(self, turn_id: str, calls: tuple[ToolUseBlock, ...]) -> None:
         results: list[ToolResultBlock] = []

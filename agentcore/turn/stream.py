@@ -14,6 +14,7 @@ import attrs
 from agentcore.bounded_json import JsonTooDeep, loads_bounded
 from agentcore.llm.base import (
     Chunk,
+    CitationDelta,
     ProviderStop,
     RetryNotice,
     StopChunk,
@@ -26,6 +27,7 @@ from agentcore.llm.base import (
 )
 from agentcore.messages import (
     AssistantMessage,
+    Citation,
     TextBlock,
     ThinkingBlock,
     ToolUseBlock,
@@ -40,6 +42,7 @@ class StreamAssembler:
 
     blocks: list[TextBlock | ThinkingBlock | ToolUseBlock] = attrs.field(factory=list)
     _text: list[str] = attrs.field(factory=list)
+    _citations: list[Citation] = attrs.field(factory=list)  # sources of the text run being built
     _thinking: list[str] = attrs.field(factory=list)
     _signature: str | None = None
     _calls: dict[int, list[str]] = attrs.field(factory=dict)  # index -> [id, name, args...]
@@ -53,6 +56,8 @@ class StreamAssembler:
                 if self._thinking or self._signature:
                     self._flush_thinking()
                 self._text.append(text)
+            case CitationDelta(citation=citation):
+                self._citations.append(citation)
             case ThinkingDelta(text=text, signature=sig, redacted=redacted):
                 if self._text:
                     self._flush_text()
@@ -84,7 +89,8 @@ class StreamAssembler:
             text = "".join(self._text)
             self._text.clear()
             if text:
-                self.blocks.append(TextBlock(text))
+                self.blocks.append(TextBlock(text, tuple(self._citations)))
+                self._citations.clear()
 
     def _flush_thinking(self) -> None:
         if self._thinking or self._signature:
@@ -122,6 +128,13 @@ class StreamAssembler:
 
     def finish(self, model: str, *, complete: bool) -> AssistantMessage | None:
         """The message so far. When cut short (cancelled) unfinished tool calls are dropped."""
+        if self._citations and not self._text:  # sources after the last text belong to it
+            for index in range(len(self.blocks) - 1, -1, -1):
+                block = self.blocks[index]
+                if isinstance(block, TextBlock):
+                    self.blocks[index] = attrs.evolve(block, citations=(*block.citations, *self._citations))
+                    break
+            self._citations.clear()
         self._flush_text()
         self._flush_thinking()
         if complete:

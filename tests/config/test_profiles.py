@@ -123,7 +123,8 @@ def test_unknown_profile_key_names_file_and_key(layout):
     path = layout.write(layout.project_profiles / "bad.toml", '[tools]\nalow = ["*"]\n')
     with pytest.raises(ConfigError) as info:
         profile(layout, "bad")
-    assert info.value.source == str(path) and info.value.key == "tools.alow" and info.value.allowed == "allow, deny"
+    assert info.value.source == str(path) and info.value.key == "tools.alow"
+    assert info.value.allowed == "allow, deny, web_search, web_search_allowed_domains, web_search_blocked_domains"
 
 
 def test_wrong_type_in_profile(layout):

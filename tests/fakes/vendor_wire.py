@@ -182,6 +182,63 @@ def an_text_message(*texts: str, output_tokens: int = 15) -> list[bytes]:
     ]
 
 
+def an_web_search_message(
+    query: str,
+    results: list[tuple[str, str]],
+    cited: list[tuple[str, tuple[str, str, str] | None]],
+    *,
+    searches: int = 1,
+    output_tokens: int = 120,
+) -> list[bytes]:
+    """A streamed answer that used the server-side web search tool, as the
+    Messages API sends it: a text block, the ``server_tool_use`` block (its
+    query as ``input_json_delta``), the ``web_search_tool_result`` block with
+    ``results`` (title, url), then one text block per ``cited`` entry (text,
+    and its citation as (url, title, cited_text) in a ``citations_delta``),
+    and usage with ``server_tool_use.web_search_requests``."""
+    tool_id = "srvtoolu_014hJH82Qum7Td6UV8gDXThB"
+    parts = [
+        an_message_start(),
+        an_block_start(0, {"type": "text", "text": ""}),
+        an_text(0, "I'll search for that."),
+        an_block_stop(0),
+        an_block_start(1, {"type": "server_tool_use", "id": tool_id, "name": "web_search", "input": {}}),
+        an_delta(1, {"type": "input_json_delta", "partial_json": _dumps({"query": query})}),
+        an_block_stop(1),
+        an_block_start(2, {"type": "web_search_tool_result", "tool_use_id": tool_id, "content": [
+            {"type": "web_search_result", "title": title, "url": url, "encrypted_content": "EqgfCioIARgBIiQ3YTAw",
+             "page_age": "April 30, 2025"}
+            for title, url in results
+        ]}),
+        an_block_stop(2),
+    ]  # fmt: skip
+    for offset, (text, citation) in enumerate(cited):
+        index = 3 + offset
+        parts.append(an_block_start(index, {"type": "text", "text": "", "citations": None}))
+        if citation is not None:
+            url, title, quoted = citation
+            parts.append(an_delta(index, {"type": "citations_delta", "citation": {
+                "type": "web_search_result_location", "url": url, "title": title, "cited_text": quoted,
+                "encrypted_index": "Eo8BCioIAhgBIiQyYjQ0OWJmZi1lNm"}}))  # fmt: skip
+        parts += [an_text(index, text), an_block_stop(index)]
+    usage = {"output_tokens": output_tokens,
+             "server_tool_use": {"web_search_requests": searches, "web_fetch_requests": 0}}  # fmt: skip
+    parts += [an_event("message_delta", delta={"stop_reason": "end_turn", "stop_sequence": None}, usage=usage), AN_STOP]
+    return parts
+
+
+def an_error_after_text(text: str, *, input_tokens: int, output_tokens: int) -> list[bytes]:
+    """A stream that starts answering, reports its usage so far, then ends in an ``error`` event."""
+    return [
+        an_message_start(input_tokens),
+        an_block_start(0, {"type": "text", "text": ""}),
+        an_text(0, text),
+        an_event("message_delta", delta={"stop_reason": None, "stop_sequence": None},
+                 usage={"output_tokens": output_tokens}),  # fmt: skip
+        an_error("api_error", "Internal server error"),
+    ]
+
+
 # ------------------------------------------------------------ OpenAI Responses
 
 RESP_ID = "resp_68af4030592c81938ec0a5fbab4a3e9f05438e46b5f69a3b"
@@ -245,7 +302,11 @@ class RsStream:
         self.output.append(done)
         return self.event("response.output_item.done", output_index=index, item=done)
 
-    def message(self, item_id: str, *texts: str) -> RsStream:
+    def message(self, item_id: str, *texts: str, citations: tuple[tuple[str, str], ...] = (),
+                annotation_events: bool = True) -> RsStream:  # fmt: skip
+        """An output message; ``citations`` (url, title) become ``url_citation``
+        annotations over the whole text, announced by ``annotation.added``
+        events unless ``annotation_events`` is False (then only in the finished item)."""
         index = len(self.output)
         item = {"id": item_id, "type": "message", "status": "in_progress", "role": "assistant", "content": []}
         self.event("response.output_item.added", output_index=index, item=item)
@@ -255,10 +316,26 @@ class RsStream:
             self.event("response.output_text.delta", item_id=item_id, output_index=index, content_index=0, delta=text,
                        logprobs=[])  # fmt: skip
         full = "".join(texts)
-        part = {"type": "output_text", "annotations": [], "text": full}
+        annotations = [{"type": "url_citation", "start_index": 0, "end_index": len(full), "url": url, "title": title}
+                       for url, title in citations]  # fmt: skip
+        for n, annotation in enumerate(annotations if annotation_events else ()):
+            self.event("response.output_text.annotation.added", item_id=item_id, output_index=index, content_index=0,
+                       annotation_index=n, annotation=annotation)  # fmt: skip
+        part = {"type": "output_text", "annotations": annotations, "text": full}
         self.event("response.output_text.done", item_id=item_id, output_index=index, content_index=0, text=full, logprobs=[])
         self.event("response.content_part.done", item_id=item_id, output_index=index, content_index=0, part=part)
         done = {**item, "status": "completed", "content": [part]}
+        self.output.append(done)
+        return self.event("response.output_item.done", output_index=index, item=done)
+
+    def web_search(self, item_id: str, query: str) -> RsStream:
+        """A hosted ``web_search_call`` item with its progress events."""
+        index = len(self.output)
+        item = {"id": item_id, "type": "web_search_call", "status": "in_progress", "action": {"type": "search", "query": query}}
+        self.event("response.output_item.added", output_index=index, item=item)
+        for stage in ("in_progress", "searching", "completed"):
+            self.event(f"response.web_search_call.{stage}", item_id=item_id, output_index=index)
+        done = {**item, "status": "completed"}
         self.output.append(done)
         return self.event("response.output_item.done", output_index=index, item=done)
 

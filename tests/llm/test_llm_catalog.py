@@ -19,7 +19,7 @@ def test_shipped_catalog_loads_and_defaults_are_known() -> None:
         assert catalog.provider_of(model) == provider
     sonnet = catalog.lookup("claude-sonnet-4-5")
     assert (sonnet.context_window, sonnet.max_output_tokens) == (200_000, 64_000)
-    assert sonnet.pricing == Pricing(input=3.0, output=15.0, cache_read=0.3, cache_write=3.75)
+    assert sonnet.pricing == Pricing(input=3.0, output=15.0, cache_read=0.3, cache_write=3.75, web_search=10.0)
 
 
 @pytest.mark.parametrize(
