@@ -17,19 +17,23 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import trio
 
 from agentcore.live.audio import bytes_to_ms, resample, rms_dbfs
 from agentcore.live.backend import BackendClosedError, BackendConnectError, BackendError, BackendSeed, SpeechBackend, seed_instructions
-from agentcore.live.events import Disconnected
+from agentcore.live.callbacks import CallbackRegistry
+from agentcore.live.control_events import ExtractionCompleted, ExtractionFailed, PhaseTransitioned, TurnCompleted
+from agentcore.live.events import Disconnected, ResponseDone
 from agentcore.live.flow import Conversation, LiveUpdate, NoticeUpdate
-from agentcore.live.phases import Detector, Phase, PhaseMachine, SustainedCondition
+from agentcore.live.handle import ControllerHandle
+from agentcore.live.phases import Detector, Phase, PhaseMachine, PhaseTransition, StateStore, SustainedCondition
 from agentcore.live.reducer import TranscriptReducer
-from agentcore.live.snapshot import LiveSnapshot, SnapshotStore
+from agentcore.live.snapshot import SNAPSHOT_TURNS, LiveSnapshot
+from agentcore.live.transcript import TranscriptTurn, TranscriptWindow
 from agentcore.live.state import StateMachine, VoiceState
 from agentcore.live.steering import Steering
 from agentcore.live.telemetry import SessionMetrics
@@ -40,8 +44,13 @@ from agentcore.live.transport import AudioTransport
 from agentcore.messages import AssistantMessage, MessageKind, UserMessage
 from agentcore.tools.registry import tool_specs
 
+if TYPE_CHECKING:
+    from agentcore.live.extraction import TurnExtractor
+    from agentcore.live.persistence import SessionPersistence
+
 log = logging.getLogger(__name__)
 S = VoiceState
+TURN_TAIL_MESSAGES = 64  # history read to build the turn that just completed
 
 BARGE_IN_DBFS = -35.0  # input louder than this while the assistant speaks is the user talking
 BARGE_IN_FRAMES = 2  # consecutive loud 20 ms frames: 40 ms, well inside the 50 ms barge-in budget
@@ -106,8 +115,9 @@ class VoiceController:
         config: VoiceConfig = VoiceConfig(),
         fallback: Callable[[], SpeechBackend] | None = None,
         phases: PhaseMachine | None = None,
-        snapshots: SnapshotStore | None = None,
+        snapshots: SessionPersistence | None = None,
         on_update: Callable[[LiveUpdate], None] | None = None,
+        extractors: Sequence[TurnExtractor] = (),
     ) -> None:
         self.session = session
         self.transport = transport
@@ -117,7 +127,13 @@ class VoiceController:
         self._factory = backend
         self._fallback = fallback
         self._listeners: list[Callable[[LiveUpdate], None]] = [on_update] if on_update else []
+        self.callbacks = CallbackRegistry()  # typed, per event kind, inline or queued
         self.metrics = SessionMetrics()
+        self.store = phases.store if phases is not None else StateStore()
+        self.extractors = tuple(extractors)
+        for extractor in self.extractors:
+            extractor.report = self._on_extraction
+        self._turns_completed = 0
         self.state = StateMachine(trio.current_time)
         self.reducer = TranscriptReducer(session.history, session.events.emit, model=getattr(session, "model", None))
         self.conversation = Conversation(
@@ -150,6 +166,7 @@ class VoiceController:
         self.steering = Steering(apply_instructions=self._apply_instructions, inject=self._inject, idle=lambda: self.conversation.idle)
         if phases is not None:
             phases.on_change(self._phase_changed)
+            phases.observe(self._on_transition)
         self.resumption_handle: str | None = None
         self.backend_name = ""
         self._ready = trio.Event()
@@ -165,6 +182,7 @@ class VoiceController:
         self._last_error: Exception | None = None
         self.seeds: list[BackendSeed] = []  # how each connection was seeded (diagnostics)
         self._restored_phase = False
+        self.handle = ControllerHandle(self, self._notify)  # the application's LiveHandle
 
     # --------------------------------------------------------------- public
 
@@ -186,8 +204,12 @@ class VoiceController:
                     nursery.start_soon(self._pump_input)
                     nursery.start_soon(self._ticker)
                     nursery.start_soon(self._drain_watch)
+                    nursery.start_soon(self.callbacks.run)
+                    for extractor in self.extractors:
+                        nursery.start_soon(extractor.run)
                     try:
                         await self._serve()
+                        await self._settle_extractions()
                     except BackendError as exc:  # raised plainly below, not inside an exception group
                         fatal = exc
                     finally:
@@ -195,6 +217,8 @@ class VoiceController:
         finally:
             with trio.CancelScope(shield=True):
                 await self.reducer.close()
+                await self.callbacks.drain()
+                self.metrics.callbacks_dropped = self.callbacks.dropped
                 self.conversation.finalize_metrics()
                 if self.state.state is not S.CLOSED:
                     self.conversation.to(S.CLOSED)
@@ -290,6 +314,8 @@ class VoiceController:
                         return _Outcome.BACKEND_FINISHED
                     break
                 await self.conversation.dispatch(event)
+                if isinstance(event, ResponseDone):
+                    self._turn_done(event.response_id)
         self._pump_scope = None
         return _Outcome.FINISHED if self._finished else _Outcome.DISCONNECTED
 
@@ -396,6 +422,30 @@ class VoiceController:
     def _notify(self, update: LiveUpdate) -> None:
         for listener in self._listeners:
             listener(update)
+        self.callbacks.emit(update)
+
+    def _turn_done(self, response_id: str) -> None:
+        """An answer ended with no tools left to run: a turn for extraction and callbacks."""
+        turn = self.metrics.turn(response_id)
+        if turn is None or turn.tool_calls:
+            return  # the tools' results get their own response
+        self._turns_completed += 1
+        window = TranscriptWindow.from_history(self.session.history.snapshot()[-TURN_TAIL_MESSAGES:], 1)
+        phase = self.phases.current.name if self.phases is not None else None
+        done = TurnCompleted(self._turns_completed, response_id, turn.status, phase, window.last or TranscriptTurn())
+        for extractor in self.extractors:
+            extractor.turn_completed(done)  # notes it; the call runs in the extractor's own task
+        self.callbacks.emit(done)
+
+    async def _settle_extractions(self) -> None:
+        """The talk is over: let extractions still running finish (each within its timeout)."""
+        for extractor in self.extractors:
+            with trio.move_on_after(extractor.timeout_s):
+                await extractor.wait_idle()
+
+    def _on_extraction(self, result: ExtractionCompleted | ExtractionFailed) -> None:
+        self.metrics.extractions.append(result)
+        self.callbacks.emit(result)
 
     async def _signal_name(self, name: str, value: bool) -> None:
         await self._signal(Signal(name), value)
@@ -415,6 +465,8 @@ class VoiceController:
         self._notify(NoticeUpdate("info", f"server closes the connection in {time_left_s:.0f}s; reconnecting when quiet"))
 
     def _on_usage(self, usage: Any) -> None:
+        if self.reducer.external_writer:
+            return  # the backend ran session turns (the cascade): the session charged them already
         if hasattr(self.session, "usage"):
             self.session.usage = self.session.usage + usage
 
@@ -446,6 +498,10 @@ class VoiceController:
         if backend is not None:
             await backend.inject_context(text, respond=respond)
 
+    def _on_transition(self, transition: PhaseTransition) -> None:
+        self.metrics.phase_transitions.append(transition)
+        self.callbacks.emit(PhaseTransitioned(transition))
+
     async def _phase_changed(self, old: Phase, new: Phase) -> None:
         self._snapshot_dirty = True
         self._notify(NoticeUpdate("info", f"phase {old.name} -> {new.name}"))
@@ -458,12 +514,13 @@ class VoiceController:
     def _restore(self) -> None:
         if self.snapshots is None:
             return
-        snapshot = self.snapshots.load()
+        snapshot = self.snapshots.load(self.session.id)
         if snapshot is None or snapshot.session_id != self.session.id:
             return
         self.resumption_handle = snapshot.resumption_handle
         if self.phases is not None and snapshot.phase:
             self.phases.restore(snapshot.phase)
+            self.phases.transitions[:0] = snapshot.transitions
             for key, value in snapshot.store.items():
                 self.phases.store.set(key, value)
             self._restored_phase = True
@@ -488,5 +545,7 @@ class VoiceController:
                 resumption_handle=self.resumption_handle,
                 store=self.phases.store.as_dict() if self.phases is not None else {},
                 updated=trio.current_time(),
+                turns=TranscriptWindow.from_history(self.session.history.snapshot(), SNAPSHOT_TURNS).turns,
+                transitions=tuple(self.phases.transitions) if self.phases is not None else (),
             )
         )

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 import attrs
+import trio
 
 from agentcore.errors import VoiceError
 
@@ -31,6 +32,16 @@ ANY_PHASE = "*"
 
 class PhaseError(VoiceError, ValueError):
     """A phase configuration that cannot work (unknown phase, duplicate name)."""
+
+
+@attrs.frozen
+class PhaseTransition:
+    """A phase change as it happened: from, to, why (``trigger``) and when (trio clock s)."""
+
+    source: str
+    target: str
+    trigger: str  # "guard" (an automatic transition), "request" (go), or the caller's own word
+    at: float
 
 
 class StateStore:
@@ -112,6 +123,8 @@ class PhaseMachine:
         self._current = self._phases[initial]
         self.store = store or StateStore()
         self._listeners: list[Callable[[Phase, Phase], Awaitable[None]]] = []
+        self.transitions: list[PhaseTransition] = []  # every change taken, oldest first
+        self._observers: list[Callable[[PhaseTransition], None]] = []
         self.dirty = False
         self.store.watch(ANY_PHASE, self._mark_dirty)
 
@@ -124,6 +137,10 @@ class PhaseMachine:
 
     def on_change(self, listener: Callable[[Phase, Phase], Awaitable[None]]) -> None:
         self._listeners.append(listener)
+
+    def observe(self, observer: Callable[[PhaseTransition], None]) -> None:
+        """Call ``observer(transition)`` as each transition is taken (before the async listeners)."""
+        self._observers.append(observer)
 
     def restore(self, name: str) -> None:
         """Resume in phase ``name`` (from a snapshot) without running hooks."""
@@ -140,13 +157,13 @@ class PhaseMachine:
             if t.source in (self._current.name, ANY_PHASE) and t.target != self._current.name and (t.automatic or not automatic_only)
         ]
 
-    async def go(self, target: str) -> bool:
+    async def go(self, target: str, *, trigger: str = "request") -> bool:
         """Take the transition to ``target`` if one exists from here and its guard holds."""
         if target not in self._phases:
             raise PhaseError(f"unknown phase {target!r}")
         for t in self._candidates(automatic_only=False):
             if t.target == target and t.guard(self.store):
-                await self._move(self._phases[target])
+                await self._move(self._phases[target], trigger)
                 return True
         return False
 
@@ -155,14 +172,18 @@ class PhaseMachine:
         self.dirty = False
         for t in self._candidates(automatic_only=True):
             if t.guard(self.store):
-                await self._move(self._phases[t.target])
+                await self._move(self._phases[t.target], "guard")
                 return True
         return False
 
-    async def _move(self, target: Phase) -> None:
+    async def _move(self, target: Phase, trigger: str = "request") -> None:
         old = self._current
         await _call(old.on_exit, old, self.store)
         self._current = target
+        transition = PhaseTransition(old.name, target.name, trigger, trio.current_time())
+        self.transitions.append(transition)
+        for observer in tuple(self._observers):
+            observer(transition)  # synchronously: the record is in order even if listeners interleave
         await _call(target.on_enter, target, self.store)
         for listener in self._listeners:
             await listener(old, target)
