@@ -24,7 +24,7 @@ from typing import Any
 import trio
 
 from agentcore import AgentCoreBuilder, SessionCreateInfo
-from bench import live_extraction
+from bench import live_extraction, live_rules
 from agentcore.frontend import Frontend
 from agentcore.live.audio import tone
 from agentcore.live.controller import VoiceConfig, VoiceController
@@ -113,6 +113,7 @@ def run() -> list[tuple[str, str, str, str]]:
         (AREA, "audio delta -> transport (p99)", f"{sorted(delta_ms)[int(len(delta_ms) * 0.99)]:.3f} ms", "-"),
         (AREA, "barge-in: clear, cancel, truncate (max)", f"{max(barge_ms):.2f} ms", "<= 50 ms"),
     ]
+    rows += live_rules.rows(AREA)  # reactor and instructions from state
     rows += live_extraction.rows(AREA)  # the same hot path while an extraction streams
     if shutil.which("espeak-ng") is None:
         rows.append((AREA, "cascade speech end -> first audio", "skipped: espeak-ng missing", "< 1500 ms"))

@@ -18,16 +18,17 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 import trio
 
 from agentcore.live.audio import bytes_to_ms, resample, rms_dbfs
-from agentcore.live.backend import BackendClosedError, BackendConnectError, BackendError, BackendSeed, SpeechBackend, seed_instructions
+from agentcore.live.backend import BackendClosedError, BackendConnectError, BackendError, BackendSeed, SpeechBackend
 from agentcore.live.callbacks import CallbackRegistry
 from agentcore.live.control_events import ExtractionCompleted, ExtractionFailed, PhaseTransitioned, TurnCompleted
 from agentcore.live.events import Disconnected, ResponseDone
+from agentcore.live.director import Director, LiveRules
 from agentcore.live.flow import Conversation, LiveUpdate, NoticeUpdate
 from agentcore.live.handle import ControllerHandle
 from agentcore.live.phases import Detector, Phase, PhaseMachine, PhaseTransition, StateStore, SustainedCondition
@@ -62,11 +63,18 @@ RECONNECT_BACKOFF_S = 0.5  # first retry delay, doubled per failure
 TICK_S = 0.1  # timers (soft turn, transcript timeouts, detectors) resolution
 
 
+class BackgroundAgents(Protocol):
+    """Runs a text agent on a task in the background (``DispatchAgent`` effects)."""
+
+    async def run(self, task: str) -> str: ...
+
+
 class Signal(enum.Enum):
     USER_TURN = "user_turn"
     INTERRUPTION = "interruption"
     TOOL_CALLS = "tool_calls"
     SILENCE = "silence"  # fed every tick with whether the conversation is idle
+    TOOL_RESULT = "tool_result"  # fed per finished tool call with whether it succeeded
 
 
 @attrs.frozen
@@ -96,6 +104,7 @@ class VoiceConfig:
     tool_timeouts: Mapping[str, ToolTimeout] = attrs.field(factory=dict)  # per tool name (blocking calls)
     default_tool_timeout: ToolTimeout | None = None  # for blocking tools not named above; None: wait for ever
     style: SpeechStyle = NEUTRAL  # how the assistant speaks (the backends get their part at construction)
+    rules: LiveRules = LiveRules()  # reactor rules, instruction modifiers, state narrative
 
 
 class _Outcome(enum.Enum):
@@ -156,6 +165,7 @@ class VoiceController:
             modes=config.tool_modes,
             default_mode=config.default_tool_mode,
             allowed=self._tool_refusal,
+            on_result=self.conversation.tool_finished,
             timeouts=config.tool_timeouts,
             default_timeout=config.default_tool_timeout,
             speak=self._speak_now,
@@ -164,6 +174,11 @@ class VoiceController:
         )
         self.conversation.tools = self.tools
         self.steering = Steering(apply_instructions=self._apply_instructions, inject=self._inject, idle=lambda: self.conversation.idle)
+        self.agents: BackgroundAgents | None = None  # runs DispatchAgent effects
+        self.director = Director(
+            config.rules, store=self.store, steering=self.steering, actions=self, metrics=self.metrics, clock=trio.current_time, phases=phases
+        )
+        self.conversation.rules = self.director
         if phases is not None:
             phases.on_change(self._phase_changed)
             phases.observe(self._on_transition)
@@ -201,6 +216,7 @@ class VoiceController:
                     self.conversation.nursery = nursery
                     if self.phases is not None and not self._restored_phase:
                         await self.phases.enter_initial()
+                    self.director.start()
                     nursery.start_soon(self._pump_input)
                     nursery.start_soon(self._ticker)
                     nursery.start_soon(self._drain_watch)
@@ -330,8 +346,7 @@ class VoiceController:
 
     def _instructions(self) -> str:
         base = self.session.system_prompt() if hasattr(self.session, "system_prompt") else ""
-        phase = self.phases.current.instructions if self.phases is not None else None
-        text = seed_instructions(base, phase)
+        text = self.director.instructions(base)  # phase template, modifiers, state narrative
         extra = self.steering.extra_instructions
         style = self.config.style.instructions()
         return "\n\n".join(part for part in (text, style, extra) if part)
@@ -394,6 +409,7 @@ class VoiceController:
                 self._closing = True
                 await conv.backend.close()  # the event stream ends; the connection loop reconnects
             await self._signal(Signal.SILENCE, conv.idle)
+            await self.director.tick(conv.idle)
             if self.phases is not None and self.phases.dirty:
                 await self.phases.evaluate()
             if self._snapshot_dirty:
@@ -456,6 +472,45 @@ class VoiceController:
             if rule.signal is signal and rule.detector.feed(now, value):
                 await rule.action(self)
 
+    # ------------------------------------------------ ReactorActions (reactor effects)
+
+    async def end_session(self, reason: str) -> None:
+        self._notify(NoticeUpdate("info", f"session ended: {reason}"))
+        self.stop(CloseReason.POLICY_ENDED, reason)
+
+    async def cancel_response(self) -> None:
+        await self.conversation.cancel_response(source="reactor")
+
+    async def speak(self, text: str) -> None:
+        await self._speak_now(text)
+
+    async def _speak_now(self, text: str) -> bool:
+        """Say ``text`` verbatim unless the assistant is already talking; True when it was said."""
+        backend = self.conversation.backend
+        if backend is None or self.conversation.active is not None or self.transport.playing:
+            return False
+        try:
+            await backend.say(text)
+        except BackendClosedError:
+            return False
+        return True
+
+    def dispatch_agent(self, task: str, done: Callable[[str | None, str], Awaitable[None]]) -> bool:
+        agents, nursery = self.agents, self.conversation.nursery
+        if agents is None or nursery is None:
+            return False
+
+        async def run() -> None:
+            try:
+                result = await agents.run(task)
+            except Exception as exc:  # noqa: BLE001 - a failed background agent is telemetry, not a crash
+                await done(None, str(exc))
+            else:
+                await done(result, "")
+
+        nursery.start_soon(run)
+        return True
+
     def _on_resumption(self, handle: str) -> None:
         self.resumption_handle = handle
         self._snapshot_dirty = True
@@ -469,22 +524,6 @@ class VoiceController:
             return  # the backend ran session turns (the cascade): the session charged them already
         if hasattr(self.session, "usage"):
             self.session.usage = self.session.usage + usage
-
-    async def end_session(self, reason: str) -> None:
-        """A policy ends the session (the close reason is ``policy_ended``)."""
-        self._notify(NoticeUpdate("info", f"session ended: {reason}"))
-        self.stop(CloseReason.POLICY_ENDED, reason)
-
-    async def _speak_now(self, text: str) -> bool:
-        """Say ``text`` verbatim unless the assistant is already talking; True when it was said."""
-        backend = self.conversation.backend
-        if backend is None or self.conversation.active is not None or self.transport.playing:
-            return False
-        try:
-            await backend.say(text)
-        except BackendClosedError:
-            return False
-        return True
 
     async def _apply_instructions(self, _text: str) -> None:
         backend = self.conversation.backend
@@ -521,8 +560,7 @@ class VoiceController:
         if self.phases is not None and snapshot.phase:
             self.phases.restore(snapshot.phase)
             self.phases.transitions[:0] = snapshot.transitions
-            for key, value in snapshot.store.items():
-                self.phases.store.set(key, value)
+            self.phases.store.restore(snapshot.store)  # signals included
             self._restored_phase = True
 
     def _save_snapshot(self) -> None:

@@ -1,8 +1,8 @@
 """Conversation structure: phases, watched state and temporal detectors.
 
-* :class:`StateStore` holds named values the conversation accumulates (what the
-  caller asked for, how many attempts were made); watchers run when a key
-  changes.
+* :class:`StateStore` (``agentcore.live.store``, re-exported here) holds named
+  values the conversation accumulates, computed variables and the session
+  signals; watchers run when a key changes.
 * :class:`PhaseMachine` moves between named :class:`Phase` s, each with its own
   instructions and allowed tools, along guarded :class:`Transition` s, calling
   on-enter/on-exit hooks. The control plane re-seeds the backend's
@@ -16,15 +16,18 @@ from __future__ import annotations
 
 import collections
 import inspect
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 import trio
 
 from agentcore.errors import VoiceError
+from agentcore.live.store import StateStore, Watcher  # noqa: F401  (re-exported: they lived here first)
 
-Watcher = Callable[[str, Any, Any], None]  # key, old, new
+if TYPE_CHECKING:
+    from agentcore.live.instructions import ContextBuilder, InstructionModifier
+    from agentcore.live.needs import Need
 Guard = Callable[["StateStore"], bool]
 Hook = Callable[["Phase", "StateStore"], Awaitable[None] | None]
 ANY_PHASE = "*"
@@ -44,36 +47,6 @@ class PhaseTransition:
     at: float
 
 
-class StateStore:
-    def __init__(self, values: Mapping[str, Any] | None = None) -> None:
-        self._values: dict[str, Any] = dict(values or {})
-        self._watchers: dict[str, list[Watcher]] = collections.defaultdict(list)
-        self._any: list[Watcher] = []
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self._values.get(key, default)
-
-    def __getitem__(self, key: str) -> Any:
-        return self._values[key]
-
-    def set(self, key: str, value: Any) -> None:
-        old = self._values.get(key)
-        self._values[key] = value
-        if old == value:
-            return
-        for watcher in (*self._watchers.get(key, ()), *self._any):
-            watcher(key, old, value)
-
-    def watch(self, key: str, watcher: Watcher) -> Callable[[], None]:
-        """Call ``watcher(key, old, new)`` when ``key`` changes (``"*"``: any key)."""
-        target = self._any if key == ANY_PHASE else self._watchers[key]
-        target.append(watcher)
-        return lambda: target.remove(watcher) if watcher in target else None
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self._values)
-
-
 def always(_: StateStore) -> bool:
     return True
 
@@ -85,6 +58,12 @@ class Phase:
     allowed_tools: tuple[str, ...] | None = None  # None: every session tool
     on_enter: Hook | None = None
     on_exit: Hook | None = None
+    # Instructions from state (agentcore.live.instructions): ``instructions`` may be a
+    # template over state ("{caller_name|the caller}"); modifiers add text while their
+    # predicate holds; ``context`` renders selected state as a short narrative.
+    modifiers: tuple[InstructionModifier, ...] = ()
+    context: ContextBuilder | None = None
+    needs: tuple[Need, ...] = ()  # fields this phase must fill (agentcore.live.needs)
 
     def allows(self, tool: str) -> bool:
         return self.allowed_tools is None or tool in self.allowed_tools
