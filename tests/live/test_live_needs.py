@@ -7,6 +7,9 @@ from __future__ import annotations
 import re
 
 import trio
+from fake_realtime import FakeRealtimeServer, Reply
+from live_helpers import build_core, speech_pattern, transcript, voice_info
+from test_live_openai import KEY
 
 from agentcore.live.controller import VoiceConfig, VoiceController
 from agentcore.live.director import LiveRules
@@ -15,9 +18,6 @@ from agentcore.live.openai_realtime import OpenAIRealtimeBackend
 from agentcore.live.phases import Phase, PhaseMachine, StateStore, Transition
 from agentcore.live.reactions import GoToPhase, Rule, SetState, Steer, UserTurn
 from agentcore.live.transport import WavFileTransport
-from fake_realtime import FakeRealtimeServer, Reply
-from live_helpers import build_core, speech_pattern, transcript, voice_info
-from test_live_openai import KEY
 
 RUN_LIMIT_S = 120
 
@@ -63,13 +63,13 @@ def test_a_need_repairs_after_seconds_and_a_custom_text_reads_state():
     assert all_filled("a", "b")(StateStore({"a": 1, "b": "x"})) and not all_filled("a", "b")(StateStore({"a": 1, "b": ""}))
 
 
-async def _run(tmp_path, server, pattern, phases, rules=LiveRules()):
+async def _run(tmp_path, server, pattern, phases, rules: LiveRules | None = None):
     core = build_core(tmp_path)
     async with trio.open_nursery() as nursery:
         url = await server.start(nursery)
         async with core.open_session(voice_info(tmp_path)) as session:
             transport = WavFileTransport(None, None, input_pcm=pattern, paced=True)
-            controller = VoiceController(session, transport, lambda: OpenAIRealtimeBackend(api_key=KEY, url=url), config=VoiceConfig(rules=rules), phases=phases)
+            controller = VoiceController(session, transport, lambda: OpenAIRealtimeBackend(api_key=KEY, url=url), config=VoiceConfig(rules=rules or LiveRules()), phases=phases)
             with trio.fail_after(RUN_LIMIT_S):
                 await controller.run()
             rows = transcript(session.history)
@@ -138,3 +138,37 @@ async def test_an_escalation_takes_the_declared_transition(tmp_path, autojump_cl
     assert [r.action for r in controller.metrics.repairs] == ["reask", "rephrase", "escalate"]
     assert phases.current.name == "human" and phases.transitions[-1].trigger == "rule:need:order_number"
     assert controller.store["session.phase"] == "human"
+
+
+async def test_a_repair_is_spoken_by_the_offline_cascade(tmp_path):
+    import importlib.util
+    import shutil
+    from pathlib import Path
+
+    import pytest
+
+    from agentcore.live.cascade import CascadeBackend
+    from agentcore.live.stt import PocketsphinxStt, grammar_for
+
+    if importlib.util.find_spec("pocketsphinx") is None or shutil.which("espeak-ng") is None:
+        pytest.skip("the offline cascade needs pocketsphinx (pip) and espeak-ng (apt-get install espeak-ng)")
+    fixture = Path(__file__).parent / "fixtures" / "hello_there.wav"
+    need = Need("order_number", "the order number", after_turns=1, reask="Ask for {ask}.", max_repairs=1)
+    phases = PhaseMachine([Phase("intake", "Take the order.", needs=(need,))], [], initial="intake")
+    core = build_core(tmp_path)
+    async with core.open_session(voice_info(tmp_path)) as session:
+        transport = WavFileTransport(fixture, tmp_path / "answer.wav", paced=False, trailing_silence_ms=800)
+        controller = VoiceController(
+            session,
+            transport,
+            lambda: CascadeBackend(session, stt=PocketsphinxStt(grammar=grammar_for(["hello there"]))),
+            config=VoiceConfig(finish_idle_s=0.5, soft_turn_s=10.0),
+            phases=phases,
+        )
+        with trio.fail_after(60):
+            await controller.run()
+        rows = transcript(session.history)
+    assert [(r.action, r.reason) for r in controller.metrics.repairs] == [("reask", "turns")]
+    assert rows[:2] == [("user", "hello there"), ("assistant", "hello there")]  # the echo provider answers
+    assert ("context", "Ask for the order number.") in rows
+    assert len(controller.metrics.turns) == 2  # the repair made the cascade answer again

@@ -6,12 +6,21 @@ from __future__ import annotations
 
 import pytest
 import trio
+from fake_realtime import FakeRealtimeServer, Reply
+from live_helpers import build_core, speech_pattern, transcript, voice_info
+from test_live_openai import KEY
 
 from agentcore import FunctionTool
 from agentcore.live.controller import DetectorRule, Signal, VoiceConfig, VoiceController
 from agentcore.live.director import LiveRules
 from agentcore.live.openai_realtime import OpenAIRealtimeBackend
-from agentcore.live.phases import ConsecutiveFailures, Phase, PhaseMachine, RateDetector, Transition
+from agentcore.live.phases import (
+    ConsecutiveFailures,
+    Phase,
+    PhaseMachine,
+    RateDetector,
+    Transition,
+)
 from agentcore.live.reactions import (
     CancelResponse,
     DispatchAgent,
@@ -31,14 +40,11 @@ from agentcore.live.reactions import (
     UserTurn,
 )
 from agentcore.live.reactor import MAX_EVENTS_PER_DRAIN, Reactor, ReactorError
-from agentcore.live.steering import Delivery, SteerKind, Steering
+from agentcore.live.steering import Delivery, Steering, SteerKind
 from agentcore.live.store import StateStore
 from agentcore.live.telemetry import SessionMetrics
 from agentcore.live.transport import WavFileTransport
 from agentcore.messages import MessageKind
-from fake_realtime import FakeRealtimeServer, Reply
-from live_helpers import build_core, speech_pattern, transcript, voice_info
-from test_live_openai import KEY
 
 RUN_LIMIT_S = 120
 
@@ -255,7 +261,7 @@ async def test_turn_events_phase_rules_and_end_session_in_a_running_call(tmp_pat
     server = FakeRealtimeServer(transcripts=["i am ada", "goodbye"], replies=[Reply("Hello Ada"), Reply("Bye now")])
     # The input continues long after "goodbye": only the rule ends the session.
     pattern = speech_pattern([("silence", 200), ("speech", 600), ("silence", 3000), ("speech", 600), ("silence", 60_000)])
-    controller, metrics, rows = await _voice_run(tmp_path, server, pattern, config=VoiceConfig(rules=rules), phases=phases)
+    controller, metrics, _rows = await _voice_run(tmp_path, server, pattern, config=VoiceConfig(rules=rules), phases=phases)
     assert controller.store["caller"] == "Ada" and phases.current.name == "help"
     assert controller.store["session.phase"] == "help" and controller.store["session.turn_count"] == 2
     assert [f.rule for f in metrics.rules_fired] == ["name", "move on", "bye"]
@@ -264,3 +270,21 @@ async def test_turn_events_phase_rules_and_end_session_in_a_running_call(tmp_pat
     assert "Greet the caller." in updates[0]
     assert any("Greet Ada." in u for u in updates)  # the template re-rendered when the name arrived
     assert "Help." in updates[-1]
+
+
+async def test_next_turn_context_goes_out_with_the_users_next_turn(tmp_path, autojump_clock):
+    rules = LiveRules(rules=[Rule("remember", TurnComplete, [Steer("The caller sounded hurried.", delivery=Delivery.NEXT_TURN)], policy=Policy(once=True))])
+    server = FakeRealtimeServer(transcripts=["hello", "what now"], replies=[Reply("Hi"), Reply("Here is what")])
+    pattern = speech_pattern([("silence", 200), ("speech", 600), ("silence", 6000), ("speech", 600), ("silence", 3000)])
+    _controller, metrics, rows = await _voice_run(tmp_path, server, pattern, config=VoiceConfig(rules=rules))
+    assert rows == [("user", "hello"), ("assistant", "Hi"), ("context", "The caller sounded hurried."), ("user", "what now"), ("assistant", "Here is what")]
+    conn = server.connections[0]
+    kinds = [m["type"] for m in conn.sent]
+    started = [i for i, k in enumerate(kinds) if k == "input_audio_buffer.speech_started"]
+    created = [i for i, k in enumerate(kinds) if k == "response.created"]
+    added = kinds.index("conversation.item.added")
+    assert started[1] < added < created[1]  # sent once the user spoke again, before the answer to them
+    assert len(conn.of_type("response.create")) == 0  # it asked for no answer of its own
+    # Signals change every tick, but instructions without templates were never re-sent.
+    assert len(conn.of_type("session.update")) == 1
+    assert [f.rule for f in metrics.rules_fired] == ["remember"]

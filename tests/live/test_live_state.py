@@ -7,8 +7,21 @@ from __future__ import annotations
 import pytest
 
 from agentcore.live.computed import Computed, StateConfigError
-from agentcore.live.instructions import ContextBuilder, InstructionModifier, compose, render
-from agentcore.live.signals import INTERRUPTIONS, PHASE, PHASE_S, SILENCE_S, TOOL_FAILURE_STREAK, TURN_COUNT, SessionSignals
+from agentcore.live.instructions import (
+    ContextBuilder,
+    InstructionModifier,
+    compose,
+    render,
+)
+from agentcore.live.signals import (
+    INTERRUPTIONS,
+    PHASE,
+    PHASE_S,
+    SILENCE_S,
+    TOOL_FAILURE_STREAK,
+    TURN_COUNT,
+    SessionSignals,
+)
 from agentcore.live.store import ReservedKeyError, StateStore, became, filled, rose_to
 
 
@@ -157,3 +170,25 @@ def test_modifiers_and_the_context_builder_compose_the_instructions():
         "Address Ada by name.\n\n"
         "Known so far: the caller's name is Ada; the order number is 42."
     )
+
+
+async def test_next_turn_steering_waits_for_the_user_and_never_asks_for_an_answer():
+    from agentcore.live.steering import Delivery, Steering
+    from agentcore.messages import MessageKind
+
+    sent: list[tuple] = []
+
+    async def apply(text: str) -> None:
+        sent.append(("instructions", text))
+
+    async def inject(text: str, kind: MessageKind, respond: bool) -> None:
+        sent.append((kind.value, text, respond))
+
+    steering = Steering(apply_instructions=apply, inject=inject, idle=lambda: True)
+    await steering.inject_context("The caller is a premium customer.", delivery=Delivery.NEXT_TURN, respond=True)
+    await steering.update_instructions("Be formal.", delivery=Delivery.NEXT_TURN)
+    await steering.flush()  # idle is not enough: these wait for the user
+    assert sent == [] and steering.pending == 2
+    await steering.user_turn_started()
+    assert sent == [("context", "The caller is a premium customer.", False), ("instructions", "Be formal.")]
+    assert steering.pending == 0
