@@ -24,7 +24,7 @@ import agentcore
 from agentcore.acp import capabilities
 from agentcore.acp.approvals import APPROVAL_TIMEOUT_S, require_approval
 from agentcore.acp.backends import CLIENT_CALL_TIMEOUT_S, ClientFsCapabilities, delegated_backends
-from agentcore.acp.elicitation import AcpElicitor
+from agentcore.acp.elicitation import AcpElicitor, advertised_modes, owner_route
 from agentcore.acp.jsonrpc import (
     AUTH_REQUIRED,
     INTERNAL_ERROR,
@@ -265,7 +265,8 @@ class AcpAgent:
     @property
     def features(self) -> ClientFeatures:
         flags = capabilities.client_feature_flags(self.client_caps)
-        return ClientFeatures(notices=flags["notices"], compaction=flags["compaction"], unstable=flags["unstable"])
+        return ClientFeatures(notices=flags["notices"], compaction=flags["compaction"], unstable=flags["unstable"],
+                              elicitation=advertised_modes(self.client_caps))  # fmt: skip
 
     async def _open(self, params: dict[str, Any], *, session_id: str | None) -> LiveSession:
         if self._logged_out:
@@ -307,12 +308,12 @@ class AcpAgent:
         except Exception as exc:
             raise _session_error(exc) from None
         ref.value = session.id
-        if session.mcp is not None:  # servers' questions go to this client, in the modes it advertised
-            session.mcp.elicitor = AcpElicitor(self.conn, session.id, self.client_caps)
         live = LiveSession(
             session, self.conn, self.features,
             lossy=self.hub.keep_sessions, on_turn_end=self.hub.settle, approval_timeout_s=setup.approval_timeout_s,
         )  # fmt: skip
+        if session.mcp is not None:  # servers' questions go to the session's controller, in the modes it advertised
+            session.mcp.elicitor = AcpElicitor(self.conn, session.id, self.client_caps, route=owner_route(live))
         await self.hub.nursery.start(live.run)
         self.hub.add(live)
         self.sessions[session.id] = live

@@ -7,6 +7,15 @@ over ACP. It asks only in the modes the client advertised
 is declined, so a client without elicitation never sees the request and the
 tool call still finishes.
 
+Who is asked: the client that opened the session, or, through ``route``
+(``agent serve``: :func:`owner_route`), the session's owner *now* — the
+opener while it is attached, else the longest-attached controller — so a
+question still reaches a person after the opener has left.
+
+URL mode: when the server later says the out-of-band step is done
+(``notifications/elicitation/complete``), the client that was sent that
+elicitation gets ``elicitation/complete`` with its ``elicitationId``.
+
 Invariant: every elicitation gets exactly one answer — the client's
 (``accept`` with content, ``decline``, ``cancel``), or ``cancel`` when the
 client errs, goes away or does not answer within
@@ -15,7 +24,7 @@ client errs, goes away or does not answer within
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from agentcore.acp.jsonrpc import ConnectionClosed, PeerTimedOut, RemoteError
@@ -23,6 +32,8 @@ from agentcore.mcp import Elicitation, ElicitationAction, ElicitationAnswer, Eli
 from agentcore.messages import new_id, thaw_json
 
 ELICITATION_METHOD = "elicitation/create"
+COMPLETE_METHOD = "elicitation/complete"  # a URL-mode elicitation finished out of band
+OPEN_URL_ELICITATIONS_MAX = 64  # URL elicitations remembered for their completion; the oldest is forgotten
 ELICITATION_ANSWER_TIMEOUT_S = 30 * 60.0  # a person filling a form; as long as a permission question may wait
 
 _DECLINED = ElicitationAnswer(ElicitationAction.DECLINE)
@@ -34,17 +45,39 @@ def _advertised(caps: Mapping[str, Any], mode: str) -> bool:
     return isinstance(elicitation, dict) and isinstance(elicitation.get(mode), dict)
 
 
+def advertised_modes(caps: Mapping[str, Any]) -> frozenset[str]:
+    """The elicitation modes (``form``, ``url``) a client's capabilities advertise."""
+    return frozenset(m.value for m in ElicitationMode if _advertised(caps, m.value))
+
+
+# Who to ask now: a connection and the modes it shows, or None (nobody attached).
+Route = Callable[[], "tuple[Any, frozenset[str]] | None"]
+
+
+def owner_route(live: Any) -> Route:
+    """The live session's owner at the time of asking (``LiveSession.owner``)."""
+
+    def route() -> tuple[Any, frozenset[str]] | None:
+        view = live.owner()
+        return None if view is None else (view.conn, view.features.elicitation)
+
+    return route
+
+
 class AcpElicitor:
     def __init__(self, conn: Any, session_id: str, client_caps: Mapping[str, Any],
-                 *, timeout_s: float = ELICITATION_ANSWER_TIMEOUT_S) -> None:  # fmt: skip
-        self._conn = conn
+                 *, timeout_s: float = ELICITATION_ANSWER_TIMEOUT_S, route: Route | None = None) -> None:  # fmt: skip
+        modes = advertised_modes(client_caps)
+        self._route: Route = route or (lambda: (conn, modes))
         self._session_id = session_id
-        self._modes = {m for m in ElicitationMode if _advertised(client_caps, m.value)}
         self._timeout_s = timeout_s
+        self._sent_url: dict[str, Any] = {}  # elicitation id -> the connection it went to
 
     async def elicit(self, request: Elicitation) -> ElicitationAnswer:
-        if request.mode not in self._modes:
+        target = self._route()
+        if target is None or request.mode.value not in target[1]:
             return _DECLINED
+        conn = target[0]
         params: dict[str, Any] = {
             "mode": request.mode.value,
             "message": f"MCP server {request.server}: {request.message}",
@@ -56,11 +89,24 @@ class AcpElicitor:
             case ElicitationMode.URL:
                 params["url"] = request.url
                 params["elicitationId"] = request.elicitation_id or new_id("elicit")
+                self._sent_url[params["elicitationId"]] = conn
+                if len(self._sent_url) > OPEN_URL_ELICITATIONS_MAX:
+                    del self._sent_url[next(iter(self._sent_url))]
         try:
-            reply = await self._conn.request(ELICITATION_METHOD, params, timeout_s=self._timeout_s)
+            reply = await conn.request(ELICITATION_METHOD, params, timeout_s=self._timeout_s)
         except (RemoteError, ConnectionClosed, PeerTimedOut):
             return _CANCELLED
         return _answer(reply)
+
+    async def complete(self, server: str, elicitation_id: str) -> None:
+        """The server finished a URL elicitation: tell the client it was sent to (once)."""
+        conn = self._sent_url.pop(elicitation_id, None)
+        if conn is None:
+            return  # not one this client was shown
+        try:
+            await conn.notify(COMPLETE_METHOD, {"elicitationId": elicitation_id})
+        except (ConnectionClosed, OSError):
+            pass  # the client left; nothing waits on it
 
 
 def _answer(reply: Any) -> ElicitationAnswer:

@@ -97,6 +97,7 @@ class ClientFeatures:
     notices: bool = False
     compaction: bool = False
     unstable: bool = False  # unstable fields without a capability of their own (PromptResponse.usage)
+    elicitation: frozenset[str] = frozenset()  # elicitation modes it shows ("form", "url")
 
 
 # ------------------------------------------------------------------ builders

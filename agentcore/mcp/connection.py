@@ -56,6 +56,13 @@ async def _decline(request: Elicitation) -> ElicitationAnswer:
     return DECLINED
 
 
+async def _ignore_completion(server: str, elicitation_id: str) -> None:
+    return None
+
+
+ELICIT_COMPLETE_METHOD = "notifications/elicitation/complete"
+
+
 class McpServerConnection:
     def __init__(
         self,
@@ -65,9 +72,11 @@ class McpServerConnection:
         on_change: StatusSink,
         restart_policy: RestartPolicy = RestartPolicy(),
         on_elicit: ElicitSink = _decline,
+        on_elicit_complete: Callable[[str, str], Awaitable[None]] = _ignore_completion,
     ) -> None:
         self.spec = spec
         self._on_elicit = on_elicit
+        self._on_elicit_complete = on_elicit_complete
         self._sdk: Any = None  # the SDK namespace, given to run() once imported
         self._cwd = spec.cwd or cwd
         self._on_change = on_change
@@ -324,9 +333,15 @@ class McpServerConnection:
         return to_sdk(await self._on_elicit(from_sdk(self.name, params)))
 
     async def _on_message(self, message: Any) -> None:
-        """Legacy (2025) servers announce list changes as notifications."""
-        if getattr(message, "method", "").endswith("/list_changed"):
+        """Legacy (2025) servers announce list changes as notifications; a URL
+        elicitation's end comes as one too (passed to ``on_elicit_complete``)."""
+        method = getattr(message, "method", "")
+        if method.endswith("/list_changed"):
             self._refresh_wanted.set()
+        elif method == ELICIT_COMPLETE_METHOD:
+            elicitation_id = getattr(getattr(message, "params", None), "elicitation_id", None)
+            if isinstance(elicitation_id, str):
+                await self._on_elicit_complete(self.name, elicitation_id)
 
     async def _watch_changes(self, client: Any) -> None:
         async with trio.open_nursery() as nursery:

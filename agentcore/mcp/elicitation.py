@@ -8,6 +8,11 @@ or for a mode the elicitor cannot show, the answer is ``decline`` (the server
 reads a clear refusal, the tool call goes on); an elicitor that fails
 answers ``cancel``. Nothing a server sends is trusted beyond its shape: the
 message and schema go to the person, never to the model.
+
+A URL-mode elicitation ends out of band; the server then says so
+(``notifications/elicitation/complete``) and :func:`completed` passes it to
+an elicitor that has a ``complete(server, elicitation_id)`` method
+(:class:`CompletingElicitor`), so the client can close what it showed.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
@@ -61,6 +66,23 @@ class Elicitor(Protocol):
     """Asks a person; answers ``DECLINED`` for what it cannot show."""
 
     async def elicit(self, request: Elicitation) -> ElicitationAnswer: ...
+
+
+@runtime_checkable
+class CompletingElicitor(Protocol):
+    """An elicitor that is told when a URL elicitation it showed has finished."""
+
+    async def complete(self, server: str, elicitation_id: str) -> None: ...
+
+
+async def completed(elicitor: Elicitor | None, server: str, elicitation_id: str) -> None:
+    """Tell ``elicitor`` that ``server`` finished the URL elicitation ``elicitation_id`` (if it listens)."""
+    if not isinstance(elicitor, CompletingElicitor):
+        return
+    try:
+        await elicitor.complete(server, elicitation_id)
+    except Exception:  # noqa: BLE001 - a frontend failure must not take the server's connection down
+        log.warning("passing on the completion of an elicitation of MCP server %s failed", server, exc_info=True)
 
 
 async def answer(elicitor: Elicitor | None, request: Elicitation) -> ElicitationAnswer:

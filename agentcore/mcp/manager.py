@@ -34,6 +34,7 @@ from agentcore.events import McpServerStatus, Notice
 from agentcore.mcp.connection import McpServerConnection
 from agentcore.mcp.elicitation import Elicitation, ElicitationAnswer, Elicitor
 from agentcore.mcp.elicitation import answer as answer_elicitation
+from agentcore.mcp.elicitation import completed as elicitation_completed
 from agentcore.mcp.state import RestartPolicy, ServerState, ServerStatus
 from agentcore.mcp.spec import McpConfigError, McpServerSpec, SpecsResolver, Transport, session_specs
 from agentcore.mcp.tools import McpTool
@@ -127,7 +128,8 @@ class McpManager:
         self._session = session
         self.connections = [
             McpServerConnection(
-                spec, cwd=session.cwd, on_change=self._on_change, restart_policy=restart_policy, on_elicit=self._elicit
+                spec, cwd=session.cwd, on_change=self._on_change, restart_policy=restart_policy, on_elicit=self._elicit,
+                on_elicit_complete=self._elicit_complete,
             )
             for spec in specs
         ]
@@ -148,6 +150,9 @@ class McpManager:
 
     async def _elicit(self, request: Elicitation) -> ElicitationAnswer:
         return await answer_elicitation(self.elicitor, request)
+
+    async def _elicit_complete(self, server: str, elicitation_id: str) -> None:
+        await elicitation_completed(self.elicitor, server, elicitation_id)
 
     async def start(self, nursery: trio.Nursery) -> None:
         for connection in self.connections:
