@@ -333,12 +333,12 @@ class VoiceCall:
             log.info("voice call on session %s ended: %s", self.live.id[:8], self._close[1])
 
     async def _converse(self) -> None:
+        summary = None
         try:
             summary = await self.controller.run()
         except* BackendError as group:  # raised while setting up, before the conversation
             self._close = (CloseCode.UNAVAILABLE, str(group.exceptions[0]))
-            return
-        if not summary.ok:  # the backend failed: the run's summary says why
+        if summary is not None and not summary.ok:  # the backend failed: the run's summary says why
             self._close = (CloseCode.UNAVAILABLE, summary.message)
 
     def _finish(self) -> None:
