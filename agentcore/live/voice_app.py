@@ -19,12 +19,12 @@ from rich.text import Text
 
 from agentcore.errors import AgentcoreError
 from agentcore.live.backend import BackendError, SpeechBackend
+from agentcore.live.choices import BACKENDS
 from agentcore.live.flow import LiveUpdate, NoticeUpdate, StateUpdate, TranscriptUpdate
 from agentcore.live.outcome import CloseReason, VoiceSummary
 from agentcore.live.state import VoiceState
-from agentcore.live.style import Formality, SpeechStyle, Warmth
+from agentcore.live.style import NEUTRAL, Formality, SpeechStyle, Warmth
 
-from agentcore.live.choices import BACKENDS
 TRANSCRIPT_LINES = 14  # lines of transcript kept on screen
 
 
@@ -113,7 +113,7 @@ def stt_model_path(voice: Any, cwd: Path) -> Path | None:
 
 
 def backend_factory(
-    name: str, session: Any, env: Mapping[str, str], model: str | None, *, style: SpeechStyle = SpeechStyle(), stt_model: Path | None = None
+    name: str, session: Any, env: Mapping[str, str], model: str | None, *, style: SpeechStyle = NEUTRAL, stt_model: Path | None = None
 ) -> Callable[[], SpeechBackend]:
     match name:
         case "cascade":
@@ -121,7 +121,10 @@ def backend_factory(
 
             return lambda: CascadeBackend(session, style=style, stt_model=stt_model)
         case "openai-realtime":
-            from agentcore.live.openai_realtime import OPENAI_REALTIME_MODEL, OpenAIRealtimeBackend
+            from agentcore.live.openai_realtime import (
+                OPENAI_REALTIME_MODEL,
+                OpenAIRealtimeBackend,
+            )
 
             key = _key(env, *KEYS[name])
             url = env.get("AGENTCORE_OPENAI_REALTIME_URL")

@@ -8,6 +8,9 @@ import shutil
 
 import pytest
 import trio
+from fake_gemini import FakeGeminiServer, GeminiReply
+from fake_realtime import FakeRealtimeServer, Faults, Reply
+from live_helpers import build_core, speech_pattern, transcript, voice_info
 
 from agentcore import FunctionTool
 from agentcore.live.controller import DetectorRule, Signal, VoiceConfig, VoiceController
@@ -20,9 +23,6 @@ from agentcore.live.style import Formality, SpeechStyle, StyleError, Warmth
 from agentcore.live.tools import ToolTimeout
 from agentcore.live.transport import WavFileTransport
 from agentcore.live.tts import EspeakTts
-from fake_gemini import FakeGeminiServer, GeminiReply
-from fake_realtime import Faults, FakeRealtimeServer, Reply
-from live_helpers import build_core, speech_pattern, transcript, voice_info
 
 KEY = "sk-test-loop-key"
 RUN_LIMIT_S = 120  # virtual seconds
@@ -31,7 +31,8 @@ ONE_TURN = [("silence", 200), ("speech", 800), ("silence", 3000)]
 STYLE = SpeechStyle(voice="cedar", pace=1.2, warmth=Warmth.WARM, formality=Formality.FORMAL)
 
 
-async def _talk(tmp_path, server, *, pattern=ONE_TURN, config=VoiceConfig(), tools=(), gemini=False, style=None):
+async def _talk(tmp_path, server, *, pattern=ONE_TURN, config=None, tools=(), gemini=False, style=None):
+    config = config or VoiceConfig()
     core = build_core(tmp_path, tools=tools)
     async with trio.open_nursery() as nursery:
         url = await server.start(nursery)
@@ -40,9 +41,9 @@ async def _talk(tmp_path, server, *, pattern=ONE_TURN, config=VoiceConfig(), too
             transport = WavFileTransport(None, None, input_pcm=speech_pattern(pattern, rate=rate))
             kwargs = {"style": style} if style is not None else {}
             if gemini:
-                factory = lambda: GeminiLiveBackend(api_key="g-key", url=url, **kwargs)  # noqa: E731
+                factory = lambda: GeminiLiveBackend(api_key="g-key", url=url, **kwargs)
             else:
-                factory = lambda: OpenAIRealtimeBackend(api_key=KEY, url=url, **kwargs)  # noqa: E731
+                factory = lambda: OpenAIRealtimeBackend(api_key=KEY, url=url, **kwargs)
             controller = VoiceController(session, transport, factory, config=config)
             with trio.fail_after(RUN_LIMIT_S):
                 summary = await controller.run()
@@ -129,7 +130,7 @@ async def test_a_slow_tool_gets_a_bridge_phrase_then_its_result(tmp_path, autoju
     summary, controller, rows, _id = await _talk(tmp_path, server, pattern=pattern, config=config, tools=[_slow_weather(4.0, finished)])
     said = _say_requests(server)
     assert len(said) == 1 and "One moment." in said[0]
-    bridge = [m for m in server.connections[0].of_type("response.create") if "response" in m][0]
+    bridge = next(m for m in server.connections[0].of_type("response.create") if "response" in m)
     assert bridge["response"]["tool_choice"] == "none"  # a bridge phrase never calls tools
     outputs = [m["item"] for m in server.connections[0].of_type("conversation.item.create")]
     assert outputs[-1]["type"] == "function_call_output" and outputs[-1]["output"] == "sunny in Paris"

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import trio
-
 from agentcore.cli.main import build_parser
 from fakes.llm_server import open_fake_server, sse_reply
 from fakes.vendor_wire import OA_DONE, OA_ROLE, oa_chunk, oa_usage

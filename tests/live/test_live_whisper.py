@@ -13,14 +13,27 @@ from pathlib import Path
 
 import pytest
 import trio
+from live_helpers import build_core, voice_info
 
-from agentcore.live.audio import FRAME_MS, Pcm, ms_to_bytes, parse_wav_bytes, resample, silence
+from agentcore.live.audio import (
+    FRAME_MS,
+    Pcm,
+    ms_to_bytes,
+    parse_wav_bytes,
+    resample,
+    silence,
+)
 from agentcore.live.backend import BackendSeed
 from agentcore.live.cascade import CascadeBackend, check_cascade
 from agentcore.live.events import InputDiscarded, SpeechStopped, UserTranscriptFinal
 from agentcore.live.stt import PocketsphinxStt
-from agentcore.live.stt_whisper import WhisperModelError, WhisperStt, bundled_model_path, check_model, choose_recogniser
-from live_helpers import build_core, voice_info
+from agentcore.live.stt_whisper import (
+    WhisperModelError,
+    WhisperStt,
+    bundled_model_path,
+    check_model,
+    choose_recogniser,
+)
 
 RATE = 16_000
 GAP_MS = 1_200  # silence between utterances: the VAD ends each one (300 ms) well before the next
