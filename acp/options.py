@@ -8,8 +8,9 @@ from typing import Any
 import attrs
 
 from agentcore.acp.jsonrpc import InvalidParams
+from agentcore.errors import InputError, SessionError
 from agentcore.llm import ReasoningEffort
-from agentcore.llm import default_catalog
+from agentcore.llm import ProviderSelectionError, default_catalog
 from agentcore.permissions import PermissionMode
 
 MODE_NAMES = {
@@ -86,7 +87,11 @@ async def set_config_option(session: Any, config_id: Any, value: Any) -> None:
         case "model":
             if value not in _models_for(session):
                 raise InvalidParams(f"unknown model {value!r}", {"path": "value", "error": "not offered"})
-            await session.set_model(model=value)
+            try:
+                await session.set_model(model=value)
+            except (SessionError, ProviderSelectionError, InputError) as exc:  # the model asked for cannot be used
+                detail = {"path": "value", "error": str(exc), "type": type(exc).__name__}
+                raise InvalidParams(str(exc), detail) from None
         case "mode":
             await session.set_mode(parse_mode(value, path="value"))
         case "reasoning_effort":

@@ -56,3 +56,16 @@ async def test_a_required_search_refuses_a_model_that_cannot_search(tmp_path: Pa
         assert s.model == "gpt-5"
         await s.set_model(model="o3")  # searches too
         assert s.model == "o3"
+
+
+async def test_acp_set_config_option_refuses_it_as_invalid_params(tmp_path: Path, http_client: httpx.AsyncClient) -> None:
+    """The editor's model picker gets -32602 naming the reason, not an internal error."""
+    from agentcore.acp.jsonrpc import InvalidParams
+    from agentcore.acp.options import set_config_option
+
+    policy = SessionPolicy(settings=Settings(tools=ToolSettings(web_search="required")))
+    async with core(http_client, "gpt-5", policy, tmp_path / "state").open_session(SessionCreateInfo(cwd=tmp_path)) as s:
+        with pytest.raises(InvalidParams) as refused:
+            await set_config_option(s, "model", "gpt-4o")
+        assert refused.value.code == -32602 and refused.value.data["type"] == "WebSearchUnavailable"
+        assert s.model == "gpt-5"
