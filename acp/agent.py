@@ -41,7 +41,7 @@ from agentcore.acp.mcp_over_acp import MCP_MESSAGE_METHOD, McpOverAcpRouter
 from agentcore.acp.mcp_servers import specs_from_acp
 from agentcore.acp.options import config_options, mode_state, parse_mode, set_config_option
 from agentcore.acp import rewind_ext, session_fork
-from agentcore.acp.project import ClientFeatures, replay_updates
+from agentcore.acp.project import ClientFeatures, content_chunk, replay_updates
 from agentcore.core import SessionNotFound
 from agentcore.errors import AgentcoreError, InputError, StoreError
 from agentcore.frontend import Frontend
@@ -364,6 +364,9 @@ class AcpAgent:
             messages = running_turn(messages) if session.turn_running else ()
         with gc_paused():  # tens of thousands of fresh dicts, no cycles
             updates = replay_updates(messages, plan=session.plan)
+        if session.turn_running:  # the response streaming now (not in the history yet), under the id its rest will carry
+            for kind, parts in live.streaming.items():
+                updates.append(content_chunk(kind, "".join(parts), view.projector.message_id(kind)))
         await view.send_updates(updates)
         if session.title and policy is HistoryPolicy.FULL:
             await view.send_update({"sessionUpdate": "session_info_update", "title": session.title})
@@ -594,4 +597,6 @@ def _session_info(row: Any) -> dict[str, Any]:
         info["title"] = row.title
     if row.updated >= PLAUSIBLE_EPOCH_S:
         info["updatedAt"] = datetime.fromtimestamp(row.updated, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    # What a session picker shows beside the title (the web page): ACP has no field for them.
+    info["_meta"] = {"agentcore": {"costUsd": float(getattr(row, "cost_usd", 0.0)), "messages": int(getattr(row, "message_count", 0))}}
     return info

@@ -114,7 +114,14 @@ class ClientView:
             on_overflow = self._overflowed if lossy else None
             async with self.live.session.events.subscribe(buffer=VIEW_BUFFER_EVENTS, on_overflow=on_overflow) as events:
                 task_status.started()
-                await self.pump.run(events)
+                try:
+                    await self.pump.run(events)
+                except (ConnectionClosed, trio.BrokenResourceError, trio.ClosedResourceError):
+                    # The client's connection ended while its requests drain (a dropped
+                    # WebSocket): it is gone, the session and its other clients go on.
+                    log.info("a client of session %s left; its view stops", self.session_id)
+                    self.live.drop_view(self)
+                    return
             if self.lagged:
                 self.live.drop_view(self)
                 with trio.CancelScope(shield=True), trio.move_on_after(DETACH_NOTICE_TIMEOUT_S):
@@ -237,9 +244,11 @@ class LiveSession:
     def owner(self) -> ClientView | None:
         """Who approves high-risk requests of other clients: the client that
         opened the session while it is attached, else the longest-attached controller."""
-        if self._views.get(id(self._first.conn)) is self._first:
+        if self._views.get(id(self._first.conn)) is self._first and not _gone(self._first):
             return self._first
-        controllers = self.controllers()
+        # A client whose connection has ended (its in-flight requests still draining) owns nothing:
+        # one reconnecting after a dropped network takes its session back without asking.
+        controllers = [view for view in self.controllers() if not _gone(view)]
         return controllers[0] if controllers else None
 
     async def close(self) -> None:
@@ -480,6 +489,10 @@ class LiveSession:
 
 
 REMEMBERING = (PermissionOption.ALLOW_ALWAYS, PermissionOption.REJECT_ALWAYS)  # answers that write a rule
+
+
+def _gone(view: ClientView) -> bool:
+    return getattr(view.conn, "closed", False) is True
 
 
 def _chosen(answer: Any) -> PermissionOption | None:

@@ -13,7 +13,9 @@ Transport" and the official SDKs' clients speak it:
 * ``DELETE`` ends the connection (its sessions stay live in the server);
 * ``GET`` with ``Upgrade: websocket``: one JSON-RPC message per text frame;
 * ``GET /voice`` with ``Upgrade: websocket``: a voice call into a live session
-  (:mod:`~agentcore.acp.remote.voice`).
+  (:mod:`~agentcore.acp.remote.voice`);
+* ``/``, ``/static/...`` and ``/auth``: the web page, its files and its
+  token-for-cookie login (:mod:`~agentcore.acp.web.routes`).
 
 Invariant: :func:`~agentcore.acp.remote.auth.check_request` has passed
 before any handler reads a body, opens a stream or touches a connection.
@@ -33,6 +35,7 @@ from agentcore.acp.remote import auth
 from agentcore.acp.remote.connection import ConnectionRegistry, RemoteConnection, TransportKind
 from agentcore.acp.remote.voice import VOICE_PATH, VoiceCalls
 from agentcore.acp.remote.websocket import serve_websocket
+from agentcore.acp.web import routes as web
 
 log = logging.getLogger("acp.remote")
 
@@ -64,6 +67,7 @@ class ServeApp:
         self._health = health
         self._token = token
         self.voices = VoiceCalls(registry.hub)
+        self.logins = auth.WebLogins()  # browsers logged in through /auth
         self.origins: frozenset[str] = frozenset()  # until set, every request with an Origin is refused
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -79,6 +83,7 @@ class ServeApp:
             headers=scope["headers"],
             token=self._token,
             origins=self.origins,
+            logins=self.logins,
         )
         if kind == "websocket" and refusal is None and scope["path"] == VOICE_PATH:
             await self.voices.serve(scope, receive, send)
@@ -99,6 +104,9 @@ class ServeApp:
                 return
             body = json.dumps(self._health()).encode()
             await _respond(send, 200, body if method == "GET" else b"", ((b"cache-control", b"no-store"),))
+            return
+        if web.is_web_path(path):
+            await web.serve(scope, receive, send, token=self._token, logins=self.logins)
             return
         if path != ACP_PATH:
             await _respond(send, 404, _error("not found"))

@@ -44,7 +44,7 @@ class SessionLock:
         if fcntl is None:  # pragma: no cover - Windows
             return cls(fd, path)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _flock_soon(fd)
         except BlockingIOError:
             holder = os.pread(fd, HOLDER_MAX_BYTES, 0).decode(errors="replace").strip()
             os.close(fd)
@@ -68,6 +68,23 @@ class SessionLock:
 
 
 HOLDER_MAX_BYTES = 256  # "pid host since" of the lock's holder
+# A child forked by another thread (a git or shell subprocess) holds a copy of every
+# descriptor until it execs, so a lock this process just released can look held for
+# a moment; a real holder still holds it after these tries.
+LOCK_TRIES = 8
+LOCK_RETRY_S = 0.002
+
+
+def _flock_soon(fd: int) -> None:
+    """``flock(LOCK_EX | LOCK_NB)``, retried briefly (see :data:`LOCK_TRIES`)."""
+    for attempt in range(LOCK_TRIES):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if attempt == LOCK_TRIES - 1:
+                raise
+            time.sleep(LOCK_RETRY_S * (attempt + 1))  # at most ~56 ms in all
 
 
 def _holder_text(holder: str) -> str:

@@ -99,3 +99,28 @@ async def test_same_session_twice_in_one_process_is_refused(store, server, http_
         with pytest.raises(SessionLocked):  # another store object over the same directory
             JournalStore(store.sessions_dir).load(session.id)
     assert store.load(session.id).title == "open me twice"  # free again once closed
+
+
+def test_a_lock_that_looks_held_for_a_moment_is_taken_and_a_held_one_is_not(tmp_path, monkeypatch):
+    """A child another thread forked (git for a checkpoint, a shell) holds a copy of a
+    just-released lock's descriptor until it execs: acquiring retries briefly
+    instead of reporting the session open elsewhere. A real holder still refuses."""
+    import fcntl
+
+    from agentcore.store import files
+
+    real_flock = fcntl.flock
+    busy = {"left": 3}
+
+    def flock_busy_for_a_moment(fd: int, op: int) -> None:
+        if busy["left"] and op & fcntl.LOCK_EX:
+            busy["left"] -= 1
+            raise BlockingIOError("held by a child that has not exec'd yet")
+        real_flock(fd, op)
+
+    monkeypatch.setattr(files.fcntl, "flock", flock_busy_for_a_moment)
+    lock = files.SessionLock.acquire(tmp_path / "lock", "sess_x")
+    assert lock.held and busy["left"] == 0
+    with pytest.raises(SessionLocked):  # held for real: every try fails
+        files.SessionLock.acquire(tmp_path / "lock", "sess_x")
+    lock.release()

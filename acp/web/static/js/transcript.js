@@ -1,0 +1,230 @@
+// The conversation: session/update notifications become items in a log.
+// Text is re-rendered at most once per animation frame; each item is its own
+// rendering island (CSS content-visibility), so the browser lays out and paints
+// only what is on screen however long the session is. Replays rebuild it from
+// scratch (clear + the server's replay), which is how a reconnect shows every
+// message exactly once.
+
+import { renderMarkdown, highlightWithin } from './markdown.js';
+import { renderDiff } from './diff.js';
+
+const OUTPUT_TAIL_CHARS = 4000; // of a shell command's output shown under its call
+const STATUS_ICON = { pending: '…', in_progress: '⏳', completed: '✓', failed: '✗' };
+const STICK_PX = 48; // within this of the bottom, new content keeps the view at the bottom
+const ANNOUNCE_CHARS = 300;
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function blockText(content) {
+  if (!content) return '';
+  if (content.type === 'text') return content.text || '';
+  if (content.type === 'resource_link') return `[${content.name || content.uri}]`;
+  if (content.type === 'image') return '[image]';
+  return '';
+}
+
+export class Transcript {
+  constructor(root, { announce, onPlan }) {
+    this.root = root;
+    this.announce = announce;
+    this.onPlan = onPlan;
+    this.tools = new Map();
+    this.tail = null;
+    this.dirty = new Set();
+    this.frame = 0;
+    this.count = 0;
+    this.stick = true;
+    root.addEventListener('scroll', () => {
+      this.stick = root.scrollHeight - root.scrollTop - root.clientHeight < STICK_PX;
+    }, { passive: true });
+  }
+
+  clear() {
+    this.root.replaceChildren();
+    this.tools.clear();
+    this.tail = null;
+    this.dirty.clear();
+    this.count = 0;
+    this.stick = true;
+  }
+
+  add(item) {
+    item.node.classList.add('item');
+    this.root.append(item.node);
+    this.tail = item;
+    this.count += 1;
+    this.follow();
+    return item;
+  }
+
+  follow() {
+    if (this.stick) this.root.scrollTop = this.root.scrollHeight;
+  }
+
+  schedule(item) {
+    this.dirty.add(item);
+    if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
+  }
+
+  flush() {
+    this.frame = 0;
+    for (const item of this.dirty) item.render();
+    this.dirty.clear();
+    this.follow();
+  }
+
+  // Finish what is streaming: the last message is announced to screen readers.
+  settle() {
+    this.flush();
+    const tail = this.tail;
+    if (tail && tail.kind === 'agent' && !tail.announced) {
+      tail.announced = true;
+      this.announce(`Agent: ${tail.text.slice(0, ANNOUNCE_CHARS)}`);
+    }
+  }
+
+  apply(update) {
+    switch (update.sessionUpdate) {
+      case 'user_message_chunk': return this.text('user', update);
+      case 'agent_message_chunk': return this.text('agent', update);
+      case 'agent_thought_chunk': return this.text('thought', update);
+      case 'tool_call': return this.toolCall(update);
+      case 'tool_call_update': return this.toolUpdate(update);
+      case 'plan': return this.onPlan(update.entries || []);
+      case 'notice': return this.notice(update.severity || 'info', update.title || '', update.description);
+      case 'compaction_update':
+        if (update.status === 'completed') this.notice('info', 'The conversation was compacted');
+        else this.notice('info', 'Compacting the conversation…');
+        return undefined;
+      default: return undefined;
+    }
+  }
+
+  text(kind, update) {
+    const text = blockText(update.content);
+    const id = update.messageId || null;
+    const tail = this.tail;
+    if (tail && tail.kind === kind && tail.messageId === id) {
+      tail.text += text;
+      this.schedule(tail);
+      return tail;
+    }
+    if (kind === 'agent' && tail && tail.kind === 'agent' && !tail.announced) {
+      tail.announced = true;
+      this.announce(`Agent: ${tail.text.slice(0, ANNOUNCE_CHARS)}`);
+    }
+    const item = kind === 'thought' ? new ThoughtItem(id, text) : new TextItem(kind, id, text);
+    this.add(item);
+    item.render();
+    if (kind === 'user') this.announce(`You: ${text.slice(0, ANNOUNCE_CHARS)}`);
+    return item;
+  }
+
+  toolCall(update) {
+    let item = this.tools.get(update.toolCallId);
+    if (!item) {
+      item = new ToolItem(update.toolCallId);
+      this.tools.set(update.toolCallId, item);
+      this.add(item);
+    }
+    item.merge(update);
+    item.render();
+    this.follow();
+    return item;
+  }
+
+  toolUpdate(update) {
+    const item = this.tools.get(update.toolCallId);
+    if (!item) return this.toolCall(update);
+    item.merge(update);
+    this.schedule(item);
+    return item;
+  }
+
+  notice(severity, title, description) {
+    const node = el('div', `notice ${severity}`);
+    node.setAttribute('role', severity === 'error' ? 'alert' : 'status');
+    node.append(el('strong', '', title));
+    if (description) node.append(el('span', 'notice-detail', ` ${description}`));
+    this.add({ kind: 'notice', node, messageId: null, render() {} });
+  }
+}
+
+class TextItem {
+  constructor(kind, messageId, text) {
+    this.kind = kind;
+    this.messageId = messageId;
+    this.text = text;
+    this.node = el('article', `msg ${kind}`);
+    this.node.setAttribute('aria-label', kind === 'user' ? 'You' : 'Agent');
+    this.body = el('div', 'body');
+    this.node.append(this.body);
+  }
+
+  render() {
+    if (this.kind === 'user') {
+      this.body.textContent = this.text; // typed text is shown as typed
+      return;
+    }
+    renderMarkdown(this.body, this.text);
+    highlightWithin(this.body);
+  }
+}
+
+class ThoughtItem {
+  constructor(messageId, text) {
+    this.kind = 'thought';
+    this.messageId = messageId;
+    this.text = text;
+    this.node = el('details', 'thought');
+    this.node.append(el('summary', '', 'Thinking'));
+    this.body = el('div', 'body');
+    this.node.append(this.body);
+  }
+
+  render() {
+    this.body.textContent = this.text;
+  }
+}
+
+class ToolItem {
+  constructor(id) {
+    this.kind = 'tool';
+    this.messageId = null;
+    this.id = id;
+    this.state = { title: '', status: 'pending', kind: '', rawInput: null, content: [] };
+    this.node = el('div', 'tool');
+    this.node.dataset.toolCallId = id;
+  }
+
+  merge(update) {
+    for (const key of ['title', 'status', 'kind', 'rawInput', 'content', 'locations']) {
+      if (update[key] !== undefined && update[key] !== null) this.state[key] = update[key];
+    }
+  }
+
+  render() {
+    const { title, status, kind, rawInput, content } = this.state;
+    this.node.dataset.status = status;
+    const head = el('div', 'tool-head');
+    const icon = el('span', 'tool-status', STATUS_ICON[status] || '…');
+    icon.setAttribute('aria-label', status.replace('_', ' '));
+    head.append(icon, el('span', 'tool-title', title || kind || 'tool'), el('span', 'tool-kind', kind || ''));
+    const parts = [head];
+    const command = rawInput && typeof rawInput.command === 'string' ? rawInput.command : null;
+    if (command && !(title || '').includes(command)) parts.push(el('pre', 'tool-command', command));
+    for (const block of content || []) {
+      if (block.type === 'diff') parts.push(renderDiff(block));
+      else if (block.type === 'content') {
+        const text = blockText(block.content);
+        if (text) parts.push(el('pre', 'tool-output', text.length > OUTPUT_TAIL_CHARS ? `…${text.slice(-OUTPUT_TAIL_CHARS)}` : text));
+      }
+    }
+    this.node.replaceChildren(...parts);
+  }
+}
