@@ -23,6 +23,9 @@ known condition, or a family for one kind of trouble.
     │   ├── HistoryError                    agentcore.history
     │   ├── TurnInProgress (RuntimeError), TurnAbortedError (RuntimeError)   agentcore.turn
     │   ├── SessionNotFound (LookupError), GoalError, ThresholdError         agentcore.session
+    │   ├── NoPendingTurn (LookupError)     agentcore.session.default: nothing cut off to continue
+    │   ├── RevisionConflict, MetadataError, ToolVisibilityError   agentcore.session.state
+    │   ├── RewindError                     agentcore.checkpoints.rewind: no such turn, a fork that cannot be made
     │   └── WebSearchUnavailable            agentcore.llm.web_search: required, but the provider/model cannot
     ├── ToolError                       a tool's environment
     │   ├── WorkspaceError                  a path outside the workspace
@@ -31,12 +34,14 @@ known condition, or a family for one kind of trouble.
     │   └── ToolRegistryError (ValueError)  an allowlist pattern that matches nothing
     ├── StoreError                      the session store
     │   ├── JournalError → JournalCorrupt → JournalVersionError; SessionLocked
+    │   ├── CheckpointError → TooManyFiles  agentcore.checkpoints.gitstore: the private snapshot store
     │   └── MediaUnavailable (agentcore.messages) → BlobError → InvalidBlobId, BlobMissing, BlobCorrupt   agentcore.store.blobs
     ├── McpError                        MCP servers
     │   ├── McpConfigError (ValueError)     agentcore.mcp.spec
     │   └── McpChannelError → McpChannelClosed   agentcore.mcp.channel: a client-hosted server's channel
     ├── VoiceError                      the voice layer (agentcore.live)
-    │   └── AudioFormatError, BackendError, PhaseError, SynthesisError, SnapshotError
+    │   └── AudioFormatError, BackendError, PhaseError, SynthesisError, SnapshotError, StateConfigError,
+    │       ReactorError, ExtractionError, HandleError, CallbackError, StyleError
     ├── ProtocolError                   a protocol peer (agentcore.acp.jsonrpc)
     │   ├── JsonRpcError                    an error answer (MethodNotFound, InvalidParams, RemoteError, ...)
     │   │   └── ApprovalDenied                  agentcore.acp.approvals: a session's owner did not approve
