@@ -36,6 +36,7 @@ from agentcore.messages import (
     Message,
     TextBlock,
     ThinkingBlock,
+    ToolResultBlock,
     ToolResultMessage,
     ToolUseBlock,
     UserMessage,
@@ -96,18 +97,26 @@ def _assistant(msg: AssistantMessage) -> dict[str, Any]:
     return out
 
 
+def tool_result_parts(result: ToolResultBlock) -> tuple[str, list[ImageBlock]]:
+    """A tool result as OpenAI's APIs take it: one text (errors prefixed) for the
+    result itself, and its images, which only a user message can carry (both
+    Chat Completions and Responses send them in a user message after the results).
+    Images kept out of line are read back here; one that cannot be read becomes a note."""
+    resolved = [resolve_image(b) if isinstance(b, ImageRef) else b for b in result.content]
+    text = "\n".join(b.text for b in resolved if isinstance(b, TextBlock))
+    images = [b for b in resolved if isinstance(b, ImageBlock)]
+    if images and not text:
+        text = "(the result is the image in the next message)"
+    if result.is_error:
+        text = TOOL_ERROR_PREFIX + text
+    return text, images
+
+
 def _tool_results(msg: ToolResultMessage) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     images: list[dict[str, Any]] = []
     for result in msg.results:
-        # images kept out of line are read back here; one that cannot be read becomes a note
-        resolved = [resolve_image(b) if isinstance(b, ImageRef) else b for b in result.content]
-        text = "\n".join(b.text for b in resolved if isinstance(b, TextBlock))
-        result_images = [b for b in resolved if isinstance(b, ImageBlock)]
-        if result_images and not text:
-            text = "(the result is the image in the next message)"
-        if result.is_error:
-            text = TOOL_ERROR_PREFIX + text
+        text, result_images = tool_result_parts(result)
         out.append({"role": "tool", "tool_call_id": result.tool_use_id, "content": text})
         if result_images:
             images.append({"type": "text", "text": f"Images from tool call {result.tool_use_id}:"})

@@ -38,7 +38,7 @@ from typing import Any, assert_never
 from agentcore.llm.base import API_RESPONSES, Capabilities, Chunk, LlmRequest, ModelInfo, ToolSpec, WebSearch
 from agentcore.llm.capabilities import fit_request, nearest_effort, takes_reasoning
 from agentcore.llm.http_base import HttpProviderBase
-from agentcore.llm.openai_chat import TOOL_ERROR_PREFIX, image_data_url
+from agentcore.llm.openai_chat import image_data_url, tool_result_parts
 from agentcore.llm.responses_stream import ResponsesStreamDecoder, decode_reasoning
 from agentcore.llm.transport import get_json
 from agentcore.llm.web_search import caps_web_search_problem
@@ -131,13 +131,7 @@ def _tool_results(msg: ToolResultMessage) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     images: list[dict[str, Any]] = []
     for result in msg.results:
-        resolved = [resolve_image(b) if isinstance(b, ImageRef) else b for b in result.content]
-        text = "\n".join(b.text for b in resolved if isinstance(b, TextBlock))
-        result_images = [b for b in resolved if isinstance(b, ImageBlock)]
-        if result_images and not text:
-            text = "(the result is the image in the next message)"
-        if result.is_error:
-            text = TOOL_ERROR_PREFIX + text
+        text, result_images = tool_result_parts(result)
         out.append({"type": "function_call_output", "call_id": result.tool_use_id, "output": text})
         if result_images:
             images.append({"type": "input_text", "text": f"Images from tool call {result.tool_use_id}:"})
