@@ -113,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
         "agentcore.cli.rewind_cmd:add_subparsers",
         "agentcore.cli.serve_cmd:add_subparsers",
         "agentcore.cli.models_cmd:add_subparsers",
+        "agentcore.cli.jobs_cmd:add_subparsers",  # durable jobs on Temporal (the temporal extra loads when they run)
+        "agentcore.cli.worker_cmd:add_subparsers",
         "agentcore.live.cli:add_subparsers",  # argparse only; the voice extra loads when the command runs
     ):
         module, _, func = target.partition(":")

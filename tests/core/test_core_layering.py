@@ -148,7 +148,7 @@ PUBLIC_MODULES = frozenset({
     "agentcore.private_files", "agentcore.gc_pause",
     # wings (lazy facades)
     "agentcore.session", "agentcore.turn", "agentcore.store", "agentcore.config", "agentcore.mcp", "agentcore.llm",
-    "agentcore.tools", "agentcore.live", "agentcore.checkpoints",
+    "agentcore.tools", "agentcore.live", "agentcore.checkpoints", "agentcore.jobs",
 })  # fmt: skip
 
 

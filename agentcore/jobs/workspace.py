@@ -1,0 +1,110 @@
+"""A job's workspace on one worker: a fresh clone of the job's repository plus the
+session's recorded file changes replayed from its checkpoints.
+
+Invariants:
+
+* git runs hermetically for the clone (no system or global configuration, hooks
+  off, no ``ext::`` transport, never a terminal prompt): cloning a repository
+  cannot make this worker run a program.
+* Replay writes only the paths the session's own tool calls changed, each to
+  the state the session last left it in, through the checkpoint restore code
+  (no ``..``/``.git`` paths, symlinks never followed). A path whose fresh clone
+  differs from what the session saw before its first change is kept as cloned
+  and reported, never overwritten: the repository moved on.
+* Limits (docs/scale.md): only what the checkpointer recorded comes back —
+  files changed by tool calls, up to its size cap; untracked build artefacts,
+  processes and anything outside the workspace do not.
+
+Everything here is synchronous; callers run it in a worker thread.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import attrs
+
+from agentcore.checkpoints.gitstore import PrivateGitStore
+from agentcore.checkpoints.records import CheckpointLog
+from agentcore.checkpoints.restore import PathPlan, RestoreReport, restore
+from agentcore.jobs.errors import WorkspaceError
+
+CLONE_TIMEOUT_S = 600.0  # one clone of the job's repository
+_JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_HERMETIC_GIT = ("-c", "core.hooksPath=/dev/null", "-c", "protocol.ext.allow=never", "-c", "core.fsmonitor=false")
+
+
+@attrs.frozen
+class BuiltWorkspace:
+    path: Path
+    report: RestoreReport
+
+
+def workspace_path(root: Path, job_id: str) -> Path:
+    if not _JOB_ID.match(job_id):
+        raise WorkspaceError(f"bad job id {job_id!r}: letters, digits, '.', '_' and '-' only")
+    return Path(root) / job_id
+
+
+def _git_env() -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": "/nonexistent",
+        "LANG": "C",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": "/dev/null",
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_ASKPASS": "/bin/false",
+        "GIT_SSH_COMMAND": "ssh -o BatchMode=yes",
+    }
+
+
+def clone(repo: str, dest: Path) -> None:
+    """A fresh clone of ``repo`` (a local path or a git URL) at ``dest`` (replaced if present)."""
+    if repo.startswith("-"):
+        raise WorkspaceError(f"bad repository {repo!r}")
+    source = str(Path(repo).resolve()) if Path(repo).exists() else repo
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    git = shutil.which("git")
+    if git is None:
+        raise WorkspaceError("git is not installed on this worker")
+    try:
+        subprocess.run(
+            [git, *_HERMETIC_GIT, "clone", "--quiet", "--no-hardlinks", "--", source, str(dest)],
+            env=_git_env(), stdin=subprocess.DEVNULL, capture_output=True, timeout=CLONE_TIMEOUT_S, check=True,
+        )  # fmt: skip
+    except subprocess.CalledProcessError as exc:
+        detail = exc.stderr.decode(errors="replace").strip().splitlines()
+        raise WorkspaceError(f"cannot clone {repo}: {detail[-1] if detail else f'git exited {exc.returncode}'}") from None
+    except subprocess.TimeoutExpired:
+        raise WorkspaceError(f"cloning {repo} took longer than {CLONE_TIMEOUT_S:g}s") from None
+
+
+def replay(checkpoints: Path, workspace: Path) -> RestoreReport:
+    """Put back every file the session's tool calls changed, as the session left it."""
+    records = CheckpointLog(checkpoints).read()
+    if not records:
+        return RestoreReport()
+    first: dict[str, object] = {}
+    last: dict[str, object] = {}
+    for rec in records:
+        for change in rec.changes:
+            first.setdefault(change.path, change.before)
+            last[change.path] = change.after
+    # restore() writes ``target`` where the file is still ``last``: here the target is
+    # what the session left and "last" is what it found, i.e. what a fresh clone has.
+    plans = [PathPlan(path, last[path], first[path]) for path in first]  # type: ignore[arg-type]
+    return restore(PrivateGitStore(checkpoints, workspace), plans)
+
+
+def build(root: Path, job_id: str, repo: str, checkpoints: Path | None) -> BuiltWorkspace:
+    path = workspace_path(root, job_id)
+    clone(repo, path)
+    report = replay(checkpoints, path) if checkpoints is not None else RestoreReport()
+    return BuiltWorkspace(path, report)
