@@ -404,6 +404,15 @@ class _Replayer:
         else:
             raise InvalidRecord(f"unknown record type {kind!r}")
 
+    def inherit(self, parent: Replay) -> None:
+        """Start from a fork parent's live history (messages shared, not re-read)."""
+        self.r.live.extend(parent.live)
+        self.r.token_of.update(parent.token_of)
+        if self.keep:
+            for message in parent.live:
+                self.entries.append((message, None))
+                self.entry_ids.add(message.id)
+
     def _save_turn_start(self) -> None:
         # A rewrite makes "truncate back to the mark" wrong, so copy the turn's
         # starting history once, before the first rewrite (rare: compaction, rollback).
@@ -509,8 +518,24 @@ def read_journal(path: Path, *, keep_transcript: bool = False, blobs: BlobReader
         return _read_journal(path, keep_transcript=keep_transcript, blobs=blobs)
 
 
-def _read_journal(path: Path, *, keep_transcript: bool, blobs: BlobReader | None = None) -> Replay:
-    data = path.read_bytes()
+def replay_journal_bytes(
+    path: Path, data: bytes, *, keep_transcript: bool = False, blobs: BlobReader | None = None,
+    inherited: Replay | None = None,
+) -> Replay:
+    """Replay journal lines held in memory (a database store's records, in order);
+    ``path`` names them in errors. ``inherited``: a fork's parent replayed up to
+    the fork point, whose live history the session starts with (its records are
+    not copied into the fork's); the fork's own records follow the header."""
+    with gc_paused():
+        return _read_journal(path, keep_transcript=keep_transcript, blobs=blobs, data=data, inherited=inherited)
+
+
+def _read_journal(
+    path: Path, *, keep_transcript: bool, blobs: BlobReader | None = None, data: bytes | None = None,
+    inherited: Replay | None = None,
+) -> Replay:
+    if data is None:
+        data = path.read_bytes()
     replay = Replay(path)
     # split() leaves b"" after a final newline; anything else there is a torn write.
     complete, _, torn = data.rpartition(b"\n")
@@ -529,6 +554,8 @@ def _read_journal(path: Path, *, keep_transcript: bool, blobs: BlobReader | None
                 _check_version(path, number, version)
             if index == 0:
                 _read_header(replay, rec)
+                if inherited is not None:
+                    replayer.inherit(inherited)
             else:
                 replayer.apply(rec)
         except JournalError:

@@ -198,11 +198,11 @@ class SessionRecorder:
             recs.append(record(RecordType.TITLE, now, title=session.title))
         if turn is not None:
             recs.append(record(RecordType.TURN_STARTED, now, turn=turn))
-        writer = JournalWriter.create(path / JOURNAL_FILE)
+        writer = self._create_writer(path)
         try:
             writer.write_many(recs)
             writer.sync()
-            sync_dir(self.sessions_dir)
+            self._sync_new_session()
             snapshot = SessionSnapshot(
                 id=session.id, cwd=session.cwd, messages=messages, mode=session.mode, provider=session.provider_name,
                 model=session.model, title=session.title, profile=session.policy.profile, updated=now,
@@ -217,8 +217,18 @@ class SessionRecorder:
             raise
         return live
 
+    # Where records go: a journal file here; another store (agentcore.store.pg) overrides these.
+    def _create_writer(self, path: Path) -> Any:
+        return JournalWriter.create(path / JOURNAL_FILE)
+
+    def _reopen_writer(self, path: Path, res: Reservation) -> Any:
+        return JournalWriter.reopen(path / JOURNAL_FILE, valid_bytes=res.valid_bytes, torn=res.torn)
+
+    def _sync_new_session(self) -> None:
+        sync_dir(self.sessions_dir)
+
     def resume(self, session: ObservedSession, path: Path, res: Reservation, lock: SessionLock) -> None:
-        writer = JournalWriter.reopen(path / JOURNAL_FILE, valid_bytes=res.valid_bytes, torn=res.torn)
+        writer = self._reopen_writer(path, res)
         live = LiveJournal(path, writer, lock, dict(res.meta), [m.id for m in res.snapshot.messages])
         now = self._clock()
         recs = []

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from fakes.pg_server import PgServer, find_pg_bin, running_pg
+from pg_support import ticking_clock
 
 _databases = itertools.count()
 
@@ -39,3 +41,34 @@ def work(tmp_path: Path) -> Path:
     path = tmp_path / "work"
     path.mkdir()
     return path.resolve()
+
+
+@pytest.fixture(params=["journal", "postgresql"])
+def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """A factory of stores over one backing (a sessions directory, or one
+    database): each call is a new store object, as a new process would have."""
+    opened: list[Any] = []
+    if request.param == "journal":
+        from agentcore.store import JournalStore
+
+        def factory(**kwargs: Any) -> Any:
+            return JournalStore(tmp_path / "sessions", clock=ticking_clock())
+    else:
+        from agentcore.store.pg import PgSessionStore
+
+        url = request.getfixturevalue("pg_url")
+
+        def factory(**kwargs: Any) -> Any:
+            store = PgSessionStore(url, clock=ticking_clock(), **kwargs)
+            opened.append(store)
+            return store
+
+    factory.kind = request.param  # type: ignore[attr-defined]
+    yield factory
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    return tmp_path / "state"
