@@ -106,9 +106,19 @@ def add_subparsers(subparsers: Any) -> None:
 
 def _entry(command: Any) -> Any:
     def run(args: argparse.Namespace) -> int:
-        return main(command, args, JobsContext(os.environ, sys.stdout, sys.stderr))
+        return exit_now(main(command, args, JobsContext(os.environ, sys.stdout, sys.stderr)))
 
     return run
+
+
+def exit_now(code: int) -> int:
+    """End the process with ``code`` once output is flushed. The Temporal SDK's
+    native runtime keeps threads that can abort the interpreter while it
+    finalises (SIGABRT in PyGILState_Release), so a command that used it does
+    not go through interpreter shutdown."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def main(command: Any, args: argparse.Namespace, ctx: JobsContext) -> int:

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agentcore.cli.jobs_cmd import QUEUE_DEFAULT, add_temporal, temporal_address
+from agentcore.cli.jobs_cmd import QUEUE_DEFAULT, add_temporal, exit_now, temporal_address
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -29,7 +29,7 @@ def add_subparsers(subparsers: Any) -> None:
     worker.add_argument("--queue", default=QUEUE_DEFAULT, help=f"the shared task queue (default {QUEUE_DEFAULT})")
     worker.add_argument("--id", dest="worker_id", metavar="NAME", help="this worker's unique name (default host-pid)")
     worker.add_argument("--workspaces", metavar="DIR", help="where job workspaces are cloned (default: state dir/jobs)")
-    worker.set_defaults(func=main)
+    worker.set_defaults(func=lambda args: exit_now(main(args)))
 
 
 def main(args: argparse.Namespace) -> int:
