@@ -96,17 +96,21 @@ class PgSessionStore:
         self._clock = clock
         self.lease_s = lease_s
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        import psycopg
+
+        try:  # one direct connection first: its error says why (the pool would only time out)
+            with psycopg.connect(url, connect_timeout=int(CONNECT_TIMEOUT_S)) as conn:
+                self.schema_version = migrate(conn)
+        except PgStoreError:
+            raise
+        except psycopg.Error as exc:  # one line naming the database, never the password
+            raise StoreUnavailable(f"cannot use the session database {self.url_label}: {_first_line(exc)}") from None
         self._pool = psycopg_pool.ConnectionPool(
             url, min_size=1, max_size=pool_max_size, open=False, timeout=CONNECT_TIMEOUT_S, name="agentcore-store"
         )
         try:
             self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
-            with self._pool.connection() as conn:
-                self.schema_version = migrate(conn)
-        except PgStoreError:
-            self._pool.close()
-            raise
-        except Exception as exc:  # psycopg errors, PoolTimeout: one line naming the database, never the password
+        except Exception as exc:  # PoolTimeout
             self._pool.close()
             raise StoreUnavailable(f"cannot use the session database {self.url_label}: {_first_line(exc)}") from None
         self.blobs = PgBlobs(self._pool)

@@ -1,0 +1,112 @@
+"""The PostgreSQL store's own guarantees: concurrent writers on one database,
+migrating journal files in (idempotent), a newer schema refused, an unreachable
+database named in one line without its password."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+import trio
+
+from agentcore.messages import message_to_dict
+from agentcore.store import JournalStore, SessionLocked
+from agentcore.store.pg import SCHEMA_VERSION, PgSessionStore, SchemaTooNew, StoreUnavailable, migrate_sessions
+from pg_support import ECHO_TOOL, info, make_core, make_provider, text, ticking_clock, tool_call
+
+SESSIONS_PER_STORE = 3
+TURNS = 3
+
+
+async def test_two_stores_write_many_sessions_at_once(pg_url, server, http_client, state_dir, work):
+    stores = [PgSessionStore(pg_url), PgSessionStore(pg_url)]
+    server.enqueue(*[text(f"answer {i}") for i in range(len(stores) * SESSIONS_PER_STORE * TURNS)])
+    ids: list[str] = []
+    try:
+        async def one(store: PgSessionStore, n: int) -> None:
+            core = make_core(store, make_provider(server, http_client), state_dir)
+            async with core.open_session(info(work)) as session:
+                ids.append(session.id)
+                for turn in range(TURNS):
+                    await session.run_turn(f"session {n} turn {turn}")
+                    await trio.lowlevel.checkpoint()
+
+        async with trio.open_nursery() as nursery:
+            for s, store in enumerate(stores):
+                for i in range(SESSIONS_PER_STORE):
+                    nursery.start_soon(one, store, s * SESSIONS_PER_STORE + i)
+    finally:
+        for store in stores:
+            store.close()
+    with PgSessionStore(pg_url) as reader:
+        assert len(reader.list_sessions()) == len(ids) == len(stores) * SESSIONS_PER_STORE
+        for sid in ids:
+            snap = reader.load(sid)
+            prompts = [m.text for m in snap.messages[::2]]
+            n = prompts[0].split()[1]
+            assert prompts == [f"session {n} turn {t}" for t in range(TURNS)]  # in order, none lost
+            assert all(m.text.startswith("answer ") for m in snap.messages[1::2])
+
+
+async def test_a_second_server_cannot_open_a_leased_session(pg_url, server, http_client, state_dir, work):
+    server.enqueue(text("one"), text("two"))
+    with PgSessionStore(pg_url) as a, PgSessionStore(pg_url) as b:
+        core_a = make_core(a, make_provider(server, http_client), state_dir)
+        core_b = make_core(b, make_provider(server, http_client), state_dir)
+        async with core_a.open_session(info(work)) as session:
+            await session.run_turn("hello")
+            with pytest.raises(SessionLocked, match=a.owner):
+                b.load(session.id)
+            assert b.lease_owner(session.id) == a.owner
+        async with core_b.open_session(info(work, session_id=session.id)) as again:
+            await again.run_turn("hello again")
+        assert a.lease_owner(session.id) is None
+        assert len(a.load(session.id).messages) == 4
+
+
+async def test_migrate_copies_journal_sessions_once(pg_url, server, http_client, state_dir, work, tmp_path):
+    files = JournalStore(tmp_path / "sessions", clock=ticking_clock())
+    server.enqueue(tool_call("c1", "echo", '{"text": "x"}'), text("done"), text("second"))
+    core = make_core(files, make_provider(server, http_client), state_dir, tools=[ECHO_TOOL])
+    async with core.open_session(info(work)) as session:
+        await session.run_turn("first")
+        session.set_metadata("team", "blue")
+    async with core.open_session(info(work)) as other:
+        await other.run_turn("another")
+    forked = files.fork_session(session.id, at=1)
+    with PgSessionStore(pg_url) as db:
+        report = migrate_sessions(files, db)
+        assert sorted(report.copied) == sorted([session.id, other.id, forked])
+        assert report.failed == ()
+        for sid in report.copied:
+            want, got = files.load(sid), db.load(sid)
+            assert [message_to_dict(m) for m in got.messages] == [message_to_dict(m) for m in want.messages]
+            assert (got.title, got.metadata, got.cost_usd, got.revisions) == (want.title, want.metadata, want.cost_usd, want.revisions)
+        assert {r.id for r in db.list_sessions(cwd=work)} == set(report.copied)
+        again = migrate_sessions(files, db)
+        assert again.copied == () and sorted(again.skipped) == sorted(report.copied)
+
+
+def test_a_schema_newer_than_the_code_is_refused(pg_url):
+    PgSessionStore(pg_url).close()  # migrated to SCHEMA_VERSION
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO agentcore_schema (version) VALUES (%s)", (SCHEMA_VERSION + 1,))
+    with pytest.raises(SchemaTooNew, match=rf"schema version {SCHEMA_VERSION + 1}, newer than this agentcore knows \({SCHEMA_VERSION}\)"):
+        PgSessionStore(pg_url)
+
+
+def test_migrations_are_applied_once_and_recorded(pg_url):
+    PgSessionStore(pg_url).close()
+    PgSessionStore(pg_url).close()
+    with psycopg.connect(pg_url) as conn:
+        assert [r[0] for r in conn.execute("SELECT version FROM agentcore_schema ORDER BY version")] == list(
+            range(1, SCHEMA_VERSION + 1)
+        )
+
+
+def test_an_unreachable_database_is_one_line_without_the_password(pg_server):
+    url = f"postgresql://agentcore:hunter2-secret@127.0.0.1:{pg_server.port}/no_such_database"
+    with pytest.raises(StoreUnavailable) as caught:
+        PgSessionStore(url)
+    message = str(caught.value)
+    assert "no_such_database on 127.0.0.1" in message
+    assert "hunter2" not in message and "\n" not in message
