@@ -32,7 +32,6 @@ from agentcore.trust import ProjectTrust
 from agentcore.turn import TurnConfig
 
 if TYPE_CHECKING:  # annotations only; the functions that build them import them
-    from agentcore.store import JournalStore
     from agentcore.tools.builtin import ToolSettings
 
 log = logging.getLogger(__name__)
@@ -219,7 +218,7 @@ def build_app(
         .with_provider_resolver(resolve_provider)
         .with_always_rule_sink(persist_rule)
     )
-    store = _session_store(paths)
+    store = open_session_store(loaded.settings, paths)
     builder = builder.with_session_store(store)
     for factory in _session_tool_factories(loaded, env, paths):
         builder = builder.with_session_tool_factory(factory)
@@ -243,10 +242,24 @@ def _tool_settings(settings: Settings) -> ToolSettings:
     return ToolSettings(**values)
 
 
-def _session_store(paths: AgentPaths) -> JournalStore:
-    from agentcore.store import JournalStore
+def open_session_store(settings: Settings, paths: AgentPaths) -> Any:
+    """The session store configuration asks for: journal files under the state
+    directory, or a PostgreSQL database (``[store] url``; docs/scale.md). A bad
+    URL or an unreachable database is an :class:`AppError` in one line."""
+    url = settings.store.url
+    if not url:
+        from agentcore.store import JournalStore
 
-    return JournalStore(paths.sessions_dir)
+        return JournalStore(paths.sessions_dir)
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise AppError("[store] url must be a postgresql:// URL (or unset for session files)")
+    from agentcore.store import JournalError
+    from agentcore.store.pg import PgSessionStore
+
+    try:
+        return PgSessionStore(url, lease_s=settings.store.lease_s)
+    except JournalError as exc:
+        raise AppError(str(exc)) from None
 
 
 def _session_tool_factories(loaded: LoadedConfig, env: Mapping[str, str], paths: AgentPaths) -> list[Any]:

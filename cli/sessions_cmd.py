@@ -1,4 +1,4 @@
-"""``agent sessions list|show ID [--full]|rm ID``: the stored sessions.
+"""``agent sessions list|show ID [--full]|rm ID|migrate --to URL``: the stored sessions.
 
 ``cli/main.py`` calls :func:`add_subparsers`; each command's ``func(args)``
 runs it against the real environment. Tests and embedders call :func:`main`
@@ -45,7 +45,7 @@ class SessionsContext:
 def add_subparsers(subparsers: Any) -> None:
     """Register ``sessions`` on ``parser.add_subparsers()``."""
     sessions = subparsers.add_parser("sessions", help="list, show and remove saved sessions")
-    sub = sessions.add_subparsers(dest="sessions_command", required=True, metavar="{list,show,rm}")
+    sub = sessions.add_subparsers(dest="sessions_command", required=True, metavar="{list,show,rm,migrate}")
     list_ = sub.add_parser("list", help="sessions in this directory, newest first")
     list_.add_argument("--all", action="store_true", help="sessions from every directory")
     list_.add_argument("--json", action="store_true", help="one JSON object per line, for scripts")
@@ -64,6 +64,9 @@ def add_subparsers(subparsers: Any) -> None:
     rm = sub.add_parser("rm", help="delete a session")
     rm.add_argument("id", metavar="ID", help="session id (a unique prefix is enough)")
     rm.set_defaults(func=_entry(cmd_rm))
+    migrate = sub.add_parser("migrate", help="copy the session files into a database (run again: copies only new ones)")
+    migrate.add_argument("--to", required=True, metavar="URL", help="postgresql://user@host/db (then set [store] url)")
+    migrate.set_defaults(func=_entry(cmd_migrate))
 
 
 def main(argv: Sequence[str], ctx: SessionsContext) -> int:
@@ -78,12 +81,14 @@ def main(argv: Sequence[str], ctx: SessionsContext) -> int:
 def _entry(command: Callable[[argparse.Namespace, SessionsContext], int]) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         ctx = getattr(args, "context", None) or SessionsContext(Path.cwd(), os.environ, sys.stdout, sys.stderr)
+        from agentcore.app import AppError
+        from agentcore.config.schema import ConfigError
         from agentcore.core import SessionNotFound
         from agentcore.store import JournalError
 
         try:
             return command(args, ctx)
-        except (SessionNotFound, JournalError) as exc:
+        except (SessionNotFound, JournalError, AppError, ConfigError) as exc:
             _console(ctx, ctx.stderr).print(f"error: {exc}", style="red", markup=False, highlight=False)
             return EXIT_ERROR
 
@@ -91,10 +96,12 @@ def _entry(command: Callable[[argparse.Namespace, SessionsContext], int]) -> Cal
 
 
 def _store(ctx: SessionsContext) -> Any:
-    from agentcore.config import resolve_paths
-    from agentcore.store import JournalStore
+    """The configured store: session files, or the database of ``[store] url``."""
+    from agentcore.app import open_session_store
+    from agentcore.config import load_settings, resolve_paths
 
-    return JournalStore(resolve_paths(ctx.env).sessions_dir)
+    paths = resolve_paths(ctx.env)
+    return open_session_store(load_settings(cwd=ctx.cwd, env=ctx.env, paths=paths).settings, paths)
 
 
 def _console(ctx: SessionsContext, file: TextIO) -> Any:
@@ -328,3 +335,26 @@ def cmd_rm(args: argparse.Namespace, ctx: SessionsContext) -> int:
     store.delete(session_id)
     _console(ctx, ctx.stdout).print(f"Removed session {session_id}.", markup=False)
     return EXIT_OK
+
+
+# ---------------------------------------------------------------- migrate
+
+
+def cmd_migrate(args: argparse.Namespace, ctx: SessionsContext) -> int:
+    from agentcore.app import AppError
+    from agentcore.config import resolve_paths
+    from agentcore.store import JournalStore
+    from agentcore.store.pg import PgSessionStore, migrate_sessions
+
+    if not args.to.startswith(("postgresql://", "postgres://")):
+        raise AppError("--to must be a postgresql:// URL")
+    source = JournalStore(resolve_paths(ctx.env).sessions_dir)
+    with PgSessionStore(args.to) as target:
+        report = migrate_sessions(source, target)
+        where = target.url_label
+    out = _console(ctx, ctx.stdout)
+    out.print(f"Copied {len(report.copied)} sessions to {where}; {len(report.skipped)} were already there.", markup=False)
+    err = _console(ctx, ctx.stderr)
+    for session_id, why in report.failed:
+        err.print(f"error: {session_id} not copied: {why}", style="red", markup=False, highlight=False)
+    return EXIT_ERROR if report.failed else EXIT_OK

@@ -65,6 +65,7 @@ from agentcore.config.settings import (
     TrustSettings,
     TurnSettings,
     UiSettings,
+    StoreSettings,
     VoiceSettings,
     check_thresholds,
 )
@@ -356,6 +357,7 @@ def _build_settings(values: Mapping[KeyPath, Any], origins: Mapping[KeyPath, str
         agents=AgentsSettings(**tree["agents"]),
         ui=UiSettings(**tree["ui"]),
         voice=VoiceSettings(**tree["voice"]),
+        store=StoreSettings(**tree["store"]),
     )  # fmt: skip
     if settings.provider is not None and settings.provider not in providers:
         raise ConfigError(f'unknown provider "{settings.provider}"', source=origin("provider"), key="provider",

@@ -176,6 +176,11 @@ CONFIG_KEYS: tuple[Key, ...] = (
     Key("voice.pace", Kind.FLOAT, 1.0, "speaking pace, a multiple of normal", minimum=0.5, maximum=1.5),
     Key("voice.warmth", Kind.STR, "neutral", "how warm the voice sounds", choices=VOICE_WARMTH),
     Key("voice.formality", Kind.STR, "neutral", "how formal the spoken language is", choices=VOICE_FORMALITY),
+    Key("store.url", Kind.STR, None, "where sessions are kept: unset for journal files in the state directory, or "
+        "postgresql://user@host/db for a database several servers share (the pg extra; docs/scale.md)",
+        nullable=True, secret=True, env="AGENTCORE_STORE_URL"),
+    Key("store.lease_s", Kind.FLOAT, 30.0, "seconds a server's hold on an open session lasts without renewal "
+        "(a database store: a dead server's sessions move on after this)", minimum=1),
 )  # fmt: skip
 
 CONFIG_SCHEMA = Schema(CONFIG_KEYS)
@@ -311,6 +316,12 @@ class VoiceSettings:
     formality: Literal["casual", "neutral", "formal"] = _d("voice.formality")
 
 
+@attrs.frozen
+class StoreSettings:
+    url: str | None = _d("store.url")
+    lease_s: float = _d("store.lease_s")
+
+
 def _builtin_provider_configs() -> dict[str, ProviderConfig]:
     return {name: ProviderConfig(name=name, **fields) for name, fields in BUILTIN_PROVIDERS.items()}
 
@@ -336,6 +347,7 @@ class Settings:
     agents: AgentsSettings = AgentsSettings()
     ui: UiSettings = UiSettings()
     voice: VoiceSettings = VoiceSettings()
+    store: StoreSettings = StoreSettings()
 
     def provider_config(self, name: str | None = None) -> ProviderConfig:
         """The named (default: the selected) provider, or a :class:`ConfigError` listing the known ones."""

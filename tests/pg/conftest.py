@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from fakes.pg_server import PgServer, find_pg_bin, running_pg
 from pg_support import ticking_clock
 
@@ -19,8 +18,8 @@ _databases = itertools.count()
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
     try:
-        import psycopg  # noqa: F401
-        import psycopg_pool  # noqa: F401
+        import psycopg
+        import psycopg_pool
     except ImportError:
         pytest.skip("psycopg 3 is not installed (pip install -e '.[test]' or '.[pg]')")
     bin_dir, why = find_pg_bin()

@@ -17,13 +17,13 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]  # pg_support and fakes, as under pytest
 
-import httpx  # noqa: E402
-import trio  # noqa: E402
+import httpx
+import trio
+from pg_support import ECHO_TOOL, info, make_core, make_provider
 
-from agentcore import FunctionTool  # noqa: E402
-from agentcore.store.pg import PgSessionStore  # noqa: E402
-from agentcore.tools.base import ToolContext  # noqa: E402
-from pg_support import ECHO_TOOL, info, make_core, make_provider  # noqa: E402
+from agentcore import FunctionTool
+from agentcore.store.pg import PgSessionStore
+from agentcore.tools.base import ToolContext
 
 STORE: PgSessionStore | None = None
 

@@ -9,14 +9,19 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from fakes.llm_server import FakeServer, Reply, sse_reply
+from fakes.vendor_wire import oa_text_stream, oa_tool_stream
 
-from agentcore import AgentCoreBuilder, DefaultAgentCore, FunctionTool, SessionCreateInfo
+from agentcore import (
+    AgentCoreBuilder,
+    DefaultAgentCore,
+    FunctionTool,
+    SessionCreateInfo,
+)
 from agentcore.llm.openai_chat import OpenAiChatProvider
 from agentcore.llm.transport import RetryPolicy
 from agentcore.permissions import PermissionMode
 from agentcore.tools.base import Tool, ToolContext
-from fakes.llm_server import FakeServer, Reply, sse_reply
-from fakes.vendor_wire import oa_text_stream, oa_tool_stream
 
 API_KEY = "sk-pg-test-5a4b3c2d1e0f9988776655"
 MODEL = "gpt-4o-mini"

@@ -12,10 +12,18 @@ from pathlib import Path
 
 import attrs
 import trio
+from pg_support import (
+    ECHO_TOOL,
+    info,
+    make_core,
+    make_provider,
+    text,
+    tool_call,
+    wire_texts,
+)
 
 from agentcore.store import MessageFate, SessionLocked
 from agentcore.store.pg import PgSessionStore
-from pg_support import ECHO_TOOL, info, make_core, make_provider, text, tool_call, wire_texts
 
 CHILD = Path(__file__).resolve().parent / "pg_child.py"
 CHILD_TIMEOUT_S = 60

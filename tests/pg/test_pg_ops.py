@@ -7,11 +7,25 @@ from __future__ import annotations
 import psycopg
 import pytest
 import trio
+from pg_support import (
+    ECHO_TOOL,
+    info,
+    make_core,
+    make_provider,
+    text,
+    ticking_clock,
+    tool_call,
+)
 
 from agentcore.messages import message_to_dict
 from agentcore.store import JournalStore, SessionLocked
-from agentcore.store.pg import SCHEMA_VERSION, PgSessionStore, SchemaTooNew, StoreUnavailable, migrate_sessions
-from pg_support import ECHO_TOOL, info, make_core, make_provider, text, ticking_clock, tool_call
+from agentcore.store.pg import (
+    SCHEMA_VERSION,
+    PgSessionStore,
+    SchemaTooNew,
+    StoreUnavailable,
+    migrate_sessions,
+)
 
 SESSIONS_PER_STORE = 3
 TURNS = 3

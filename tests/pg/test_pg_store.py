@@ -6,13 +6,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pg_support import (
+    ECHO_TOOL,
+    info,
+    make_core,
+    make_provider,
+    text,
+    tool_call,
+    wire_texts,
+)
 
 from agentcore import SessionNotFound
 from agentcore.events import PlanEntry, PlanUpdated
 from agentcore.messages import message_to_dict
 from agentcore.permissions import PermissionMode
 from agentcore.store import MessageFate, SessionLocked
-from pg_support import ECHO_TOOL, info, make_core, make_provider, text, tool_call, wire_texts
 
 
 async def record_two_turns(store, server, client, state_dir: Path, work: Path) -> str:

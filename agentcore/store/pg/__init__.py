@@ -31,7 +31,7 @@ __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from agentcore.store.pg.migrate import *  # noqa: F403
-    from agentcore.store.pg.schema import *  # noqa: F403
-    from agentcore.store.pg.store import *  # noqa: F403
-    from agentcore.store.pg.writer import *  # noqa: F403
+    from agentcore.store.pg.migrate import *
+    from agentcore.store.pg.schema import *
+    from agentcore.store.pg.store import *
+    from agentcore.store.pg.writer import *

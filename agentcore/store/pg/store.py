@@ -53,7 +53,12 @@ from agentcore.store.pg.blobs import PgBlobs
 from agentcore.store.pg.recorder import LEASE_HELD_BY_STORE, PgRecorder
 from agentcore.store.pg.schema import PgStoreError, migrate
 from agentcore.store.pg.writer import RecordWriter, create_op, encode_json
-from agentcore.store.recorder import Reservation, meta_from_replay, server_names, snapshot_from_replay
+from agentcore.store.recorder import (
+    Reservation,
+    meta_from_replay,
+    server_names,
+    snapshot_from_replay,
+)
 from agentcore.store.state_records import carried_state_records, revision_fields
 
 LEASE_S_DEFAULT = 30.0  # a dead server's sessions can be taken over this long after its last renewal
