@@ -6,7 +6,6 @@ prompts a session, and the attached chat on a pseudo-terminal."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from agentcore.cli.update_events import UpdateTranslator
 from agentcore.events import AssistantTextDelta, Notice, ToolCallFinished, ToolCallProgress, ToolCallStarted
 from agentcore.tools import ToolKind
 
+import cli_support
 from fakes.llm_server import FakeServer, sse_reply
 from fakes.vendor_wire import OA_DONE, OA_ROLE, oa_chunk, oa_tool_args, oa_tool_start, oa_usage
 from pty_driver import AGENT, PtyAgent
@@ -64,17 +64,9 @@ def dirs() -> Iterator[dict[str, Path]]:
 
 
 def agent_env(home: Path, llm: FakeServer | None) -> dict[str, str]:
-    env = {
-        "AGENTCORE_HOME": str(home),
-        "HOME": str(home.parent),
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "TERM": "xterm-256color",
-        "LANG": "C.UTF-8",
-        "OLLAMA_HOST": "127.0.0.1:9",  # nothing listens: detection must not find a real Ollama
-    }
-    if llm is not None:
-        env |= {"OPENAI_API_KEY": "sk-test-attach-0123456789", "OPENAI_BASE_URL": f"{llm.url}/v1"}
-    return env
+    assert home == home.parent / "home"  # the layout cli_support.agent_env builds
+    env = cli_support.agent_env(home.parent, llm, "sk-test-attach-0123456789", terminal=True)
+    return env | {"OLLAMA_HOST": "127.0.0.1:9"}  # nothing listens: detection must not find a real Ollama
 
 
 @attrs.frozen

@@ -11,18 +11,12 @@ untrusted one); ``/clear`` keeps the mode, the rules and the model chosen."""
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from agentcore.config.paths import resolve_paths
-from agentcore.trust import TrustStore
-
 from fakes.llm_server import FakeServer, sse_reply
 from fakes.vendor_wire import OA_DONE, OA_ROLE, oa_chunk, oa_tool_args, oa_tool_start, oa_usage
-from pty_driver import PtyAgent
 
 PROMPT = "› "
 FAKE_KEY = "sk-test-habits-0123456789abcdef"
@@ -48,34 +42,13 @@ def parts(content: str | list) -> list[str]:
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Path:
-    return tmp_path / "home"
+def fake_key() -> str:
+    return FAKE_KEY  # the tests below assert that it never reaches the model
 
 
 @pytest.fixture
-def workdir(tmp_path: Path, home: Path) -> Path:
-    work = tmp_path / "project"
-    work.mkdir()
-    (work / ".git").mkdir()
-    TrustStore.of(resolve_paths({"AGENTCORE_HOME": str(home)})).trust(work, home=None)
-    return work
-
-
-@pytest.fixture
-def spawn(tmp_path: Path, home: Path, server: FakeServer) -> Iterator:
-    agents: list[PtyAgent] = []
-
-    def start(cwd: Path, *args: str) -> PtyAgent:
-        env = {"AGENTCORE_HOME": str(home), "HOME": str(tmp_path), "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-               "TERM": "xterm-256color", "LANG": "C.UTF-8", "OPENAI_API_KEY": FAKE_KEY,
-               "OPENAI_BASE_URL": f"{server.url}/v1"}  # fmt: skip
-        agent = PtyAgent(["chat", *args], env=env, cwd=cwd, cols=400)  # refusals name long tmp paths on one line
-        agents.append(agent)
-        return agent
-
-    yield start
-    for agent in agents:
-        agent.close()
+def spawn(spawn):
+    return lambda cwd, *args: spawn(*args, cwd=cwd, cols=400)  # refusals name long tmp paths on one line
 
 
 # ------------------------------------------------------------------ @path

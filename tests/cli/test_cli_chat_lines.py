@@ -3,23 +3,16 @@ output): the slash commands and resuming, against the offline echo model."""
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
-import trio
-
-AGENT = Path(sys.executable).parent / "agent"
+from cli_support import agent_env, run_agent
 
 
 async def chat(tmp_path: Path, lines: str, *args: str) -> tuple[int, str]:
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
-    env = {"AGENTCORE_HOME": str(tmp_path / "home"), "HOME": str(tmp_path), "PATH": os.environ.get("PATH", ""),
-           "AGENTCORE_PROVIDER": "echo"}
-    with trio.fail_after(30):
-        done = await trio.run_process([str(AGENT), "chat", *args], stdin=lines.encode(), capture_stdout=True,
-                                      capture_stderr=True, env=env, cwd=work, check=False)
+    env = agent_env(tmp_path) | {"AGENTCORE_PROVIDER": "echo"}
+    done = await run_agent(work, env, "chat", *args, stdin=lines.encode(), timeout=30)
     return done.returncode, done.stdout.decode() + done.stderr.decode()
 
 

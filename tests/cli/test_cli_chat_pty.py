@@ -5,20 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from agentcore.config.paths import resolve_paths
-from agentcore.trust import TrustStore
-
+from cli_support import agent_env
 from fakes.llm_server import FakeServer, sse_reply
 from fakes.vendor_wire import OA_DONE, OA_ROLE, oa_chunk, oa_tool_args, oa_tool_start, oa_usage
-from pty_driver import PtyAgent
 
 PROMPT = "› "
-FAKE_KEY = "sk-test-cli-0123456789"
 
 
 def text_reply(*parts: str):
@@ -36,42 +29,6 @@ def bash_call(call_id: str, command: str):
         oa_usage(1500, 30),
         OA_DONE,
     )
-
-
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    work = tmp_path / "project"
-    work.mkdir()
-    (work / ".git").mkdir()  # the project root: "allow always" rules go to its .agent/
-    # The user trusts it (as `agent trust` records), so a remembered rule applies in later processes.
-    TrustStore.of(resolve_paths({"AGENTCORE_HOME": str(tmp_path / "home")})).trust(work, home=None)
-    return work
-
-
-def agent_env(tmp_path: Path, server: FakeServer) -> dict[str, str]:
-    return {
-        "AGENTCORE_HOME": str(tmp_path / "home"),
-        "HOME": str(tmp_path),
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "TERM": "xterm-256color",
-        "LANG": "C.UTF-8",
-        "OPENAI_API_KEY": FAKE_KEY,
-        "OPENAI_BASE_URL": f"{server.url}/v1",
-    }
-
-
-@pytest.fixture
-def spawn(tmp_path: Path, workdir: Path, server: FakeServer) -> Iterator:
-    agents: list[PtyAgent] = []
-
-    def start(*args: str) -> PtyAgent:
-        agent = PtyAgent(["chat", *args], env=agent_env(tmp_path, server), cwd=workdir)
-        agents.append(agent)
-        return agent
-
-    yield start
-    for agent in agents:
-        agent.close()
 
 
 def tool_result_text(request_body: dict) -> str:
@@ -137,7 +94,9 @@ async def test_chat_streams_answers_asks_permission_cancels_and_exits(
     assert [json.loads(line) for line in history][:2] == ["say hello", "run it"]
 
 
-async def test_allow_always_shows_the_rule_and_where_then_ctrl_c_twice_exits(spawn, server: FakeServer, workdir: Path) -> None:
+async def test_allow_always_shows_the_rule_and_where_then_ctrl_c_twice_exits(
+    spawn, server: FakeServer, workdir: Path, fake_key: str
+) -> None:
     agent = spawn()
     await agent.expect(PROMPT)
     server.enqueue(bash_call("call_a", "git status --short"), text_reply("ok"))
@@ -161,7 +120,7 @@ async def test_allow_always_shows_the_rule_and_where_then_ctrl_c_twice_exits(spa
     from pty_driver import AGENT as AGENT_BIN
 
     server.enqueue(bash_call("call_b", "git status"), text_reply("clean"))
-    env = agent_env(workdir.parent, server)
+    env = agent_env(workdir.parent, server, fake_key, terminal=True)
     done = await trio.run_process(
         [str(AGENT_BIN), "run", "-p", "status again?", "--format", "json"],
         cwd=workdir, env=env, capture_stdout=True, capture_stderr=True, check=False,

@@ -8,25 +8,21 @@ context usage at once. Plus ``agent run --mode plan``: the plan is the result.""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import trio
 
-from agentcore.config.paths import resolve_paths
 from agentcore.permissions import PLAN_REJECTED
-from agentcore.trust import TrustStore
 
+from cli_support import agent_env, trust
 from fakes.llm_server import FakeServer, sse_reply
 from fakes.vendor_wire import OA_DONE, OA_ROLE, oa_chunk, oa_tool_args, oa_tool_start, oa_usage
-from pty_driver import AGENT, PtyAgent
+from pty_driver import AGENT
 
 PROMPT = "› "
-FAKE_KEY = "sk-test-steer-0123456789abcdef"
 PLAN = "1. Create notes.txt saying hello.\n2. Read it back."
 ESC, SHIFT_TAB, RIGHT, CTRL_O = b"\x1b", b"\x1b[Z", b"\x1b[C", b"\x0f"
 
@@ -62,29 +58,8 @@ def workdir(tmp_path: Path) -> Path:
     work.mkdir()
     subprocess.run(["git", "init", "-q", str(work)], check=True)
     (work / "app.py").write_text("x = 1\n")
-    TrustStore.of(resolve_paths({"AGENTCORE_HOME": str(tmp_path / "home")})).trust(work, home=None)
+    trust(tmp_path / "home", work)
     return work
-
-
-def agent_env(tmp_path: Path, server: FakeServer) -> dict[str, str]:
-    return {
-        "AGENTCORE_HOME": str(tmp_path / "home"), "HOME": str(tmp_path), "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "TERM": "xterm-256color", "LANG": "C.UTF-8", "OPENAI_API_KEY": FAKE_KEY, "OPENAI_BASE_URL": f"{server.url}/v1",
-    }  # fmt: skip
-
-
-@pytest.fixture
-def spawn(tmp_path: Path, workdir: Path, server: FakeServer) -> Iterator:
-    agents: list[PtyAgent] = []
-
-    def start(*args: str) -> PtyAgent:
-        agent = PtyAgent(["chat", *args], env=agent_env(tmp_path, server), cwd=workdir)
-        agents.append(agent)
-        return agent
-
-    yield start
-    for agent in agents:
-        agent.close()
 
 
 def untouched(workdir: Path) -> None:
@@ -214,9 +189,9 @@ async def test_resume_shows_the_last_exchanges_and_the_real_context_usage(spawn,
 
 
 async def test_agent_run_in_plan_mode_prints_the_plan_and_changes_nothing(
-    server: FakeServer, workdir: Path, tmp_path: Path
+    server: FakeServer, workdir: Path, tmp_path: Path, fake_key: str
 ) -> None:
-    env = agent_env(tmp_path, server)
+    env = agent_env(tmp_path, server, fake_key, terminal=True)
     for fmt in ("json", "text"):
         server.enqueue(
             *(tool_call(cid, name, args) for cid, name, args in WRITES),

@@ -7,43 +7,20 @@ result names the same session); an unknown or ambiguous id is one clear line;
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 
-import pytest
-import trio
-
-from agentcore.config.paths import resolve_paths
-from agentcore.trust import TrustStore
+from cli_support import agent_env
+from cli_support import run_agent as agent  # agent(work, env, *args)
 from fakes.llm_server import FakeServer, sse_reply
 from fakes.vendor_wire import OA_DONE, OA_ROLE, oa_chunk, oa_usage
-
-AGENT = Path(sys.executable).parent / "agent"
-WAIT_S = 60.0
 
 
 def reply(text: str):
     return sse_reply(OA_ROLE, oa_chunk({"content": text}), oa_chunk({}, finish="stop"), oa_usage(100, 5), OA_DONE)
 
 
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    path = tmp_path / "work"
-    path.mkdir()
-    TrustStore.of(resolve_paths({"AGENTCORE_HOME": str(tmp_path / "home")})).trust(path, home=None)
-    return path
-
-
 def env_for(tmp_path: Path, server: FakeServer) -> dict[str, str]:
-    return {"AGENTCORE_HOME": str(tmp_path / "home"), "HOME": str(tmp_path), "PATH": os.environ.get("PATH", ""),
-            "OPENAI_API_KEY": "sk-test-followup-0123456789", "OPENAI_BASE_URL": f"{server.url}/v1"}  # fmt: skip
-
-
-async def agent(work: Path, env: dict[str, str], *args: str) -> trio.Process:
-    with trio.fail_after(WAIT_S):
-        return await trio.run_process([str(AGENT), *args], cwd=work, env=env, capture_stdout=True,
-                                      capture_stderr=True, check=False)  # fmt: skip
+    return agent_env(tmp_path, server, "sk-test-followup-0123456789")
 
 
 def contents(request) -> list[str]:

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -16,8 +14,6 @@ import trio
 
 from agentcore.app import build_app
 from agentcore.frontend import Frontend
-from agentcore.config.paths import resolve_paths
-from agentcore.trust import TrustStore
 from agentcore.cli.event_json import EVENT_TYPES
 from agentcore.cli.headless import (
     EXIT_CANCELLED,
@@ -31,10 +27,11 @@ from agentcore.cli.headless import (
     read_prompt,
     run_prompt,
 )
+from cli_support import agent_env
 from fakes.llm_server import FakeServer, json_reply, open_fake_server, sse_reply
 from fakes.vendor_wire import OA_DONE, OA_ROLE, oa_chunk, oa_tool_args, oa_tool_start, oa_usage
+from pty_driver import AGENT
 
-AGENT = Path(sys.executable).parent / "agent"
 FAKE_KEY = "sk-test-headless-0123456789"
 
 
@@ -53,23 +50,14 @@ def client(http_client: httpx.AsyncClient) -> httpx.AsyncClient:
 
 
 def env_for(tmp_path: Path, server: FakeServer) -> dict[str, str]:
-    return {
-        "AGENTCORE_HOME": str(tmp_path / "home"),
-        "HOME": str(tmp_path),
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "OPENAI_API_KEY": FAKE_KEY,
-        "OPENAI_BASE_URL": f"{server.url}/v1",
-    }
+    return agent_env(tmp_path, server, FAKE_KEY)
 
 
 @pytest.fixture
-def work(tmp_path: Path) -> Path:
-    path = tmp_path / "work"
-    path.mkdir()
-    (path / ".git").mkdir()
-    # The user trusts it, as `agent trust` records (untrusted folders: tests/trust).
-    TrustStore.of(resolve_paths({"AGENTCORE_HOME": str(tmp_path / "home")})).trust(path, home=None)
-    return path
+def work(work: Path) -> Path:
+    """The shared trusted folder (untrusted folders: tests/trust), as a project root."""
+    (work / ".git").mkdir()
+    return work
 
 
 async def run(tmp_path: Path, work: Path, server: FakeServer, client: httpx.AsyncClient, prompt: str, fmt: str, **flags) -> tuple[int, str, str]:
@@ -238,12 +226,7 @@ def test_agent_run_against_any_compatible_endpoint(tmp_path, work, provider, mod
                 OA_ROLE, oa_chunk({"content": "Hello "}), oa_chunk({"content": "from the wire"}),
                 oa_chunk({}, finish="stop"), oa_usage(12, 4), OA_DONE]
             srv.enqueue(sse_reply(*parts))
-            env = {
-                "AGENTCORE_HOME": str(tmp_path / "home"), "HOME": str(tmp_path),
-                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-                key_env: FAKE_KEY,
-                base_env: f"{srv.url}/v1" if provider == "openai" else srv.url,
-            }
+            env = agent_env(tmp_path) | {key_env: FAKE_KEY, base_env: f"{srv.url}/v1" if provider == "openai" else srv.url}
             done = await trio.run_process(
                 [str(AGENT), "run", "-p", "hi", "--provider", provider, "--model", model],
                 cwd=work, env=env, capture_stdout=True, capture_stderr=True, check=False,

@@ -6,19 +6,13 @@ arguments, no traceback reaches the user and the session loads afterwards."""
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 
-import trio
-
-from agentcore.config.paths import resolve_paths
 from agentcore.store import JournalStore
-from agentcore.trust import TrustStore
+from cli_support import agent_env, run_agent, trust
 from fakes.llm_server import FakeServer, sse_reply
 from fakes.vendor_wire import OA_DONE, OA_ROLE, oa_chunk, oa_tool_args, oa_tool_start, oa_usage
 
-AGENT = Path(sys.executable).parent / "agent"
 DEPTH = 500
 
 
@@ -36,13 +30,10 @@ async def test_deeply_nested_tool_arguments_get_an_error_result_not_a_crash(tmp_
     work = tmp_path / "work"
     work.mkdir()
     home = tmp_path / "home"
-    TrustStore.of(resolve_paths({"AGENTCORE_HOME": str(home)})).trust(work, home=None)
+    trust(home, work)
     server.enqueue(deep_call(), text("I will use flatter arguments."))
-    env = {"AGENTCORE_HOME": str(home), "HOME": str(tmp_path), "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-           "OPENAI_API_KEY": "sk-test-deep-0123456789", "OPENAI_BASE_URL": f"{server.url}/v1"}  # fmt: skip
-    with trio.fail_after(60):
-        done = await trio.run_process([str(AGENT), "run", "-p", "read it", "--format", "json"], cwd=work, env=env,
-                                      capture_stdout=True, capture_stderr=True, check=False)  # fmt: skip
+    env = agent_env(tmp_path, server, "sk-test-deep-0123456789")
+    done = await run_agent(work, env, "run", "-p", "read it", "--format", "json")
     stderr = done.stderr.decode()
     assert done.returncode == 0, stderr
     assert "Traceback" not in stderr and "RecursionError" not in stderr

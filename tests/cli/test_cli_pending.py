@@ -10,24 +10,20 @@ exit 2; a goal not reached says so (6) even when actions were also denied."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
-import pytest
 import trio
 
 from agentcore.cli.headless import EXIT_DENIED, EXIT_GOAL_NOT_REACHED, EXIT_MAX_TOKENS, EXIT_USAGE
-from agentcore.config.paths import resolve_paths
-from agentcore.trust import TrustStore
+from cli_support import WAIT_S, agent_env, run_agent
 from fakes.llm_server import FakeServer, sse_reply
 from fakes.proc_util import wait_until
 from fakes.vendor_wire import OA_DONE, OA_ROLE, oa_chunk, oa_tool_stream, oa_usage
+from pty_driver import AGENT
 
-AGENT = Path(sys.executable).parent / "agent"
-WAIT_S = 60.0
 COMMAND = "touch started; sleep 30607; touch finished"
 
 
@@ -39,23 +35,11 @@ def tool_call(call_id: str, name: str, args: dict):
     return sse_reply(*oa_tool_stream((call_id, name, json.dumps(args))))
 
 
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    path = tmp_path / "work"
-    path.mkdir()
-    TrustStore.of(resolve_paths({"AGENTCORE_HOME": str(tmp_path / "home")})).trust(path, home=None)
-    return path
-
-
 def env_for(tmp_path: Path, server: FakeServer) -> dict[str, str]:
-    return {"AGENTCORE_HOME": str(tmp_path / "home"), "HOME": str(tmp_path), "PATH": os.environ.get("PATH", ""),
-            "OPENAI_API_KEY": "sk-test-pending-0123456789", "OPENAI_BASE_URL": f"{server.url}/v1"}  # fmt: skip
+    return agent_env(tmp_path, server, "sk-test-pending-0123456789")
 
 
-async def agent(work: Path, env: dict[str, str], *args: str) -> trio.Process:
-    with trio.fail_after(WAIT_S):
-        return await trio.run_process([str(AGENT), *args], cwd=work, env=env, capture_stdout=True,
-                                      capture_stderr=True, check=False, stdin=subprocess.DEVNULL)  # fmt: skip
+agent = partial(run_agent, stdin=subprocess.DEVNULL)  # agent(work, env, *args)
 
 
 async def kill_mid_tool(work: Path, env: dict[str, str], prompt: str) -> None:

@@ -8,12 +8,9 @@ in a fork: the model gets the new prompt and nothing of the old exchange."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-from agentcore.config.paths import resolve_paths
-from agentcore.trust import TrustStore
-
+from cli_support import agent_env, trust
 from fakes.llm_server import FakeServer, sse_reply
 from fakes.vendor_wire import OA_DONE, OA_ROLE, oa_chunk, oa_tool_args, oa_tool_start, oa_usage
 from pty_driver import PtyAgent
@@ -43,11 +40,9 @@ async def test_diff_rewind_and_edit_in_chat(tmp_path: Path, server: FakeServer) 
     home = tmp_path / "home"
     work = tmp_path / "project"
     work.mkdir()
-    TrustStore.of(resolve_paths({"AGENTCORE_HOME": str(home)})).trust(work, home=None)
+    trust(home, work)
     (work / "keep.txt").write_bytes(b"kept bytes\n\x00\xff")
-    env = {"AGENTCORE_HOME": str(home), "HOME": str(tmp_path), "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-           "TERM": "xterm-256color", "LANG": "C.UTF-8", "OPENAI_API_KEY": "sk-test-rewind-0123456789",
-           "OPENAI_BASE_URL": f"{server.url}/v1", "AGENTCORE_MODEL": "gpt-4o-mini"}  # fmt: skip
+    env = agent_env(tmp_path, server, "sk-test-rewind-0123456789", terminal=True) | {"AGENTCORE_MODEL": "gpt-4o-mini"}
     agent = PtyAgent(["chat", "--mode", "yolo", "--no-color"], env=env, cwd=work, cols=200)
     try:
         await agent.expect(PROMPT)

@@ -6,22 +6,16 @@ child's cost is journaled)."""
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import trio
 
-from agentcore.config.paths import resolve_paths
 from agentcore.store import JournalStore
-from agentcore.trust import TrustStore
 from fakes.llm_server import FakeServer, RecordedRequest, Reply, sse_reply
 from fakes.vendor_wire import OA_DONE, OA_ROLE, oa_chunk, oa_tool_args, oa_tool_start, oa_usage
-from pty_driver import PtyAgent
 
 PROMPT = "› "
-FAKE_KEY = "sk-test-cli-subagent-0123456789"
 REVIEWER_MARK = "You are reviewing code"  # the shipped reviewer profile's prompt
 ANSWER_LINES = [f"Finding {i}: app.py line {i} deserves a second look." for i in range(1, 11)]
 
@@ -53,36 +47,14 @@ def last_of(request: RecordedRequest) -> dict:
 
 
 @pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    work = tmp_path / "project"
-    work.mkdir()
-    (work / ".git").mkdir()
-    (work / "app.py").write_text("def divide(a, b):\n    return a / b\n")
-    TrustStore.of(resolve_paths({"AGENTCORE_HOME": str(tmp_path / "home")})).trust(work, home=None)
-    return work
+def workdir(workdir: Path) -> Path:
+    (workdir / "app.py").write_text("def divide(a, b):\n    return a / b\n")
+    return workdir
 
 
 @pytest.fixture
-def spawn(tmp_path: Path, workdir: Path, server: FakeServer) -> Iterator:
-    agents: list[PtyAgent] = []
-    env = {
-        "AGENTCORE_HOME": str(tmp_path / "home"),
-        "HOME": str(tmp_path),
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "TERM": "xterm-256color",
-        "LANG": "C.UTF-8",
-        "OPENAI_API_KEY": FAKE_KEY,
-        "OPENAI_BASE_URL": f"{server.url}/v1",
-    }
-
-    def start(*args: str) -> PtyAgent:
-        agent = PtyAgent(["chat", "--profile", "coder", *args], env=env, cwd=workdir)
-        agents.append(agent)
-        return agent
-
-    yield start
-    for agent in agents:
-        agent.close()
+def spawn(spawn):
+    return lambda *args: spawn("--profile", "coder", *args)
 
 
 async def test_chat_shows_a_sub_agents_step_live_then_its_answer_collapsed_and_cost_survives_resume(
