@@ -75,7 +75,7 @@ def add_subparsers(subparsers: Any) -> None:
     submit.add_argument("--approval-timeout", type=_positive(float), default=None, metavar="S",
                         help="seconds an approval may wait before the call is denied and the job fails (default 600)")
     submit.add_argument("--heartbeat-timeout", type=_positive(float), default=None, metavar="S",
-                        help="a turn silent this long is presumed lost with its worker (default 30)")
+                        help="a turn silent this long is presumed lost with its worker (default 10; cancel arrives within 0.8 of it)")
     submit.add_argument("--failover-after", type=_positive(float), default=None, metavar="S",
                         help="a lost worker's turn moves to another worker after this long (default 30)")
     submit.add_argument("--wait", action="store_true", help="wait for the job to end; exit 0 reached, 6 not, 1 failed")

@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowUpdateFailedError
+from temporalio.exceptions import CancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from agentcore.jobs import spec as s
@@ -81,6 +82,8 @@ async def result(client: Client, job_id: str) -> s.JobOutcome:
         return await client.get_workflow_handle(job_id, result_type=s.JobOutcome).result()
     except WorkflowFailureError as exc:
         cause = exc.cause
+        if isinstance(cause, CancelledError):
+            raise JobError(f"job {job_id} was cancelled") from None
         raise JobError(f"job {job_id} failed: {getattr(cause, 'message', None) or cause}") from None
 
 

@@ -23,7 +23,7 @@ QUERY_STATE = "state"
 
 MAX_TURNS_DEFAULT = 20  # as agent run --goal
 APPROVAL_TIMEOUT_S_DEFAULT = 600.0  # an unanswered approval denies the call and fails the job
-HEARTBEAT_TIMEOUT_S_DEFAULT = 30.0  # a turn activity silent this long is presumed lost with its worker
+HEARTBEAT_TIMEOUT_S_DEFAULT = 10.0  # a turn activity silent this long is presumed lost; cancel reaches a turn within 0.8 of it (heartbeat throttling)
 FAILOVER_AFTER_S_DEFAULT = 30.0  # a turn queued this long on a worker's own queue: that worker is gone
 TURN_TIMEOUT_S_DEFAULT = 3600.0  # one turn, start to close (the model and tools of one prompt)
 MAX_FAILOVERS = 5  # workspaces rebuilt on another worker before the job gives up

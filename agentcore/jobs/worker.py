@@ -15,6 +15,7 @@ import asyncio
 import os
 import signal
 import socket
+from datetime import timedelta
 from collections.abc import Awaitable, Callable
 
 from temporalio.worker import Worker
@@ -24,6 +25,11 @@ from agentcore.jobs.client import connect
 from agentcore.jobs.workflow import AgentJobWorkflow
 
 MAX_CONCURRENT_TURNS = 16  # turns one worker runs at once (each holds a thread and a session)
+# A job's workflow tasks stick to the worker that ran the last one; when that worker
+# is gone they move to the shared queue after this long (Temporal's default is 10 s).
+# Shorter means faster recovery from a dead worker, at the cost of replaying a job's
+# (short) history elsewhere when a live worker is merely slow.
+STICKY_TIMEOUT = timedelta(seconds=3)
 
 
 def default_worker_id() -> str:
@@ -36,7 +42,8 @@ async def run_worker(address: str, config: WorkerConfig, *, ready: Callable[[], 
     client = await connect(address)
     config.workspaces.mkdir(parents=True, exist_ok=True)
     acts = JobActivities(config, client)
-    shared = Worker(client, task_queue=config.queue, workflows=[AgentJobWorkflow], activities=[acts.claim_workspace])
+    shared = Worker(client, task_queue=config.queue, workflows=[AgentJobWorkflow], activities=[acts.claim_workspace],
+                    sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT)  # fmt: skip
     own = Worker(client, task_queue=config.own_queue, activities=[acts.run_turn],
                  max_concurrent_activities=MAX_CONCURRENT_TURNS)  # fmt: skip
     stopped = asyncio.Event()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import trio
 
 from agentcore.jobs import client as jobs
@@ -47,3 +48,95 @@ async def test_goal_job_with_tool_calls_completes_on_a_worker_pool(temporal_serv
     assert f"session: {result.session_id}" in out and "reached: goal_done after 1 turn(s)" in out
     listed = await run_cli("jobs", "list", "--temporal", temporal_server.address, env=env)
     assert job_id in listed.stdout.decode() and "completed" in listed.stdout.decode()
+
+
+POLL_S = 0.1  # between reads of a job's state while waiting for it to change
+
+
+async def state_when(temporal_server, job_id: str, condition):
+    """The job's state once ``condition(status, state)`` holds (polled through the workflow query)."""
+    with trio.fail_after(JOB_TIMEOUT_S):
+        while True:
+            status, state = await temporal(temporal_server.address, jobs.describe, job_id)
+            if condition(status, state):
+                return state
+            await trio.sleep(POLL_S)
+
+
+def _requests_for_goal(server) -> int:
+    return sum(1 for r in server.requests if r.path.endswith("/chat/completions") and r.json()["messages"][-1]["role"] == "user")
+
+
+async def test_worker_killed_mid_job_resumes_on_another_from_its_checkpoint(temporal_server, workers, queue, repo, env, server) -> None:
+    model = PlanModel(hang_after_tool=True)  # the model call after the tool ran never answers: the worker is mid-turn
+    server.respond_with(model)
+    job_id = await submit(temporal_server, queue, repo, env, "--mode", "yolo", "--heartbeat-timeout", "2", "--failover-after", "2")
+    with trio.fail_after(JOB_TIMEOUT_S):
+        await model.hung.wait()
+    state = await state_when(temporal_server, job_id, lambda status, st: st.worker is not None)
+    holder = next(w for w in workers if w.name == state.worker)
+    other = next(w for w in workers if w is not holder)
+    assert (Path(state.workspace) / "log.txt").read_text() == "step\n"
+    holder.kill()  # SIGKILL: no goodbye to Temporal, the session journal is left mid-turn
+    result = await outcome(temporal_server, job_id)
+    assert result.reached and result.stop == "goal_done" and result.failovers == 1
+    _, state = await temporal(temporal_server.address, jobs.describe, job_id)
+    assert state.worker == other.name
+    workspace = Path(state.workspace)
+    assert workspace.parent == other.workspaces.resolve()
+    # The file the killed worker's tool call wrote came back from the session's checkpoints and
+    # the call did not run again (it appends): the turn went on from its last recorded message.
+    assert (workspace / "log.txt").read_text() == "step\n"
+    assert "(1 files replayed)" in other.log.read_text()
+    assert _requests_for_goal(server) == 1  # the goal prompt was sent once, by the first worker
+
+
+async def test_an_approval_is_answered_through_the_cli(temporal_server, workers, queue, repo, env, server) -> None:
+    server.respond_with(PlanModel())
+    job_id = await submit(temporal_server, queue, repo, env, "--mode", "ask", "--approval-timeout", "120")
+    state = await state_when(temporal_server, job_id, lambda status, st: bool(st.pending))
+    (pending,) = state.pending
+    assert pending.tool == "bash" and state.phase == "waiting_approval"
+    assert not (Path(state.workspace) / "log.txt").exists()  # nothing ran before the answer
+    shown = await run_cli("jobs", "show", job_id, "--temporal", temporal_server.address, env=env)
+    assert f"waiting for approval: {pending.call_id}" in shown.stdout.decode()
+    wrong = await run_cli("jobs", "approve", job_id, "call_nope", "allow", "--temporal", temporal_server.address, env=env)
+    assert wrong.returncode == 1
+    assert wrong.stderr.decode().startswith("error: job is not waiting for an approval of call call_nope")
+    assert "Traceback" not in wrong.stderr.decode()
+    answered = await run_cli("jobs", "approve", job_id, pending.call_id, "allow", "--temporal", temporal_server.address, env=env)
+    assert answered.returncode == 0, answered.stderr.decode()
+    result = await outcome(temporal_server, job_id)
+    assert result.reached
+    assert (Path(state.workspace) / "log.txt").read_text() == "step\n"  # the approved call ran
+    again = await run_cli("jobs", "approve", job_id, pending.call_id, "deny", "--temporal", temporal_server.address, env=env)
+    assert again.returncode == 1  # the job is closed: no second answer
+
+
+async def test_an_unanswered_approval_fails_closed(temporal_server, workers, queue, repo, env, server) -> None:
+    server.respond_with(PlanModel())
+    job_id = await submit(temporal_server, queue, repo, env, "--mode", "ask", "--approval-timeout", "1")
+    with pytest.raises(JobError, match="approval was not answered within 1s"):
+        await outcome(temporal_server, job_id)
+    status, state = await temporal(temporal_server.address, jobs.describe, job_id)
+    assert status == "failed" and not state.pending
+    assert not (Path(state.workspace) / "log.txt").exists()  # the call never ran
+    assert _requests_for_goal(server) == 1 and len(server.requests) == 1  # and nothing ran after it either
+
+
+async def test_cancel_reaches_the_running_turn(temporal_server, workers, queue, repo, env, server) -> None:
+    model = PlanModel(hang_first=True)
+    server.respond_with(model)
+    job_id = await submit(temporal_server, queue, repo, env, "--mode", "yolo", "--heartbeat-timeout", "2")
+    with trio.fail_after(JOB_TIMEOUT_S):
+        await model.hung.wait()
+    hung = server.requests[-1]
+    cancelled = await run_cli("jobs", "cancel", job_id, "--temporal", temporal_server.address, env=env)
+    assert cancelled.returncode == 0, cancelled.stderr.decode()
+    with trio.fail_after(JOB_TIMEOUT_S):
+        await hung.disconnected.wait()  # the model call in the worker was cancelled
+    await state_when(temporal_server, job_id, lambda status, st: status == "canceled")
+    with pytest.raises(JobError, match="cancelled"):
+        await outcome(temporal_server, job_id)
+    missing = await run_cli("jobs", "cancel", "job-nope", "--temporal", temporal_server.address, env=env)
+    assert missing.returncode == 1 and missing.stderr.decode() == "error: no job job-nope\n"
