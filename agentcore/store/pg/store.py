@@ -64,6 +64,7 @@ from agentcore.store.state_records import carried_state_records, revision_fields
 LEASE_S_DEFAULT = 30.0  # a dead server's sessions can be taken over this long after its last renewal
 POOL_MAX_SIZE = 8
 CONNECT_TIMEOUT_S = 10.0
+_NO_LIMIT = 2**62  # a seq bound above every record
 
 
 class StoreUnavailable(PgStoreError):
@@ -177,35 +178,32 @@ class PgSessionStore:
                 raise SessionNotFound(f"no session {session_id!r} in {self.url_label}")
             row = rows[0]
         parent_id, parent_seq, parent_at, _ = row
-        if upto is None:
-            recs = self._query(
-                "SELECT seq, body FROM agentcore_records WHERE session_id = %s ORDER BY seq", (session_id,)
-            )
-        else:
-            recs = self._query(
-                "SELECT seq, body FROM agentcore_records WHERE session_id = %s AND seq <= %s ORDER BY seq",
-                (session_id, upto),
-            )
-        if not recs:
+        # One text value, the records as journal lines in order: no per-row work in Python.
+        recs = self._query(
+            "SELECT string_agg(body, E'\\n' ORDER BY seq), max(seq) FROM agentcore_records "
+            "WHERE session_id = %s AND seq <= %s", (session_id, _NO_LIMIT if upto is None else upto),
+        )  # fmt: skip
+        if not recs or recs[0][0] is None:
             raise SessionNotFound(f"session {session_id!r} has no records in {self.url_label}")
         inherited = None
         if parent_id is not None:
             inherited, _ = self._replay(parent_id, upto=parent_seq, blobs=blobs)
             inherited.live[:] = inherited.live[: int(parent_at)]
-        data = ("\n".join(body for _, body in recs) + "\n").encode()
+        data = (recs[0][0] + "\n").encode()
         replay = replay_journal_bytes(
             _label(session_id), data, keep_transcript=keep_transcript, blobs=blobs, inherited=inherited
         )
-        return replay, int(recs[-1][0])
+        return replay, int(recs[0][1])
 
     def _last_seq(self, session_id: str) -> int:
         rows = self._query("SELECT max(seq) FROM agentcore_records WHERE session_id = %s", (session_id,))
         return -1 if not rows or rows[0][0] is None else int(rows[0][0])
 
-    def _reserve(self, session_id: str) -> tuple[Reservation, int]:
-        self._row(session_id)
+    def _reserve(self, session_id: str, *, row: tuple[Any, ...] | None = None) -> tuple[Reservation, int]:
+        if row is None:
+            row = self._row(session_id)
         blobs = self.session_blobs(session_id)
-        replay, last = self._replay(session_id, blobs=blobs)
+        replay, last = self._replay(session_id, blobs=blobs, row=row)
         meta = meta_from_replay(session_id, replay)
         meta.pop("journal_bytes", None)
         reservation = Reservation(
@@ -221,11 +219,21 @@ class PgSessionStore:
         (open for writing here or on another server whose lease has not expired)."""
         if session_id in self._recorder.live or session_id in self._leased:
             raise SessionLocked(session_id, "it is already open in this process")
-        self._row(session_id)
-        self._check_lease(session_id)
+        rows = self._query(
+            "SELECT s.parent_id, s.parent_seq, s.parent_at, s.deleted, l.owner, "
+            "extract(epoch FROM l.expires_at - now()), (SELECT max(seq) FROM agentcore_records r WHERE r.session_id = s.id) "
+            "FROM agentcore_sessions s LEFT JOIN agentcore_leases l ON l.session_id = s.id WHERE s.id = %s",
+            (session_id,),
+        )  # one round trip: the row, its lease, its last record
+        if not rows or rows[0][3]:
+            raise SessionNotFound(f"no session {session_id!r} in {self.url_label}")
+        row = rows[0]
+        owner, left, last = row[4], row[5], row[6]
+        if owner is not None and owner != self.owner and float(left) > 0:
+            raise SessionLocked(session_id, f"leased by {owner} for {float(left):.0f} s more")
         reserved = self._reserved.get(session_id)
-        if reserved is None or reserved[1] != self._last_seq(session_id):
-            reserved = self._reserve(session_id)
+        if reserved is None or reserved[1] != last:
+            reserved = self._reserve(session_id, row=row[:4])
             self._reserved[session_id] = reserved
         return reserved[0].snapshot
 
