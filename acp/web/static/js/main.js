@@ -40,7 +40,7 @@ const acp = new AcpConnection({
   onDown: disconnected,
 });
 const voice = new Voice({
-  button: $('mic'), panel: $('voice-panel'), stateLabel: $('voice-state'), heard: $('voice-heard'), said: $('voice-said'),
+  button: $('mic'), panel: $('voice-panel'), stateLabel: $('voice-state'), heard: $('voice-heard'), said: $('voice-said'), noticeLabel: $('voice-notice'),
   sessionId: () => state.session && state.session.id, announce,
 });
 window.agentcore = { acp, transcript, voice, state }; // for the console (and the page's tests)
@@ -403,7 +403,12 @@ function handleNotification(method, params) {
     switch (update.sessionUpdate) {
       case 'usage_update': return showUsage(update);
       case 'session_info_update':
-        if (update.title) { state.session.title = update.title; $('session-title').textContent = update.title; }
+        if (update.title) {
+          state.session.title = update.title;
+          $('session-title').textContent = update.title;
+          const row = document.querySelector(`.session-row[data-session-id="${CSS.escape(state.session.id)}"] .title`);
+          if (row) row.textContent = update.title;
+        }
         return undefined;
       case 'current_mode_update':
         $('mode-select').value = update.currentModeId;
@@ -514,6 +519,8 @@ function askPermission(params, id) {
 }
 
 function askApproval(params, id) {
+  // The call this page is placing right now (the /voice socket is not tied to this ACP connection).
+  if (params.action === 'talk by voice' && voice.awaitingApproval(params.sessionId)) return { approved: true };
   return new Promise((resolve) => {
     const card = requestCard(id, 'Another client asks');
     const text = document.createElement('p');

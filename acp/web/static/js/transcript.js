@@ -1,7 +1,7 @@
 // The conversation: session/update notifications become items in a log.
-// Text is re-rendered at most once per animation frame; each item is its own
-// rendering island (CSS content-visibility), so the browser lays out and paints
-// only what is on screen however long the session is. Replays rebuild it from
+// Text is re-rendered at most once per animation frame, and only items in or
+// near the viewport are in the DOM at all (a virtualized list): a session of
+// 10,000 messages scrolls like one of ten. Replays rebuild it from
 // scratch (clear + the server's replay), which is how a reconnect shows every
 // message exactly once.
 
@@ -12,6 +12,9 @@ const OUTPUT_TAIL_CHARS = 4000; // of a shell command's output shown under its c
 const STATUS_ICON = { pending: '…', in_progress: '⏳', completed: '✓', failed: '✗' };
 const STICK_PX = 48; // within this of the bottom, new content keeps the view at the bottom
 const ANNOUNCE_CHARS = 300;
+const ESTIMATED_ITEM_PX = 64; // height of an item not measured yet
+const OVERSCAN_PX = 600; // rendered beyond the viewport, above and below
+const ITEM_GAP_PX = 10; // the margin under each item (app.css)
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -33,49 +36,109 @@ export class Transcript {
     this.root = root;
     this.announce = announce;
     this.onPlan = onPlan;
+    this.items = [];
     this.tools = new Map();
     this.tail = null;
     this.dirty = new Set();
     this.frame = 0;
-    this.count = 0;
     this.stick = true;
+    this.top = el('div', 'spacer');
+    this.bottom = el('div', 'spacer');
+    this.shown = []; // the items in the DOM now, in order
+    this.first = 0;
+    root.replaceChildren(this.top, this.bottom);
     root.addEventListener('scroll', () => {
       this.stick = root.scrollHeight - root.scrollTop - root.clientHeight < STICK_PX;
+      this.schedule(null);
     }, { passive: true });
   }
 
+  get count() {
+    return this.items.length;
+  }
+
   clear() {
-    this.root.replaceChildren();
+    this.items = [];
+    this.shown = [];
+    this.first = 0;
     this.tools.clear();
     this.tail = null;
     this.dirty.clear();
-    this.count = 0;
     this.stick = true;
+    this.top.style.height = '0px';
+    this.bottom.style.height = '0px';
+    this.root.replaceChildren(this.top, this.bottom);
   }
 
   add(item) {
     item.node.classList.add('item');
-    this.root.append(item.node);
+    item.height = ESTIMATED_ITEM_PX;
+    item.stale = true;
+    this.items.push(item);
     this.tail = item;
-    this.count += 1;
-    this.follow();
+    this.schedule(item);
     return item;
   }
 
   follow() {
-    if (this.stick) this.root.scrollTop = this.root.scrollHeight;
+    this.schedule(null);
   }
 
   schedule(item) {
-    this.dirty.add(item);
+    if (item) { item.stale = true; this.dirty.add(item); }
     if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
   }
 
+  // Once per frame: only the items in (or near) the viewport are in the DOM; the
+  // rest are two spacers of their measured (or estimated) heights. A session of
+  // any length costs the same to scroll.
   flush() {
+    if (this.frame) cancelAnimationFrame(this.frame);
     this.frame = 0;
-    for (const item of this.dirty) item.render();
     this.dirty.clear();
-    this.follow();
+    const heights = this.items.map((item) => item.height);
+    const total = heights.reduce((a, b) => a + b, 0);
+    const view = this.root.clientHeight || 800;
+    let first, last;
+    if (this.stick) {
+      last = this.items.length - 1;
+      first = last;
+      for (let room = view + OVERSCAN_PX; first > 0 && room > 0; first--) room -= heights[first];
+    } else {
+      const from = Math.max(0, this.root.scrollTop - this.top.offsetTop - OVERSCAN_PX);
+      let y = 0;
+      first = 0;
+      while (first < this.items.length - 1 && y + heights[first] < from) y += heights[first++];
+      last = first;
+      for (let room = view + 2 * OVERSCAN_PX; last < this.items.length - 1 && room > 0; last++) room -= heights[last];
+    }
+    const wanted = this.items.slice(first, last + 1);
+    for (const item of wanted) if (item.stale) { item.stale = false; item.render(); }
+    if (wanted.length !== this.shown.length || wanted.some((item, i) => item !== this.shown[i])) {
+      const keep = new Set(wanted);
+      for (const item of this.shown) if (!keep.has(item)) item.node.remove();
+      let anchor = this.bottom;
+      for (let i = wanted.length - 1; i >= 0; i--) {
+        const node = wanted[i].node;
+        if (node.nextSibling !== anchor || node.parentNode !== this.root) this.root.insertBefore(node, anchor);
+        anchor = node;
+      }
+      this.shown = wanted;
+      this.first = first;
+    }
+    let above = 0;
+    for (let i = 0; i < first; i++) above += heights[i];
+    let shownHeight = 0;
+    for (const item of wanted) {
+      item.height = item.node.offsetHeight + ITEM_GAP_PX || item.height; // measured, for the spacers
+      shownHeight += item.height;
+    }
+    let below = 0;
+    for (let i = last + 1; i < this.items.length; i++) below += heights[i];
+    this.top.style.height = `${above}px`;
+    this.bottom.style.height = `${below}px`;
+    if (this.stick) this.root.scrollTop = this.root.scrollHeight;
+    void total; void shownHeight;
   }
 
   // Finish what is streaming: the last message is announced to screen readers.
@@ -120,7 +183,6 @@ export class Transcript {
     }
     const item = kind === 'thought' ? new ThoughtItem(id, text) : new TextItem(kind, id, text);
     this.add(item);
-    item.render();
     if (kind === 'user') this.announce(`You: ${text.slice(0, ANNOUNCE_CHARS)}`);
     return item;
   }
@@ -133,8 +195,7 @@ export class Transcript {
       this.add(item);
     }
     item.merge(update);
-    item.render();
-    this.follow();
+    this.schedule(item);
     return item;
   }
 

@@ -7,17 +7,22 @@ const RATE_HZ = 16000;
 const JITTER_S = 0.06; // playback starts this far ahead of now, so frames arriving late still join up
 
 export class Voice {
-  constructor({ button, panel, stateLabel, heard, said, sessionId, announce }) {
-    Object.assign(this, { button, panel, stateLabel, heard, said, sessionId, announce });
+  constructor({ button, panel, stateLabel, heard, said, noticeLabel, sessionId, announce }) {
+    Object.assign(this, { button, panel, stateLabel, heard, said, noticeLabel, sessionId, announce });
     this.socket = null;
     this.context = null;
     this.stream = null;
     this.sources = new Set();
     this.playHead = 0;
     this.framesPlayed = 0;
+    this.heardFinal = []; // what the server heard, one entry per utterance
     this.clears = 0;
     this.state = 'off';
     button.addEventListener('click', () => (this.socket ? this.stop() : this.start()));
+  }
+
+  awaitingApproval(sessionId) {
+    return this.socket !== null && this.state === 'connecting' && this.callSession === sessionId;
   }
 
   get playing() {
@@ -33,6 +38,7 @@ export class Voice {
   async start() {
     const sessionId = this.sessionId();
     if (!sessionId) return;
+    this.callSession = sessionId;
     this.panel.hidden = false;
     this.setState('connecting');
     this.button.setAttribute('aria-pressed', 'true');
@@ -44,7 +50,7 @@ export class Voice {
       await this.context.audioWorklet.addModule('/static/js/mic-worklet.js');
     } catch (err) {
       this.setState('off');
-      this.heard.textContent = `Microphone unavailable: ${err.message}`;
+      this.noticeLabel.textContent = `Microphone unavailable: ${err.message}`;
       this.cleanup();
       return;
     }
@@ -61,7 +67,7 @@ export class Voice {
     };
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
-      if (event.reason) this.heard.textContent = event.reason;
+      if (event.reason) this.noticeLabel.textContent = event.reason;
       this.cleanup();
     };
   }
@@ -89,14 +95,17 @@ export class Voice {
         break;
       case 'transcript':
         (message.role === 'user' ? this.heard : this.said).textContent = message.text;
-        if (message.final && message.role === 'user') this.announce(`You said: ${message.text}`);
+        if (message.final && message.role === 'user') {
+          this.heardFinal.push(message.text);
+          this.announce(`You said: ${message.text}`);
+        }
         break;
       case 'clear':
         this.clears += 1;
         this.clear();
         break;
       case 'notice':
-        this.heard.textContent = message.text;
+        this.noticeLabel.textContent = message.text;
         break;
       default:
         break;
@@ -134,6 +143,7 @@ export class Voice {
   }
 
   clear() {
+    this.lastClear = { playing: this.sources.size, at: performance.now() }; // what barge-in cut off
     for (const source of this.sources) {
       try { source.stop(); } catch { /* not started yet */ }
     }
