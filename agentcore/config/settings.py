@@ -180,7 +180,7 @@ CONFIG_KEYS: tuple[Key, ...] = (
         "postgresql://user@host/db for a database several servers share (the pg extra; docs/scale.md)",
         nullable=True, secret=True, env="AGENTCORE_STORE_URL"),
     Key("store.lease_s", Kind.FLOAT, 30.0, "seconds a server's hold on an open session lasts without renewal "
-        "(a database store: a dead server's sessions move on after this)", minimum=1),
+        "(a database store: a dead server's sessions move on after this)", minimum=1, env="AGENTCORE_STORE_LEASE_S"),
 )  # fmt: skip
 
 CONFIG_SCHEMA = Schema(CONFIG_KEYS)

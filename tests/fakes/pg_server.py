@@ -102,3 +102,20 @@ def _uid(name: str) -> int:
     import pwd
 
     return pwd.getpwnam(name).pw_uid
+
+
+def pg_server_fixture() -> Iterator[PgServer]:
+    """Body of a session-scoped ``pg_server`` fixture: skips with the reason when
+    psycopg or the PostgreSQL binaries are missing."""
+    import pytest
+
+    try:
+        import psycopg  # noqa: F401
+        import psycopg_pool  # noqa: F401
+    except ImportError:
+        pytest.skip("psycopg 3 is not installed (pip install -e '.[test]' or '.[pg]')")
+    bin_dir, why = find_pg_bin()
+    if bin_dir is None:
+        pytest.skip(why)
+    with running_pg(bin_dir) as server:
+        yield server

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes.pg_server import PgServer, find_pg_bin, running_pg
+from fakes.pg_server import PgServer, pg_server_fixture
 from pg_support import ticking_clock
 
 _databases = itertools.count()
@@ -17,16 +17,7 @@ _databases = itertools.count()
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
-    try:
-        import psycopg
-        import psycopg_pool
-    except ImportError:
-        pytest.skip("psycopg 3 is not installed (pip install -e '.[test]' or '.[pg]')")
-    bin_dir, why = find_pg_bin()
-    if bin_dir is None:
-        pytest.skip(why)
-    with running_pg(bin_dir) as server:
-        yield server
+    yield from pg_server_fixture()
 
 
 @pytest.fixture

@@ -1,0 +1,130 @@
+"""Two ``agent serve`` processes on one PostgreSQL database ([store] url): a
+session open on A is refused by B while A's lease lives; A is SIGKILLed
+mid-turn; once its lease expires B serves the session with its history and the
+client re-attaches there."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import trio
+from fakes.pg_server import PgServer, pg_server_fixture
+from serve_support import (
+    CLIENT_TIMEOUT_S,
+    SDK_CLIENT,
+    client_config,
+    interop,
+    llm_server,
+    parse_events,
+    provider_args,
+    read_line,
+    run_sdk_client,
+    serve_env,
+    start_server,
+    step,
+    stop_server,
+)
+
+LEASE_S = 1  # the smallest [store] lease_s: the takeover comes quickly
+PROMPT = "a question answered on server A"
+PARTIAL = "The answer so far"
+
+
+@pytest.fixture(scope="module")
+def pg_server() -> Iterator[PgServer]:
+    yield from pg_server_fixture()
+
+
+def _hanging_reply() -> Any:
+    parts = [interop._chunk({"role": "assistant", "content": ""}), interop._chunk({"content": PARTIAL})]
+    return llm_server.sse_reply(*parts, end="hang")
+
+
+def _wait_for(condition: Any, what: str, timeout_s: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():  # an observable condition in the database
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def _prompt_recorded(url: str) -> bool:
+    with psycopg.connect(url) as conn:
+        return bool(conn.execute("SELECT 1 FROM agentcore_records WHERE strpos(body, %s) > 0", (PROMPT,)).fetchone())
+
+
+def _lease_live(url: str, session_id: str) -> bool:
+    with psycopg.connect(url) as conn:
+        return bool(conn.execute(
+            "SELECT 1 FROM agentcore_leases WHERE session_id = %s AND expires_at > now()", (session_id,)
+        ).fetchone())  # fmt: skip
+
+
+async def _load(server: Any, dirs: Path, work: Path, session_id: str, name: str) -> list[dict[str, Any]]:
+    config = client_config(server, transport="http", scenario="load", cwd=work, transcript=dirs / f"{name}.jsonl",
+                           sessionId=session_id)  # fmt: skip
+    with trio.fail_after(CLIENT_TIMEOUT_S):
+        done = await trio.run_process([sys.executable, str(SDK_CLIENT), config], cwd=work, capture_stdout=True,
+                                      capture_stderr=True, check=False)  # fmt: skip
+    return parse_events(done.stdout.decode())
+
+
+async def test_a_killed_servers_session_moves_to_the_other_server_after_its_lease(pg_server: PgServer) -> None:
+    url = pg_server.create_database("serve_two")
+    root = Path(tempfile.mkdtemp(prefix="serve-pg-"))  # short: unix socket paths
+    work = (root / "work").resolve()
+    work.mkdir()
+    async with llm_server.open_fake_server() as llm:
+        llm.enqueue(_hanging_reply())
+        store_env = {"AGENTCORE_STORE_URL": url, "AGENTCORE_STORE_LEASE_S": str(LEASE_S)}
+        env_a = serve_env(root / "home-a", llm.url, **store_env)
+        env_b = serve_env(root / "home-b", llm.url, **store_env)
+        a = await start_server(root / "home-a", *provider_args(llm.url), env=env_a, cwd=work)
+        b = await start_server(root / "home-b", *provider_args(llm.url), env=env_b, cwd=work)
+        client = None
+        try:
+            config = client_config(a, transport="ws", scenario="streaming", cwd=work, transcript=root / "a.jsonl",
+                                   prompt=PROMPT)  # fmt: skip
+            client = await trio.lowlevel.open_process([sys.executable, str(SDK_CLIENT), config], cwd=work,
+                                                      stdout=subprocess.PIPE)  # fmt: skip
+            assert client.stdout is not None
+            events: list[dict[str, Any]] = []
+            buffer = bytearray()
+            with trio.fail_after(CLIENT_TIMEOUT_S):
+                while not any(e.get("step") == "streaming" for e in events):
+                    line = await read_line(client.stdout, buffer)
+                    assert line, f"the client ended early: {events}"
+                    events.append(json.loads(line))
+            session_id = step(events, "session")["sessionId"]
+            _wait_for(lambda: _prompt_recorded(url), "the prompt's record")
+
+            refused = await _load(b, root, work, session_id, "refused")  # A holds the lease
+            errors = [e["error"] for e in refused if "error" in e]
+            assert errors and "already open for writing" in errors[0] and "leased by" in errors[0], refused
+
+            assert await stop_server(a, signal.SIGKILL) == -signal.SIGKILL
+            _wait_for(lambda: not _lease_live(url, session_id), "the dead server's lease to expire", LEASE_S * 10)
+
+            loaded = step(await run_sdk_client(client_config(b, transport="http", scenario="load", cwd=work,
+                                                             transcript=root / "b.jsonl", sessionId=session_id),
+                                               cwd=work), "load")  # fmt: skip
+            assert PROMPT in json.dumps(loaded["updates"])  # the history came from the database
+            assert _lease_live(url, session_id)  # B owns it now
+        finally:
+            if client is not None and client.returncode is None:
+                client.kill()
+                await client.wait()
+            for server in (a, b):
+                if server.proc.returncode is None:
+                    await stop_server(server)
+            shutil.rmtree(root, ignore_errors=True)
