@@ -1,4 +1,5 @@
-"""PostgreSQL session store budgets: append per message, load a 1,000-message session.
+"""PostgreSQL session store budgets: append per message, load a 1,000-message session,
+lease takeover after the owning process dies.
 
 ``python -m bench pg``. Starts a throw-away PostgreSQL from the Debian packages
 (tests/fakes/pg_server.py) with ``fsync`` on, as in production, on loopback.
@@ -30,6 +31,17 @@ LOAD_MESSAGES = 1_000
 LOAD_RUNS = 7
 WRITE_MESSAGES = 2_000
 DURABLE_SAMPLES = 200  # single messages each waited on until committed
+TAKEOVER_LEASE_S = 2.0  # the lease of the process that dies in the takeover bench
+TAKEOVER_SLACK_S = 1.0  # budget: lease time + this
+TAKEOVER_POLL_S = 0.02  # how often the survivor tries to load the session
+_HOLDER = """
+import sys, time
+from agentcore.store.pg import PgSessionStore
+store = PgSessionStore(sys.argv[1], lease_s=float(sys.argv[2]))
+store._acquire(sys.argv[3])
+print("HELD", flush=True)
+time.sleep(3600)
+"""
 
 
 def _pg_server_module():  # tests/fakes is not a package on the bench's path
@@ -101,6 +113,7 @@ def _bench(url: str, root: Path) -> list[tuple[str, str, str, str]]:
             times.append(time.perf_counter() - start)
             cpu_times.append(time.process_time() - cpu_start)  # this process only: steadier on a busy machine
         assert len(snapshot.messages) == LOAD_MESSAGES
+    takeover_s = _takeover(url, load_id)
     per_message.sort()
     return [
         (AREA, "append per message on the session's task (p50: encode + queue)",
@@ -116,7 +129,33 @@ def _bench(url: str, root: Path) -> list[tuple[str, str, str, str]]:
         (AREA, f"load a {LOAD_MESSAGES:,}-message session (fresh store, median of {LOAD_RUNS})",
          f"{statistics.median(times) * 1e3:.1f} ms (cpu {statistics.median(cpu_times) * 1e3:.1f} ms)",
          f"< {LOAD_BUDGET_MS:.0f} ms"),
+        (AREA, f"lease takeover after the owner is SIGKILLed (lease {TAKEOVER_LEASE_S:g} s)",
+         f"{takeover_s:.2f} s", f"< {TAKEOVER_LEASE_S + TAKEOVER_SLACK_S:g} s"),
     ]  # fmt: skip
+
+
+def _takeover(url: str, session_id: str) -> float:
+    """A process holding ``session_id``'s lease is SIGKILLed: seconds until another store loads it."""
+    import subprocess
+
+    from agentcore.store import SessionLocked
+    from agentcore.store.pg import PgSessionStore
+
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, url, str(TAKEOVER_LEASE_S), session_id],
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "HELD"
+    finally:
+        holder.kill()
+        holder.wait()
+    killed = time.perf_counter()
+    with PgSessionStore(url) as survivor:
+        while True:
+            try:
+                survivor.load(session_id)
+                return time.perf_counter() - killed
+            except SessionLocked:
+                time.sleep(TAKEOVER_POLL_S)
 
 
 def run() -> list[tuple[str, str, str, str]]:
