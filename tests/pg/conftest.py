@@ -47,6 +47,7 @@ def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Calla
         from agentcore.store.pg import PgSessionStore
 
         url = request.getfixturevalue("pg_url")
+        factory_url = url
 
         def factory(**kwargs: Any) -> Any:
             store = PgSessionStore(url, clock=ticking_clock(), **kwargs)
@@ -54,6 +55,7 @@ def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Calla
             return store
 
     factory.kind = request.param  # type: ignore[attr-defined]
+    factory.url = factory_url if request.param == "postgresql" else None  # type: ignore[attr-defined]
     yield factory
     for store in opened:
         store.close()

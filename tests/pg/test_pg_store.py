@@ -3,8 +3,10 @@ journal files and on PostgreSQL: every test here runs against both backends."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import psycopg
 import pytest
 from pg_support import (
     ECHO_TOOL,
@@ -21,6 +23,10 @@ from agentcore.events import PlanEntry, PlanUpdated
 from agentcore.messages import message_to_dict
 from agentcore.permissions import PermissionMode
 from agentcore.store import MessageFate, SessionLocked
+
+
+def store_url(open_store) -> str:
+    return open_store.url
 
 
 async def record_two_turns(store, server, client, state_dir: Path, work: Path) -> str:
@@ -118,3 +124,28 @@ async def test_a_session_open_for_writing_is_locked_for_another_store(open_store
         with pytest.raises(SessionLocked):
             open_store().delete(sid)
     assert len(open_store().load(sid).messages) == 6  # closed: free again
+
+
+async def test_fork_live_shares_the_open_sessions_history(open_store, server, http_client, state_dir, work):
+    store = open_store()
+    server.enqueue(text("first answer"), text("second answer"), text("forked answer"))
+    core = make_core(store, make_provider(server, http_client), state_dir)
+    async with core.open_session(info(work)) as session:
+        await session.run_turn("first question")
+        await session.run_turn("second question")
+        new = store.fork_live(session, at=2, reason="rewind")
+        async with core.open_session(info(work, session_id=new)) as forked:
+            assert [m.text for m in forked.history] == ["first question", "first answer"]
+            await forked.run_turn("a different second question")
+    snap = open_store().load(new)
+    assert [m.text for m in snap.messages] == [
+        "first question", "first answer", "a different second question", "forked answer",
+    ]
+    assert len(open_store().load(session.id).messages) == 4  # the source is unchanged
+    if open_store.kind == "postgresql":  # the fork inherited the records instead of copying them
+        with psycopg.connect(store_url(open_store)) as conn:
+            bodies = [r[0] for r in conn.execute("SELECT body FROM agentcore_records WHERE session_id = %s", (new,))]
+            parent = conn.execute("SELECT parent_id, parent_at FROM agentcore_sessions WHERE id = %s", (new,)).fetchone()
+        assert parent == (session.id, 2)
+        messages = [json.loads(b)["message"] for b in bodies if json.loads(b)["type"] == "message"]
+        assert len(messages) == 2  # only the fork's own turn
