@@ -16,21 +16,18 @@ import time
 
 import trio
 
-from agentcore.live.instructions import ContextBuilder, InstructionModifier, compose
-from agentcore.live.phases import ConsecutiveFailures, RateDetector
-from agentcore.live.reactions import (
+from agentcore.live.control_events import (
     Interruption,
-    Policy,
-    Rule,
-    SetState,
     Silence,
     StateChanged,
-    Steer,
     ToolFailure,
     ToolSuccess,
-    TurnComplete,
+    TurnCompleted,
     UserTurn,
 )
+from agentcore.live.instructions import ContextBuilder, InstructionModifier, compose
+from agentcore.live.phases import ConsecutiveFailures, RateDetector
+from agentcore.live.reactions import Policy, Rule, SetState, Steer
 from agentcore.live.reactor import Reactor
 from agentcore.live.steering import Steering
 from agentcore.live.store import StateStore
@@ -49,7 +46,7 @@ def _rules() -> list[Rule]:
             Rule(f"barge{n}", Interruption, [SetState(f"barged{n}", True)], detector=RateDetector(30, 3), policy=Policy(cooldown_s=10)),
             Rule(f"quiet{n}", Silence, [Steer("Still there?", respond=True)], when=lambda e, s: e.seconds >= 8, policy=Policy(once=True)),
             Rule(f"state{n}", StateChanged, [SetState(f"name_seen{n}", True)], when=lambda e, s: e.key == "name"),
-            Rule(f"done{n}", TurnComplete, [], when=lambda e, s: e.status == "cancelled", policy=Policy(max_per_session=5)),
+            Rule(f"done{n}", TurnCompleted, [], when=lambda e, s: e.status == "cancelled", policy=Policy(max_per_session=5)),
         ]
     return rules
 
@@ -62,7 +59,7 @@ def _events() -> list[object]:
         Silence(0.4),
         StateChanged("session.silence_s", 0.3, 0.4),
         StateChanged("name", None, "Ada"),
-        TurnComplete("r1", "completed"),
+        TurnCompleted(1, "r1", "completed", None),
         Interruption(),
     ]
     return [mix[i % len(mix)] for i in range(EVENTS)]

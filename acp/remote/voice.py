@@ -2,8 +2,9 @@
 "Voice through the server").
 
 The socket carries a :class:`~agentcore.live.StreamedAudioTransport`; the
-offline cascade (pocketsphinx, the session's own model, espeak-ng) runs over
-it as in ``agent voice``, against the hub's live session: what is said becomes
+offline cascade (Whisper or pocketsphinx, the session's own model, espeak-ng)
+runs over it as in ``agent voice``, with the session's ``[voice]`` settings
+(``stt_model``, the speech style) read the same way, against the hub's live session: what is said becomes
 a prompt of *that* session, every attached ACP client sees it, and the answer
 is spoken back.
 
@@ -53,13 +54,13 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 import trio
-
-from agentcore import WhenBusy
 from agentcore.acp.approvals import ApprovalDenied, require_approval
 from agentcore.acp.jsonrpc import ConnectionClosed
 from agentcore.acp.project import content_chunk
 from agentcore.acp.remote.auth import offered_subprotocols
 from agentcore.acp.remote.errors import ServeError
+
+from agentcore import WhenBusy
 from agentcore.bounded_json import loads_bounded
 from agentcore.live import (
     BackendError,
@@ -70,11 +71,13 @@ from agentcore.live import (
     StreamedAudioTransport,
     VoiceConfig,
     VoiceController,
+    VoiceOptions,
     VoiceState,
     check_cascade,
     metrics_json,
     update_json,
     update_kind,
+    voice_options,
 )
 from agentcore.messages import MessageKind, UserMessage
 
@@ -145,17 +148,28 @@ def _rate(value: dict[str, Any], key: str, default: int) -> int:
     return rate
 
 
-def check_voice() -> None:
-    """Refuse before any audio flows when the offline cascade cannot run on this server."""
+DEFAULT_OPTIONS = VoiceOptions()  # a neutral style, the default recogniser
+
+
+def check_voice(options: VoiceOptions = DEFAULT_OPTIONS) -> None:
+    """Refuse before any audio flows when the offline cascade cannot run on this
+    server (or the configured ``stt_model`` is not a usable model)."""
     try:
-        check_cascade()
+        check_cascade(stt_model=options.stt_model)
     except BackendUnavailable as exc:
         raise VoiceRefused(CloseCode.UNAVAILABLE, str(exc)) from None
 
 
+def session_voice_options(session: Any) -> VoiceOptions:
+    """The ``[voice]`` settings of the session's own configuration (its directory's),
+    read as ``agent voice`` reads them; a relative ``stt_model`` is taken from the
+    session's working directory."""
+    settings = getattr(getattr(session, "policy", None), "settings", None)
+    return voice_options(settings, session.cwd)
+
+
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-VOICE_CONFIG = VoiceConfig()  # as `agent voice`: the call ends once input ended and the answer finished
 
 
 class VoiceCalls:
@@ -182,8 +196,9 @@ class VoiceCalls:
             live = self._hub.sessions.get(start.session_id)
             if live is None:
                 raise VoiceRefused(CloseCode.UNKNOWN_SESSION, "no live session with that id; open or load it over /acp first")
-            check_voice()
-            with self._claim(VoiceCall(live, start, socket)) as call:
+            options = session_voice_options(live.session)
+            check_voice(options)
+            with self._claim(VoiceCall(live, start, socket, options)) as call:
                 await self._approved(live)
                 await call.run()
         except VoiceRefused as exc:
@@ -291,8 +306,9 @@ class VoiceCall:
     """One conversation: the socket's audio through the cascade into the live
     session; updates to the socket and to the session's attached clients."""
 
-    def __init__(self, live: LiveSession, start: VoiceStart, socket: VoiceSocket) -> None:
+    def __init__(self, live: LiveSession, start: VoiceStart, socket: VoiceSocket, options: VoiceOptions = DEFAULT_OPTIONS) -> None:
         self.live = live
+        self.options = options
         self._start = start
         self._socket = socket
         self._out_send, self._out_receive = trio.open_memory_channel[bytes | str](OUTBOUND_QUEUE_MESSAGES)
@@ -306,7 +322,11 @@ class VoiceCall:
             on_clear=lambda: self._queue(CLEAR_MESSAGE),
         )
         turns = SharedSessionTurns(live)
-        self.controller = VoiceController(live.session, self.transport, lambda: CascadeBackend(turns), config=VOICE_CONFIG)
+        # As `agent voice`: the call ends once input ended and the answer finished.
+        config = VoiceConfig(style=options.style)
+        self.controller = VoiceController(
+            live.session, self.transport, lambda: CascadeBackend(turns, style=options.style, stt_model=options.stt_model), config=config
+        )
         self.controller.add_listener(self._on_update)
         self._reported_turns = 0
         self._close = (CloseCode.NORMAL, "the voice call ended")

@@ -124,6 +124,8 @@ class CascadeBackend:
             await trio.to_thread.run_sync(self._stt.load)
             self._loaded = True
         self._base_prompt = self._session.system_prompt() if hasattr(self._session, "system_prompt") else ""
+        if seed.instructions.strip() != self._base_prompt.strip():
+            await self.update_session(instructions=seed.instructions)  # the phase, state and style parts
         await nursery.start(self._run)
         if self._stt_notice is not None:
             await self._send.send(BackendNotice(self._stt_notice, "stt"))

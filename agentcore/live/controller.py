@@ -23,24 +23,42 @@ from typing import TYPE_CHECKING, Any, Protocol
 import attrs
 import trio
 
+from agentcore.live.agents import session_agents
 from agentcore.live.audio import bytes_to_ms, resample, rms_dbfs
-from agentcore.live.backend import BackendClosedError, BackendConnectError, BackendError, BackendSeed, SpeechBackend
+from agentcore.live.backend import (
+    BackendClosedError,
+    BackendConnectError,
+    BackendError,
+    BackendSeed,
+    SpeechBackend,
+)
 from agentcore.live.callbacks import CallbackRegistry
-from agentcore.live.control_events import ExtractionCompleted, ExtractionFailed, PhaseTransitioned, TurnCompleted
-from agentcore.live.events import Disconnected, ResponseDone
+from agentcore.live.control_events import (
+    ExtractionCompleted,
+    ExtractionFailed,
+    TurnCompleted,
+)
 from agentcore.live.director import Director, LiveRules
+from agentcore.live.events import Disconnected, ResponseDone
 from agentcore.live.flow import Conversation, LiveUpdate, NoticeUpdate
 from agentcore.live.handle import ControllerHandle
-from agentcore.live.phases import Detector, Phase, PhaseMachine, PhaseTransition, StateStore, SustainedCondition
+from agentcore.live.outcome import CloseReason, VoiceSummary
+from agentcore.live.phases import (
+    Detector,
+    Phase,
+    PhaseMachine,
+    PhaseTransition,
+    StateStore,
+    SustainedCondition,
+)
 from agentcore.live.reducer import TranscriptReducer
 from agentcore.live.snapshot import SNAPSHOT_TURNS, LiveSnapshot
-from agentcore.live.transcript import TranscriptTurn, TranscriptWindow
 from agentcore.live.state import StateMachine, VoiceState
 from agentcore.live.steering import Steering
-from agentcore.live.telemetry import SessionMetrics
-from agentcore.live.outcome import CloseReason, VoiceSummary
 from agentcore.live.style import NEUTRAL, SpeechStyle
+from agentcore.live.telemetry import SessionMetrics
 from agentcore.live.tools import ToolMode, ToolTimeout, VoiceToolRunner
+from agentcore.live.transcript import TranscriptTurn, TranscriptWindow
 from agentcore.live.transport import AudioTransport
 from agentcore.messages import AssistantMessage, MessageKind, UserMessage
 from agentcore.tools.registry import tool_specs
@@ -64,9 +82,11 @@ TICK_S = 0.1  # timers (soft turn, transcript timeouts, detectors) resolution
 
 
 class BackgroundAgents(Protocol):
-    """Runs a text agent on a task in the background (``DispatchAgent`` effects)."""
+    """Runs a text agent on a task in the background (``DispatchAgent`` effects):
+    the agent's final answer, or an exception saying why there is none.
+    ``profile`` None means the implementation's default profile."""
 
-    async def run(self, task: str) -> str: ...
+    async def run(self, task: str, *, profile: str | None = None) -> str: ...
 
 
 class Signal(enum.Enum):
@@ -127,6 +147,7 @@ class VoiceController:
         snapshots: SessionPersistence | None = None,
         on_update: Callable[[LiveUpdate], None] | None = None,
         extractors: Sequence[TurnExtractor] = (),
+        agents: BackgroundAgents | None = None,
     ) -> None:
         self.session = session
         self.transport = transport
@@ -174,9 +195,16 @@ class VoiceController:
         )
         self.conversation.tools = self.tools
         self.steering = Steering(apply_instructions=self._apply_instructions, inject=self._inject, idle=lambda: self.conversation.idle)
-        self.agents: BackgroundAgents | None = None  # runs DispatchAgent effects
+        self.agents = agents if agents is not None else session_agents(session)  # runs DispatchAgent effects
         self.director = Director(
-            config.rules, store=self.store, steering=self.steering, actions=self, metrics=self.metrics, clock=trio.current_time, phases=phases
+            config.rules,
+            store=self.store,
+            steering=self.steering,
+            actions=self,
+            metrics=self.metrics,
+            clock=trio.current_time,
+            phases=phases,
+            observe=self.callbacks.emit,  # callbacks and rules see the same events
         )
         self.conversation.rules = self.director
         if phases is not None:
@@ -331,7 +359,7 @@ class VoiceController:
                     break
                 await self.conversation.dispatch(event)
                 if isinstance(event, ResponseDone):
-                    self._turn_done(event.response_id)
+                    await self._turn_done(event.response_id)
         self._pump_scope = None
         return _Outcome.FINISHED if self._finished else _Outcome.DISCONNECTED
 
@@ -440,8 +468,8 @@ class VoiceController:
             listener(update)
         self.callbacks.emit(update)
 
-    def _turn_done(self, response_id: str) -> None:
-        """An answer ended with no tools left to run: a turn for extraction and callbacks."""
+    async def _turn_done(self, response_id: str) -> None:
+        """An answer ended with no tools left to run: a turn for extraction, callbacks and rules."""
         turn = self.metrics.turn(response_id)
         if turn is None or turn.tool_calls:
             return  # the tools' results get their own response
@@ -451,7 +479,7 @@ class VoiceController:
         done = TurnCompleted(self._turns_completed, response_id, turn.status, phase, window.last or TranscriptTurn())
         for extractor in self.extractors:
             extractor.turn_completed(done)  # notes it; the call runs in the extractor's own task
-        self.callbacks.emit(done)
+        await self.director.event(done)
 
     async def _settle_extractions(self) -> None:
         """The talk is over: let extractions still running finish (each within its timeout)."""
@@ -461,7 +489,7 @@ class VoiceController:
 
     def _on_extraction(self, result: ExtractionCompleted | ExtractionFailed) -> None:
         self.metrics.extractions.append(result)
-        self.callbacks.emit(result)
+        self.director.post(result)  # callbacks now, rules at the next tick
 
     async def _signal_name(self, name: str, value: bool) -> None:
         await self._signal(Signal(name), value)
@@ -495,14 +523,14 @@ class VoiceController:
             return False
         return True
 
-    def dispatch_agent(self, task: str, done: Callable[[str | None, str], Awaitable[None]]) -> bool:
+    def dispatch_agent(self, task: str, done: Callable[[str | None, str], Awaitable[None]], *, profile: str | None = None) -> bool:
         agents, nursery = self.agents, self.conversation.nursery
         if agents is None or nursery is None:
             return False
 
         async def run() -> None:
             try:
-                result = await agents.run(task)
+                result = await agents.run(task, profile=profile)
             except Exception as exc:  # noqa: BLE001 - a failed background agent is telemetry, not a crash
                 await done(None, str(exc))
             else:
@@ -538,8 +566,7 @@ class VoiceController:
             await backend.inject_context(text, respond=respond)
 
     def _on_transition(self, transition: PhaseTransition) -> None:
-        self.metrics.phase_transitions.append(transition)
-        self.callbacks.emit(PhaseTransitioned(transition))
+        self.metrics.phase_transitions.append(transition)  # the event itself is raised by the director
 
     async def _phase_changed(self, old: Phase, new: Phase) -> None:
         self._snapshot_dirty = True
@@ -547,6 +574,7 @@ class VoiceController:
         backend = self.conversation.backend
         if backend is not None:
             await backend.update_session(instructions=self._instructions(), tools=self._tool_specs())
+        await self.director.settle()  # rules on PhaseChanged act in the new phase
 
     # -------------------------------------------------------------- snapshot
 

@@ -2,9 +2,11 @@
 
 :class:`Director` is built by the controller from :class:`LiveRules` and the
 phase machine. The conversation flow reports what happens (turns, speech,
-barge-ins, tool results, answers done) and the controller's ticker reports
-time; the director writes the session signals into state, turns the
-observations into reactor events, runs the rules, proposes repairs for unmet
+barge-ins, tool results), the controller reports completed turns and
+extraction results, and its ticker reports time; the director writes the
+session signals into state, turns the observations into the typed events of
+:mod:`agentcore.live.control_events` (which reach the callbacks and the
+rules alike, through the reactor), runs the rules, proposes repairs for unmet
 needs, and re-sends the instructions when the state they render has changed.
 
 Invariants: with no rules, modifiers, context or templates configured, the
@@ -20,20 +22,20 @@ from typing import Any, Protocol
 import attrs
 
 from agentcore.live.backend import seed_instructions
-from agentcore.live.instructions import ContextBuilder, InstructionModifier, compose
-from agentcore.live.needs import NeedTracker
-from agentcore.live.reactions import (
+from agentcore.live.control_events import (
     Interruption,
     PhaseChanged,
-    Rule,
     Silence,
     StateChanged,
     ToolCall,
     ToolFailure,
     ToolSuccess,
-    TurnComplete,
     UserTurn,
 )
+from agentcore.live.instructions import ContextBuilder, InstructionModifier, compose
+from agentcore.live.needs import NeedTracker
+from agentcore.live.phases import PhaseTransition
+from agentcore.live.reactions import Rule
 from agentcore.live.reactor import Reactor, ReactorActions, ReactorPhases
 from agentcore.live.signals import TURN_COUNT, SessionSignals
 from agentcore.live.state import VoiceState
@@ -56,7 +58,7 @@ class LiveRules:
 
 
 class DirectedPhases(ReactorPhases, Protocol):
-    def on_change(self, listener: Callable[[Any, Any], Any]) -> None: ...
+    def observe(self, observer: Callable[[PhaseTransition], None]) -> None: ...
 
 
 class Director:
@@ -70,6 +72,7 @@ class Director:
         metrics: SessionMetrics,
         clock: Callable[[], float],
         phases: DirectedPhases | None = None,
+        observe: Callable[[Any], None] | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -79,14 +82,22 @@ class Director:
         self._clock = clock
         self.signals = SessionSignals(store, clock)
         self.reactor = Reactor(
-            config.rules, store=store, steering=steering, actions=actions, metrics=metrics, clock=clock, phases=phases, defaults=config.defaults
+            config.rules,
+            store=store,
+            steering=steering,
+            actions=actions,
+            metrics=metrics,
+            clock=clock,
+            phases=phases,
+            defaults=config.defaults,
+            observe=observe,
         )
         self.needs = NeedTracker()
         self._rendered: tuple[str | None, str] | None = None  # the director's part of the last instructions sent
         self._seen_version = -1
         store.watch("*", self._state_changed)
         if phases is not None:
-            phases.on_change(self._phase_changed)
+            phases.observe(self._transition)
 
     # ------------------------------------------------------- instructions
 
@@ -141,8 +152,14 @@ class Director:
         self.signals.tool_result(name, ok, error)
         await self._event(ToolSuccess(name, call_id) if ok else ToolFailure(name, call_id, error))
 
-    async def turn_complete(self, response_id: str, status: str) -> None:
-        await self._event(TurnComplete(response_id, status))
+    async def event(self, event: Any) -> None:
+        """An event the controller raises (a completed turn): to callbacks and rules."""
+        await self._event(event)
+
+    def post(self, event: Any) -> None:
+        """An event from synchronous code (an extraction's result): to the callbacks
+        now, to the rules at the next tick."""
+        self.reactor.post(event)
 
     async def tick(self, idle: bool) -> None:
         """Every controller tick: durations, silence, repairs, pending refreshes."""
@@ -160,10 +177,18 @@ class Director:
         self._metrics.repairs.append(RepairRecord(phase, repair.need.key, repair.action.value, repair.attempt, repair.reason, self._clock()))
         await self.reactor.run(repair.effects, source=f"need:{repair.need.key}")
 
-    async def _phase_changed(self, old: Any, new: Any) -> None:
-        self.signals.phase(new.name)
-        self.needs.enter(new.needs, self._clock())
-        await self._event(PhaseChanged(old.name, new.name))
+    def _transition(self, transition: PhaseTransition) -> None:
+        # Synchronously, as the machine moves: signals, needs and the event are in
+        # place before any hook or listener runs.
+        new = self._phases.current if self._phases is not None else None
+        self.signals.phase(transition.target)
+        self.needs.enter(new.needs if new is not None else (), self._clock())
+        self.reactor.post(PhaseChanged.of(transition))
+
+    async def settle(self) -> None:
+        """Run the rules for what is queued (the controller calls it once a phase
+        change has reached the backend, so effects speak in the new phase)."""
+        await self._settle()
 
     def _state_changed(self, key: str, old: Any, new: Any) -> None:
         self.reactor.post(StateChanged(key, old, new))  # dropped at once when no rule wants it

@@ -92,8 +92,6 @@ class ConversationRules(Protocol):
 
     async def tool_finished(self, name: str, call_id: str, ok: bool, error: str = "") -> None: ...
 
-    async def turn_complete(self, response_id: str, status: str) -> None: ...
-
 
 class Conversation:
     def __init__(
@@ -311,8 +309,6 @@ class Conversation:
             if self.rules is not None:
                 for call in calls:
                     await self.rules.tool_called(call.name, call.id)
-        if self.rules is not None:
-            await self.rules.turn_complete(rid, status.value)
 
     async def tool_finished(self, name: str, call_id: str, ok: bool, error: str = "") -> None:
         """A voice tool call finished (the tool runner reports every result, failures too)."""

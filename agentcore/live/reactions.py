@@ -1,7 +1,9 @@
-"""The reactor's vocabulary: typed events, typed effects, rules and policies.
+"""The reactor's vocabulary: typed effects, rules and policies.
 
 An event is something the conversation did (the user finished a turn, a tool
-failed, the phase changed). A :class:`Rule` says which events it reacts to,
+failed, the phase changed): one of the typed values of
+:mod:`agentcore.live.control_events`, which the callbacks get too. A
+:class:`Rule` says which event types it reacts to,
 when (a predicate over the event and state, a temporal detector, the phase)
 and how often (:class:`Policy`: cooldown, once, a maximum per session,
 priority); when it fires, its effects run in order, by the one executor in
@@ -28,69 +30,6 @@ class Detector(Protocol):
 
     def feed(self, now: float, value: bool) -> bool: ...
 
-# ------------------------------------------------------------------ events
-
-
-@attrs.frozen
-class UserTurn:
-    text: str
-    turn: int  # 1 for the first user turn of the session
-
-
-@attrs.frozen
-class Interruption:
-    """The user spoke over the assistant (barge-in)."""
-
-
-@attrs.frozen
-class ToolCall:
-    name: str
-    call_id: str
-
-
-@attrs.frozen
-class ToolSuccess:
-    name: str
-    call_id: str
-
-
-@attrs.frozen
-class ToolFailure:
-    name: str
-    call_id: str
-    error: str
-
-
-@attrs.frozen
-class Silence:
-    """Fed every tick while the conversation is idle."""
-
-    seconds: float
-
-
-@attrs.frozen
-class PhaseChanged:
-    source: str
-    target: str
-
-
-@attrs.frozen
-class StateChanged:
-    key: str
-    old: Any
-    new: Any
-
-
-@attrs.frozen
-class TurnComplete:
-    """A response ended (``status``: completed, cancelled, incomplete, failed)."""
-
-    response_id: str
-    status: str
-
-
-ReactorEvent: TypeAlias = UserTurn | Interruption | ToolCall | ToolSuccess | ToolFailure | Silence | PhaseChanged | StateChanged | TurnComplete
-EVENT_TYPES: tuple[type, ...] = (UserTurn, Interruption, ToolCall, ToolSuccess, ToolFailure, Silence, PhaseChanged, StateChanged, TurnComplete)
 
 # ------------------------------------------------------------------ effects
 
@@ -135,12 +74,15 @@ class SpeakBridge:
 
 @attrs.frozen
 class DispatchAgent:
-    """Run a background text agent on ``task`` (a template); its answer goes to
-    ``result_key`` in state and, with ``inject``, into the conversation as context."""
+    """Run a background text agent on ``task`` (a template) with ``profile`` (None:
+    the first profile the session may spawn); its answer goes to ``result_key`` in
+    state and, with ``inject``, into the conversation as context, and an
+    ``AgentFinished`` event reports it either way."""
 
     task: str
     result_key: str | None = None
     inject: bool = True
+    profile: str | None = None
 
 
 @attrs.frozen

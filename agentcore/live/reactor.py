@@ -9,6 +9,11 @@ phrase, dispatch a background agent) go through the narrow
 machine and steering directly. Repairs of unmet needs run through the same
 executor (:meth:`Reactor.run`).
 
+Every event of the conversation enters here (:meth:`Reactor.post`): it is
+handed at once to ``observe`` (the controller's typed callback registry), so
+callbacks and rules see the same events, then queued for the rules that want
+its type.
+
 Invariants: events are handled one at a time, in the order they were posted
 (events raised while effects run are queued behind the current one, at most
 :data:`MAX_EVENTS_PER_DRAIN` per drain, so rules cannot loop forever); every
@@ -24,6 +29,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from agentcore.errors import VoiceError
+from agentcore.live.control_events import AgentFinished
 from agentcore.live.instructions import render
 from agentcore.live.reactions import (
     CancelResponse,
@@ -66,7 +72,7 @@ class ReactorActions(Protocol):
         """Have the assistant say ``text`` now (a bridge phrase)."""
         ...
 
-    def dispatch_agent(self, task: str, done: AgentDone) -> bool:
+    def dispatch_agent(self, task: str, done: AgentDone, *, profile: str | None = None) -> bool:
         """Start a background agent on ``task``; ``done`` gets its answer. False: no dispatcher."""
         ...
 
@@ -98,6 +104,7 @@ class Reactor:
         clock: Callable[[], float],
         phases: ReactorPhases | None = None,
         defaults: Mapping[str, Any] | None = None,
+        observe: Callable[[Any], None] | None = None,
     ) -> None:
         self.rules = tuple(rules)
         names = [r.name for r in self.rules]
@@ -116,6 +123,7 @@ class Reactor:
         self._clock = clock
         self._phases = phases
         self._defaults = dict(defaults or {})
+        self._observe = observe
         self._fired: dict[str, int] = collections.Counter()
         self._last: dict[str, float] = {}
         self._queue: collections.deque[Any] = collections.deque()
@@ -131,7 +139,10 @@ class Reactor:
     # ------------------------------------------------------------ events
 
     def post(self, event: Any) -> None:
-        """Queue an event (from synchronous code); it is handled at the next drain."""
+        """Hand ``event`` to the observer now and queue it for the rules (handled at
+        the next drain; dropped at once when no rule wants its type)."""
+        if self._observe is not None:
+            self._observe(event)
         if type(event) in self._by_type:
             self._queue.append(event)
 
@@ -255,9 +266,11 @@ class Reactor:
         task = render(effect.task, state, self._defaults)
 
         async def done(result: str | None, error: str) -> None:
+            self.post(AgentFinished(task, result, error))
             if result is None:
                 log.warning("background agent failed: %s", error)
                 self._metrics.effect_failures += 1
+                await self.drain()
                 return
             if effect.result_key is not None:
                 self._store.set(effect.result_key, result)
@@ -266,7 +279,7 @@ class Reactor:
                 await self._steering.inject_context(text, delivery=Delivery.DEFERRED, respond=True)
             await self.drain()
 
-        if not self._need_actions().dispatch_agent(task, done):
+        if not self._need_actions().dispatch_agent(task, done, profile=effect.profile):
             raise ReactorError("no background agent dispatcher is configured")
 
 

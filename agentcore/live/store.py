@@ -85,9 +85,6 @@ class StateStore:
     def as_dict(self) -> dict[str, Any]:
         return dict(self._values)
 
-    def is_computed(self, key: str) -> bool:
-        return key in self._computed_keys
-
     # ------------------------------------------------------------ writing
 
     def set(self, key: str, value: Any) -> None:

@@ -23,7 +23,8 @@ from agentcore.live.choices import BACKENDS
 from agentcore.live.flow import LiveUpdate, NoticeUpdate, StateUpdate, TranscriptUpdate
 from agentcore.live.outcome import CloseReason, VoiceSummary
 from agentcore.live.state import VoiceState
-from agentcore.live.style import NEUTRAL, Formality, SpeechStyle, Warmth
+from agentcore.live.style import NEUTRAL, SpeechStyle
+from agentcore.live.voice_settings import voice_options
 
 TRANSCRIPT_LINES = 14  # lines of transcript kept on screen
 
@@ -97,21 +98,6 @@ CLOSE_WORDS = {
 }
 
 
-def style_from_settings(voice: Any) -> SpeechStyle:
-    """The ``[voice]`` settings as a :class:`SpeechStyle` (values are checked by the config schema)."""
-    return SpeechStyle(
-        voice=voice.voice, espeak_voice=voice.espeak_voice, pace=voice.pace, warmth=Warmth(voice.warmth), formality=Formality(voice.formality)
-    )
-
-
-def stt_model_path(voice: Any, cwd: Path) -> Path | None:
-    """``[voice] stt_model``: a path, relative to the working directory when not absolute."""
-    if not voice.stt_model:
-        return None
-    path = Path(voice.stt_model).expanduser()
-    return path if path.is_absolute() else cwd / path
-
-
 def backend_factory(
     name: str, session: Any, env: Mapping[str, str], model: str | None, *, style: SpeechStyle = NEUTRAL, stt_model: Path | None = None
 ) -> Callable[[], SpeechBackend]:
@@ -170,8 +156,8 @@ def run_voice(
         app = build_app(cwd=cwd, env=env, flags=flags, frontend=Frontend.voice(), user_config_dir=user_config_dir)
         if args.backend in KEYS:
             _key(env, *KEYS[args.backend])  # fail before any audio is touched
-        style = style_from_settings(app.settings.voice)
-        stt_model = stt_model_path(app.settings.voice, cwd)
+        options = voice_options(app.settings, cwd)  # the same reading as agent serve's /voice
+        style, stt_model = options.style, options.stt_model
         if args.backend == "cascade":
             from agentcore.live.cascade import check_cascade
 

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import pytest
 import trio
+from fake_realtime import FakeRealtimeServer, Reply
+from live_helpers import build_core, speech_pattern, transcript, voice_info
 
 from agentcore.live.audio import tone
-from agentcore.live.callbacks import CallbackError, CallbackMode, CallbackRegistry, Overflow
-from agentcore.live.control_events import PhaseTransitioned, TurnCompleted
+from agentcore.live.callbacks import (
+    CallbackError,
+    CallbackMode,
+    CallbackRegistry,
+    Overflow,
+)
+from agentcore.live.control_events import PhaseChanged, TurnCompleted
 from agentcore.live.controller import VoiceController
 from agentcore.live.flow import NoticeUpdate, StateUpdate, TranscriptUpdate
 from agentcore.live.handle import HandleError
@@ -16,8 +23,6 @@ from agentcore.live.phases import Phase, PhaseMachine, StateStore, Transition
 from agentcore.live.state import VoiceState
 from agentcore.live.steering import Delivery
 from agentcore.live.transport import WavFileTransport
-from fake_realtime import FakeRealtimeServer, Reply
-from live_helpers import build_core, speech_pattern, transcript, voice_info
 
 RATE = 24_000
 
@@ -104,7 +109,7 @@ async def test_handle_changes_phase_and_reads_state(tmp_path, autojump_clock):
         seen.append((handle.phase, dict(handle.state)))
 
     controller, _rows = await _session(
-        tmp_path, server, pattern, script, phases=_phases(), wire=lambda c: c.callbacks.on(PhaseTransitioned, seen.append)
+        tmp_path, server, pattern, script, phases=_phases(), wire=lambda c: c.callbacks.on(PhaseChanged, seen.append)
     )
     guard, manual, (phase, state) = seen
     assert (guard.transition.source, guard.transition.target, guard.transition.trigger) == ("greet", "help", "guard")

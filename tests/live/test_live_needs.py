@@ -11,12 +11,13 @@ from fake_realtime import FakeRealtimeServer, Reply
 from live_helpers import build_core, speech_pattern, transcript, voice_info
 from test_live_openai import KEY
 
+from agentcore.live.control_events import UserTurn
 from agentcore.live.controller import VoiceConfig, VoiceController
 from agentcore.live.director import LiveRules
 from agentcore.live.needs import Need, NeedTracker, RepairAction, all_filled
 from agentcore.live.openai_realtime import OpenAIRealtimeBackend
 from agentcore.live.phases import Phase, PhaseMachine, StateStore, Transition
-from agentcore.live.reactions import GoToPhase, Rule, SetState, Steer, UserTurn
+from agentcore.live.reactions import GoToPhase, Rule, SetState, Steer
 from agentcore.live.transport import WavFileTransport
 
 RUN_LIMIT_S = 120

@@ -11,6 +11,15 @@ from live_helpers import build_core, speech_pattern, transcript, voice_info
 from test_live_openai import KEY
 
 from agentcore import FunctionTool
+from agentcore.live.control_events import (
+    Interruption,
+    PhaseChanged,
+    StateChanged,
+    ToolFailure,
+    ToolSuccess,
+    TurnCompleted,
+    UserTurn,
+)
 from agentcore.live.controller import DetectorRule, Signal, VoiceConfig, VoiceController
 from agentcore.live.director import LiveRules
 from agentcore.live.openai_realtime import OpenAIRealtimeBackend
@@ -26,18 +35,11 @@ from agentcore.live.reactions import (
     DispatchAgent,
     EndSession,
     GoToPhase,
-    Interruption,
-    PhaseChanged,
     Policy,
     Rule,
     SetState,
     SpeakBridge,
-    StateChanged,
     Steer,
-    ToolFailure,
-    ToolSuccess,
-    TurnComplete,
-    UserTurn,
 )
 from agentcore.live.reactor import MAX_EVENTS_PER_DRAIN, Reactor, ReactorError
 from agentcore.live.steering import Delivery, Steering, SteerKind
@@ -73,7 +75,7 @@ class Recorder:
     async def speak(self, text: str) -> None:
         self.calls.append(f"speak:{text}")
 
-    def dispatch_agent(self, task: str, done) -> bool:
+    def dispatch_agent(self, task: str, done, *, profile=None) -> bool:
         self.calls.append(f"agent:{task}")
         self.agent_done = done
         return True
@@ -253,7 +255,7 @@ async def test_turn_events_phase_rules_and_end_session_in_a_running_call(tmp_pat
     rules = LiveRules(
         rules=[
             Rule("name", UserTurn, [SetState("caller", compute=lambda e, s: e.text.split()[-1].capitalize())], when=lambda e, s: e.text.startswith("i am")),
-            Rule("move on", TurnComplete, [GoToPhase("help")], when=lambda e, s: s.get("caller") is not None, phases=("greet",)),
+            Rule("move on", TurnCompleted, [GoToPhase("help")], when=lambda e, s: s.get("caller") is not None, phases=("greet",)),
             Rule("bye", UserTurn, [EndSession("caller said goodbye")], when=lambda e, s: "goodbye" in e.text),
             Rule("rapid barge-ins", Interruption, [Steer("Slow down.")], detector=RateDetector(10, 3)),
         ]
@@ -273,7 +275,7 @@ async def test_turn_events_phase_rules_and_end_session_in_a_running_call(tmp_pat
 
 
 async def test_next_turn_context_goes_out_with_the_users_next_turn(tmp_path, autojump_clock):
-    rules = LiveRules(rules=[Rule("remember", TurnComplete, [Steer("The caller sounded hurried.", delivery=Delivery.NEXT_TURN)], policy=Policy(once=True))])
+    rules = LiveRules(rules=[Rule("remember", TurnCompleted, [Steer("The caller sounded hurried.", delivery=Delivery.NEXT_TURN)], policy=Policy(once=True))])
     server = FakeRealtimeServer(transcripts=["hello", "what now"], replies=[Reply("Hi"), Reply("Here is what")])
     pattern = speech_pattern([("silence", 200), ("speech", 600), ("silence", 6000), ("speech", 600), ("silence", 3000)])
     _controller, metrics, rows = await _voice_run(tmp_path, server, pattern, config=VoiceConfig(rules=rules))

@@ -20,6 +20,7 @@ from trio_websocket import ConnectionClosed, ConnectionRejected, WebSocketConnec
 
 from agentcore.live import BackendUnavailable, StreamedAudioTransport, check_cascade
 from agentcore.live.audio import Pcm, ms_to_bytes, read_wav, rms_dbfs, silence, tone
+from agentcore.live.style import SpeechStyle, Warmth
 from agentcore.live.tts import EspeakTts
 
 SPEECH = TESTS / "live" / "fixtures" / "hello_there.wav"  # espeak-ng saying "hello there", 16 kHz mono
@@ -324,6 +325,50 @@ async def test_a_server_shutting_down_ends_the_call_cleanly(serve_dirs: dict[str
     # (running_server checked that the server logged no traceback)
     assert (voice.closed.code, voice.closed.reason) == (1001, "the session was closed")
     assert voice.of("telemetry")[-1]["final"]
+
+
+@needs_cascade
+async def test_a_call_reads_the_voice_settings_as_agent_voice_does(serve_dirs: dict[str, Path]) -> None:
+    """[voice] pace and espeak_voice shape the speech sent back (as in agent voice);
+    the answer is as long as espeak-ng speaks it at that pace."""
+    home = serve_dirs["home"]
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text('[voice]\npace = 1.5\nespeak_voice = "en-gb"\nwarmth = "warm"\n')
+    env = serve_env(home)
+    async with running_server(home, "--provider", "echo", env=env, cwd=serve_dirs["work"]) as server:
+        async with _session(server, serve_dirs["work"]) as (_acp, session_id):
+            with trio.fail_after(CALL_LIMIT_S):
+                async with open_websocket_url(_voice_url(server), extra_headers=_bearer(server)) as ws:
+                    voice = VoiceClient(ws)
+                    await ws.send_message(json.dumps({"sessionId": session_id, "sampleRate": RATE}))
+                    await _send_audio(ws, _speech())
+                    await voice.until(_turns_reported(1))
+                    await ws.send_message(json.dumps({"type": "end"}))
+                    await voice.until(lambda c: c.closed is not None)
+    assert voice.texts[0]["type"] == "ready" and set(voice.texts[0]) == {"type", "sessionId", "backend", "inputRate", "outputRate"}
+    said = " ".join(t["text"] for t in voice.of("transcript") if t["role"] == "assistant")
+    assert said.strip()
+    styled = await EspeakTts(style=SpeechStyle(espeak_voice="en-gb", pace=1.5, warmth=Warmth.WARM)).synthesize(said)
+    plain = await EspeakTts().synthesize(said)
+    received_ms = len(voice.audio) / 2 / RATE * 1000
+    assert abs(received_ms - styled.duration_ms) < 0.1 * styled.duration_ms, (received_ms, styled.duration_ms)
+    assert received_ms < 0.85 * plain.duration_ms  # faster than the default pace
+
+
+async def test_a_bad_stt_model_in_the_settings_refuses_the_call_saying_why(serve_dirs: dict[str, Path]) -> None:
+    home = serve_dirs["home"]
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text('[voice]\nstt_model = "no-such-model"\n')  # relative: from the session's directory
+    env = serve_env(home)
+    async with running_server(home, "--provider", "echo", env=env, cwd=serve_dirs["work"]) as server:
+        async with _session(server, serve_dirs["work"]) as (_acp, session_id):
+            with trio.fail_after(CALL_LIMIT_S):
+                async with open_websocket_url(_voice_url(server), extra_headers=_bearer(server)) as ws:
+                    await ws.send_message(json.dumps({"sessionId": session_id, "sampleRate": RATE}))
+                    with pytest.raises(ConnectionClosed) as closed:
+                        await ws.get_message()  # nothing but the close
+    reason = closed.value.reason
+    assert reason.code == 4503 and "stt_model" in reason.reason and "no-such-model" in reason.reason, reason
 
 
 async def test_the_socket_transport_frames_input_paces_output_and_reports_a_clear(autojump_clock: Any) -> None:

@@ -1,0 +1,1 @@
+"""Complete, tested examples of the live layer (quoted by docs/voice.md)."""
