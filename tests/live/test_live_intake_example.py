@@ -1,4 +1,4 @@
-"""The complete example of docs/voice.md (agentcore/live/examples/intake.py) run
+"""The complete example of docs/voice.md (agentcore/live/intake_example.py) run
 offline with the cascade: a caller's espeak-ng speech -> VAD -> Whisper -> a
 loopback model (answers and the extraction's structured call) -> espeak-ng.
 
@@ -26,8 +26,8 @@ from agentcore.live.audio import parse_wav_bytes, resample
 from agentcore.live.callbacks import CallbackMode
 from agentcore.live.cascade import CascadeBackend
 from agentcore.live.control_events import ExtractionCompleted, ExtractionFailed, TurnCompleted
-from agentcore.live.examples import intake
-from agentcore.live.examples.intake import CLOSE_REASON, NAME, ORDER, intake_controller
+from agentcore.live import intake_example as intake
+from agentcore.live.intake_example import CLOSE_REASON, NAME, ORDER, intake_controller
 from agentcore.live.flow import StateUpdate
 from agentcore.live.outcome import CloseReason
 from agentcore.live.state import VoiceState

@@ -1,1 +1,0 @@
-"""Complete, tested examples of the live layer (quoted by docs/voice.md)."""
