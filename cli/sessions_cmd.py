@@ -82,7 +82,7 @@ def _entry(command: Callable[[argparse.Namespace, SessionsContext], int]) -> Cal
     def run(args: argparse.Namespace) -> int:
         ctx = getattr(args, "context", None) or SessionsContext(Path.cwd(), os.environ, sys.stdout, sys.stderr)
         from agentcore.app import AppError
-        from agentcore.config.schema import ConfigError
+        from agentcore.config import ConfigError
         from agentcore.core import SessionNotFound
         from agentcore.store import JournalError
 
@@ -343,8 +343,7 @@ def cmd_rm(args: argparse.Namespace, ctx: SessionsContext) -> int:
 def cmd_migrate(args: argparse.Namespace, ctx: SessionsContext) -> int:
     from agentcore.app import AppError
     from agentcore.config import resolve_paths
-    from agentcore.store import JournalStore
-    from agentcore.store.pg import PgSessionStore, migrate_sessions
+    from agentcore.store import JournalStore, PgSessionStore, migrate_sessions
 
     if not args.to.startswith(("postgresql://", "postgres://")):
         raise AppError("--to must be a postgresql:// URL")

@@ -5,6 +5,7 @@
 - :mod:`~agentcore.store.format` — the journal's record format (the truth);
 - :mod:`~agentcore.store.files` — locks, metadata and atomic file writes.
 - :mod:`~agentcore.store.blobs` — images kept out of the journals (content-addressed, shared).
+- :mod:`~agentcore.store.pg` — ``PgSessionStore``: the same records in PostgreSQL (``[store] url``).
 
 Frontends and embedders import from here; the modules are internal.
 """
@@ -23,6 +24,8 @@ _EXPORTS = {
         "RunningTool", "SessionLocked", "SessionScan", "StoredSession", "TranscriptEntry",
     )
 }  # fmt: skip
+# Sessions in PostgreSQL ([store] url): psycopg is imported only when one is built.
+_EXPORTS.update({"PgSessionStore": "agentcore.store.pg.store", "migrate_sessions": "agentcore.store.pg.migrate"})
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
