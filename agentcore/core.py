@@ -21,6 +21,7 @@ from agentcore.checkpoints.policy import TurnCheckpointer
 from agentcore.checkpoints.rewind import checkpoints_dir
 from agentcore.config.settings import AGENT_MAX_DEPTH_DEFAULT
 from agentcore.events import FanoutEmitter, Notice
+from agentcore.metrics import Metrics, MetricsObserver, process_metrics
 from agentcore.history import History, VecHistory
 from agentcore.llm.base import LlmProvider
 from agentcore.llm.capabilities import capability_notices
@@ -382,6 +383,7 @@ class AgentCoreBuilder:
         self._provider_resolver: ProviderResolver | None = None
         self._policy_resolver: PolicyResolver = _default_policy
         self._observers: list[SessionObserver] = []
+        self._metrics: Metrics | None = process_metrics()  # /metrics of agent serve (agentcore/metrics.py)
         self._factories: list[SessionToolFactory] = []
         self._loader: SessionLoader | None = None
         self._media: MediaStore | None = None
@@ -456,6 +458,11 @@ class AgentCoreBuilder:
         self._policy_resolver = lambda _profile, _cwd: policy
         return self
 
+    def with_metrics(self, metrics: Metrics | None) -> AgentCoreBuilder:
+        """Feed ``metrics`` (default: the process registry); None feeds none."""
+        self._metrics = metrics
+        return self
+
     def with_observer(self, observer: SessionObserver) -> AgentCoreBuilder:
         self._observers.append(observer)
         return self
@@ -510,7 +517,7 @@ class AgentCoreBuilder:
             tools=builder.build(),
             provider_resolver=self._resolver(),
             policy_resolver=self._policy_resolver,
-            observers=self._observers,
+            observers=[*self._observers, *([MetricsObserver(self._metrics)] if self._metrics is not None else [])],
             tool_factories=self._factories,
             loader=self._loader,
             state_dir=state_dir,

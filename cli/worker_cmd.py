@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from pathlib import Path
@@ -29,6 +28,8 @@ def add_subparsers(subparsers: Any) -> None:
     worker.add_argument("--queue", default=QUEUE_DEFAULT, help=f"the shared task queue (default {QUEUE_DEFAULT})")
     worker.add_argument("--id", dest="worker_id", metavar="NAME", help="this worker's unique name (default host-pid)")
     worker.add_argument("--workspaces", metavar="DIR", help="where job workspaces are cloned (default: state dir/jobs)")
+    worker.add_argument("--log-format", choices=("text", "json"), default="text",
+                        help="stderr log lines: text, or one JSON object per line (ts, level, logger, msg, job_id, session_id)")
     worker.set_defaults(func=lambda args: exit_now(main(args)))
 
 
@@ -37,9 +38,10 @@ def main(args: argparse.Namespace) -> int:
     from agentcore.errors import AgentcoreError
     from agentcore.jobs import WorkerConfig, default_worker_id, run_worker, workspace_path
 
+    from agentcore.logctx import configure
+
     env = dict(os.environ)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    configure(sys.stderr, args.log_format)
     worker_id = args.worker_id or default_worker_id()
     try:
         workspace_path(Path("/"), worker_id)  # the same character rules as job ids: it names a queue

@@ -33,6 +33,7 @@ import trio
 from agentcore.acp.jsonrpc import MAX_MESSAGE_BYTES, decode_line
 from agentcore.acp.remote import auth
 from agentcore.acp.remote.connection import ConnectionRegistry, RemoteConnection, TransportKind
+from agentcore.acp.remote.ops import ServeOps
 from agentcore.acp.remote.voice import VOICE_PATH, VoiceCalls
 from agentcore.acp.remote.websocket import serve_websocket
 from agentcore.acp.web import routes as web
@@ -40,6 +41,9 @@ from agentcore.acp.web import routes as web
 log = logging.getLogger("acp.remote")
 
 ACP_PATH = "/acp"
+READY_PATH = "/ready"  # readiness: the store and Temporal answer (503 when not)
+METRICS_PATH = "/metrics"  # Prometheus text format
+CONTENT_TYPE_METRICS = "text/plain; version=0.0.4; charset=utf-8"
 CONNECTION_ID_HEADER = b"acp-connection-id"
 SESSION_ID_HEADER = b"acp-session-id"
 CONTENT_TYPE_JSON = "application/json"
@@ -67,6 +71,7 @@ class ServeApp:
         self._health = health
         self._token = token
         self.voices = VoiceCalls(registry.hub)
+        self.ops = ServeOps(registry.hub)  # /ready and /metrics (acp/remote/ops.py)
         self.logins = auth.WebLogins()  # browsers logged in through /auth
         self.origins: frozenset[str] = frozenset()  # until set, every request with an Origin is refused
 
@@ -104,6 +109,18 @@ class ServeApp:
                 return
             body = json.dumps(self._health()).encode()
             await _respond(send, 200, body if method == "GET" else b"", ((b"cache-control", b"no-store"),))
+            return
+        if path in (READY_PATH, METRICS_PATH):  # both behind the token (check_request), unlike /health
+            if method not in ("GET", "HEAD"):
+                await _respond(send, 405, _error("method not allowed"), ((b"allow", b"GET"),))
+                return
+            if path == READY_PATH:
+                ready, report = await self.ops.readiness()
+                body, status, kind = json.dumps(report).encode(), 200 if ready else 503, CONTENT_TYPE_JSON
+            else:
+                body, status, kind = (await self.ops.render_metrics()).encode(), 200, CONTENT_TYPE_METRICS
+            headers = ((b"content-type", kind.encode()), (b"cache-control", b"no-store"))  # fmt: skip
+            await _respond(send, status, body if method == "GET" else b"", headers)
             return
         if web.is_web_path(path):
             await web.serve(scope, receive, send, token=self._token, logins=self.logins)
@@ -262,7 +279,8 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
 
 
 async def _respond(send: Send, status: int, body: bytes, headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
-    head = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers]
+    typed = any(name == b"content-type" for name, _ in headers)  # /metrics is text/plain
+    head = [*(() if typed else ((b"content-type", b"application/json"),)), (b"content-length", str(len(body)).encode()), *headers]
     await send({"type": "http.response.start", "status": status, "headers": head})
     await send({"type": "http.response.body", "body": body, "more_body": False})
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import logging
 from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
@@ -35,6 +36,7 @@ from agentcore.errors import AgentcoreError
 from agentcore.jobs import spec as s
 from agentcore.jobs import workspace as ws
 from agentcore.jobs.turn_host import run_job_turn
+from agentcore.logctx import JOB_ID, SESSION_ID
 
 log = logging.getLogger("agentcore.jobs")
 HEARTBEAT_SHARE = 3  # heartbeats per heartbeat timeout
@@ -92,6 +94,8 @@ class JobActivities:
     @activity.defn(name=s.CLAIM_ACTIVITY)
     async def claim_workspace(self, request: s.ClaimRequest) -> s.Claim:
         spec = request.spec
+        JOB_ID.set(spec.job_id)  # this activity's task: every log line names the job
+        SESSION_ID.set(request.session_id)
         checkpoints = None
         if request.session_id is not None:
             from agentcore.checkpoints import checkpoints_dir
@@ -111,6 +115,8 @@ class JobActivities:
     @activity.defn(name=s.TURN_ACTIVITY)
     async def run_turn(self, request: s.TurnRequest) -> s.TurnResult:
         info = activity.info()
+        JOB_ID.set(request.spec.job_id)
+        SESSION_ID.set(request.session_id)
         loop = asyncio.get_running_loop()
         bridge = _ThreadBridge(loop, self.client, info.workflow_id)
         app = open_app(self.config, request.spec, Path(request.workspace))
@@ -125,7 +131,7 @@ class JobActivities:
         log.info("job %s: turn %d (attempt %d) on %s", request.spec.job_id, request.turn, info.attempt,
                  self.config.worker_id)  # fmt: skip
         with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="agent-turn") as pool:
-            running = loop.run_in_executor(pool, in_thread)
+            running = loop.run_in_executor(pool, contextvars.copy_context().run, in_thread)  # the ids go along
             beats = asyncio.ensure_future(_heartbeat(request.spec.heartbeat_timeout_s / HEARTBEAT_SHARE))
             try:
                 return await asyncio.shield(running)

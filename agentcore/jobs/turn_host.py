@@ -20,6 +20,7 @@ Invariants:
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -28,10 +29,12 @@ import trio
 
 from agentcore.events import AgentEvent, PermissionRequested
 from agentcore.jobs import spec as s
+from agentcore.logctx import SESSION_ID
 from agentcore.messages import AssistantMessage, MessageKind, StopReason, TextBlock, ToolUseBlock, UserMessage
 from agentcore.permissions import PermissionOption
 from agentcore.session.goal import CONTINUE_PROMPT, FIRST_PROMPT, GOAL_DONE, install_goal_done
 
+log = logging.getLogger("agentcore.jobs")
 JOB_METADATA_KEY = "job.id"  # the session's metadata names the job that owns it
 
 
@@ -99,6 +102,7 @@ async def run_job_turn(
         if request.session_id is None:
             session.set_metadata(JOB_METADATA_KEY, spec.job_id)
             await bridge.session_started(session.id)
+        SESSION_ID.set(session.id)
         on_session(session)
         install_goal_done(session)
         prompt = turn_prompt(spec.goal, request.turn, spec.max_turns)
@@ -137,6 +141,8 @@ async def run_job_turn(
             stop = s.STOP_APPROVAL_TIMED_OUT
         elif summary is not None:
             stop = s.STOP_GOAL_DONE
+        log.info("turn %d ended: %s%s", request.turn, stop, " (continued a cut-off turn)" if resumed else
+                 " (already recorded)" if replayed else "")  # fmt: skip
         return s.TurnResult(session.id, stop, summary or _last_text(after), resumed=resumed, replayed=replayed)
 
 

@@ -145,7 +145,7 @@ PUBLIC_MODULES = frozenset({
     "agentcore", "agentcore.errors", "agentcore.events", "agentcore.messages", "agentcore.permissions",
     "agentcore.app", "agentcore.frontend", "agentcore.core", "agentcore.history", "agentcore.trust",
     "agentcore.tokens", "agentcore.prompt", "agentcore.background", "agentcore.secrets", "agentcore.bounded_json",
-    "agentcore.private_files", "agentcore.gc_pause",
+    "agentcore.private_files", "agentcore.gc_pause", "agentcore.metrics", "agentcore.logctx",
     # wings (lazy facades)
     "agentcore.session", "agentcore.turn", "agentcore.store", "agentcore.config", "agentcore.mcp", "agentcore.llm",
     "agentcore.tools", "agentcore.live", "agentcore.checkpoints", "agentcore.jobs",

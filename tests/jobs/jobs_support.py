@@ -113,6 +113,14 @@ class WorkerProc:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
 
+    def log_records(self) -> list[dict[str, Any]]:
+        """The worker's JSON log lines (other output, like the ready line, is skipped)."""
+        out = []
+        for line in self.log.read_text(errors="replace").splitlines():
+            if line.startswith("{"):
+                out.append(json.loads(line))
+        return out
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -128,7 +136,8 @@ async def start_worker(name: str, address: str, queue: str, env: dict[str, str],
     workspaces = root / f"ws-{name}"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [str(AGENT), "worker", "--temporal", address, "--queue", queue, "--id", name, "--workspaces", str(workspaces)],
+            [str(AGENT), "worker", "--temporal", address, "--queue", queue, "--id", name, "--workspaces", str(workspaces),
+             "--log-format", "json"],
             env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, cwd=root,
         )  # fmt: skip
     worker = WorkerProc(name, proc, log, workspaces)

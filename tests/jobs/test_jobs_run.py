@@ -11,7 +11,7 @@ import trio
 
 from agentcore.jobs import client as jobs
 from agentcore.jobs.errors import JobError
-from jobs_support import STEP_COMMAND, PlanModel, run_cli, temporal
+from jobs_support import FAKE_KEY, STEP_COMMAND, PlanModel, run_cli, temporal
 
 JOB_TIMEOUT_S = 60.0
 
@@ -48,6 +48,10 @@ async def test_goal_job_with_tool_calls_completes_on_a_worker_pool(temporal_serv
     assert f"session: {result.session_id}" in out and "reached: goal_done after 1 turn(s)" in out
     listed = await run_cli("jobs", "list", "--temporal", temporal_server.address, env=env)
     assert job_id in listed.stdout.decode() and "completed" in listed.stdout.decode()
+    holder = next(w for w in workers if w.name == state.worker)
+    ended = [r for r in holder.log_records() if r["msg"] == "turn 1 ended: goal_done"]
+    assert ended and ended[0]["job_id"] == job_id and ended[0]["session_id"] == result.session_id  # structured logs
+    assert FAKE_KEY not in holder.log.read_text()
 
 
 POLL_S = 0.1  # between reads of a job's state while waiting for it to change
