@@ -149,3 +149,13 @@ async def test_fork_live_shares_the_open_sessions_history(open_store, server, ht
         assert parent == (session.id, 2)
         messages = [json.loads(b)["message"] for b in bodies if json.loads(b)["type"] == "message"]
         assert len(messages) == 2  # only the fork's own turn
+
+
+async def test_a_nul_character_is_recorded_and_loads(open_store, server, http_client, state_dir, work):
+    server.enqueue(text("got it"))
+    core = make_core(open_store(), make_provider(server, http_client), state_dir)
+    async with core.open_session(info(work)) as session:
+        await session.run_turn("before\x00after")
+    snap = open_store().load(session.id)
+    assert snap.messages[0].text == "before\x00after"
+    assert [r.id for r in open_store().list_sessions(cwd=work)] == [session.id]

@@ -18,7 +18,7 @@ import attrs
 from agentcore.store.blobs import BlobError, blob_ids_in
 from agentcore.store.files import SessionLock
 from agentcore.store.format import JOURNAL_FILE, LOCK_FILE, JournalError, read_journal
-from agentcore.store.pg.writer import encode_json
+from agentcore.store.pg.writer import listing_fields
 from agentcore.store.recorder import meta_from_replay
 
 
@@ -67,12 +67,13 @@ def _copy(source: Any, target: Any, session_id: str, path: Path) -> None:
     meta = meta_from_replay(session_id, replay)
     meta.pop("journal_bytes", None)
     header = replay.header
+    title, meta_json = listing_fields(meta)
     with target._pool.connection() as conn, conn.transaction():
         conn.execute(
             "INSERT INTO agentcore_sessions (id, cwd, created, updated, title, message_count, cost_usd, meta, last_seq) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)",
             (session_id, str(header["cwd"]), float(header.get("created", header["ts"])), float(meta["updated"]),
-             meta["title"], int(meta["message_count"]), float(meta["cost_usd"]), encode_json(meta), len(lines) - 1),
+             title, int(meta["message_count"]), float(meta["cost_usd"]), meta_json, len(lines) - 1),
         )  # fmt: skip
         conn.cursor().executemany(
             "INSERT INTO agentcore_records (session_id, seq, body) VALUES (%s, %s, %s)",

@@ -224,11 +224,13 @@ def _apply(conn: Any, ops: list[Any]) -> None:
             )
         elif isinstance(op, _Meta):
             meta = op.meta
+            title, meta_json = listing_fields(meta)
             cur.execute(
                 "UPDATE agentcore_sessions SET updated = %s, title = %s, message_count = %s, cost_usd = %s, "
                 "meta = %s::jsonb, last_seq = greatest(last_seq, %s) WHERE id = %s",
-                (float(meta.get("updated", 0.0)), meta.get("title"), int(meta.get("message_count", 0)),
-                 float(meta.get("cost_usd", 0.0)), encode_json(meta), op.last_seq, op.session_id),
+                (float(meta.get("updated", 0.0)), title, int(meta.get("message_count", 0)),
+                 float(meta.get("cost_usd", 0.0)), meta_json, op.last_seq,
+                 op.session_id),
             )  # fmt: skip
     flush_rows()
 
@@ -236,6 +238,15 @@ def _apply(conn: Any, ops: list[Any]) -> None:
 def encode_json(value: Any) -> str:
     """A record or meta dict as stored: the journal line's JSON, without the newline."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def listing_fields(meta: Mapping[str, Any]) -> tuple[str | None, str]:
+    """The title column and the ``meta`` jsonb text of a listing. Neither a text
+    column nor jsonb holds NUL: it becomes U+FFFD there (the records keep it)."""
+    title = meta.get("title")
+    if isinstance(title, str):
+        title = title.replace("\x00", "\ufffd")
+    return title, encode_json(meta).replace("\\u0000", "\\ufffd")
 
 
 def create_op(session_id: str, header: Mapping[str, Any], **parent: Any) -> _Create:
