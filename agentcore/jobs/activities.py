@@ -96,21 +96,32 @@ class JobActivities:
         spec = request.spec
         JOB_ID.set(spec.job_id)  # this activity's task: every log line names the job
         SESSION_ID.set(request.session_id)
-        checkpoints = None
-        if request.session_id is not None:
-            from agentcore.checkpoints import checkpoints_dir
-
-            app = open_app(self.config, spec, self.config.workspaces)
-            checkpoints = checkpoints_dir(app.core.loader, app.paths.state_dir, request.session_id)
+        path = ws.workspace_path(self.config.workspaces, spec.job_id)
         try:
-            built = await asyncio.to_thread(ws.build, self.config.workspaces, spec.job_id, spec.repo, checkpoints)
+            await asyncio.to_thread(ws.clone, spec.repo, path)
+            report = await asyncio.to_thread(self._replay, spec, request.session_id, path)
         except AgentcoreError as exc:
             raise _job_error(exc) from None
-        for path, why in built.report.kept:
-            log.warning("job %s: %s not replayed: %s", spec.job_id, path, why)
-        log.info("job %s: workspace %s on %s (%d files replayed)", spec.job_id, built.path, self.config.worker_id,
-                 len(built.report.changed))  # fmt: skip
-        return s.Claim(self.config.worker_id, self.config.own_queue, str(built.path), len(built.report.changed))
+        for kept, why in report.kept:
+            log.warning("job %s: %s not replayed: %s", spec.job_id, kept, why)
+        log.info("job %s: workspace %s on %s (%d files replayed)", spec.job_id, path, self.config.worker_id,
+                 len(report.changed))  # fmt: skip
+        return s.Claim(self.config.worker_id, self.config.own_queue, str(path), len(report.changed))
+
+    def _replay(self, spec: s.JobSpec, session_id: str | None, path: Path) -> Any:
+        """The session's file changes onto the fresh clone, under the job's own deny
+        rules and protected paths (as ``agent rewind`` restores a stored session)."""
+        from agentcore.checkpoints import RestoreReport, checkpoints_dir, refuse_for
+        from agentcore.permissions import DefaultPermissionGate
+        from agentcore.tools import Workspace
+
+        if session_id is None:
+            return RestoreReport()
+        core = open_app(self.config, spec, path).core
+        policy = core.policy_resolver(spec.profile, path)
+        gate = DefaultPermissionGate(rules=policy.rules, protected=core.protected)
+        refuse = refuse_for(gate, core.protected, Workspace(path))
+        return ws.replay(checkpoints_dir(core.loader, core.state_dir, session_id), path, refuse)
 
     @activity.defn(name=s.TURN_ACTIVITY)
     async def run_turn(self, request: s.TurnRequest) -> s.TurnResult:

@@ -84,7 +84,14 @@ async def result(client: Client, job_id: str) -> s.JobOutcome:
         cause = exc.cause
         if isinstance(cause, CancelledError):
             raise JobError(f"job {job_id} was cancelled") from None
-        raise JobError(f"job {job_id} failed: {getattr(cause, 'message', None) or cause}") from None
+        raise JobError(f"job {job_id} failed: {_innermost(cause)}") from None
+
+
+def _innermost(error: BaseException | None) -> str:
+    """The message at the bottom of a Temporal failure chain (the activity's own error)."""
+    while error is not None and getattr(error, "cause", None) is not None:
+        error = error.cause  # type: ignore[attr-defined]
+    return (getattr(error, "message", None) or str(error)).splitlines()[0] if error is not None else "unknown failure"
 
 
 async def cancel(client: Client, job_id: str) -> None:

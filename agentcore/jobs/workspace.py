@@ -8,7 +8,8 @@ Invariants:
   cannot make this worker run a program.
 * Replay writes only the paths the session's own tool calls changed, each to
   the state the session last left it in, through the checkpoint restore code
-  (no ``..``/``.git`` paths, symlinks never followed). A path whose fresh clone
+  (no ``..``/``.git`` paths, symlinks never followed), and never a path the
+  job's deny rules cover or a protected path (the caller's ``refuse``). A path whose fresh clone
   differs from what the session saw before its first change is kept as cloned
   and reported, never overwritten: the repository moved on.
 * Limits (docs/scale.md): only what the checkpointer recorded comes back —
@@ -24,9 +25,8 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
-
-import attrs
 
 from agentcore.checkpoints.gitstore import PrivateGitStore
 from agentcore.checkpoints.records import CheckpointLog
@@ -35,13 +35,8 @@ from agentcore.jobs.errors import WorkspaceError
 
 CLONE_TIMEOUT_S = 600.0  # one clone of the job's repository
 _JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+Refuse = Callable[[Path], "str | None"]
 _HERMETIC_GIT = ("-c", "core.hooksPath=/dev/null", "-c", "protocol.ext.allow=never", "-c", "core.fsmonitor=false")
-
-
-@attrs.frozen
-class BuiltWorkspace:
-    path: Path
-    report: RestoreReport
 
 
 def workspace_path(root: Path, job_id: str) -> Path:
@@ -86,8 +81,9 @@ def clone(repo: str, dest: Path) -> None:
         raise WorkspaceError(f"cloning {repo} took longer than {CLONE_TIMEOUT_S:g}s") from None
 
 
-def replay(checkpoints: Path, workspace: Path) -> RestoreReport:
-    """Put back every file the session's tool calls changed, as the session left it."""
+def replay(checkpoints: Path, workspace: Path, refuse: Refuse | None = None) -> RestoreReport:
+    """Put back every file the session's tool calls changed, as the session left it;
+    ``refuse`` (deny rules, protected paths) keeps a path as cloned, reported."""
     records = CheckpointLog(checkpoints).read()
     if not records:
         return RestoreReport()
@@ -100,11 +96,4 @@ def replay(checkpoints: Path, workspace: Path) -> RestoreReport:
     # restore() writes ``target`` where the file is still ``last``: here the target is
     # what the session left and "last" is what it found, i.e. what a fresh clone has.
     plans = [PathPlan(path, last[path], first[path]) for path in first]  # type: ignore[arg-type]
-    return restore(PrivateGitStore(checkpoints, workspace), plans)
-
-
-def build(root: Path, job_id: str, repo: str, checkpoints: Path | None) -> BuiltWorkspace:
-    path = workspace_path(root, job_id)
-    clone(repo, path)
-    report = replay(checkpoints, path) if checkpoints is not None else RestoreReport()
-    return BuiltWorkspace(path, report)
+    return restore(PrivateGitStore(checkpoints, workspace), plans, refuse=refuse)

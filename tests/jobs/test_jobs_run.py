@@ -144,3 +144,28 @@ async def test_cancel_reaches_the_running_turn(temporal_server, workers, queue, 
         await outcome(temporal_server, job_id)
     missing = await run_cli("jobs", "cancel", "job-nope", "--temporal", temporal_server.address, env=env)
     assert missing.returncode == 1 and missing.stderr.decode() == "error: no job job-nope\n"
+
+
+async def test_a_repository_that_cannot_be_cloned_fails_the_job_in_one_line(temporal_server, workers, queue, tmp_path, env, server) -> None:
+    server.respond_with(PlanModel())
+    not_a_repo = tmp_path / "plain"
+    not_a_repo.mkdir()
+    job_id = await submit(temporal_server, queue, not_a_repo, env)
+    with pytest.raises(JobError, match=r"WorkspaceError: cannot clone .*plain") as failed:
+        await outcome(temporal_server, job_id)
+    assert "\n" not in str(failed.value)
+    assert not server.requests  # no model call for a job without a workspace
+
+
+async def test_bad_input_is_one_line(tmp_path, env, repo) -> None:
+    from temporal_dev import free_port
+
+    nowhere = f"127.0.0.1:{free_port()}"
+    unreachable = await run_cli("jobs", "list", "--temporal", nowhere, env=env)
+    assert unreachable.returncode == 1
+    assert unreachable.stderr.decode().startswith(f"error: cannot reach Temporal at {nowhere}")
+    assert unreachable.stderr.decode().count("\n") == 1
+    missing = await run_cli("jobs", "submit", "--goal", "x", "--repo", str(tmp_path / "nope"), "--temporal", nowhere, env=env)
+    assert missing.returncode == 2 and "is neither a directory nor a git URL" in missing.stderr.decode()
+    empty = await run_cli("jobs", "submit", "--goal", " ", "--repo", str(repo), "--temporal", nowhere, env=env)
+    assert empty.returncode == 2 and empty.stderr.decode() == "error: the goal is empty\n"
