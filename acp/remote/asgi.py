@@ -170,7 +170,7 @@ class ServeApp:
             await _respond(send, 400, _error("Acp-Session-Id header required"))
             return
         if session_id is not None and conn.stream(session_id) is None:
-            await _respond(send, 404, _error("unknown session id"))
+            await self._unknown_session(send, session_id)
             return
         try:
             await conn.deliver(body, message)
@@ -178,6 +178,15 @@ class ServeApp:
             await _respond(send, 404, _error("unknown connection id"))
             return
         await _respond(send, 202, b"")
+
+    async def _unknown_session(self, send: Send, session_id: str) -> None:
+        """404, or 307 to the server that holds the session when a shared session
+        store ([store] url) names one (docs/scale.md)."""
+        owner = await _owner_url(self.registry.hub, session_id)
+        if owner is None:
+            await _respond(send, 404, _error("unknown session id"))
+            return
+        await _respond(send, 307, _error(f"session {session_id} is live on {owner}"), ((b"location", owner.encode()),))
 
     async def _initialize(self, scope: Scope, send: Send, body: bytes, request_id: Any) -> None:
         conn = self.registry.open(TransportKind.HTTP, peer=_peer(scope))
@@ -240,6 +249,21 @@ class ServeApp:
             return
         conn.close("the client ended the connection")
         await _respond(send, 202, b"")
+
+
+async def _owner_url(hub: Any, session_id: str) -> str | None:
+    """The URL of the other server whose live lease holds ``session_id`` (a shared store only)."""
+    try:
+        loader = getattr(hub.setup().core, "loader", None)
+    except Exception:  # no set-up: nothing to ask
+        return None
+    owner_url = getattr(loader, "owner_url", None)
+    if not callable(owner_url):
+        return None
+    try:
+        return await trio.to_thread.run_sync(owner_url, session_id)
+    except Exception:  # the store cannot answer: the session is simply unknown here
+        return None
 
 
 async def _stream_events(outbox: Any, send: Send) -> None:

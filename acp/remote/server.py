@@ -115,6 +115,21 @@ async def run_server(
                 settings.socket_path.unlink(missing_ok=True)  # type: ignore[union-attr]
 
 
+async def _advertise(hub: AcpHub, url: str) -> None:
+    """Name this server's URL in the leases of a shared session store ([store] url),
+    so another server can send a client of one of its sessions here."""
+    try:
+        loader = getattr(hub.setup().core, "loader", None)
+    except Exception:  # the set-up failed: the first session request reports it
+        return
+    advertise = getattr(loader, "advertise", None)
+    if callable(advertise):
+        try:
+            await trio.to_thread.run_sync(advertise, url)
+        except Exception as exc:  # the store's next lease names it anyway
+            log.warning("could not name this server in the session store's leases: %s", exc)
+
+
 async def _serve_until_stopped(
     settings: ServeSettings,
     hub: AcpHub,
@@ -140,6 +155,7 @@ async def _serve_until_stopped(
             socket=ready.socket, started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         ))  # fmt: skip
         on_ready(ready)
+        await _advertise(hub, ready.url)
         await stop.wait()
         log.info("shutting down")
         accepting.cancel()  # Hypercorn stopped accepting when stop was set

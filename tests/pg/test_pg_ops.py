@@ -124,3 +124,17 @@ def test_an_unreachable_database_is_one_line_without_the_password(pg_server):
     message = str(caught.value)
     assert "no_such_database on 127.0.0.1" in message
     assert "hunter2" not in message and "\n" not in message
+
+
+def test_an_older_schema_is_migrated_on_start_keeping_its_data(pg_url):
+    from agentcore.store.pg.schema import migrate
+
+    with psycopg.connect(pg_url) as conn:
+        assert migrate(conn, known=1) == 1  # a database an older agentcore made
+        conn.execute("INSERT INTO agentcore_leases (session_id, owner, expires_at) VALUES ('s1', 'old', now())")
+        conn.commit()
+    with PgSessionStore(pg_url) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        store.advertise("http://127.0.0.1:9/acp")
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT session_id, owner, url FROM agentcore_leases").fetchall() == [("s1", "old", None)]

@@ -1,5 +1,6 @@
 """Two ``agent serve`` processes on one PostgreSQL database ([store] url): a
-session open on A is refused by B while A's lease lives; A is SIGKILLed
+session open on A is refused by B while A's lease lives (session/load names
+A's URL; a session-scoped HTTP request is redirected there, 307); A is SIGKILLed
 mid-turn; once its lease expires B serves the session with its history and the
 client re-attaches there."""
 
@@ -16,12 +17,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 import trio
 from fakes.pg_server import PgServer, pg_server_fixture
 from serve_support import (
     CLIENT_TIMEOUT_S,
+    INITIALIZE_PARAMS,
     SDK_CLIENT,
     client_config,
     interop,
@@ -79,6 +82,19 @@ async def _load(server: Any, dirs: Path, work: Path, session_id: str, name: str)
     return parse_events(done.stdout.decode())
 
 
+async def _post_for_session(server: Any, session_id: str) -> tuple[int, str | None]:
+    """A session-scoped POST on a fresh HTTP connection to ``server``: its status and Location."""
+    async with httpx.AsyncClient(trust_env=False, headers=server.auth) as http:
+        init = await http.post(server.url, json={"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                                                 "params": INITIALIZE_PARAMS})  # fmt: skip
+        connection = init.headers["acp-connection-id"]
+        answer = await http.post(
+            server.url, headers={"Acp-Connection-Id": connection, "Acp-Session-Id": session_id},
+            json={"jsonrpc": "2.0", "method": "session/cancel", "params": {"sessionId": session_id}},
+        )  # fmt: skip
+        return answer.status_code, answer.headers.get("location")
+
+
 async def test_a_killed_servers_session_moves_to_the_other_server_after_its_lease(pg_server: PgServer) -> None:
     url = pg_server.create_database("serve_two")
     root = Path(tempfile.mkdtemp(prefix="serve-pg-"))  # short: unix socket paths
@@ -110,7 +126,8 @@ async def test_a_killed_servers_session_moves_to_the_other_server_after_its_leas
 
             refused = await _load(b, root, work, session_id, "refused")  # A holds the lease
             errors = [e["error"] for e in refused if "error" in e]
-            assert errors and "already open for writing" in errors[0] and "leased by" in errors[0], refused
+            assert errors and "already open for writing" in errors[0] and f"at {a.url}" in errors[0], refused
+            assert await _post_for_session(b, session_id) == (307, a.url)  # B sends the client to the owner
 
             assert await stop_server(a, signal.SIGKILL) == -signal.SIGKILL
             _wait_for(lambda: not _lease_live(url, session_id), "the dead server's lease to expire", LEASE_S * 10)
@@ -120,6 +137,8 @@ async def test_a_killed_servers_session_moves_to_the_other_server_after_its_leas
                                                cwd=work), "load")  # fmt: skip
             assert PROMPT in json.dumps(loaded["updates"])  # the history came from the database
             assert _lease_live(url, session_id)  # B owns it now
+            # no redirect any more: a connection of B's that has not loaded it is told it must (404)
+            assert await _post_for_session(b, session_id) == (404, None)
         finally:
             if client is not None and client.returncode is None:
                 client.kill()

@@ -20,7 +20,8 @@ Tables (all prefixed ``agentcore_``):
 * ``records`` — the journal's records (agentcore/store/format.py), one JSON
   text per row, append-only, ``seq`` counting from 0 (the ``session`` header).
 * ``blobs`` — images kept out of the records (content-addressed).
-* ``leases`` — which server has a session open for writing, until when.
+* ``leases`` — which server has a session open for writing, until when, and
+  the URL it serves on (v2; null outside ``agent serve``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any
 
 from agentcore.store.format import JournalError
 
-SCHEMA_VERSION = 1  # the newest migration this code knows
+SCHEMA_VERSION = 2  # the newest migration this code knows
 _LOCK_KEY = 0x61676E74  # pg_advisory_xact_lock key serialising migrations ("agnt")
 
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -69,6 +70,8 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             expires_at timestamptz NOT NULL
         )""",
     ),
+    # 2: a lease names where its owner serves (agent serve's /acp URL), so another server can send clients there.
+    2: ("ALTER TABLE agentcore_leases ADD COLUMN url text",),
 }
 
 

@@ -124,6 +124,13 @@ class PgSessionStore:
         self._recorder = PgRecorder(self.writer, clock, media=self.blobs)
         self._reserved: dict[str, tuple[Reservation, int]] = {}
         self._leased: set[str] = set()
+        self.url: str | None = None  # where this store's server serves sessions (agent serve): named in its leases
+
+    def advertise(self, url: str) -> None:
+        """Name ``url`` (a server's ACP endpoint) in this store's leases, from now on
+        and in those it holds, so other servers can send clients there."""
+        self.url = url
+        self._query("UPDATE agentcore_leases SET url = %s WHERE owner = %s", (url, self.owner))
 
     def close(self) -> None:
         """Commit what is queued, give back leases, close the pool."""
@@ -221,7 +228,8 @@ class PgSessionStore:
             raise SessionLocked(session_id, "it is already open in this process")
         rows = self._query(
             "SELECT s.parent_id, s.parent_seq, s.parent_at, s.deleted, l.owner, "
-            "extract(epoch FROM l.expires_at - now()), (SELECT max(seq) FROM agentcore_records r WHERE r.session_id = s.id) "
+            "extract(epoch FROM l.expires_at - now()), (SELECT max(seq) FROM agentcore_records r WHERE r.session_id = s.id), "
+            "l.url "
             "FROM agentcore_sessions s LEFT JOIN agentcore_leases l ON l.session_id = s.id WHERE s.id = %s",
             (session_id,),
         )  # one round trip: the row, its lease, its last record
@@ -230,7 +238,7 @@ class PgSessionStore:
         row = rows[0]
         owner, left, last = row[4], row[5], row[6]
         if owner is not None and owner != self.owner and float(left) > 0:
-            raise SessionLocked(session_id, f"leased by {owner} for {float(left):.0f} s more")
+            raise SessionLocked(session_id, _leased_text(owner, left, row[7]))
         reserved = self._reserved.get(session_id)
         if reserved is None or reserved[1] != last:
             reserved = self._reserve(session_id, row=row[:4])
@@ -325,22 +333,29 @@ class PgSessionStore:
 
     def _check_lease(self, session_id: str) -> None:
         rows = self._query(
-            "SELECT owner, extract(epoch FROM expires_at - now()) FROM agentcore_leases WHERE session_id = %s",
+            "SELECT owner, extract(epoch FROM expires_at - now()), url FROM agentcore_leases WHERE session_id = %s",
             (session_id,),
         )
         if rows and rows[0][0] != self.owner and float(rows[0][1]) > 0:
-            owner, left = rows[0]
-            raise SessionLocked(session_id, f"leased by {owner} for {float(left):.0f} s more")
+            raise SessionLocked(session_id, _leased_text(*rows[0]))
+
+    def owner_url(self, session_id: str) -> str | None:
+        """The URL of the other server holding a live lease on the session, if it named one."""
+        rows = self._query(
+            "SELECT url FROM agentcore_leases WHERE session_id = %s AND owner <> %s AND expires_at > now()",
+            (session_id, self.owner),
+        )
+        return rows[0][0] if rows else None
 
     def _acquire(self, session_id: str) -> None:
         if session_id in self._leased:
             raise SessionLocked(session_id, "it is already open in this process")
         rows = self._query(
-            "INSERT INTO agentcore_leases AS l (session_id, owner, expires_at) "
-            "VALUES (%s, %s, now() + make_interval(secs => %s)) ON CONFLICT (session_id) DO UPDATE "
-            "SET owner = excluded.owner, expires_at = excluded.expires_at "
+            "INSERT INTO agentcore_leases AS l (session_id, owner, expires_at, url) "
+            "VALUES (%s, %s, now() + make_interval(secs => %s), %s) ON CONFLICT (session_id) DO UPDATE "
+            "SET owner = excluded.owner, expires_at = excluded.expires_at, url = excluded.url "
             "WHERE l.expires_at < now() OR l.owner = excluded.owner RETURNING owner",
-            (session_id, self.owner, self.lease_s),
+            (session_id, self.owner, self.lease_s, self.url),
         )
         if not rows:
             self._check_lease(session_id)
@@ -475,6 +490,11 @@ class PgSessionStore:
             self._recorder.close(session)
         finally:
             self._release(session.id)
+
+
+def _leased_text(owner: str, left: Any, url: str | None) -> str:
+    where = f" at {url}" if url else ""
+    return f"leased by {owner}{where} for {float(left):.0f} s more"
 
 
 def _check_revision(expected: str | None, current: str) -> None:
