@@ -97,11 +97,14 @@ class JobActivities:
         JOB_ID.set(spec.job_id)  # this activity's task: every log line names the job
         SESSION_ID.set(request.session_id)
         path = ws.workspace_path(self.config.workspaces, spec.job_id)
+        beats = asyncio.ensure_future(_heartbeat(spec.heartbeat_timeout_s / HEARTBEAT_SHARE))
         try:
             await asyncio.to_thread(ws.clone, spec.repo, path)
             report = await asyncio.to_thread(self._replay, spec, request.session_id, path)
         except AgentcoreError as exc:
             raise _job_error(exc) from None
+        finally:
+            beats.cancel()
         for kept, why in report.kept:
             log.warning("job %s: %s not replayed: %s", spec.job_id, kept, why)
         log.info("job %s: workspace %s on %s (%d files replayed)", spec.job_id, path, self.config.worker_id,

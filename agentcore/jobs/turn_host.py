@@ -32,10 +32,13 @@ from agentcore.jobs import spec as s
 from agentcore.logctx import SESSION_ID
 from agentcore.messages import AssistantMessage, MessageKind, StopReason, TextBlock, ToolUseBlock, UserMessage
 from agentcore.permissions import PermissionOption
+from agentcore.store import SessionLocked
 from agentcore.session.goal import CONTINUE_PROMPT, FIRST_PROMPT, GOAL_DONE, install_goal_done
 
 log = logging.getLogger("agentcore.jobs")
-JOB_METADATA_KEY = "job.id"  # the session's metadata names the job that owns it
+JOB_METADATA_KEY = "job.id"
+LOCK_WAIT_S = 120.0  # a lost worker's hold on the job's session must lapse first (a lease: 30 s by default)
+LOCK_RETRY_S = 1.0  # between attempts to open a session another writer holds  # the session's metadata names the job that owns it
 
 
 class JobBridge(Protocol):
@@ -95,7 +98,20 @@ async def run_job_turn(
     on_session: Callable[[Any], None] = lambda session: None,
 ) -> s.TurnResult:
     """Run turn ``request.turn`` of the job; ``on_session`` gets the open session
-    (the activity cancels through it)."""
+    (the activity cancels through it). A session still held by a lost worker (a
+    PostgreSQL lease until it expires) is waited for, up to :data:`LOCK_WAIT_S`."""
+    deadline = trio.current_time() + LOCK_WAIT_S
+    while True:
+        try:
+            return await _run_turn(app, request, bridge, on_session)
+        except SessionLocked as exc:
+            if trio.current_time() >= deadline:
+                raise
+            log.info("waiting for the session: %s", exc)
+            await trio.sleep(LOCK_RETRY_S)
+
+
+async def _run_turn(app: JobApp, request: s.TurnRequest, bridge: JobBridge, on_session: Callable[[Any], None]) -> s.TurnResult:
     spec = request.spec
     info = app.session_info(interactive=True, session_id=request.session_id)
     async with app.core.open_session(info) as session:

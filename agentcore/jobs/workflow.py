@@ -100,6 +100,7 @@ class AgentJobWorkflow:
             result_type=s.Claim,
             task_queue=spec.queue,
             start_to_close_timeout=CLAIM_TIMEOUT,
+            heartbeat_timeout=timedelta(seconds=spec.heartbeat_timeout_s),  # a worker lost mid-clone: retried elsewhere
             retry_policy=CLAIM_RETRY,
         )
         self.state.worker, self.state.workspace = claim.worker, claim.workspace
