@@ -138,3 +138,18 @@ def test_an_older_schema_is_migrated_on_start_keeping_its_data(pg_url):
         store.advertise("http://127.0.0.1:9/acp")
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT session_id, owner, url FROM agentcore_leases").fetchall() == [("s1", "old", None)]
+
+
+async def test_a_session_whose_lease_was_taken_over_stops_saving(pg_url, server, http_client, state_dir, work):
+    server.enqueue(text("one"), text("two"))
+    with PgSessionStore(pg_url) as store:
+        core = make_core(store, make_provider(server, http_client), state_dir)
+        async with core.open_session(info(work)) as session:
+            await session.run_turn("first")
+            with psycopg.connect(pg_url, autocommit=True) as conn:  # a stall outlived the lease: B took it
+                conn.execute("UPDATE agentcore_leases SET owner = 'server-b' WHERE session_id = %s", (session.id,))
+            await session.run_turn("second")
+            assert "server-b" in (store.writer.failure(session.id) or "")
+    with psycopg.connect(pg_url) as conn:
+        bodies = [r[0] for r in conn.execute("SELECT body FROM agentcore_records WHERE session_id = %s", (session.id,))]
+    assert any('"first"' in b for b in bodies) and not any('"second"' in b for b in bodies)  # never two writers

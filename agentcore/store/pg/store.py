@@ -457,7 +457,7 @@ class PgSessionStore:
             recs.append(record(RecordType.PLAN, now, entries=[plan_entry_to_dict(e) for e in source.plan]))
         fields = {} if parent is None else dict(zip(("parent_id", "parent_seq", "parent_at"), parent, strict=True))
         self.writer.create(create_op(new_session, header, **fields))
-        self.writer.append(new_session, 0, tuple(encode_json(r) for r in recs))
+        self.writer.append(new_session, 0, tuple(encode_json(r) for r in recs), fenced=False)  # new: nobody holds it
         self.writer.barrier(new_session)
         return self._reserve(new_session)  # replayed as any load would (cheap: the parent's history is shared)
 

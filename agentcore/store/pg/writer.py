@@ -23,7 +23,10 @@ Invariants:
   gap) and their next write or barrier raises :class:`PgWriteError`, which
   the recorder reports as "no longer saving", like a full disk;
 * leases: the thread renews this owner's session leases every third of the
-  lease time, also while idle.
+  lease time, also while idle; each batch checks (``FOR SHARE``, in its
+  transaction) that this owner still holds the lease of every session it
+  appends to — a session another server took over after a stall is failed
+  here, never written by two servers (fencing).
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ class _Append:
     session_id: str
     first_seq: int
     bodies: tuple[str, ...]
+    fenced: bool = True  # written only while this owner holds the session's lease (a fork's first records: not yet leased)
 
 
 @attrs.frozen
@@ -114,8 +118,8 @@ class RecordWriter:
     def create(self, op: _Create) -> None:
         self._queue.put(op)
 
-    def append(self, session_id: str, first_seq: int, bodies: tuple[str, ...]) -> None:
-        self._queue.put(_Append(session_id, first_seq, bodies))
+    def append(self, session_id: str, first_seq: int, bodies: tuple[str, ...], *, fenced: bool = True) -> None:
+        self._queue.put(_Append(session_id, first_seq, bodies, fenced))
 
     def meta(self, session_id: str, meta: Mapping[str, Any], last_seq: int) -> None:
         self._queue.put(_Meta(session_id, dict(meta), last_seq))
@@ -176,7 +180,12 @@ class RecordWriter:
         for attempt in range(WRITE_ATTEMPTS):
             try:
                 with self._pool.connection() as conn, conn.transaction():
-                    _apply(conn, ops)
+                    lost = _fence(conn, ops, self.owner)
+                    _apply(conn, [op for op in ops if op.session_id not in lost])
+                if lost:
+                    with self._lock:
+                        for session_id, holder in lost.items():
+                            self._failed.setdefault(session_id, f"another server ({holder}) took over the session")
                 return
             except Exception as exc:  # psycopg.Error, a broken pool: retried, then reported per session
                 error = exc
@@ -197,6 +206,20 @@ class RecordWriter:
                 )
         except Exception as exc:  # the next renewal tries again; a lease that lapses can be taken over
             log.warning("renewing session leases failed: %s", exc)
+
+
+def _fence(conn: Any, ops: list[Any], owner: str) -> dict[str, str]:
+    """The sessions of fenced appends whose lease this owner no longer holds (a
+    stall outlived the lease and another server took it), with who holds it: none
+    of their records are written, so two servers never write one session."""
+    fenced = sorted({op.session_id for op in ops if isinstance(op, _Append) and op.fenced})
+    if not fenced:
+        return {}
+    rows = conn.execute(
+        "SELECT session_id, owner FROM agentcore_leases WHERE session_id = ANY(%s) FOR SHARE", (fenced,)
+    ).fetchall()
+    holders = dict(rows)
+    return {sid: holders.get(sid) or "nobody" for sid in fenced if holders.get(sid) != owner}
 
 
 def _apply(conn: Any, ops: list[Any]) -> None:
