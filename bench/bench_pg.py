@@ -38,7 +38,7 @@ _HOLDER = """
 import sys, time
 from agentcore.store.pg import PgSessionStore
 store = PgSessionStore(sys.argv[1], lease_s=float(sys.argv[2]))
-store._acquire(sys.argv[3])
+store.leases.acquire(sys.argv[3])
 print("HELD", flush=True)
 time.sleep(3600)
 """

@@ -8,10 +8,10 @@ import base64
 import random
 
 import psycopg
+from pg_support import info, make_core, make_provider, text
 
 from agentcore.messages import ImageBlock, ImageRef, TextBlock
 from agentcore.store.blobs import blob_id_of
-from pg_support import info, make_core, make_provider, text
 
 IMAGE_BYTES = 64 * 1024  # well over the inline threshold
 

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 import trio
+from fakes.llm_server import json_reply
+from pg_support import info, make_core, make_provider, text, tool_call, wire_texts
 
 from agentcore import FunctionTool
 from agentcore.messages import StopReason
 from agentcore.store import JournalStore, MessageFate
 from agentcore.turn import TurnAbortedError
-from fakes.llm_server import json_reply
-from pg_support import info, make_core, make_provider, text, tool_call, wire_texts
 
 BLOCK_COMMAND = "wait for the other side"
 

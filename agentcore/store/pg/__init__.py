@@ -4,6 +4,7 @@
 - :mod:`~agentcore.store.pg.writer` — the thread committing records in order;
 - :mod:`~agentcore.store.pg.recorder` — the journal recorder, writing there;
 - :mod:`~agentcore.store.pg.schema` — tables and versioned migrations;
+- :mod:`~agentcore.store.pg.leases` — which server may write a session;
 - :mod:`~agentcore.store.pg.blobs` — images in a table;
 - :mod:`~agentcore.store.pg.migrate` — copying journal sessions in.
 
@@ -31,7 +32,7 @@ __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from agentcore.store.pg.migrate import *
-    from agentcore.store.pg.schema import *
-    from agentcore.store.pg.store import *
-    from agentcore.store.pg.writer import *
+    from agentcore.store.pg.migrate import *  # noqa: F403
+    from agentcore.store.pg.schema import *  # noqa: F403
+    from agentcore.store.pg.store import *  # noqa: F403
+    from agentcore.store.pg.writer import *  # noqa: F403

@@ -50,6 +50,7 @@ from agentcore.store.format import (
 )
 from agentcore.store.journal import SessionScan, StoredSession
 from agentcore.store.pg.blobs import PgBlobs
+from agentcore.store.pg.leases import Leases, leased_text
 from agentcore.store.pg.recorder import LEASE_HELD_BY_STORE, PgRecorder
 from agentcore.store.pg.schema import PgStoreError, migrate
 from agentcore.store.pg.writer import RecordWriter, create_op, encode_json
@@ -77,7 +78,7 @@ def describe_url(url: str) -> str:
         from psycopg.conninfo import conninfo_to_dict
 
         parts = conninfo_to_dict(url)
-    except Exception:
+    except Exception:  # psycopg.ProgrammingError for a malformed URL: say nothing of its text
         return "the configured database"
     host = parts.get("host") or "localhost"
     return f"{parts.get('dbname') or '?'} on {host}:{parts.get('port') or 5432}"
@@ -123,20 +124,12 @@ class PgSessionStore:
         self.writer = RecordWriter(self._pool, owner=self.owner, lease_s=lease_s)
         self._recorder = PgRecorder(self.writer, clock, media=self.blobs)
         self._reserved: dict[str, tuple[Reservation, int]] = {}
-        self._leased: set[str] = set()
-        self.url: str | None = None  # where this store's server serves sessions (agent serve): named in its leases
-
-    def advertise(self, url: str) -> None:
-        """Name ``url`` (a server's ACP endpoint) in this store's leases, from now on
-        and in those it holds, so other servers can send clients there."""
-        self.url = url
-        self._query("UPDATE agentcore_leases SET url = %s WHERE owner = %s", (url, self.owner))
+        self.leases = Leases(self._query, owner=self.owner, lease_s=lease_s)
 
     def close(self) -> None:
         """Commit what is queued, give back leases, close the pool."""
         self.writer.close()
-        for session_id in list(self._leased):
-            self._release(session_id)
+        self.leases.release_all()
         self._pool.close()
 
     def __enter__(self) -> PgSessionStore:
@@ -146,9 +139,17 @@ class PgSessionStore:
         self.close()
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._pool.connection() as conn:
-            cur = conn.execute(sql, params)
-            return cur.fetchall() if cur.description else []
+        """One statement on a pooled connection (committed); a database that went
+        away is a :class:`StoreUnavailable` naming it in one line."""
+        import psycopg
+        import psycopg_pool
+
+        try:
+            with self._pool.connection() as conn:
+                cur = conn.execute(sql, params)
+                return cur.fetchall() if cur.description else []
+        except (psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
+            raise StoreUnavailable(f"the session database {self.url_label} is unavailable: {_first_line(exc)}") from None
 
     # ------------------------------------------------------------ lookup
 
@@ -224,7 +225,7 @@ class PgSessionStore:
     def load(self, session_id: str) -> SessionSnapshot:
         """Load a session to resume it: :class:`SessionNotFound`, :class:`SessionLocked`
         (open for writing here or on another server whose lease has not expired)."""
-        if session_id in self._recorder.live or session_id in self._leased:
+        if session_id in self._recorder.live or session_id in self.leases.held:
             raise SessionLocked(session_id, "it is already open in this process")
         rows = self._query(
             "SELECT s.parent_id, s.parent_seq, s.parent_at, s.deleted, l.owner, "
@@ -238,7 +239,7 @@ class PgSessionStore:
         row = rows[0]
         owner, left, last = row[4], row[5], row[6]
         if owner is not None and owner != self.owner and float(left) > 0:
-            raise SessionLocked(session_id, _leased_text(owner, left, row[7]))
+            raise SessionLocked(session_id, leased_text(owner, left, row[7]))
         reserved = self._reserved.get(session_id)
         if reserved is None or reserved[1] != last:
             reserved = self._reserve(session_id, row=row[:4])
@@ -285,9 +286,9 @@ class PgSessionStore:
         """Remove the session; its records stay (hidden) while a fork inherits them.
         Images only it named go too. Refuses while it is open for writing."""
         self._row(session_id)
-        if session_id in self._recorder.live or session_id in self._leased:
+        if session_id in self._recorder.live or session_id in self.leases.held:
             raise SessionLocked(session_id, "it is open in this process")
-        self._check_lease(session_id)
+        self.leases.check(session_id)
         self._reserved.pop(session_id, None)
         with self._pool.connection() as conn:
             bodies = conn.execute("SELECT body FROM agentcore_records WHERE session_id = %s", (session_id,)).fetchall()
@@ -331,50 +332,18 @@ class PgSessionStore:
 
     # -------------------------------------------------------------- leases
 
-    def _check_lease(self, session_id: str) -> None:
-        rows = self._query(
-            "SELECT owner, extract(epoch FROM expires_at - now()), url FROM agentcore_leases WHERE session_id = %s",
-            (session_id,),
-        )
-        if rows and rows[0][0] != self.owner and float(rows[0][1]) > 0:
-            raise SessionLocked(session_id, _leased_text(*rows[0]))
+    def advertise(self, url: str) -> None:
+        """Name ``url`` (a server's ACP endpoint) in this store's leases, from now on
+        and in those it holds, so other servers can send clients there."""
+        self.leases.advertise(url)
 
     def owner_url(self, session_id: str) -> str | None:
         """The URL of the other server holding a live lease on the session, if it named one."""
-        rows = self._query(
-            "SELECT url FROM agentcore_leases WHERE session_id = %s AND owner <> %s AND expires_at > now()",
-            (session_id, self.owner),
-        )
-        return rows[0][0] if rows else None
-
-    def _acquire(self, session_id: str) -> None:
-        if session_id in self._leased:
-            raise SessionLocked(session_id, "it is already open in this process")
-        rows = self._query(
-            "INSERT INTO agentcore_leases AS l (session_id, owner, expires_at, url) "
-            "VALUES (%s, %s, now() + make_interval(secs => %s), %s) ON CONFLICT (session_id) DO UPDATE "
-            "SET owner = excluded.owner, expires_at = excluded.expires_at, url = excluded.url "
-            "WHERE l.expires_at < now() OR l.owner = excluded.owner RETURNING owner",
-            (session_id, self.owner, self.lease_s, self.url),
-        )
-        if not rows:
-            self._check_lease(session_id)
-            raise SessionLocked(session_id, "leased by another server")
-        self._leased.add(session_id)
-
-    def _release(self, session_id: str) -> None:
-        self._leased.discard(session_id)
-        try:
-            self._query("DELETE FROM agentcore_leases WHERE session_id = %s AND owner = %s", (session_id, self.owner))
-        except Exception:  # the lease expires on its own
-            pass
+        return self.leases.owner_url(session_id)
 
     def lease_owner(self, session_id: str) -> str | None:
         """Who holds a live lease on the session (None: nobody, or it expired)."""
-        rows = self._query(
-            "SELECT owner FROM agentcore_leases WHERE session_id = %s AND expires_at > now()", (session_id,)
-        )
-        return rows[0][0] if rows else None
+        return self.leases.owner_of(session_id)
 
     # -------------------------------------------------------------- forks
 
@@ -464,7 +433,7 @@ class PgSessionStore:
     # --------------------------------------------------- SessionObserver
 
     def session_opened(self, session: ObservedSession) -> None:
-        self._acquire(session.id)
+        self.leases.acquire(session.id)
         try:
             reserved = self._reserved.pop(session.id, None)
             last = self._last_seq(session.id)
@@ -476,7 +445,7 @@ class PgSessionStore:
             self._recorder.next_seq[session.id] = reserved[1] + 1
             self._recorder.resume(session, Path(session.id), reserved[0], LEASE_HELD_BY_STORE)
         except BaseException:
-            self._release(session.id)
+            self.leases.release(session.id)
             raise
 
     def on_event(self, session: ObservedSession, event: AgentEvent) -> None:
@@ -489,12 +458,7 @@ class PgSessionStore:
         try:
             self._recorder.close(session)
         finally:
-            self._release(session.id)
-
-
-def _leased_text(owner: str, left: Any, url: str | None) -> str:
-    where = f" at {url}" if url else ""
-    return f"leased by {owner}{where} for {float(left):.0f} s more"
+            self.leases.release(session.id)
 
 
 def _check_revision(expected: str | None, current: str) -> None:
