@@ -169,3 +169,26 @@ async def test_bad_input_is_one_line(tmp_path, env, repo) -> None:
     assert missing.returncode == 2 and "is neither a directory nor a git URL" in missing.stderr.decode()
     empty = await run_cli("jobs", "submit", "--goal", " ", "--repo", str(repo), "--temporal", nowhere, env=env)
     assert empty.returncode == 2 and empty.stderr.decode() == "error: the goal is empty\n"
+
+
+async def test_a_denied_call_never_runs_and_the_model_is_told(temporal_server, workers, queue, repo, env, server) -> None:
+    server.respond_with(PlanModel())
+    job_id = await submit(temporal_server, queue, repo, env, "--mode", "ask", "--max-turns", "1")
+    state = await state_when(temporal_server, job_id, lambda status, st: bool(st.pending))
+    (pending,) = state.pending
+    denied = await run_cli("jobs", "approve", job_id, pending.call_id, "deny", "--temporal", temporal_server.address, env=env)
+    assert denied.returncode == 0, denied.stderr.decode()
+    result = await outcome(temporal_server, job_id)
+    assert not (Path(state.workspace) / "log.txt").exists()
+    told = [r for r in server.requests if r.path.endswith("/chat/completions") and r.json()["messages"][-1]["role"] == "tool"]
+    assert told and "declined" in json.dumps(told[0].json()["messages"][-1])
+    assert result.turns == 1
+
+
+async def test_submit_wait_reports_the_outcome_and_its_exit_code(temporal_server, workers, queue, repo, env, server) -> None:
+    server.respond_with(PlanModel())
+    done = await run_cli("jobs", "submit", "--temporal", temporal_server.address, "--queue", queue, "--goal", "append",
+                         "--repo", str(repo), "--mode", "yolo", "--wait", "--json", env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()
+    report = json.loads(done.stdout)
+    assert report["reached"] is True and report["stop"] == "goal_done" and report["job"].startswith("job-")
