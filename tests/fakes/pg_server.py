@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -48,6 +49,7 @@ def _free_port() -> int:
 class PgServer:
     port: int
     data_dir: Path
+    stop: Any = attrs.field(eq=False, repr=False)  # stops the server now (immediate shutdown); idempotent
 
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql://{PG_USER}@127.0.0.1:{self.port}/{dbname}"
@@ -88,13 +90,17 @@ def running_pg(bin_dir: Path, *, durable: bool = False) -> Iterator[PgServer]:
             check=True, capture_output=True, env=env, timeout=START_TIMEOUT_S + 5,
         )  # fmt: skip
         started = True
-        yield PgServer(port, data)
-    finally:
-        if started:
+
+        def stop() -> None:
             subprocess.run(
                 [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-                capture_output=True, env=env, timeout=START_TIMEOUT_S,
+                capture_output=True, env=env, timeout=START_TIMEOUT_S, check=False,
             )  # fmt: skip
+
+        yield PgServer(port, data, stop)
+    finally:
+        if started:
+            stop()
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -153,3 +153,23 @@ async def test_a_session_whose_lease_was_taken_over_stops_saving(pg_url, server,
     with psycopg.connect(pg_url) as conn:
         bodies = [r[0] for r in conn.execute("SELECT body FROM agentcore_records WHERE session_id = %s", (session.id,))]
     assert any('"first"' in b for b in bodies) and not any('"second"' in b for b in bodies)  # never two writers
+
+
+async def test_a_database_that_goes_away_stops_saving_without_failing_the_session(
+    server, http_client, state_dir, work
+):
+    from fakes.pg_server import find_pg_bin, running_pg
+
+    bin_dir, _ = find_pg_bin()
+    server.enqueue(text("saved"), text("not saved"))
+    with running_pg(bin_dir) as pg:
+        store = PgSessionStore(pg.create_database("gone"), timeout_s=1.0)
+        core = make_core(store, make_provider(server, http_client), state_dir)
+        async with core.open_session(info(work)) as session:
+            await session.run_turn("first")
+            assert session.saving_problem is None
+            pg.stop()  # the database is gone mid-session
+            outcome = await session.run_turn("second")  # the turn itself is unaffected
+            assert outcome.text == "not saved"
+            assert "to the database" in (session.saving_problem or "")  # and it says it is no longer saved
+        store.close()

@@ -64,7 +64,7 @@ from agentcore.store.state_records import carried_state_records, revision_fields
 
 LEASE_S_DEFAULT = 30.0  # a dead server's sessions can be taken over this long after its last renewal
 POOL_MAX_SIZE = 8
-CONNECT_TIMEOUT_S = 10.0
+CONNECT_TIMEOUT_S = 10.0  # connecting, or waiting for a pooled connection; a turn end waits at most 3x this
 _NO_LIMIT = 2**62  # a seq bound above every record
 
 
@@ -93,7 +93,7 @@ class PgSessionStore:
 
     def __init__(
         self, url: str, *, clock: Callable[[], float] = time.time, lease_s: float = LEASE_S_DEFAULT,
-        owner: str | None = None, pool_max_size: int = POOL_MAX_SIZE,
+        owner: str | None = None, pool_max_size: int = POOL_MAX_SIZE, timeout_s: float = CONNECT_TIMEOUT_S,
     ) -> None:
         try:
             import psycopg_pool
@@ -106,22 +106,22 @@ class PgSessionStore:
         import psycopg
 
         try:  # one direct connection first: its error says why (the pool would only time out)
-            with psycopg.connect(url, connect_timeout=int(CONNECT_TIMEOUT_S)) as conn:
+            with psycopg.connect(url, connect_timeout=max(int(timeout_s), 1)) as conn:
                 self.schema_version = migrate(conn)
         except PgStoreError:
             raise
         except psycopg.Error as exc:  # one line naming the database, never the password
             raise StoreUnavailable(f"cannot use the session database {self.url_label}: {_first_line(exc)}") from None
         self._pool = psycopg_pool.ConnectionPool(
-            url, min_size=1, max_size=pool_max_size, open=False, timeout=CONNECT_TIMEOUT_S, name="agentcore-store"
+            url, min_size=1, max_size=pool_max_size, open=False, timeout=timeout_s, name="agentcore-store"
         )
         try:
-            self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
+            self._pool.open(wait=True, timeout=timeout_s)
         except Exception as exc:  # PoolTimeout
             self._pool.close()
             raise StoreUnavailable(f"cannot use the session database {self.url_label}: {_first_line(exc)}") from None
         self.blobs = PgBlobs(self._pool)
-        self.writer = RecordWriter(self._pool, owner=self.owner, lease_s=lease_s)
+        self.writer = RecordWriter(self._pool, owner=self.owner, lease_s=lease_s, barrier_timeout_s=3 * timeout_s)
         self._recorder = PgRecorder(self.writer, clock, media=self.blobs)
         self._reserved: dict[str, tuple[Reservation, int]] = {}
         self.leases = Leases(self._query, owner=self.owner, lease_s=lease_s)

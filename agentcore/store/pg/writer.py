@@ -99,8 +99,9 @@ _STOP = object()
 class RecordWriter:
     """The writer thread of one store (see the module docstring)."""
 
-    def __init__(self, pool: Any, *, owner: str, lease_s: float) -> None:
+    def __init__(self, pool: Any, *, owner: str, lease_s: float, barrier_timeout_s: float = BARRIER_TIMEOUT_S) -> None:
         self._pool = pool
+        self.barrier_timeout_s = barrier_timeout_s
         self.owner = owner
         self.lease_s = lease_s
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -124,15 +125,21 @@ class RecordWriter:
     def meta(self, session_id: str, meta: Mapping[str, Any], last_seq: int) -> None:
         self._queue.put(_Meta(session_id, dict(meta), last_seq))
 
-    def barrier(self, session_id: str | None = None, *, timeout_s: float = BARRIER_TIMEOUT_S) -> None:
+    def barrier(self, session_id: str | None = None, *, timeout_s: float | None = None) -> None:
         """Wait until everything queued so far is committed; :class:`PgWriteError`
         if ``session_id``'s records could not be (or the wait timed out)."""
+        if timeout_s is None:
+            timeout_s = self.barrier_timeout_s
         if session_id is not None and (reason := self.failure(session_id)) is not None:
             raise PgWriteError(session_id, reason)
         barrier = _Barrier()
         self._queue.put(barrier)
         if not barrier.done.wait(timeout_s):
-            raise PgWriteError(session_id or "?", f"no commit within {timeout_s:g} s")
+            reason = f"no commit within {timeout_s:g} s"
+            if session_id is not None:
+                with self._lock:
+                    self._failed.setdefault(session_id, reason)  # what is still queued for it is dropped
+            raise PgWriteError(session_id or "?", reason)
         if session_id is not None and (reason := self.failure(session_id)) is not None:
             raise PgWriteError(session_id, reason)
 
@@ -140,7 +147,7 @@ class RecordWriter:
         """Commit what is queued, then stop the thread."""
         if self._thread.is_alive():
             self._queue.put(_STOP)
-            self._thread.join(BARRIER_TIMEOUT_S)
+            self._thread.join(self.barrier_timeout_s)
 
     # ------------------------------------------------------- the thread
 
