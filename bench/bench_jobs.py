@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import statistics
 import sys
 import tempfile
@@ -32,9 +33,9 @@ import trio
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "jobs")]
-from fakes.llm_server import open_fake_server  # noqa: E402
-from jobs_support import PlanModel, make_repo, start_worker, text_reply, worker_env  # noqa: E402
-from temporal_dev import dev_server, temporal_binary  # noqa: E402
+from fakes.llm_server import open_fake_server
+from jobs_support import PlanModel, make_repo, start_worker, text_reply, worker_env
+from temporal_dev import dev_server, temporal_binary
 
 AREA = "jobs"
 TURNS = 10  # turns of the overhead job
@@ -73,7 +74,7 @@ async def _turn_gaps(client: Any, job_id: str) -> list[float]:
         elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
             completed[event.activity_task_completed_event_attributes.scheduled_event_id] = t
     order = sorted(turn_events)
-    return [started[b] - completed[a] for a, b in zip(order, order[1:])]
+    return [started[b] - completed[a] for a, b in itertools.pairwise(order)]
 
 
 async def _run_jobs(address: str, repo: Path, jobs: int) -> dict[str, Any]:

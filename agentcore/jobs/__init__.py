@@ -33,8 +33,14 @@ __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover - static names for type checkers and IDEs
     from agentcore.jobs.activities import WorkerConfig  # noqa: F401
-    from agentcore.jobs.client import *  # noqa: F403
-    from agentcore.jobs.errors import ApprovalError, JobError, JobNotFound, TemporalUnavailable, WorkspaceError  # noqa: F401
+    from agentcore.jobs.client import *
+    from agentcore.jobs.errors import (  # noqa: F401
+        ApprovalError,
+        JobError,
+        JobNotFound,
+        TemporalUnavailable,
+        WorkspaceError,
+    )
     from agentcore.jobs.spec import DECISIONS, JobOutcome, JobSpec, JobState  # noqa: F401
     from agentcore.jobs.worker import default_worker_id, run_worker  # noqa: F401
     from agentcore.jobs.workspace import workspace_path  # noqa: F401

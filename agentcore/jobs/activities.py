@@ -158,8 +158,8 @@ class JobActivities:
                         pass
                 try:
                     await running  # the session records the cancelled turn
-                except Exception:  # noqa: BLE001 - the turn is being cancelled; its error is not the news
-                    pass
+                except Exception as exc:  # noqa: BLE001 - the turn is being cancelled; its error is not the news
+                    log.debug("turn ended with %s while being cancelled", type(exc).__name__)
                 raise
             except AgentcoreError as exc:
                 raise _job_error(exc) from None

@@ -12,12 +12,22 @@ import secrets
 from typing import Any
 
 import attrs
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowUpdateFailedError,
+)
 from temporalio.exceptions import CancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from agentcore.jobs import spec as s
-from agentcore.jobs.errors import ApprovalError, JobError, JobNotFound, TemporalUnavailable
+from agentcore.jobs.errors import (
+    ApprovalError,
+    JobError,
+    JobNotFound,
+    TemporalUnavailable,
+)
 from agentcore.jobs.workflow import AgentJobWorkflow
 
 __all__ = [
@@ -115,5 +125,5 @@ async def wait_closed(client: Client, job_id: str) -> None:
     """Return when the job's workflow has closed, however it ended (for --follow)."""
     try:
         await client.get_workflow_handle(job_id).result()
-    except Exception:  # noqa: BLE001 - any ending ends the follow; show reports it
+    except Exception:  # noqa: BLE001, S110 - any ending ends the follow; show reports it
         pass

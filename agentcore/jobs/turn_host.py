@@ -30,10 +30,22 @@ import trio
 from agentcore.events import AgentEvent, PermissionRequested
 from agentcore.jobs import spec as s
 from agentcore.logctx import SESSION_ID
-from agentcore.messages import AssistantMessage, MessageKind, StopReason, TextBlock, ToolUseBlock, UserMessage
+from agentcore.messages import (
+    AssistantMessage,
+    MessageKind,
+    StopReason,
+    TextBlock,
+    ToolUseBlock,
+    UserMessage,
+)
 from agentcore.permissions import PermissionOption
+from agentcore.session.goal import (
+    CONTINUE_PROMPT,
+    FIRST_PROMPT,
+    GOAL_DONE,
+    install_goal_done,
+)
 from agentcore.store import SessionLocked
-from agentcore.session.goal import CONTINUE_PROMPT, FIRST_PROMPT, GOAL_DONE, install_goal_done
 
 log = logging.getLogger("agentcore.jobs")
 JOB_METADATA_KEY = "job.id"

@@ -15,8 +15,8 @@ import asyncio
 import os
 import signal
 import socket
-from datetime import timedelta
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from temporalio.worker import Worker
 

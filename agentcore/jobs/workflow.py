@@ -22,12 +22,17 @@ Invariants:
 
 from __future__ import annotations
 
-import asyncio
+import builtins
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError, TimeoutType
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    TimeoutError,
+    TimeoutType,
+)
 
 with workflow.unsafe.imports_passed_through():
     from agentcore.jobs import spec as s
@@ -35,6 +40,8 @@ with workflow.unsafe.imports_passed_through():
 CLAIM_TIMEOUT = timedelta(minutes=10)  # a clone and a replay of the session's file changes
 CLAIM_RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1))
 TURN_ATTEMPTS = 3  # per worker; after that (or when the worker is gone) the job moves to another worker
+TURN_RETRY = RetryPolicy(maximum_attempts=TURN_ATTEMPTS, initial_interval=timedelta(seconds=1),
+                         non_retryable_error_types=["JobError"])  # fmt: skip
 GOAL_ENDS = {
     s.STOP_GOAL_DONE: True,
     "cancelled": False,
@@ -74,8 +81,7 @@ class AgentJobWorkflow:
                     schedule_to_start_timeout=timedelta(seconds=spec.failover_after_s),
                     start_to_close_timeout=timedelta(seconds=spec.turn_timeout_s),
                     heartbeat_timeout=timedelta(seconds=spec.heartbeat_timeout_s),
-                    retry_policy=RetryPolicy(maximum_attempts=TURN_ATTEMPTS, initial_interval=timedelta(seconds=1),
-                                             non_retryable_error_types=["JobError"]),  # fmt: skip
+                    retry_policy=TURN_RETRY,
                     cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
                 )
             except ActivityError as err:
@@ -134,7 +140,7 @@ class AgentJobWorkflow:
         try:
             await workflow.wait_condition(lambda: request.call_id in self.decisions,
                                           timeout=timedelta(seconds=self.spec.approval_timeout_s))  # fmt: skip
-        except asyncio.TimeoutError:
+        except builtins.TimeoutError:
             self.decisions[request.call_id] = s.TIMED_OUT
         finally:
             self.state.pending = [p for p in self.state.pending if p.call_id != request.call_id]

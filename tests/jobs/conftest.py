@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-
 from jobs_support import WorkerProc, make_repo, start_worker, worker_env
 from temporal_dev import DevServer, dev_server, temporal_binary
 

@@ -23,7 +23,6 @@ from typing import Any
 
 import attrs
 import trio
-
 from fakes.llm_server import FakeServer, RecordedRequest, Reply, sse_reply
 from fakes.proc_util import wait_until
 from fakes.vendor_wire import OA_DONE, OA_ROLE, oa_chunk, oa_tool_stream, oa_usage
@@ -134,8 +133,8 @@ class WorkerProc:
 async def start_worker(name: str, address: str, queue: str, env: dict[str, str], root: Path) -> WorkerProc:
     log = root / f"{name}.log"
     workspaces = root / f"ws-{name}"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
+    with open(log, "wb") as out:  # noqa: ASYNC230 - creating an empty log file
+        proc = subprocess.Popen(  # noqa: ASYNC220 - returns at once; stop() and kill() need the Popen
             [str(AGENT), "worker", "--temporal", address, "--queue", queue, "--id", name, "--workspaces", str(workspaces),
              "--log-format", "json"],
             env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, cwd=root,

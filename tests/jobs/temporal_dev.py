@@ -65,7 +65,7 @@ def dev_server(directory: Path) -> Iterator[DevServer]:
     port = free_port()
     address = f"127.0.0.1:{port}"
     directory.mkdir(parents=True, exist_ok=True)
-    log = open(directory / "temporal.log", "wb")
+    log = open(directory / "temporal.log", "wb")  # noqa: SIM115 - closed after the server stops (finally below)
     proc = subprocess.Popen(
         [binary, "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", str(port),
          "--http-port", str(free_port()), "--metrics-port", str(free_port()),

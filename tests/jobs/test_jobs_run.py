@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import trio
+from jobs_support import FAKE_KEY, STEP_COMMAND, PlanModel, run_cli, temporal
 
 from agentcore.jobs import client as jobs
 from agentcore.jobs.errors import JobError
-from jobs_support import FAKE_KEY, STEP_COMMAND, PlanModel, run_cli, temporal
 
 JOB_TIMEOUT_S = 60.0
 

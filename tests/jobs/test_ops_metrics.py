@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from agentcore.events import LlmCallFinished, ToolCallFinished, TurnAborted, TurnEnded, TurnStarted
+from agentcore.events import (
+    LlmCallFinished,
+    ToolCallFinished,
+    TurnAborted,
+    TurnEnded,
+    TurnStarted,
+)
 from agentcore.messages import StopReason, Usage
 from agentcore.metrics import Metrics, MetricsObserver
 from agentcore.tools.base import ToolResult
