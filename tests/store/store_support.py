@@ -32,6 +32,13 @@ def ticking_clock(start: float = CLOCK_START) -> Callable[[], float]:
     return lambda: start + next(counter)
 
 
+def reopen(store: Any) -> Any:
+    """A new store over the same sessions, as another process would open it
+    (journal files, or the PostgreSQL database of a ``traits`` test)."""
+    open_again = getattr(store, "open_again", None)
+    return open_again() if open_again is not None else JournalStore(store.sessions_dir)
+
+
 def make_provider(server: FakeServer, client: httpx.AsyncClient, *, key: str = API_KEY) -> OpenAiChatProvider:
     return OpenAiChatProvider(
         name="openai", base_url=f"{server.url}/v1", api_key=key, api_key_env="OPENAI_API_KEY",

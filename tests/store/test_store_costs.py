@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import trio
 
 from agentcore.events import UsageCharged
 from agentcore.store import JournalStore
 from fakes.llm_server import FakeServer, sse_reply
 from fakes.vendor_wire import oa_text_stream
-from store_support import info, make_core, make_provider, text
+from store_support import info, make_core, make_provider, reopen, text
 
 
+@pytest.mark.traits
 async def test_a_compaction_summary_costs_the_same_after_a_resume(
     store: JournalStore, server: FakeServer, http_client, state_dir: Path, work: Path
 ) -> None:
@@ -34,9 +36,9 @@ async def test_a_compaction_summary_costs_the_same_after_a_resume(
         assert session.cost_usd > before
         totals = (session.usage, session.cost_usd)
         sid = session.id
-    reloaded = JournalStore(store.sessions_dir).load(sid)
+    reloaded = reopen(store).load(sid)
     assert (reloaded.usage, reloaded.cost_usd) == totals
-    async with make_core(JournalStore(store.sessions_dir), make_provider(server, http_client), state_dir).open_session(
+    async with make_core(reopen(store), make_provider(server, http_client), state_dir).open_session(
         info(work, session_id=sid)
     ) as resumed:
         assert (resumed.usage, resumed.cost_usd) == totals

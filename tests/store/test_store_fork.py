@@ -55,6 +55,7 @@ async def test_fork_session_is_isolated_from_its_parent(parent, store, server, h
     assert {s.id for s in store.list_sessions(cwd=work)} == {parent, fork}
 
 
+@pytest.mark.traits
 @pytest.mark.parametrize(("at", "kept"), [(6, 6), (4, 4), (3, 3), (2, 1), (1, 1), (0, 0), (99, 6)])
 async def test_fork_at_cuts_at_a_complete_boundary(parent, store, at, kept):
     fork = store.fork_session(parent, at=at)
@@ -66,6 +67,7 @@ async def test_fork_at_cuts_at_a_complete_boundary(parent, store, at, kept):
     assert uses == results  # never a tool_use without its result
 
 
+@pytest.mark.traits
 async def test_fork_live_shares_history_and_diverges(store, server, http_client, state_dir, work):
     server.enqueue(text("parent answer"), text("fork answer"), text("parent again"))
     core = make_core(store, make_provider(server, http_client), state_dir)
@@ -84,6 +86,7 @@ async def test_fork_live_shares_history_and_diverges(store, server, http_client,
     assert store.open_read_only(fork_id).fork == ForkOrigin(parent.id, 2, "shared prompt")
 
 
+@pytest.mark.traits
 async def test_fork_live_leaves_out_a_running_turn(store, server, http_client, state_dir, work):
     server.enqueue(text("done"), sse_reply(OA_ROLE, end="hang"))
     core = make_core(store, make_provider(server, http_client), state_dir)

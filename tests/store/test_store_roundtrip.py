@@ -15,7 +15,7 @@ from agentcore.messages import MessageKind, TextBlock, UserMessage, message_to_d
 from agentcore.permissions import PermissionMode
 from agentcore.store import JournalStore, MessageFate
 from fakes.llm_server import FakeServer, json_reply
-from store_support import ECHO_TOOL, MODEL, info, make_core, make_provider, text, tool_call, wire_texts
+from store_support import ECHO_TOOL, MODEL, info, make_core, make_provider, reopen, text, tool_call, wire_texts
 
 
 async def _record_two_turns(store: JournalStore, server: FakeServer, client: httpx.AsyncClient, state_dir: Path, work: Path) -> str:
@@ -34,11 +34,12 @@ async def _record_two_turns(store: JournalStore, server: FakeServer, client: htt
         return session.id
 
 
+@pytest.mark.traits
 async def test_load_restores_history_mode_model_title_plan_and_cost(store, server, http_client, state_dir, work):
     sid = await _record_two_turns(store, server, http_client, state_dir, work)
-    recorded = JournalStore(store.sessions_dir).open_read_only(sid).snapshot
+    recorded = reopen(store).open_read_only(sid).snapshot
 
-    snap = JournalStore(store.sessions_dir).load(sid)
+    snap = reopen(store).load(sid)
     assert [type(m).__name__ for m in snap.messages] == [
         "UserMessage", "AssistantMessage", "ToolResultMessage", "AssistantMessage", "UserMessage", "AssistantMessage",
     ]
@@ -53,10 +54,11 @@ async def test_load_restores_history_mode_model_title_plan_and_cost(store, serve
     assert snap.cwd == work
 
 
+@pytest.mark.traits
 async def test_resumed_session_sends_prior_conversation_on_the_wire(store, server, http_client, state_dir, work):
     sid = await _record_two_turns(store, server, http_client, state_dir, work)
     # A new store and core: nothing shared with the recording process but the directory.
-    store2 = JournalStore(store.sessions_dir)
+    store2 = reopen(store)
     server.enqueue(text("Resumed fine."))
     core = make_core(store2, make_provider(server, http_client), state_dir, tools=[ECHO_TOOL])
     async with core.open_session(info(work, session_id=sid)) as session:
@@ -75,7 +77,7 @@ async def test_resumed_session_sends_prior_conversation_on_the_wire(store, serve
     ]
     assert body["messages"][2]["tool_calls"][0]["id"] == "call_1"
     # The resumed turn was appended to the same journal.
-    assert len(JournalStore(store.sessions_dir).load(sid).messages) == 8
+    assert len(reopen(store).load(sid).messages) == 8
 
 
 async def test_list_newest_first_with_title_count_cost_and_cwd_filter(store, server, http_client, state_dir, work, tmp_path):
@@ -132,6 +134,7 @@ async def test_opening_a_missing_session_through_the_core_fails_before_starting(
     assert not store.sessions_dir.exists() or not any(store.sessions_dir.iterdir())
 
 
+@pytest.mark.traits
 async def test_aborted_turn_is_rolled_back_but_kept_in_the_journal(store, server, http_client, state_dir, work):
     server.enqueue(text("fine"), json_reply(400, {"error": {"message": "bad request", "type": "invalid_request_error"}}))
     core = make_core(store, make_provider(server, http_client), state_dir)
@@ -145,6 +148,7 @@ async def test_aborted_turn_is_rolled_back_but_kept_in_the_journal(store, server
     assert fates == [("good turn", MessageFate.LIVE), ("fine", MessageFate.LIVE), ("doomed turn", MessageFate.ROLLED_BACK)]
 
 
+@pytest.mark.traits
 async def test_compaction_is_replayed_and_show_full_keeps_the_originals(store, server, http_client, state_dir, work):
     server.enqueue(text("a1"), text("a2"), text("a3"))
     core = make_core(store, make_provider(server, http_client), state_dir)
@@ -160,7 +164,7 @@ async def test_compaction_is_replayed_and_show_full_keeps_the_originals(store, s
         await session.run_turn("q3")
         live_view = [m.text for m in session.history]
 
-    reloaded = JournalStore(store.sessions_dir).load(session.id)
+    reloaded = reopen(store).load(session.id)
     assert [m.text for m in reloaded.messages] == live_view == ["Summary: asked q1, got a1.", "q2", "a2", "q3", "a3"]
     assert reloaded.messages[0].kind is MessageKind.SUMMARY
     full = store.open_read_only(session.id).transcript
@@ -171,6 +175,7 @@ async def test_compaction_is_replayed_and_show_full_keeps_the_originals(store, s
     assert [t for _, t in wire_texts(server.requests[-1].json())][:2] == ["Summary: asked q1, got a1.", "q2"]
 
 
+@pytest.mark.traits
 async def test_micro_elision_keeps_ids_and_positions(store, server, http_client, state_dir, work):
     server.enqueue(tool_call("c1", "echo", '{"text": "big"}'), text("done"), text("later"))
     core = make_core(store, make_provider(server, http_client), state_dir, tools=[ECHO_TOOL])
@@ -182,10 +187,11 @@ async def test_micro_elision_keeps_ids_and_positions(store, server, http_client,
         session.history.replace(2, elided)
         await session.events.emit(ContextCompressed("t", 50, 10, 1, 0.0, strategy="micro", replaced_ids=(old.id,), replacement=(elided,)))
         expected = [message_to_dict(m) for m in session.history]
-    reloaded = JournalStore(store.sessions_dir).load(session.id)
+    reloaded = reopen(store).load(session.id)
     assert [message_to_dict(m) for m in reloaded.messages] == expected
 
 
+@pytest.mark.traits
 async def test_history_rewritten_without_ids_is_still_recorded(store, server, http_client, state_dir, work):
     """A rewrite announced without replaced_ids (or not at all) is caught by
     comparing the journal's view with the session's history."""
@@ -196,7 +202,7 @@ async def test_history_rewritten_without_ids_is_still_recorded(store, server, ht
         session.history.splice_prefix(2, [UserMessage((TextBlock("dropped q1"),), kind=MessageKind.SUMMARY)])
         await session.run_turn("q2")
         expected = [m.text for m in session.history]
-    assert [m.text for m in JournalStore(store.sessions_dir).load(session.id).messages] == expected
+    assert [m.text for m in reopen(store).load(session.id).messages] == expected
 
 
 async def test_meta_has_the_listing_fields(store, server, http_client, state_dir, work):
@@ -227,9 +233,10 @@ async def test_resume_reuses_recorded_token_counts(tmp_path):
     assert VecHistory([user_text("x")], token_counts=[1, 2]).message_tokens(0) != 1  # misaligned: ignored
 
 
+@pytest.mark.traits
 async def test_loaded_snapshot_carries_the_recorded_token_counts(store, server, http_client, state_dir, work):
     from agentcore import tokens
 
     sid = await _record_two_turns(store, server, http_client, state_dir, work)
-    snap = JournalStore(store.sessions_dir).load(sid)
+    snap = reopen(store).load(sid)
     assert snap.token_counts == tuple(tokens.count_message(m) for m in snap.messages)
