@@ -19,7 +19,6 @@ from dataclasses import asdict
 from typing import Any, TextIO
 
 import attrs
-
 from agentcore.cli.parser import MODES
 
 EXIT_OK = 0
@@ -149,7 +148,7 @@ def _spec(args: argparse.Namespace) -> Any:
 
 
 async def cmd_submit(args: argparse.Namespace, ctx: JobsContext) -> int:
-    import agentcore.jobs as jobs
+    from agentcore import jobs
 
     if not args.goal.strip():
         print("error: the goal is empty", file=ctx.stderr)
@@ -177,7 +176,7 @@ async def cmd_submit(args: argparse.Namespace, ctx: JobsContext) -> int:
 
 
 async def cmd_list(args: argparse.Namespace, ctx: JobsContext) -> int:
-    import agentcore.jobs as jobs
+    from agentcore import jobs
 
     rows = await jobs.list_jobs(await _client(args, ctx))
     for row in rows:
@@ -209,7 +208,7 @@ def _show_text(job_id: str, status: str, state: Any) -> str:
 
 
 async def cmd_show(args: argparse.Namespace, ctx: JobsContext) -> int:
-    import agentcore.jobs as jobs
+    from agentcore import jobs
 
     client = await _client(args, ctx)
     status, state = await jobs.describe(client, args.job)
@@ -222,16 +221,17 @@ async def cmd_show(args: argparse.Namespace, ctx: JobsContext) -> int:
 
 async def _follow(client: Any, job_id: str, ctx: JobsContext) -> None:
     """Print the job's session messages as the journal records them, until the job closes."""
-    import agentcore.jobs as jobs
+    from agentcore import jobs
 
+    store = await asyncio.to_thread(_session_store, ctx.env)
     closed = asyncio.ensure_future(jobs.wait_closed(client, job_id))
     printed = 0
     try:
         while True:
             done = closed.done()
             _, state = await jobs.describe(client, job_id)
-            if state.session_id is not None:
-                messages = await asyncio.to_thread(_messages, ctx.env, state.session_id)
+            if state.session_id is not None and store is not None:
+                messages = await asyncio.to_thread(_messages, store, state.session_id)
                 for message in messages[printed:]:
                     ctx.stdout.write(_message_line(message) + "\n")
                 ctx.stdout.flush()
@@ -243,19 +243,34 @@ async def _follow(client: Any, job_id: str, ctx: JobsContext) -> None:
         closed.cancel()
 
 
-def _messages(env: Mapping[str, str], session_id: str) -> list[Any]:
-    from agentcore.config import resolve_paths
+def _session_store(env: Mapping[str, str]) -> Any:
+    """The configured session store (journal files or PostgreSQL), as the workers use it."""
+    from pathlib import Path
+
+    from agentcore.app import build_app
+    from agentcore.frontend import Frontend
+
+    return build_app(cwd=Path.cwd(), env=env, frontend=Frontend.cli()).core.loader
+
+
+def _messages(store: Any, session_id: str) -> list[Any]:
+    """Every message journaled so far, the running turn's included (read without the session's lock)."""
     from agentcore.errors import AgentcoreError
-    from agentcore.store import JournalStore
 
     try:
-        return list(JournalStore(resolve_paths(env).sessions_dir).load(session_id).messages)
+        return [entry.message for entry in store.open_read_only(session_id).transcript]
     except AgentcoreError:
         return []  # not in this store (yet): the job may run against another store
 
 
 def _message_line(message: Any) -> str:
-    from agentcore.messages import AssistantMessage, TextBlock, ToolResultMessage, ToolUseBlock, UserMessage
+    from agentcore.messages import (
+        AssistantMessage,
+        TextBlock,
+        ToolResultMessage,
+        ToolUseBlock,
+        UserMessage,
+    )
 
     if isinstance(message, UserMessage):
         return f"> {message.text[:PREVIEW_CHARS]}"
@@ -269,7 +284,7 @@ def _message_line(message: Any) -> str:
 
 
 async def cmd_cancel(args: argparse.Namespace, ctx: JobsContext) -> int:
-    import agentcore.jobs as jobs
+    from agentcore import jobs
 
     await jobs.cancel(await _client(args, ctx), args.job)
     ctx.stdout.write(f"cancelling {args.job}\n")
@@ -277,7 +292,7 @@ async def cmd_cancel(args: argparse.Namespace, ctx: JobsContext) -> int:
 
 
 async def cmd_approve(args: argparse.Namespace, ctx: JobsContext) -> int:
-    import agentcore.jobs as jobs
+    from agentcore import jobs
 
     await jobs.approve(await _client(args, ctx), args.job, args.call_id, args.decision)
     ctx.stdout.write(f"{args.call_id}: {args.decision}\n")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 import trio
-from jobs_support import FAKE_KEY, STEP_COMMAND, PlanModel, run_cli, temporal
+from fakes.proc_util import wait_until
+from jobs_support import AGENT, FAKE_KEY, STEP_COMMAND, PlanModel, run_cli, temporal
 
 from agentcore.jobs import client as jobs
 from agentcore.jobs.errors import JobError
@@ -95,7 +96,7 @@ async def test_worker_killed_mid_job_resumes_on_another_from_its_checkpoint(temp
     assert _requests_for_goal(server) == 1  # the goal prompt was sent once, by the first worker
 
 
-async def test_an_approval_is_answered_through_the_cli(temporal_server, workers, queue, repo, env, server) -> None:
+async def test_an_approval_is_answered_through_the_cli(temporal_server, workers, queue, repo, env, server, tmp_path) -> None:
     server.respond_with(PlanModel())
     job_id = await submit(temporal_server, queue, repo, env, "--mode", "ask", "--approval-timeout", "120")
     state = await state_when(temporal_server, job_id, lambda status, st: bool(st.pending))
@@ -104,6 +105,21 @@ async def test_an_approval_is_answered_through_the_cli(temporal_server, workers,
     assert not (Path(state.workspace) / "log.txt").exists()  # nothing ran before the answer
     shown = await run_cli("jobs", "show", job_id, "--temporal", temporal_server.address, env=env)
     assert f"waiting for approval: {pending.call_id}" in shown.stdout.decode()
+    followed = tmp_path / "follow.out"
+    with open(followed, "wb") as out:  # noqa: ASYNC230 - the follower's stdout file
+        follower = await trio.lowlevel.open_process([str(AGENT), "jobs", "show", job_id, "--follow", "--temporal",
+                                                     temporal_server.address], stdout=out, env=env)  # fmt: skip
+    try:
+        # Live progress from the session journal while the turn is still waiting in the worker:
+        await wait_until(lambda: STEP_COMMAND in followed.read_text(), JOB_TIMEOUT_S)
+        await _approve_and_finish(temporal_server, job_id, pending, state, env, follower, followed)
+    finally:
+        if follower.returncode is None:
+            follower.kill()
+            await follower.wait()
+
+
+async def _approve_and_finish(temporal_server, job_id, pending, state, env, follower, followed) -> None:
     wrong = await run_cli("jobs", "approve", job_id, "call_nope", "allow", "--temporal", temporal_server.address, env=env)
     assert wrong.returncode == 1
     assert wrong.stderr.decode().startswith("error: job is not waiting for an approval of call call_nope")
@@ -113,6 +129,9 @@ async def test_an_approval_is_answered_through_the_cli(temporal_server, workers,
     result = await outcome(temporal_server, job_id)
     assert result.reached
     assert (Path(state.workspace) / "log.txt").read_text() == "step\n"  # the approved call ran
+    with trio.fail_after(JOB_TIMEOUT_S):
+        assert await follower.wait() == 0  # --follow ends with the job
+    assert "reached: goal_done" in followed.read_text()
     again = await run_cli("jobs", "approve", job_id, pending.call_id, "deny", "--temporal", temporal_server.address, env=env)
     assert again.returncode == 1  # the job is closed: no second answer
 
