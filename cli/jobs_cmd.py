@@ -29,6 +29,7 @@ TEMPORAL_ENV = "AGENTCORE_TEMPORAL"  # host:port when --temporal is not given
 QUEUE_DEFAULT = "agentcore"
 FOLLOW_POLL_S = 0.5  # how often --follow reads the journal for new messages
 PREVIEW_CHARS = 300  # per message in --follow
+NEEDS_EXTRA = "error: durable jobs need the temporal extra: pip install 'agentcore[temporal]'"
 
 
 @attrs.frozen
@@ -127,6 +128,11 @@ def main(command: Any, args: argparse.Namespace, ctx: JobsContext) -> int:
         return asyncio.run(command(args, ctx))
     except AgentcoreError as exc:
         print(f"error: {exc}", file=ctx.stderr)
+        return EXIT_ERROR
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] != "temporalio":
+            raise
+        print(NEEDS_EXTRA, file=ctx.stderr)
         return EXIT_ERROR
 
 

@@ -16,7 +16,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agentcore.cli.jobs_cmd import QUEUE_DEFAULT, add_temporal, exit_now, temporal_address
+from agentcore.cli.jobs_cmd import (
+    NEEDS_EXTRA,
+    QUEUE_DEFAULT,
+    add_temporal,
+    exit_now,
+    temporal_address,
+)
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -33,11 +39,15 @@ def add_subparsers(subparsers: Any) -> None:
     worker.set_defaults(func=lambda args: exit_now(main(args)))
 
 
-def main(args: argparse.Namespace) -> int:
+def _main(args: argparse.Namespace) -> int:
     from agentcore.config import resolve_paths
     from agentcore.errors import AgentcoreError
-    from agentcore.jobs import WorkerConfig, default_worker_id, run_worker, workspace_path
-
+    from agentcore.jobs import (
+        WorkerConfig,
+        default_worker_id,
+        run_worker,
+        workspace_path,
+    )
     from agentcore.logctx import configure
 
     env = dict(os.environ)
@@ -54,3 +64,13 @@ def main(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_OK
+
+
+def main(args: argparse.Namespace) -> int:
+    try:
+        return _main(args)
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] != "temporalio":
+            raise
+        print(NEEDS_EXTRA, file=sys.stderr)
+        return EXIT_ERROR

@@ -4,6 +4,7 @@ processes, the loopback model; the CLI submits, shows, approves and cancels."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -211,3 +212,13 @@ async def test_submit_wait_reports_the_outcome_and_its_exit_code(temporal_server
     assert done.returncode == 0, done.stderr.decode()
     report = json.loads(done.stdout)
     assert report["reached"] is True and report["stop"] == "goal_done" and report["job"].startswith("job-")
+
+
+async def test_without_the_temporal_extra_the_commands_say_what_to_install(env) -> None:
+    # A child interpreter where temporalio cannot be imported (as without the extra).
+    code = "import sys; sys.modules['temporalio'] = None; from agentcore.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    for argv in (["jobs", "list"], ["worker", "--queue", "q"]):
+        done = await trio.run_process([sys.executable, "-c", code, *argv], env=env, capture_stdout=True,
+                                      capture_stderr=True, check=False)  # fmt: skip
+        assert done.returncode == 1
+        assert done.stderr.decode() == "error: durable jobs need the temporal extra: pip install 'agentcore[temporal]'\n"
