@@ -22,7 +22,15 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from agentcore.events import AgentEvent, LlmCallFinished, ToolCallFinished, TurnAborted, TurnEnded, TurnStarted, UsageCharged
+from agentcore.events import (
+    AgentEvent,
+    LlmCallFinished,
+    ToolCallFinished,
+    TurnAborted,
+    TurnEnded,
+    TurnStarted,
+    UsageCharged,
+)
 
 LATENCY_BUCKETS_S = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 PREFIX = "agentcore_"
@@ -124,29 +132,35 @@ class MetricsObserver:
             self.metrics.inc("turns_running", -1)  # closed mid-turn: the turn is over
 
     def on_event(self, session: Any, event: AgentEvent) -> None:
-        m, key = self.metrics, id(session)
-        match event:
-            case TurnStarted():
-                m.inc("turns_running")
-                self._mark[key] = self._clock()
-            case TurnEnded(stop_reason=stop):
-                self._turn_over(key, stop.value)
-            case TurnAborted():
-                self._turn_over(key, "aborted")
-            case ToolCallFinished():
-                if key in self._mark:
-                    self._mark[key] = self._clock()
-            case LlmCallFinished(usage=usage, cost_usd=cost):
-                now = self._clock()
-                began = self._mark.get(key)
-                if began is not None:
-                    m.observe("llm_call_seconds", now - began)
-                    self._mark[key] = now
-                self._usage(usage, cost)
-            case UsageCharged(usage=usage, cost_usd=cost):
-                self._usage(usage, cost)
-            case _:
-                pass
+        # One dict lookup for the many events that are not counted (text deltas above all).
+        handler = _HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, id(session), event)
+
+    def _turn_started(self, key: int, event: Any) -> None:
+        self.metrics.inc("turns_running")
+        self._mark[key] = self._clock()
+
+    def _turn_ended(self, key: int, event: Any) -> None:
+        self._turn_over(key, event.stop_reason.value)
+
+    def _turn_aborted(self, key: int, event: Any) -> None:
+        self._turn_over(key, "aborted")
+
+    def _tool_finished(self, key: int, event: Any) -> None:
+        if key in self._mark:
+            self._mark[key] = self._clock()
+
+    def _llm_finished(self, key: int, event: Any) -> None:
+        now = self._clock()
+        began = self._mark.get(key)
+        if began is not None:
+            self.metrics.observe("llm_call_seconds", now - began)
+            self._mark[key] = now
+        self._usage(event.usage, event.cost_usd)
+
+    def _charged(self, key: int, event: Any) -> None:
+        self._usage(event.usage, event.cost_usd)
 
     def _usage(self, usage: Any, cost: float) -> None:
         m = self.metrics
@@ -161,6 +175,14 @@ class MetricsObserver:
         self.metrics.inc("turns_total", stop=stop)
 
 
+_HANDLERS: Mapping[type, Callable[[MetricsObserver, int, Any], None]] = {
+    TurnStarted: MetricsObserver._turn_started,
+    TurnEnded: MetricsObserver._turn_ended,
+    TurnAborted: MetricsObserver._turn_aborted,
+    ToolCallFinished: MetricsObserver._tool_finished,
+    LlmCallFinished: MetricsObserver._llm_finished,
+    UsageCharged: MetricsObserver._charged,
+}
 _PROCESS = Metrics()
 
 
