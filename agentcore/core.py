@@ -240,7 +240,7 @@ class DefaultAgentCore:
             redactor=self.tool_secrets.redactor,
         )
         session.selection = selection
-        session.checkpoints = self._checkpointer(session, gate)
+        session.checkpoints = self._checkpointer(session, gate, nursery)
         if snapshot is not None:
             session.usage, session.cost_usd = snapshot.usage, snapshot.cost_usd
             session.restore_state(snapshot)  # metadata, control state, a pending turn, revisions
@@ -286,7 +286,7 @@ class DefaultAgentCore:
             session.registry.push_layer(StaticToolRegistry.of([SpawnAgentTool(agents.spawnable)]))
         await hooks.session_start(_start_source(session.info))
 
-    def _checkpointer(self, session: DefaultSession, gate: PermissionGate) -> ToolCallWatcher:
+    def _checkpointer(self, session: DefaultSession, gate: PermissionGate, nursery: trio.Nursery) -> ToolCallWatcher:
         """Snapshots around file changes, kept beside the session's journal (a
         sub-agent's changes go to its parent's turn); paths deny rules cover are never stored."""
         parent = getattr(session.info.parent, "checkpoints", None)
@@ -298,8 +298,10 @@ class DefaultAgentCore:
         checkpointer = TurnCheckpointer(
             checkpoints_dir(self.loader, self.state_dir, session.id), workspace.cwd,
             refuse=lambda path: gate.path_denied(path, workspace=workspace),
+            start_soon=nursery.start_soon,
         )
         session.events.add_observer(checkpointer.observe)
+        session.on_close(checkpointer.aclose)
         return checkpointer
 
     def _hooks(self, session: DefaultSession, settings: Any) -> HookPoints:

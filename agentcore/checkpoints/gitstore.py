@@ -28,6 +28,7 @@ import os
 import shutil
 import stat
 import subprocess
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -136,6 +137,18 @@ class PrivateGitStore:
         self.git_dir = self.directory / "objects.git"
         self.index = self.directory / "index"
         self._git = git or shutil.which("git")
+        self._guard = threading.Lock()  # the running git process and the closed flag
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._closed = False
+
+    def close(self) -> None:
+        """Stop at once: kill the git process running for this store (a long first
+        scan) and refuse further work. Safe from any thread."""
+        with self._guard:
+            self._closed = True
+            proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.kill()
 
     # ------------------------------------------------------------ plumbing
 
@@ -170,17 +183,34 @@ class PrivateGitStore:
         config: list[str] = []
         for item in (*_HERMETIC_CONFIG, f"core.excludesFile={self._user_excludes()}"):
             config += ["-c", item]
+        with self._guard:
+            if self._closed:
+                raise CheckpointError("the checkpoint store is closed")
+            try:
+                proc = subprocess.Popen(
+                    [self._git, *config, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE, env=self._env(index=index), cwd=self.workspace,
+                )  # fmt: skip
+            except OSError as exc:
+                raise CheckpointError(f"git {args[0]} failed: {exc}") from exc
+            self._proc = proc
         try:
-            done = subprocess.run(
-                [self._git, *config, *args], input=stdin, capture_output=True, env=self._env(index=index),
-                cwd=self.workspace, timeout=GIT_TIMEOUT_S, check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
+            out, err = proc.communicate(stdin, timeout=GIT_TIMEOUT_S)
+        except subprocess.TimeoutExpired as exc:
+            proc.kill()
+            proc.communicate()
             raise CheckpointError(f"git {args[0]} failed: {exc}") from exc
-        if check and done.returncode != 0:
-            detail = done.stderr.decode(errors="replace").strip().splitlines()
-            raise CheckpointError(f"git {args[0]} failed: {detail[-1] if detail else done.returncode}")
-        return done.stdout
+        finally:
+            with self._guard:
+                self._proc = None
+        if self._closed:
+            if proc.returncode != 0 and index is None:  # killed by close(): a lock it held on OUR index is stale
+                self.index.with_name(self.index.name + ".lock").unlink(missing_ok=True)  # (never the user's)
+            raise CheckpointError("the checkpoint store is closed")
+        if check and proc.returncode != 0:
+            detail = err.decode(errors="replace").strip().splitlines()
+            raise CheckpointError(f"git {args[0]} failed: {detail[-1] if detail else proc.returncode}")
+        return out
 
     def _user_excludes(self) -> str:
         exclude = self.workspace / ".git" / "info" / "exclude"

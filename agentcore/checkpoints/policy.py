@@ -12,8 +12,10 @@ logged and the call runs anyway: checkpoints never block work.
 
 The first scan of a store hashes every file (~200 ms for 5,000 files); later
 scans cost a stat per file. So the session's first prompt starts that scan at
-once, in a worker thread, while the model thinks: a call that changes files
-waits for it (the same lock), and finds the store warm.
+once, in a worker thread from a task in the session's nursery, while the model
+thinks: a call that changes files waits for it (the same lock), and finds the
+store warm. Closing the session kills a scan still running and waits until
+nothing touches the store.
 """
 
 from __future__ import annotations
@@ -40,8 +42,16 @@ class TurnCheckpointer:
 
     ``refuse(path)`` says why a path must not be stored (a deny rule); None when it may."""
 
-    def __init__(self, directory: Path, cwd: Path, *, refuse: Callable[[Path], str | None] | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        cwd: Path,
+        *,
+        refuse: Callable[[Path], str | None] | None = None,
+        start_soon: Callable[..., object] | None = None,
+    ) -> None:
         self.cwd = Path(cwd).resolve()
+        self._start_soon = start_soon  # the session's nursery: the warm-up lives no longer than the session
         self.store = PrivateGitStore(directory, self.cwd)
         self.log = CheckpointLog(directory)
         self._refuse = refuse
@@ -60,15 +70,15 @@ class TurnCheckpointer:
             self._prompt = (event.message.id, first_line(event.message.text))
             if self._warming is None:
                 self._warming = trio.Event()
-                try:
-                    trio.lowlevel.spawn_system_task(self._warm, name="checkpoint warm-up")
-                except RuntimeError:  # not in trio (a replay outside a run): nothing to overlap with
+                if self._start_soon is None:  # nowhere to run it: the first call scans cold
                     self._warming.set()
+                else:
+                    self._start_soon(self._warm)
 
     async def _warm(self) -> None:
         """Scan the workspace once so the first call that changes files pays a warm scan.
-        Never raises (a system task's error would end the run): a failure is the
-        same logged ``problem`` any scan reports."""
+        Never raises (it runs in the session's nursery): a failure is the same
+        logged ``problem`` any scan reports."""
         assert self._warming is not None
         try:
             async with self._lock:
@@ -83,6 +93,15 @@ class TurnCheckpointer:
         """Return once the first prompt's warm-up scan is over (at once if none started)."""
         if self._warming is not None:
             await self._warming.wait()
+
+    async def aclose(self) -> None:
+        """At session close: stop a scan still running (its git is killed, so closing
+        never waits for a big first scan) and return once nothing touches the store
+        any more — the session's directory may be deleted right after."""
+        self.store.close()
+        await self.warmed()
+        async with self._lock:  # a before/after snapshot of a call that was cut off
+            pass
 
     async def before_change(self, turn_id: str, check: PermissionCheck) -> None:
         paths = self._paths(check)
