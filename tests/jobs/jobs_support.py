@@ -162,3 +162,37 @@ async def temporal(address: str, call: Callable[..., Any], *args: Any) -> Any:
 
 async def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
     return await trio.run_process([str(AGENT), *args], env=env, capture_stdout=True, capture_stderr=True, check=False)
+
+
+# ---------------------------------------------------------------- job helpers
+
+JOB_TIMEOUT_S = 60.0
+
+
+async def submit(temporal_server, queue: str, repo: Path, env: dict[str, str], *extra: str) -> str:
+    done = await run_cli("jobs", "submit", "--temporal", temporal_server.address, "--queue", queue, "--goal",
+                         "append a step line to log.txt", "--repo", str(repo), "--json", *extra, env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()
+    return json.loads(done.stdout)["job"]
+
+
+async def outcome(temporal_server, job_id: str):
+    from agentcore.jobs import result
+
+    with trio.fail_after(JOB_TIMEOUT_S):
+        return await temporal(temporal_server.address, result, job_id)
+
+
+POLL_S = 0.1  # between reads of a job's state while waiting for it to change
+
+
+async def state_when(temporal_server, job_id: str, condition):
+    """The job's state once ``condition(status, state)`` holds (polled through the workflow query)."""
+    from agentcore.jobs import describe
+
+    with trio.fail_after(JOB_TIMEOUT_S):
+        while True:
+            status, state = await temporal(temporal_server.address, describe, job_id)
+            if condition(status, state):
+                return state
+            await trio.sleep(POLL_S)

@@ -10,24 +10,23 @@ from pathlib import Path
 import pytest
 import trio
 from fakes.proc_util import wait_until
-from jobs_support import AGENT, FAKE_KEY, STEP_COMMAND, PlanModel, run_cli, temporal
+from jobs_support import (
+    AGENT,
+    FAKE_KEY,
+    JOB_TIMEOUT_S,
+    STEP_COMMAND,
+    PlanModel,
+    outcome,
+    run_cli,
+    state_when,
+    submit,
+    temporal,
+)
+
+pytest.importorskip("temporalio", reason="the temporalio SDK is not installed (the temporal extra)")
 
 from agentcore.jobs import client as jobs
 from agentcore.jobs.errors import JobError
-
-JOB_TIMEOUT_S = 60.0
-
-
-async def submit(temporal_server, queue: str, repo: Path, env: dict[str, str], *extra: str) -> str:
-    done = await run_cli("jobs", "submit", "--temporal", temporal_server.address, "--queue", queue, "--goal",
-                         "append a step line to log.txt", "--repo", str(repo), "--json", *extra, env=env)  # fmt: skip
-    assert done.returncode == 0, done.stderr.decode()
-    return json.loads(done.stdout)["job"]
-
-
-async def outcome(temporal_server, job_id: str):
-    with trio.fail_after(JOB_TIMEOUT_S):
-        return await temporal(temporal_server.address, jobs.result, job_id)
 
 
 async def test_goal_job_with_tool_calls_completes_on_a_worker_pool(temporal_server, workers, queue, repo, env, server) -> None:
@@ -54,19 +53,6 @@ async def test_goal_job_with_tool_calls_completes_on_a_worker_pool(temporal_serv
     ended = [r for r in holder.log_records() if r["msg"] == "turn 1 ended: goal_done"]
     assert ended and ended[0]["job_id"] == job_id and ended[0]["session_id"] == result.session_id  # structured logs
     assert FAKE_KEY not in holder.log.read_text()
-
-
-POLL_S = 0.1  # between reads of a job's state while waiting for it to change
-
-
-async def state_when(temporal_server, job_id: str, condition):
-    """The job's state once ``condition(status, state)`` holds (polled through the workflow query)."""
-    with trio.fail_after(JOB_TIMEOUT_S):
-        while True:
-            status, state = await temporal(temporal_server.address, jobs.describe, job_id)
-            if condition(status, state):
-                return state
-            await trio.sleep(POLL_S)
 
 
 def _requests_for_goal(server) -> int:
