@@ -38,11 +38,11 @@ import attrs
 from agentcore.core import SessionNotFound, SessionSnapshot, SessionSummary
 from agentcore.events import AgentEvent
 from agentcore.history import History, safe_cut
-from agentcore.messages import Message, Usage, new_id
+from agentcore.messages import Message, Usage
 from agentcore.session.persistence import ObservedSession
-from agentcore.session.state import Revision, RevisionConflict, StateChange, revision_id
-from agentcore.store.state_records import carried_state_records, revision_fields
+from agentcore.session.state import RevisionConflict, StateChange
 from agentcore.store.blobs import BLOBS_DIR, SWEEP_GRACE_S, BlobStore, SessionBlobs, blob_ids_in
+from agentcore.store.fork_records import fork_start
 from agentcore.store.files import JournalWriter, SessionLock, read_meta, sync_dir, write_meta
 from agentcore.store.format import (
     JOURNAL_FILE,
@@ -55,14 +55,10 @@ from agentcore.store.format import (
     JournalVersionError,
     JournalWriteError,
     MessageFate,
-    RecordType,
     RunningTool,
     SessionLocked,
     TranscriptEntry,
-    message_record,
-    plan_entry_to_dict,
     read_journal,
-    record,
 )
 from agentcore.store.recorder import (
     Reservation,
@@ -339,30 +335,10 @@ class JournalStore:
         self, source: SessionSnapshot, messages: tuple[Message, ...], servers: Sequence[str], *,
         reason: str | None = None, replaced: str | None = None,
     ) -> Reservation:
-        new_session = new_id("sess")
-        path = self._recorder.make_dir(self.session_dir(new_session))
         now = self._clock()
-        parent = source.revisions[-1].id if source.revisions else None
-        fork_revision = Revision(revision_id(new_session, 0), parent, reason or "fork", "user", now)
-        header = record(
-            RecordType.SESSION, now, id=new_session, cwd=str(source.cwd), created=now, profile=source.profile,
-            provider=source.provider, model=source.model, mode=source.mode.value if source.mode else None,
-            mcp_servers=list(servers),
-        )
-        recs = [
-            header,
-            record(
-                RecordType.FORK, now, source_id=source.id, at=len(messages), source_title=source.title,
-                **({"reason": reason} if reason else {}), **({"replaced": replaced} if replaced else {}),
-                rev=revision_fields(fork_revision),
-            ),
-            *(message_record(now, None, m, media=self.blobs) for m in messages),  # blobs shared, never copied
-            *carried_state_records(now, source),  # metadata and durable control state go with the fork
-        ]
-        if source.title:
-            recs.append(record(RecordType.TITLE, now, title=source.title))
-        if source.plan:
-            recs.append(record(RecordType.PLAN, now, entries=[plan_entry_to_dict(e) for e in source.plan]))
+        start = fork_start(source, messages, servers, now=now, reason=reason, replaced=replaced, media=self.blobs)
+        new_session, header, recs, fork_revision = start.session_id, start.header, start.records, start.revision
+        path = self._recorder.make_dir(self.session_dir(new_session))
         writer = JournalWriter.create(path / JOURNAL_FILE)
         try:
             writer.write_many(recs)

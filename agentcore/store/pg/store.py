@@ -34,20 +34,17 @@ import attrs
 from agentcore.core import SessionNotFound, SessionSnapshot, SessionSummary
 from agentcore.events import AgentEvent
 from agentcore.history import History, safe_cut
-from agentcore.messages import Message, new_id
+from agentcore.messages import Message
 from agentcore.session.persistence import ObservedSession
-from agentcore.session.state import Revision, RevisionConflict, StateChange, revision_id
+from agentcore.session.state import RevisionConflict, StateChange
 from agentcore.store.blobs import SWEEP_GRACE_S, SessionBlobs, blob_ids_in
 from agentcore.store.format import (
     JournalError,
-    RecordType,
     Replay,
     SessionLocked,
-    message_record,
-    plan_entry_to_dict,
-    record,
     replay_journal_bytes,
 )
+from agentcore.store.fork_records import fork_start
 from agentcore.store.journal import SessionScan, StoredSession
 from agentcore.store.pg.blobs import PgBlobs
 from agentcore.store.pg.leases import Leases, leased_text
@@ -60,7 +57,6 @@ from agentcore.store.recorder import (
     server_names,
     snapshot_from_replay,
 )
-from agentcore.store.state_records import carried_state_records, revision_fields
 
 LEASE_S_DEFAULT = 30.0  # a dead server's sessions can be taken over this long after its last renewal
 POOL_MAX_SIZE = 8
@@ -401,29 +397,9 @@ class PgSessionStore:
         self, source: SessionSnapshot, parent: tuple[str, int, int] | None, messages: Sequence[Message],
         servers: Sequence[str], reason: str | None, replaced: str | None,
     ) -> Any:
-        new_session = new_id("sess")
-        now = self._clock()
-        fork_revision = Revision(revision_id(new_session, 0), source.revisions[-1].id if source.revisions else None,
-                                 reason or "fork", "user", now)  # fmt: skip
-        header = record(
-            RecordType.SESSION, now, id=new_session, cwd=str(source.cwd), created=now, profile=source.profile,
-            provider=source.provider, model=source.model, mode=source.mode.value if source.mode else None,
-            mcp_servers=list(servers),
-        )
-        recs = [
-            header,
-            record(
-                RecordType.FORK, now, source_id=source.id, at=len(messages), source_title=source.title,
-                **({"reason": reason} if reason else {}), **({"replaced": replaced} if replaced else {}),
-                rev=revision_fields(fork_revision),
-            ),
-            *([] if parent else [message_record(now, None, m, media=self.blobs) for m in messages]),
-            *carried_state_records(now, source),
-        ]
-        if source.title:
-            recs.append(record(RecordType.TITLE, now, title=source.title))
-        if source.plan:
-            recs.append(record(RecordType.PLAN, now, entries=[plan_entry_to_dict(e) for e in source.plan]))
+        start = fork_start(source, messages, servers, now=self._clock(), reason=reason, replaced=replaced,
+                           media=self.blobs, copy_messages=parent is None)  # a child shares its parent's records
+        new_session, header, recs = start.session_id, start.header, start.records
         fields = {} if parent is None else dict(zip(("parent_id", "parent_seq", "parent_at"), parent, strict=True))
         self.writer.create(create_op(new_session, header, **fields))
         self.writer.append(new_session, 0, tuple(encode_json(r) for r in recs), fenced=False)  # new: nobody holds it
