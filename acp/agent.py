@@ -266,7 +266,7 @@ class AcpAgent:
     def features(self) -> ClientFeatures:
         flags = capabilities.client_feature_flags(self.client_caps)
         return ClientFeatures(notices=flags["notices"], compaction=flags["compaction"], unstable=flags["unstable"],
-                              elicitation=advertised_modes(self.client_caps))  # fmt: skip
+                              turns=flags["turns"], elicitation=advertised_modes(self.client_caps))  # fmt: skip
 
     async def _open(self, params: dict[str, Any], *, session_id: str | None) -> LiveSession:
         if self._logged_out:
@@ -357,6 +357,9 @@ class AcpAgent:
 
     async def _replay(self, live: LiveSession, view: Any, policy: HistoryPolicy) -> None:
         session = live.session
+        running = live.running_turn_update(view)  # a client with turn updates learns first that a turn runs
+        if running is not None:
+            await view.send_update(running)
         if policy is HistoryPolicy.NONE:
             return
         messages = session.history.snapshot()
@@ -395,6 +398,7 @@ class AcpAgent:
             "historyPolicy": policy.value,
             "connectedClients": len(live.views),
             "turnRunning": bool(live.session.turn_running),
+            "clientId": view.client_id,  # how turn updates name this client
             **self._session_result(live),
         }
 
@@ -523,7 +527,7 @@ def _known_error(exc: AgentcoreError) -> JsonRpcError:
     """A typed error as a JSON-RPC error whose ``data.type`` names its class
     (``SessionLocked``, ``JournalCorrupt`` ...) and whose message is the error's own."""
     data: dict[str, Any] = {"type": type(exc).__name__}
-    for field in ("path", "line", "session_id"):  # where it happened, when the error knows
+    for field in ("path", "line", "session_id", "owner"):  # where it happened (owner: the server holding it), when known
         value = getattr(exc, field, None)
         if value is not None:
             data[field if field != "session_id" else "sessionId"] = str(value) if field == "path" else value

@@ -67,7 +67,10 @@ def agent_capabilities() -> dict[str, Any]:
                     "detached": "_agentcore/session/detached",
                     "roles": ["controller", "observer"],
                     "historyPolicies": ["full", "pending_only", "none"],
-                }
+                },
+                # A turn started / ended, for clients that set _meta.agentcore.turnUpdates: a
+                # session_info_update carrying _meta.agentcore.turn (docs/acp.md).
+                "turnUpdates": {"sessionUpdate": "session_info_update", "meta": "turn"},
             }
         },
     }
@@ -121,4 +124,7 @@ def client_feature_flags(caps: dict[str, Any]) -> dict[str, bool]:
         # Unstable ACP fields the schema gives no capability for (the prompt's end-of-turn
         # usage): sent only to a client that opts in with _meta.agentcore.unstable = true.
         "unstable": _flag(caps, "_meta", "agentcore", "unstable") is True,
+        # Turn started / ended updates (who started it, how it ended): agentcore's own, opt-in.
+        "turns": _flag(caps, "_meta", "agentcore", "turnUpdates") is True
+        or isinstance(_flag(caps, "_meta", "agentcore", "turnUpdates"), dict),
     }

@@ -18,12 +18,17 @@ Ordering guarantees, all visible to each client:
 * a prompt arriving while another runs cancels the running one, waits for it
   to answer ``cancelled``, then runs: prompts are serialised, never refused;
 * ``session/cancel`` applies to every prompt received before it, including one
-  whose task has not started yet (message sequence numbers decide).
+  whose task has not started yet (message sequence numbers decide);
+* a client that opted in to turn updates (``features.turns``) gets one when a
+  turn starts, before any of its updates, and one when it ends, after all of
+  them and before the ``session/prompt`` answer; each names the client that
+  started the turn (its ``clientId``; None: the agent itself).
 """
 
 from __future__ import annotations
 
 import enum
+import itertools
 import logging
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -35,7 +40,16 @@ from agentcore.acp.approvals import APPROVAL_TIMEOUT_S, ApprovalDenied, require_
 from agentcore.acp.content import SessionLinkAccess, to_user_message
 from agentcore.acp.jsonrpc import AUTH_REQUIRED, INTERNAL_ERROR, ConnectionClosed, JsonRpcError, RequestContext
 from agentcore.acp.options import config_options
-from agentcore.acp.project import ClientFeatures, SessionProjector, Update, permission_options, permission_tool_call
+from agentcore.acp.project import (
+    ClientFeatures,
+    SessionProjector,
+    TurnOrigin,
+    Update,
+    permission_options,
+    permission_tool_call,
+    turn_update,
+    usage_json,
+)
 from agentcore.acp.pump import UpdatePump
 from agentcore.events import (
     AgentEvent,
@@ -44,7 +58,9 @@ from agentcore.events import (
     PermissionRequested,
     PermissionResolved,
     ThoughtDelta,
+    TurnAborted,
     TurnEnded,
+    TurnStarted,
 )
 from agentcore.messages import StopReason, TextBlock, UserMessage
 from agentcore.permissions import PermissionOption
@@ -96,7 +112,13 @@ class ClientView:
         self.conn = conn
         self.features = features
         self.role = role
-        self.projector = SessionProjector(features=features, config_options=lambda: config_options(live.session))
+        self.client_id = live.new_client_id()  # names this client in turn updates ("startedBy")
+        self.projector = SessionProjector(
+            features=features,
+            config_options=lambda: config_options(live.session),
+            turn_origin=live.turn_origin,
+            client_id=self.client_id,
+        )
         self.pump = UpdatePump(self.projector, self.send_update)
         self._remove_observer = live.session.events.add_observer(self.pump.observe)
         self.scope = trio.CancelScope()
@@ -170,6 +192,10 @@ class LiveSession:
         self.approval_timeout_s = approval_timeout_s
         self._on_turn_end = on_turn_end  # the hub's GC policy
         self._views: dict[int, ClientView] = {}
+        self._client_numbers = itertools.count(1)
+        self._prompting: str | None = None  # the client whose prompt is about to start a turn
+        self._turn_origins: dict[str, TurnOrigin] = {}  # turn id -> who started it (the last few turns)
+        self.running_turn: tuple[str, TurnOrigin] | None = None  # (turn id, origin) of the turn running now
         self._first = ClientView(self, conn, features, Role.CONTROLLER)
         self._turn_lock = trio.Lock()  # FIFO: prompts run in arrival order
         self._cancel_seq = -1  # prompts with a smaller sequence number are cancelled
@@ -197,6 +223,19 @@ class LiveSession:
 
     def view_for(self, conn: Any) -> ClientView | None:
         return self._views.get(id(conn))
+
+    def new_client_id(self) -> str:
+        return f"client-{next(self._client_numbers)}"
+
+    def turn_origin(self, turn_id: str) -> TurnOrigin | None:
+        return self._turn_origins.get(turn_id)
+
+    def running_turn_update(self, view: ClientView) -> Update | None:
+        """For a client that attaches mid-turn and wants turn updates: the turn running now."""
+        if self.running_turn is None or not view.features.turns:
+            return None
+        turn_id, origin = self.running_turn
+        return turn_update(turn_id, "running", origin, own_id=view.client_id)
 
     async def run(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """The session's tasks (update pumps, permission requests) live here until close."""
@@ -295,11 +334,13 @@ class LiveSession:
                 return {"stopReason": StopReason.CANCELLED.value}
             self._active_seq = ctx.seq
             self._turn_usage = None
+            self._prompting = view.client_id
             try:
                 stop = await (self._run_detachable(message, view) if self.lossy else self._run(message, view))
             finally:
                 self._active_seq = None
                 self._cancel_armed = False
+                self._prompting = None
         usage = turn_usage_json(self._turn_usage) if view.projector.features.unstable else {}
         return {"stopReason": stop.value, **usage}
 
@@ -383,9 +424,20 @@ class LiveSession:
                 self.streaming.setdefault("agent_thought_chunk", []).append(text)
             case LlmCallFinished():
                 self.streaming = {}
+            case TurnStarted(turn_id=turn_id):
+                # Observers run as the event is emitted: the prompt that started it is still current.
+                origin = TurnOrigin(self._prompting)
+                self._prompting = None  # a turn the agent starts after it (background outcomes) is its own
+                self._turn_origins[turn_id] = origin
+                while len(self._turn_origins) > TURN_ORIGINS_KEPT:
+                    self._turn_origins.pop(next(iter(self._turn_origins)))
+                self.running_turn = (turn_id, origin)
             case TurnEnded():
                 self._cancel_armed = False
                 self.streaming = {}
+                self.running_turn = None
+            case TurnAborted():
+                self.running_turn = None
             case PermissionRequested(request_id=request_id):
                 self._open_requests[request_id] = event
                 if self._nursery is not None:
@@ -488,6 +540,7 @@ class LiveSession:
         return outcome.stop_reason
 
 
+TURN_ORIGINS_KEPT = 64  # turns whose origin a lagging client's projector may still ask about
 REMEMBERING = (PermissionOption.ALLOW_ALWAYS, PermissionOption.REJECT_ALWAYS)  # answers that write a rule
 
 
@@ -556,10 +609,4 @@ def turn_usage_json(usage: Any) -> dict[str, Any]:
     empty when no model call ran (a slash command, a prompt cancelled before it began)."""
     if usage is None:
         return {}
-    total = usage.prompt_tokens + usage.output_tokens
-    body = {"totalTokens": total, "inputTokens": usage.prompt_tokens, "outputTokens": usage.output_tokens}
-    for key, value in (("thoughtTokens", usage.reasoning_tokens), ("cachedReadTokens", usage.cache_read_tokens),
-                       ("cachedWriteTokens", usage.cache_write_tokens)):
-        if value:
-            body[key] = value
-    return {"usage": body}
+    return {"usage": usage_json(usage)}

@@ -97,10 +97,42 @@ class ClientFeatures:
     notices: bool = False
     compaction: bool = False
     unstable: bool = False  # unstable fields without a capability of their own (PromptResponse.usage)
+    turns: bool = False  # turn started / ended updates (``_meta.agentcore.turn`` on ``session_info_update``)
     elicitation: frozenset[str] = frozenset()  # elicitation modes it shows ("form", "url")
 
 
 # ------------------------------------------------------------------ builders
+
+TURN_META_KEY = "turn"  # under ``_meta.agentcore`` of a ``session_info_update``
+
+
+@attrs.frozen
+class TurnOrigin:
+    """Who started a turn: an attached client's id, or None (the agent itself:
+    a background task's outcome, a spoken prompt)."""
+
+    client_id: str | None = None
+
+
+def turn_update(turn_id: str, state: str, origin: TurnOrigin | None, *, own_id: str, **end: Any) -> Update:
+    """A turn started (``state`` "running") or ended ("ended": ``stopReason`` and
+    ``usage``, or ``error``), as a ``session_info_update`` whose ``_meta`` says so
+    (the schema has no turn update; ``_meta`` is free-form on every update)."""
+    by = origin.client_id if origin is not None else None
+    turn: dict[str, Any] = {"turnId": turn_id, "state": state, "startedBy": by, "thisClient": by is not None and by == own_id}
+    turn.update({key: value for key, value in end.items() if value is not None})
+    return {"sessionUpdate": "session_info_update", "_meta": {"agentcore": {TURN_META_KEY: turn}}}
+
+
+def usage_json(usage: Any) -> dict[str, Any]:
+    """A turn's :class:`~agentcore.messages.Usage` in the shape of ACP's (unstable) ``Usage``."""
+    total = usage.prompt_tokens + usage.output_tokens
+    body = {"totalTokens": total, "inputTokens": usage.prompt_tokens, "outputTokens": usage.output_tokens}
+    for key, value in (("thoughtTokens", usage.reasoning_tokens), ("cachedReadTokens", usage.cache_read_tokens),
+                       ("cachedWriteTokens", usage.cache_write_tokens)):
+        if value:
+            body[key] = value
+    return body
 
 
 CHUNK_KINDS = frozenset({"agent_message_chunk", "agent_thought_chunk", "user_message_chunk"})
@@ -307,9 +339,18 @@ class SessionProjector:
     """Maps one session's events to updates. ``config_options`` returns the
     session's current option list (for ``config_option_update``)."""
 
-    def __init__(self, *, features: ClientFeatures, config_options: Callable[[], list[dict[str, Any]]]) -> None:
+    def __init__(
+        self,
+        *,
+        features: ClientFeatures,
+        config_options: Callable[[], list[dict[str, Any]]],
+        turn_origin: Callable[[str], TurnOrigin | None] = lambda _turn_id: None,
+        client_id: str = "",
+    ) -> None:
         self.features = features
         self._config_options = config_options
+        self._turn_origin = turn_origin  # turn id -> who started it (for ``turns``)
+        self.client_id = client_id  # the client this projector serves ("thisClient")
         self._calls: dict[str, _CallState] = {}
         # Calls that finished but may still report (a background task started by
         # the call): their result content, to which later output is appended.
@@ -380,8 +421,12 @@ class SessionProjector:
                 return self._compaction_started(reason)
             case ContextCompressed():
                 return self._compaction_done(event)
-            case TurnAborted(error=error):
-                return self._notice("error", "The turn failed", error)
+            case TurnStarted(turn_id=turn_id):
+                return self._turn(turn_id, "running")
+            case TurnEnded(turn_id=turn_id, stop_reason=stop, usage=usage):
+                return self._turn(turn_id, "ended", stopReason=stop.value, usage=usage_json(usage))
+            case TurnAborted(turn_id=turn_id, error=error):
+                return [*self._notice("error", "The turn failed", error), *self._turn(turn_id, "ended", error=error)]
             case McpServerStatus(server=server, state=state, tool_count=count, error=error, stderr_tail=tail):
                 if state == "ready":
                     return self._notice("info", f"MCP server {server} is ready ({count} tools)")
@@ -396,8 +441,6 @@ class SessionProjector:
                 return [source_chunk(citation, message_id) for citation in message.citations]
             case (
                 PromptCommitted()
-                | TurnStarted()
-                | TurnEnded()
                 | MessageAppended()
                 | HistoryRolledBack()
                 | PermissionRequested()
@@ -409,6 +452,11 @@ class SessionProjector:
                 return []
             case _:
                 assert_never(event)
+
+    def _turn(self, turn_id: str, state: str, **end: Any) -> list[Update]:
+        if not self.features.turns:
+            return []
+        return [turn_update(turn_id, state, self._turn_origin(turn_id), own_id=self.client_id, **end)]
 
     def _start(self, call_id: str) -> list[Update]:
         state = self._calls.setdefault(call_id, _CallState())
