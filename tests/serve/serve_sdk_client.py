@@ -119,6 +119,21 @@ async def scenario(conn: Any, client: Client) -> None:
             emit({"step": "prompt", "stopReason": response.stop_reason, "text": client.text()})
         except Exception as exc:  # the server went away before answering
             emit({"step": "prompt", "lost": repr(exc)})
+    elif name == "reattach":  # as streaming; then, given another server ({"url", "token"}) on stdin, load it there and prompt
+        task = asyncio.ensure_future(conn.prompt(session_id=session.session_id, prompt=prompt))
+        await client.wait_for_text()
+        emit({"step": "streaming", "text": client.text()})
+        config.update(json.loads(await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)))
+        task.cancel()
+        again = Client()
+        conn = connect_to_agent(again, Recording(await open_transport()))
+        await conn.initialize(protocol_version=PROTOCOL_VERSION)
+        await conn.load_session(cwd=config["cwd"], session_id=session.session_id, mcp_servers=[])
+        emit({"step": "load", "updates": again.updates, "text": again.text()})
+        response = await conn.prompt(session_id=session.session_id, prompt=[text_block(config["prompt2"])])
+        emit({"step": "prompt", "stopReason": response.stop_reason, "text": again.text(),
+              "permissionRequests": again.permission_requests})
+        await asyncio.wait_for(conn.close(), 5)
     else:
         raise ValueError(f"unknown scenario {name}")
 

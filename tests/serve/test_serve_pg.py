@@ -1,8 +1,10 @@
 """Two ``agent serve`` processes on one PostgreSQL database ([store] url): a
 session open on A is refused by B while A's lease lives (session/load names
-A's URL; a session-scoped HTTP request is redirected there, 307); A is SIGKILLed
-mid-turn; once its lease expires B serves the session with its history and the
-client re-attaches there."""
+A's URL, in the message and as the JSON-RPC error's ``data.owner``, over HTTP
+and WebSocket; a session-scoped HTTP request is redirected there, 307); A is
+SIGKILLed mid-turn; once its lease expires the same client re-attaches to B,
+gets the history replayed from the database, and a permission request B
+raises in its next turn reaches it."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import psycopg
 import pytest
 import trio
 from fakes.pg_server import PgServer, pg_server_fixture
+from trio_websocket import open_websocket_url
 from serve_support import (
     CLIENT_TIMEOUT_S,
     INITIALIZE_PARAMS,
@@ -37,6 +40,8 @@ from serve_support import (
     start_server,
     step,
     stop_server,
+    text_reply,
+    tool_reply,
 )
 
 LEASE_S = 1  # the smallest [store] lease_s: the takeover comes quickly
@@ -82,6 +87,21 @@ async def _load(server: Any, dirs: Path, work: Path, session_id: str, name: str)
     return parse_events(done.stdout.decode())
 
 
+async def _ws_load_error(server: Any, work: Path, session_id: str) -> dict[str, Any]:
+    """session/load over a raw WebSocket to ``server``: the JSON-RPC error it answers."""
+    headers = [(name, value) for name, value in server.auth.items()]
+    async with open_websocket_url(server.url.replace("http://", "ws://", 1), extra_headers=headers) as ws:
+        await ws.send_message(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": INITIALIZE_PARAMS}))
+        await ws.send_message(json.dumps({"jsonrpc": "2.0", "id": 2, "method": "session/load", "params": {
+            "sessionId": session_id, "cwd": str(work), "mcpServers": []}}))  # fmt: skip
+        with trio.fail_after(CLIENT_TIMEOUT_S):
+            while True:
+                message = json.loads(await ws.get_message())
+                if message.get("id") == 2:
+                    assert "error" in message, message
+                    return message["error"]
+
+
 async def _post_for_session(server: Any, session_id: str) -> tuple[int, str | None]:
     """A session-scoped POST on a fresh HTTP connection to ``server``: its status and Location."""
     async with httpx.AsyncClient(trust_env=False, headers=server.auth) as http:
@@ -109,36 +129,49 @@ async def test_a_killed_servers_session_moves_to_the_other_server_after_its_leas
         b = await start_server(root / "home-b", *provider_args(llm.url), env=env_b, cwd=work)
         client = None
         try:
-            config = client_config(a, transport="ws", scenario="streaming", cwd=work, transcript=root / "a.jsonl",
-                                   prompt=PROMPT)  # fmt: skip
+            config = client_config(a, transport="ws", scenario="reattach", cwd=work, transcript=root / "a.jsonl",
+                                   prompt=PROMPT, prompt2="now write it")  # fmt: skip
             client = await trio.lowlevel.open_process([sys.executable, str(SDK_CLIENT), config], cwd=work,
-                                                      stdout=subprocess.PIPE)  # fmt: skip
-            assert client.stdout is not None
+                                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # fmt: skip
+            assert client.stdout is not None and client.stdin is not None
             events: list[dict[str, Any]] = []
             buffer = bytearray()
-            with trio.fail_after(CLIENT_TIMEOUT_S):
-                while not any(e.get("step") == "streaming" for e in events):
-                    line = await read_line(client.stdout, buffer)
-                    assert line, f"the client ended early: {events}"
-                    events.append(json.loads(line))
+
+            async def until(name: str) -> dict[str, Any]:
+                with trio.fail_after(CLIENT_TIMEOUT_S):
+                    while not any(e.get("step") == name for e in events):
+                        line = await read_line(client.stdout, buffer)
+                        assert line, f"the client ended early: {events}"
+                        events.append(json.loads(line))
+                        assert "error" not in events[-1], events
+                return step(events, name)
+
+            await until("streaming")
             session_id = step(events, "session")["sessionId"]
             _wait_for(lambda: _prompt_recorded(url), "the prompt's record")
 
             refused = await _load(b, root, work, session_id, "refused")  # A holds the lease
             errors = [e["error"] for e in refused if "error" in e]
             assert errors and "already open for writing" in errors[0] and f"at {a.url}" in errors[0], refused
+            ws_error = await _ws_load_error(b, work, session_id)  # machine-readable: where to reconnect
+            assert ws_error["data"]["owner"] == a.url and ws_error["data"]["type"] == "SessionLeased", ws_error
             assert await _post_for_session(b, session_id) == (307, a.url)  # B sends the client to the owner
 
             assert await stop_server(a, signal.SIGKILL) == -signal.SIGKILL
             _wait_for(lambda: not _lease_live(url, session_id), "the dead server's lease to expire", LEASE_S * 10)
 
-            loaded = step(await run_sdk_client(client_config(b, transport="http", scenario="load", cwd=work,
-                                                             transcript=root / "b.jsonl", sessionId=session_id),
-                                               cwd=work), "load")  # fmt: skip
+            llm.enqueue(tool_reply("call_1", "write_file", {"path": "f.txt", "content": "written on B"}),
+                        text_reply("done on B"))  # fmt: skip
+            await client.stdin.send_all(json.dumps({"url": b.url, "token": b.token}).encode() + b"\n")  # re-attach to B
+            loaded = await until("load")
             assert PROMPT in json.dumps(loaded["updates"])  # the history came from the database
             assert _lease_live(url, session_id)  # B owns it now
             # no redirect any more: a connection of B's that has not loaded it is told it must (404)
             assert await _post_for_session(b, session_id) == (404, None)
+            answered = await until("prompt")
+            assert answered["permissionRequests"] == ["call_1"]  # B's permission request reached the client
+            assert answered["stopReason"] == "end_turn" and "done on B" in answered["text"], answered
+            assert (work / "f.txt").read_text() == "written on B"
         finally:
             if client is not None and client.returncode is None:
                 client.kill()

@@ -28,6 +28,18 @@ def leased_text(owner: str, seconds_left: Any, url: str | None) -> str:
     return f"leased by {owner}{where} for {float(seconds_left):.0f} s more"
 
 
+class SessionLeased(SessionLocked):
+    """A :class:`SessionLocked` for a session another server holds a live lease on:
+    ``holder`` is that lease's owner id, ``owner`` the URL it serves the session on
+    (None when it named none), so a client can be sent there (``data.owner`` of
+    the JSON-RPC error, docs/scale.md)."""
+
+    def __init__(self, session_id: str, holder: str, seconds_left: Any, url: str | None) -> None:
+        super().__init__(session_id, leased_text(holder, seconds_left, url))
+        self.holder = holder
+        self.owner = url
+
+
 class Leases:
     """One store's leases (see the module docstring)."""
 
@@ -49,7 +61,7 @@ class Leases:
             (session_id,),
         )
         if rows and rows[0][0] != self.owner and float(rows[0][1]) > 0:
-            raise SessionLocked(session_id, leased_text(*rows[0]))
+            raise SessionLeased(session_id, *rows[0])
 
     def acquire(self, session_id: str) -> None:
         if session_id in self.held:

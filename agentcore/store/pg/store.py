@@ -47,7 +47,7 @@ from agentcore.store.format import (
 from agentcore.store.fork_records import fork_start
 from agentcore.store.journal import SessionScan, StoredSession
 from agentcore.store.pg.blobs import PgBlobs
-from agentcore.store.pg.leases import Leases, leased_text
+from agentcore.store.pg.leases import Leases, SessionLeased
 from agentcore.store.pg.recorder import LEASE_HELD_BY_STORE, PgRecorder
 from agentcore.store.pg.schema import PgStoreError, migrate
 from agentcore.store.pg.writer import RecordWriter, create_op, encode_json
@@ -235,7 +235,7 @@ class PgSessionStore:
         row = rows[0]
         owner, left, last = row[4], row[5], row[6]
         if owner is not None and owner != self.owner and float(left) > 0:
-            raise SessionLocked(session_id, leased_text(owner, left, row[7]))
+            raise SessionLeased(session_id, owner, left, row[7])
         reserved = self._reserved.get(session_id)
         if reserved is None or reserved[1] != last:
             reserved = self._reserve(session_id, row=row[:4])
