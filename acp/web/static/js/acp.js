@@ -49,7 +49,7 @@ export class AcpConnection {
             fs: { readTextFile: false, writeTextFile: false },
             terminal: false,
             session: { notices: {}, compaction: {} },
-            _meta: { agentcore: { unstable: true } },
+            _meta: { agentcore: { unstable: true, turnUpdates: true } }, // turnUpdates: turn started / ended
           },
           clientInfo: { name: 'agentcore-web', title: 'agentcore web', version: '1' },
         });

@@ -11,7 +11,6 @@ const LIVE = '_agentcore/sessions/live';
 const APPROVE = '_agentcore/session/approve';
 const DETACHED = '_agentcore/session/detached';
 const VOICE_PREFIX = '_agentcore/voice/';
-const TURN_POLL_MS = 1000; // while another client's turn runs, how often to ask whether it ended
 
 const state = {
   session: null, // {id, cwd, role, modes, configOptions, title}
@@ -19,7 +18,7 @@ const state = {
   ownPrompt: false,
   commands: [],
   requests: new Map(), // JSON-RPC id -> card element
-  pollTimer: 0,
+  turnBy: null, // the client id that started the running turn (null: this page or the agent itself)
   attaches: 0, // attach answers received (a reconnect re-attaches)
 };
 
@@ -318,15 +317,22 @@ function setRunning(running, own) {
   state.ownPrompt = running && own;
   $('cancel').hidden = !running || state.session?.role === 'observer';
   document.body.dataset.turn = running ? 'running' : 'idle';
-  clearInterval(state.pollTimer);
-  if (running && !own) state.pollTimer = setInterval(pollTurn, TURN_POLL_MS);
 }
 
-async function pollTurn() {
-  if (!state.session || !acp.up) return;
-  const answer = await acp.request(LIVE, { cwd: state.session.cwd }).catch(() => null);
-  const row = answer && answer.sessions.find((s) => s.sessionId === state.session.id);
-  if (row && !row.turnRunning && !state.ownPrompt) { setRunning(false, false); transcript.settle(); }
+// A turn started or ended (the server's turn updates: _meta.agentcore.turn on a
+// session_info_update, sent because the page sets _meta.agentcore.turnUpdates).
+function turnChanged(turn) {
+  if (turn.state === 'running') {
+    state.turnBy = turn.thisClient ? null : turn.startedBy;
+    setRunning(true, Boolean(turn.thisClient));
+    if (!turn.thisClient) announce(turn.startedBy ? 'Another client started a turn' : 'The agent started a turn');
+  } else if (turn.state === 'ended') {
+    const other = !turn.thisClient;
+    state.turnBy = null;
+    setRunning(false, false);
+    transcript.settle();
+    if (other) announce(`The other client's turn ended${turn.stopReason ? ` (${turn.stopReason.replace('_', ' ')})` : ''}`);
+  }
 }
 
 async function prompt(text) {
@@ -403,6 +409,7 @@ function handleNotification(method, params) {
     switch (update.sessionUpdate) {
       case 'usage_update': return showUsage(update);
       case 'session_info_update':
+        if (update._meta && update._meta.agentcore && update._meta.agentcore.turn) turnChanged(update._meta.agentcore.turn);
         if (update.title) {
           state.session.title = update.title;
           $('session-title').textContent = update.title;
@@ -418,9 +425,6 @@ function handleNotification(method, params) {
         state.commands = update.availableCommands || [];
         return undefined;
       default:
-        if (!state.running && ['agent_message_chunk', 'tool_call', 'agent_thought_chunk'].includes(update.sessionUpdate)) {
-          setRunning(true, false); // another client's turn (or a spoken one)
-        }
         transcript.apply(update);
         return undefined;
     }
