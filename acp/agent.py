@@ -46,6 +46,7 @@ from agentcore.core import SessionNotFound
 from agentcore.errors import AgentcoreError, InputError, StoreError
 from agentcore.frontend import Frontend
 from agentcore.gc_pause import gc_paused
+from agentcore import jobs
 from agentcore.mcp import McpConfigError
 from agentcore.session import SessionCreateInfo
 from agentcore.tools import LocalFs
@@ -175,6 +176,8 @@ class AcpAgent:
             rewind_ext.CHECKPOINTS_METHOD: partial(rewind_ext.list_checkpoints, self),
             rewind_ext.REWIND_METHOD: partial(rewind_ext.rewind, self),
             rewind_ext.EDIT_METHOD: partial(rewind_ext.edit, self),
+            jobs.JOBS_LIST_METHOD: _ignore_ctx(jobs.answer_list),  # durable jobs (agentcore/jobs/serve_ext.py)
+            jobs.JOBS_APPROVE_METHOD: _ignore_ctx(jobs.answer_approve),
         }
 
     # ------------------------------------------------------------ dispatch
@@ -512,6 +515,11 @@ class _SessionRef:
 
     def get(self) -> str:
         return self.value
+
+
+def _ignore_ctx(handler: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any], RequestContext], Any]:
+    """A handler that needs only its params."""
+    return lambda params, ctx: handler(params)
 
 
 def _auth_message() -> str:

@@ -119,6 +119,8 @@ async def approve(client: Client, job_id: str, call_id: str, decision: str) -> N
         )
     except WorkflowUpdateFailedError as exc:
         raise ApprovalError(getattr(exc.cause, "message", None) or str(exc.cause)) from None
+    except RPCError as exc:  # the job ended meanwhile (an approval that timed out failed it closed)
+        raise ApprovalError(f"job {job_id} is not waiting for approvals: {exc.message}") from None
 
 
 async def wait_closed(client: Client, job_id: str) -> None:

@@ -7,7 +7,7 @@ is a :class:`JobError`, shown as one line.
 
 from __future__ import annotations
 
-from agentcore.errors import AgentcoreError
+from agentcore.errors import AgentcoreError, InputError
 
 
 class JobError(AgentcoreError):
@@ -22,7 +22,7 @@ class JobNotFound(JobError, LookupError):
     """No job with that id."""
 
 
-class ApprovalError(JobError, ValueError):
+class ApprovalError(JobError, InputError):
     """An approval answer that cannot be used (unknown call, already answered, bad decision)."""
 
 
