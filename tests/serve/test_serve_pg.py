@@ -9,6 +9,7 @@ raises in its next turn reaches it."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -102,6 +103,18 @@ async def _ws_load_error(server: Any, work: Path, session_id: str) -> dict[str, 
                     return message["error"]
 
 
+async def _renewals_counted(server: Any) -> float:
+    """``agentcore_lease_renewals_total`` of ``server``'s /metrics once it is above 0 (the writer renews every lease_s / 3)."""
+    async with httpx.AsyncClient(trust_env=False, headers=server.auth) as http:
+        with trio.fail_after(LEASE_S * 10):
+            while True:
+                text = (await http.get(f"{server.base}/metrics")).text
+                match = re.search(r"^agentcore_lease_renewals_total (\S+)$", text, re.MULTILINE)
+                if match and float(match.group(1)) > 0:
+                    return float(match.group(1))
+                await trio.sleep(0.05)
+
+
 async def _post_for_session(server: Any, session_id: str) -> tuple[int, str | None]:
     """A session-scoped POST on a fresh HTTP connection to ``server``: its status and Location."""
     async with httpx.AsyncClient(trust_env=False, headers=server.auth) as http:
@@ -172,6 +185,7 @@ async def test_a_killed_servers_session_moves_to_the_other_server_after_its_leas
             assert answered["permissionRequests"] == ["call_1"]  # B's permission request reached the client
             assert answered["stopReason"] == "end_turn" and "done on B" in answered["text"], answered
             assert (work / "f.txt").read_text() == "written on B"
+            assert await _renewals_counted(b) > 0  # B renews the lease it now holds: /metrics counts it
         finally:
             if client is not None and client.returncode is None:
                 client.kill()

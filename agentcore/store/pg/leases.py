@@ -7,6 +7,8 @@ both win; the store's writer thread renews the owner's leases and fences its
 writes against them (agentcore.store.pg.writer); :meth:`Leases.release` gives
 one back when its session closes. A lease names its owner
 (``host:pid:random``) and, once ``agent serve`` listens, the URL it serves on.
+Each renewal round is counted in the process metrics (:func:`count_renewal`:
+leases renewed, rounds that failed), which ``/metrics`` exposes.
 """
 
 from __future__ import annotations
@@ -15,11 +17,25 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from agentcore.metrics import process_metrics
 from agentcore.store.format import JournalError, SessionLocked
 
 log = logging.getLogger(__name__)
 
 Query = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
+RENEWED = "lease_renewals_total"
+RENEWAL_FAILED = "lease_renewal_failures_total"
+
+
+def count_renewal(renewed: int | None) -> None:
+    """Count one renewal round of a store's writer: ``renewed`` lease rows, or None when it failed."""
+    metrics = process_metrics()
+    metrics.declare(RENEWED, "counter", "Session leases renewed (PostgreSQL store).")
+    metrics.declare(RENEWAL_FAILED, "counter", "Lease renewal rounds that failed (every lease of the server left to lapse).")
+    if renewed is None:
+        metrics.inc(RENEWAL_FAILED)
+    elif renewed > 0:
+        metrics.inc(RENEWED, renewed)
 
 
 def leased_text(owner: str, seconds_left: Any, url: str | None) -> str:

@@ -43,6 +43,7 @@ from typing import Any
 import attrs
 
 from agentcore.store.format import JournalWriteError
+from agentcore.store.pg.leases import count_renewal
 
 log = logging.getLogger(__name__)
 
@@ -207,12 +208,15 @@ class RecordWriter:
     def _renew_leases(self) -> None:
         try:
             with self._pool.connection() as conn:
-                conn.execute(
+                renewed = conn.execute(
                     "UPDATE agentcore_leases SET expires_at = now() + make_interval(secs => %s) WHERE owner = %s",
                     (self.lease_s, self.owner),
-                )
+                ).rowcount
         except Exception as exc:  # the next renewal tries again; a lease that lapses can be taken over
             log.warning("renewing session leases failed: %s", exc)
+            count_renewal(None)
+            return
+        count_renewal(renewed)  # /metrics (agentcore/store/pg/leases.py)
 
 
 def _fence(conn: Any, ops: list[Any], owner: str) -> dict[str, str]:
