@@ -58,7 +58,10 @@ INITIALIZE_TIMEOUT_S = 10.0  # seconds for a running server to answer initialize
 DETACH_TIMEOUT_S = 2.0  # seconds to say goodbye on exit; the session stays live either way
 ALLOWING = (PermissionOption.ALLOW_ONCE, PermissionOption.ALLOW_ALWAYS)
 WITHDRAWN = "resolved_elsewhere"  # PermissionResolved.outcome: another client answered, or the turn ended
-CLIENT_CAPABILITIES = {"session": {"notices": {}}}  # warnings and errors as notices, not as message text
+CLIENT_CAPABILITIES = {
+    "session": {"notices": {}},  # warnings and errors as notices, not as message text
+    "_meta": {"agentcore": {"turnUpdates": True}},  # another client's turn starting and ending
+}
 
 
 class RemoteEvents:

@@ -10,10 +10,13 @@ in plainly: a replayed call lasted 0 s, a turn id is the terminal's own.
 Two kinds of turn reach an attached terminal. Its own (it sent
 ``session/prompt``) are drawn like a local chat's, live region and all. Turns
 another client started arrive while the prompt is on screen, so the live
-region must stay out of the way: their tool calls are drawn once finished, and
-the paragraph being written is printed when the model call ends
-(:meth:`UpdateTranslator.update` returns ``TurnEnded`` as that marker, which
-the renderer takes as "print what is pending").
+region must stay out of the way: each of their tool calls is a line when it
+starts and is drawn whole once finished, and the paragraph being written is
+printed when the model call ends (:meth:`UpdateTranslator.update` returns
+``TurnEnded`` as that marker, which the renderer takes as "print what is
+pending"). The server's turn updates (``_meta.agentcore.turn`` on a
+``session_info_update``, asked for with ``turnUpdates``) become a line when
+another client's turn starts and one when it ends.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ USER_PROMPT_MARK = "› "  # a replayed prompt is shown as the chat's prompt sho
 DESCRIPTION_SEPARATOR = " — "  # acp.project puts it between a command and the model's words
 ALWAYS_ALLOW_PREFIX = "Always allow ("  # acp.project names the rule in the option's label
 MODEL_OPTION = "model"
+OTHER_TOOL_MARK = "▸ "  # another client's tool call, as it starts
 FINISHED_STATUSES = ("completed", "failed")
 
 Clock = Callable[[], float]
@@ -148,6 +152,8 @@ class UpdateTranslator:
         self.turn_id = ""
         self.provider = ""  # the wire names the model only; the journal names the provider
         self.model = ""
+        self.others_turn: str | None = None  # another client's turn running now: who started it
+        self._others_ended = False  # another client's turn just ended: what is pending can be printed
 
     @property
     def open_calls(self) -> int:
@@ -180,7 +186,8 @@ class UpdateTranslator:
                 return self._usage(update)
             case "session_info_update":
                 title = update.get("title")
-                return [TitleChanged(title)] if isinstance(title, str) and title else []
+                events: list[AgentEvent] = [TitleChanged(title)] if isinstance(title, str) and title else []
+                return events + self._turn(_mapping(_mapping(_mapping(update.get("_meta")).get("agentcore")).get("turn")))
             case "current_mode_update":
                 mode = update.get("currentModeId")
                 return [ModeChanged(mode)] if isinstance(mode, str) else []
@@ -201,7 +208,27 @@ class UpdateTranslator:
         """Whether, after ``events``, another client's turn has reached a point
         where what the renderer holds can be printed: a model call ended and no
         tool call is open."""
+        ended, self._others_ended = self._others_ended, False
+        if ended and not self.own_turn:
+            return True
         return not self.own_turn and not self._calls and any(isinstance(e, LlmCallFinished) for e in events)
+
+    def _turn(self, turn: Mapping[str, Any]) -> list[AgentEvent]:
+        """A turn started or ended (the server's turn updates): a line for another
+        client's turn; this terminal's own turns are drawn as they run."""
+        if not turn or turn.get("thisClient") is True:
+            return []
+        by = turn.get("startedBy")
+        who = f"another client ({by})" if isinstance(by, str) and by else "the agent"
+        match turn.get("state"):
+            case "running":
+                self.others_turn = who
+                return [Notice("info", f"turn started by {who}")]
+            case "ended":
+                self.others_turn = None
+                self._others_ended = True
+                return [Notice("info", f"turn by {who} ended: {_turn_end(turn)}")]
+        return []
 
     def _tool_call(self, update: Mapping[str, Any]) -> list[AgentEvent]:
         call_id = update.get("toolCallId")
@@ -221,6 +248,8 @@ class UpdateTranslator:
         )
         self._calls[call_id] = _Call(started, self._clock(), shown=self.own_turn)
         events: list[AgentEvent] = [started] if self.own_turn else []
+        if not self.own_turn and update.get("status") not in FINISHED_STATUSES:
+            events.append(Notice("info", f"{OTHER_TOOL_MARK}{title}"))  # drawn whole when it finishes
         if update.get("status") in FINISHED_STATUSES:
             events += self._tool_call_update(update)
         return events
@@ -315,6 +344,15 @@ class UpdateTranslator:
             subject=None,
             raw_input={},
         )
+
+
+def _turn_end(turn: Mapping[str, Any]) -> str:
+    """"end turn · 1,234 tokens" from a turn's end update."""
+    if isinstance(turn.get("error"), str):
+        return "failed"
+    reason = str(turn.get("stopReason") or "end_turn").replace("_", " ")
+    total = _mapping(turn.get("usage")).get("totalTokens")
+    return f"{reason} · {total:,} tokens" if isinstance(total, int) and total else reason
 
 
 def current_option(options: Any, option: str) -> str | None:

@@ -14,10 +14,17 @@ from __future__ import annotations
 from typing import Any
 
 import trio
-
 from acp_fakes import Pause, ScriptedProvider, text_reply
 from acp_schema import SCHEMAS, validate_definition
-from test_acp_multi_client import WAIT_S, attach, is_answer, new_session, prompt_params, read_until, server
+from test_acp_multi_client import (
+    WAIT_S,
+    attach,
+    is_answer,
+    new_session,
+    prompt_params,
+    read_until,
+    server,
+)
 
 TURNS = {"_meta": {"agentcore": {"turnUpdates": True}}}
 
@@ -40,7 +47,7 @@ async def test_every_opted_in_client_hears_a_turn_start_and_end_naming_who_start
     provider: ScriptedProvider, core, workspace
 ) -> None:
     provider.add(text_reply("shared ", "reply"))
-    async with server(core) as (hub, connect):
+    async with server(core) as (_hub, connect):
         a, _ = await connect(caps=TURNS)
         b, _ = await connect(caps=TURNS)
         plain, _ = await connect()  # no turnUpdates flag
@@ -91,7 +98,7 @@ async def test_a_client_attaching_mid_turn_learns_first_that_a_turn_runs_and_the
 ) -> None:
     pause = Pause()
     provider.add([*text_reply("first ")[:1], pause, *text_reply("second")])
-    async with server(core) as (hub, connect):
+    async with server(core) as (_hub, connect):
         a, _ = await connect(caps=TURNS)
         sid = await new_session(a, workspace)
         await a.send({"jsonrpc": "2.0", "id": 70, "method": "session/prompt", "params": prompt_params(sid, "work")})
@@ -115,7 +122,7 @@ async def test_a_client_attaching_mid_turn_learns_first_that_a_turn_runs_and_the
 async def test_a_turn_the_other_client_cancels_ends_cancelled_for_both(provider: ScriptedProvider, core, workspace) -> None:
     pause = Pause()
     provider.add([*text_reply("before")[:1], pause, *text_reply("never")])
-    async with server(core) as (hub, connect):
+    async with server(core) as (_hub, connect):
         a, _ = await connect(caps=TURNS)
         b, _ = await connect(caps=TURNS)
         sid = await new_session(a, workspace)

@@ -332,13 +332,13 @@ def test_without_a_server_attach_says_so_and_exits_2(dirs) -> None:
 
 
 def test_updates_become_the_events_the_terminal_draws() -> None:
-    """A replayed tool call (no turn of ours) is drawn once finished; in our own
+    """A tool call of another client's turn is a line as it starts and is drawn once finished; in our own
     turn it is drawn when announced, and its output streams as new text only."""
     clock = iter([0.0, 1.5, 10.0, 10.25]).__next__
     translate = UpdateTranslator(clock=clock)
     call = {"sessionUpdate": "tool_call", "toolCallId": "c1", "name": "bash", "title": "`ls` — list", "kind": "execute",
             "status": "pending", "rawInput": {"command": "ls"}}  # fmt: skip
-    assert translate.update(call) == []
+    assert translate.update(call) == [Notice("info", "▸ ls — list")]  # a line as it starts
     done = {"sessionUpdate": "tool_call_update", "toolCallId": "c1", "status": "completed",
             "content": [{"type": "content", "content": {"type": "text", "text": "a\nb"}}], "rawOutput": {"exit_code": 0}}  # fmt: skip
     started, finished = translate.update(done)
