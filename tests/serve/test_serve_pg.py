@@ -25,7 +25,6 @@ import psycopg
 import pytest
 import trio
 from fakes.pg_server import PgServer, pg_server_fixture
-from trio_websocket import open_websocket_url
 from serve_support import (
     CLIENT_TIMEOUT_S,
     INITIALIZE_PARAMS,
@@ -36,7 +35,6 @@ from serve_support import (
     parse_events,
     provider_args,
     read_line,
-    run_sdk_client,
     serve_env,
     start_server,
     step,
@@ -44,6 +42,7 @@ from serve_support import (
     text_reply,
     tool_reply,
 )
+from trio_websocket import open_websocket_url
 
 LEASE_S = 1  # the smallest [store] lease_s: the takeover comes quickly
 PROMPT = "a question answered on server A"
