@@ -141,6 +141,10 @@ class PrivateGitStore:
         self._proc: subprocess.Popen[bytes] | None = None
         self._closed = False
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
         """Stop at once: kill the git process running for this store (a long first
         scan) and refuse further work. Safe from any thread."""

@@ -171,6 +171,8 @@ class TurnCheckpointer:
         return self._refuse is not None and self._refuse(self.cwd / rel) is not None
 
     def _failed(self, exc: Exception) -> None:
+        if self.store.closed:
+            return  # the session is closing: a scan it cut short is not a problem to report
         if self.problem is None:
             log.warning("checkpoints are not working in %s: %s", self.cwd, exc)
         self.problem = str(exc)
