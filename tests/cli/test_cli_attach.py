@@ -275,7 +275,8 @@ async def test_a_permission_answer_from_the_terminal_wins_and_one_from_elsewhere
             # 3. The editor's own turn asks too: the terminal answers it between its own turns.
             server.enqueue(bash_call("call_3", "echo from-the-editor"), text_reply("done-three"))
             prompt_id = await editor.start_request("session/prompt", {"sessionId": sid, "prompt": [{"type": "text", "text": "go"}]})
-            await chat.expect("echo from-the-editor")
+            await chat.expect("▸ echo from-the-editor")  # the editor's call, as it starts
+            await chat.expect("Allow")  # then its question
             third = await editor.wait_for(
                 lambda m: m.get("method") == "session/request_permission" and m["params"]["toolCall"]["toolCallId"] == "call_3"
             )
