@@ -47,6 +47,7 @@ from agentcore.errors import AgentcoreError, InputError, StoreError
 from agentcore.frontend import Frontend
 from agentcore.gc_pause import gc_paused
 from agentcore import jobs
+from agentcore.logctx import SESSION_ID
 from agentcore.mcp import McpConfigError
 from agentcore.session import SessionCreateInfo
 from agentcore.tools import LocalFs
@@ -506,7 +507,11 @@ class AcpAgent:
 
     async def _prompt(self, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         live = self._live(params)
-        return await live.prompt(params.get("prompt"), ctx, self.conn)
+        SESSION_ID.set(live.session.id)  # this handler's task only: its log lines carry the session (agentcore.logctx)
+        log.info("prompt started")
+        result = await live.prompt(params.get("prompt"), ctx, self.conn)
+        log.info("prompt ended: %s", result.get("stopReason"))
+        return result
 
 
 @attrs.define

@@ -6,7 +6,8 @@ stdout carries one line, once the server listens::
 
 so a supervisor or a test can read the real port (``--listen 127.0.0.1:0``
 picks a free one). Everything else goes to stderr (``--daemon``: to the log
-file ``serve.log`` in the state directory's logs). A known problem (a
+file ``serve.log`` in the state directory's logs); ``--log-format json`` makes
+them JSON lines with the session and job ids (:mod:`agentcore.logctx`). A known problem (a
 refused exposure, a busy port, a bad configuration) is one line on stderr and
 exit status 2, never a traceback.
 
@@ -57,6 +58,9 @@ def add_subparsers(sub: Any) -> None:
     serve.add_argument("--model", metavar="M", help="model id")
     serve.add_argument("--trust", action="store_true", default=None,
                        help="apply untrusted folders' project configuration (default: ignored, said on stderr)")
+    serve.add_argument("--log-format", choices=("text", "json"), default="text",
+                       help="stderr log lines: text, or json (one object a line with session_id and job_id; level info "
+                       f"unless {LOG_LEVEL_ENV} says otherwise)")
     serve.set_defaults(func=main)
 
 
@@ -101,12 +105,10 @@ def _settings(args: argparse.Namespace, env: dict[str, str]) -> Any:
 
 def _start(args: argparse.Namespace, env: dict[str, str]) -> int:
     from agentcore.errors import AgentcoreError
+    from agentcore.logctx import configure
 
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=getattr(logging, env.get(LOG_LEVEL_ENV, "warning").upper(), logging.WARNING),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    default_level = "info" if args.log_format == "json" else "warning"
+    configure(sys.stderr, args.log_format, getattr(logging, env.get(LOG_LEVEL_ENV, default_level).upper(), logging.WARNING))
     try:
         settings = _settings(args, env)
     except AgentcoreError as exc:
@@ -185,7 +187,7 @@ def _close_quietly(fd: int) -> None:
 def _forwarded_args(args: argparse.Namespace) -> list[str]:
     argv = ["serve"]
     for flag, value in (("--listen", args.listen), ("--socket", args.socket), ("--profile", args.profile),
-                        ("--provider", args.provider), ("--model", args.model)):
+                        ("--provider", args.provider), ("--model", args.model), ("--log-format", args.log_format)):
         if value is not None:
             argv += [flag, value]
     for flag, on in (("--no-socket", args.no_socket), ("--allow-remote", args.allow_remote), ("--trust", args.trust)):
