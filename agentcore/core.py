@@ -33,6 +33,7 @@ from agentcore.permissions import (
     NonInteractiveGate,
     PermissionGate,
     Rule,
+    resumed_mode,
 )
 from agentcore.protected_paths import ProtectedPaths
 from agentcore.secrets import ToolSecrets
@@ -194,7 +195,7 @@ class DefaultAgentCore:
         emitter = FanoutEmitter()
         session_id = snapshot.id if snapshot else (info.session_id or new_id("sess"))
         workspace = Workspace(info.cwd, info.additional_dirs)
-        mode = info.mode or (snapshot.mode if snapshot else None) or policy.mode
+        mode, mode_notice = (info.mode, None) if info.mode else resumed_mode(snapshot.mode if snapshot else None, policy.mode)
         project_root = workspace.cwd
 
         def on_always(rule: Rule) -> None:
@@ -248,6 +249,8 @@ class DefaultAgentCore:
         if (sandbox_problem := self.sandbox.problem()) is not None:
             session.startup_notices.append(Notice("error", f"{sandbox_problem} Shell commands and hooks will not run."))
         session.startup_notices += [Notice("warning", text) for text in policy.notices]
+        if mode_notice is not None:
+            session.startup_notices.append(Notice("warning", mode_notice))
         if not selection.is_echo:  # configured parameters the model does not take: said once, not sent
             session.startup_notices += [Notice("info", text) for text in capability_notices(
                 selection.provider.model_info(selection.model),
@@ -295,10 +298,12 @@ class DefaultAgentCore:
         if not self.checkpoints:
             return NoToolCallWatcher()
         workspace = session.workspace
+        copy = getattr(self.loader, "checkpoint_copy", None)  # a shared store (PostgreSQL) keeps a copy
         checkpointer = TurnCheckpointer(
             checkpoints_dir(self.loader, self.state_dir, session.id), workspace.cwd,
             refuse=lambda path: gate.path_denied(path, workspace=workspace),
             start_soon=nursery.start_soon,
+            mirror=copy(session.id) if callable(copy) else None,
         )
         session.events.add_observer(checkpointer.observe)
         session.on_close(checkpointer.aclose)

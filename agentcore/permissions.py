@@ -72,6 +72,32 @@ class PermissionMode(enum.Enum):
         """Runs tools without asking (only deny rules and protected paths still hold)."""
         return self is PermissionMode.YOLO
 
+    @property
+    def latitude(self) -> int:
+        """How much runs without a question: read-only 0, plan 1, ask 2, accept-edits 3, yolo 4."""
+        return _LATITUDE[self]
+
+
+def resumed_mode(stored: PermissionMode | None, default: PermissionMode) -> tuple[PermissionMode, str | None]:
+    """The mode a reopened session starts in when nobody chose one now: the mode
+    it was in, unless that lets more run without a question than ``default``
+    (the configured mode). Such a mode was a grant for the invocation that chose
+    it, not for every later one; the text says what happened."""
+    if stored is None or stored.latitude <= default.latitude:
+        return stored or default, None
+    return default, (
+        f"The session was in {stored.value} mode; it continues in {default.value} mode "
+        f"(a mode that asks less is not carried over: choose it again with --mode {stored.value} or /mode)."
+    )
+
+
+_LATITUDE = {
+    PermissionMode.READ_ONLY: 0,
+    PermissionMode.PLAN: 1,
+    PermissionMode.ASK: 2,
+    PermissionMode.ACCEPT_EDITS: 3,
+    PermissionMode.YOLO: 4,
+}
 
 _MODE_DESCRIPTIONS = {
     PermissionMode.READ_ONLY: "Only read-only tools run; everything else is refused.",

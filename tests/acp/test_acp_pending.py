@@ -18,6 +18,10 @@ from agentcore.permissions import PermissionMode
 from agentcore.session import SessionPolicy
 from agentcore.store import JournalStore
 
+# A crash image is the journal; the checkpoint store may be mid-scan (its index.lock
+# comes and goes) and is not part of what these tests replay.
+NO_CHECKPOINTS = shutil.ignore_patterns("checkpoints")
+
 
 def _core(provider: ScriptedProvider, store: JournalStore, state_dir: Path) -> Any:
     return (
@@ -38,7 +42,7 @@ async def _crash_image(provider: ScriptedProvider, tmp_path: Path, workspace: Pa
         async with trio.open_nursery() as nursery:
             nursery.start_soon(session.run_turn, "second prompt")
             await pause.reached.wait()
-            shutil.copytree(store.sessions_dir / session.id, tmp_path / "image" / session.id)
+            shutil.copytree(store.sessions_dir / session.id, tmp_path / "image" / session.id, ignore=NO_CHECKPOINTS)
             session.cancel()
     return tmp_path / "image", session.id
 

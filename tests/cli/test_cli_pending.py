@@ -168,3 +168,20 @@ async def test_a_continued_turn_is_unattended_like_a_fresh_run(tmp_path, work, s
     assert done.returncode == EXIT_DENIED, done.stderr.decode()
     assert done.stdout == b"Could not write.\n" and b"denied (unattended): write_file" in done.stderr
     assert not (work / "out.txt").exists()
+
+
+async def test_a_session_run_in_yolo_is_not_continued_in_yolo_unless_asked_again(tmp_path, work, server: FakeServer) -> None:
+    """A mode that skips questions is a grant for one invocation: continuing the
+    session without --mode uses the configured mode (ask), so the write is denied,
+    and says so; --mode yolo grants it again."""
+    env = env_for(tmp_path, server)
+    server.enqueue(tool_call("call_1", "bash", {"command": COMMAND}))
+    await kill_mid_tool(work, env, "the job")  # run with --mode yolo
+    server.enqueue(tool_call("call_w", "write_file", {"path": "out.txt", "content": "x"}), reply("Could not write."))
+    done = await agent(work, env, "run", "--continue")
+    assert done.returncode == EXIT_DENIED, done.stderr.decode()
+    assert b"was in yolo mode" in done.stderr and not (work / "out.txt").exists()
+    server.enqueue(tool_call("call_w2", "write_file", {"path": "out.txt", "content": "x"}), reply("Wrote it."))
+    granted = await agent(work, env, "run", "--continue", "--mode", "yolo", "-p", "try again")
+    assert granted.returncode == 0, granted.stderr.decode()
+    assert (work / "out.txt").read_text() == "x"

@@ -24,6 +24,10 @@ from agentcore.turn import TurnAbortedError
 from fakes.llm_server import json_reply
 from store_support import info, make_core, make_provider, text, tool_call, wire_texts
 
+# A crash image is the journal; the checkpoint store may be mid-scan (its index.lock
+# comes and goes) and is not part of what these tests replay.
+NO_CHECKPOINTS = shutil.ignore_patterns("checkpoints")
+
 BLOCK_COMMAND = "wait for the other side"
 
 
@@ -46,7 +50,7 @@ async def crash_image(store: JournalStore, image: Path, server, http_client, sta
         async with trio.open_nursery() as nursery:
             nursery.start_soon(session.run_turn, "second prompt")
             await entered.wait()
-            shutil.copytree(store.sessions_dir / session.id, image / session.id)
+            shutil.copytree(store.sessions_dir / session.id, image / session.id, ignore=NO_CHECKPOINTS)
             session.cancel()
     return session.id
 
