@@ -4,6 +4,7 @@
 import { AcpConnection } from './acp.js';
 import { Transcript } from './transcript.js';
 import { Voice } from './voice.js';
+import { JobsView } from './jobs.js';
 
 const $ = (id) => document.getElementById(id);
 const ATTACH = '_agentcore/session/attach';
@@ -42,7 +43,14 @@ const voice = new Voice({
   button: $('mic'), panel: $('voice-panel'), stateLabel: $('voice-state'), heard: $('voice-heard'), said: $('voice-said'), noticeLabel: $('voice-notice'),
   sessionId: () => state.session && state.session.id, announce,
 });
-window.agentcore = { acp, transcript, voice, state }; // for the console (and the page's tests)
+const jobs = new JobsView({ acp, panel: $('jobs'), list: $('jobs-list'), notice: $('jobs-notice'), announce });
+window.agentcore = { acp, transcript, voice, state, jobs }; // for the console (and the page's tests)
+$('toggle-jobs').addEventListener('click', () => {
+  if (jobs.open) jobs.hide();
+  else jobs.show();
+  $('toggle-jobs').setAttribute('aria-pressed', String(jobs.open));
+});
+$('jobs-refresh').addEventListener('click', () => jobs.refresh());
 
 // ------------------------------------------------------------------ login
 
@@ -101,6 +109,7 @@ async function connected() {
   setConn('connected');
   document.body.dataset.conn = 'up';
   await refreshSessions();
+  if (jobs.open) jobs.refresh();
   if (state.session) await attach(state.session.id, state.session.cwd, state.session.role, true);
 }
 
