@@ -10,6 +10,11 @@ scan, which the private index makes a stat per unchanged file. Paths a deny
 rule covers are never stored. A checkpoint that fails (no git, a full disk) is
 logged and the call runs anyway: checkpoints never block work.
 
+With a ``mirror`` (the PostgreSQL store's copy), each record and the bytes of
+its *after* states are also saved there, in a worker thread, after the local
+log: only changes to paths ``refuse`` allows, so a denied path's name or bytes
+never leave the machine. A mirror that fails is the same logged ``problem``.
+
 The first scan of a store hashes every file (~200 ms for 5,000 files); later
 scans cost a stat per file. So the session's first prompt starts that scan at
 once, in a worker thread from a task in the session's nursery, while the model
@@ -21,12 +26,20 @@ nothing touches the store.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Protocol
 
+import attrs
 import trio
 
-from agentcore.checkpoints.gitstore import CheckpointError, PrivateGitStore, Snapshot, TooManyFiles
+from agentcore.checkpoints.gitstore import (
+    CheckpointError,
+    PrivateGitStore,
+    Snapshot,
+    TooManyFiles,
+    safe_relative,
+)
 from agentcore.checkpoints.records import CallRecord, CheckpointLog, first_line, now
 from agentcore.events import AgentEvent, PromptCommitted
 from agentcore.permissions import PermissionCheck
@@ -35,6 +48,12 @@ from agentcore.tools.base import ToolKind
 log = logging.getLogger(__name__)
 
 _ONE_PATH_KINDS = frozenset({ToolKind.EDIT, ToolKind.DELETE})  # the subject is the only file touched
+
+
+class CheckpointMirror(Protocol):
+    """Where a copy of each record goes (synchronous: called in a worker thread)."""
+
+    def save(self, record: CallRecord, contents: Mapping[str, bytes]) -> None: ...
 
 
 class TurnCheckpointer:
@@ -49,12 +68,14 @@ class TurnCheckpointer:
         *,
         refuse: Callable[[Path], str | None] | None = None,
         start_soon: Callable[..., object] | None = None,
+        mirror: CheckpointMirror | None = None,
     ) -> None:
         self.cwd = Path(cwd).resolve()
         self._start_soon = start_soon  # the session's nursery: the warm-up lives no longer than the session
         self.store = PrivateGitStore(directory, self.cwd)
         self.log = CheckpointLog(directory)
         self._refuse = refuse
+        self._mirror = mirror
         # (prompt id, first line) of the latest prompt: a sub-agent's calls count for its parent's turn.
         self._prompt: tuple[str | None, str] = (None, "")
         self._before: dict[str, tuple[Snapshot, list[str] | None]] = {}  # call id -> before, paths
@@ -135,6 +156,25 @@ class TurnCheckpointer:
                 self.log.append(record)
             except OSError as exc:
                 self._failed(exc)
+            if self._mirror is not None:
+                await self._save_copy(record)
+
+    async def _save_copy(self, record: CallRecord) -> None:
+        """The record and its after states' bytes to the mirror; refused paths left out."""
+        changes = tuple(c for c in record.changes if safe_relative(c.path) and not self._refused(c.path))
+        if not changes:
+            return
+        copy = attrs.evolve(record, changes=changes, skipped=tuple(p for p in record.skipped if not self._refused(p)))
+        mirror = self._mirror
+        assert mirror is not None
+
+        def save() -> None:
+            mirror.save(copy, self.store.read_blobs(c.after.sha for c in changes if c.after.sha is not None))
+
+        try:
+            await trio.to_thread.run_sync(save)
+        except Exception as exc:  # noqa: BLE001 - a database error of any kind: logged, the call goes on
+            self._failed(exc)
 
     def _paths(self, check: PermissionCheck) -> list[str] | None:
         """The workspace-relative paths the call may touch; None: it may touch anything."""

@@ -124,7 +124,9 @@ class JobActivities:
         policy = core.policy_resolver(spec.profile, path)
         gate = DefaultPermissionGate(rules=policy.rules, protected=core.protected)
         refuse = refuse_for(gate, core.protected, Workspace(path))
-        return ws.replay(checkpoints_dir(core.loader, core.state_dir, session_id), path, refuse)
+        copy = getattr(core.loader, "checkpoint_copy", None)  # PostgreSQL: written on whichever worker ran the turn
+        shared = copy(session_id) if callable(copy) else None
+        return ws.replay(checkpoints_dir(core.loader, core.state_dir, session_id), path, refuse, shared)
 
     @activity.defn(name=s.TURN_ACTIVITY)
     async def run_turn(self, request: s.TurnRequest) -> s.TurnResult:

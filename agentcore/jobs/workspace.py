@@ -12,6 +12,10 @@ Invariants:
   job's deny rules cover or a protected path (the caller's ``refuse``). A path whose fresh clone
   differs from what the session saw before its first change is kept as cloned
   and reported, never overwritten: the repository moved on.
+* The records and their bytes come from the session's local checkpoint log and
+  private git store when this machine has them, else from the session
+  store's copy (PostgreSQL: ``shared``), which holds the same records with the
+  bytes of each changed file's last state.
 * Limits (docs/scale.md): only what the checkpointer recorded comes back —
   files changed by tool calls, up to its size cap; untracked build artefacts,
   processes and anything outside the workspace do not.
@@ -25,11 +29,12 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Protocol
 
 from agentcore.checkpoints.gitstore import PrivateGitStore
-from agentcore.checkpoints.records import CheckpointLog
+from agentcore.checkpoints.records import CallRecord, CheckpointLog
 from agentcore.checkpoints.restore import PathPlan, RestoreReport, restore
 from agentcore.jobs.errors import WorkspaceError
 
@@ -37,6 +42,22 @@ CLONE_TIMEOUT_S = 600.0  # one clone of the job's repository
 _JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 Refuse = Callable[[Path], "str | None"]
 _HERMETIC_GIT = ("-c", "core.hooksPath=/dev/null", "-c", "protocol.ext.allow=never", "-c", "core.fsmonitor=false")
+
+
+class SharedCheckpoints(Protocol):
+    """A session's checkpoints in the session store (another machine wrote them)."""
+
+    def records(self) -> list[CallRecord]: ...
+
+    def read_blobs(self, shas: Iterable[str]) -> dict[str, bytes]: ...
+
+
+class _SharedBlobs:
+    """What :func:`~agentcore.checkpoints.restore.restore` reads: the workspace and blobs."""
+
+    def __init__(self, shared: SharedCheckpoints, workspace: Path) -> None:
+        self.workspace = workspace
+        self.read_blobs = shared.read_blobs
 
 
 def workspace_path(root: Path, job_id: str) -> Path:
@@ -81,10 +102,16 @@ def clone(repo: str, dest: Path) -> None:
         raise WorkspaceError(f"cloning {repo} took longer than {CLONE_TIMEOUT_S:g}s") from None
 
 
-def replay(checkpoints: Path, workspace: Path, refuse: Refuse | None = None) -> RestoreReport:
+def replay(
+    checkpoints: Path, workspace: Path, refuse: Refuse | None = None, shared: SharedCheckpoints | None = None
+) -> RestoreReport:
     """Put back every file the session's tool calls changed, as the session left it;
-    ``refuse`` (deny rules, protected paths) keeps a path as cloned, reported."""
+    ``refuse`` (deny rules, protected paths) keeps a path as cloned, reported.
+    Without a local checkpoint log, the records and bytes come from ``shared``."""
     records = CheckpointLog(checkpoints).read()
+    source: object = None
+    if not records and shared is not None:
+        records, source = shared.records(), _SharedBlobs(shared, workspace)
     if not records:
         return RestoreReport()
     first: dict[str, object] = {}
@@ -96,4 +123,5 @@ def replay(checkpoints: Path, workspace: Path, refuse: Refuse | None = None) -> 
     # restore() writes ``target`` where the file is still ``last``: here the target is
     # what the session left and "last" is what it found, i.e. what a fresh clone has.
     plans = [PathPlan(path, last[path], first[path]) for path in first]  # type: ignore[arg-type]
-    return restore(PrivateGitStore(checkpoints, workspace), plans, refuse=refuse)
+    store = source if source is not None else PrivateGitStore(checkpoints, workspace)
+    return restore(store, plans, refuse=refuse)  # type: ignore[arg-type]  # the two read the same way

@@ -15,7 +15,8 @@ from pg_support import API_KEY, ECHO_TOOL, info, make_core, make_provider, text,
 
 MCP_TOKEN = "mcp-env-token-7c6b5a4938271605"
 MCP_HEADER = "Bearer mcp-header-secret-0a1b2c3d4e5f"
-TABLES = ("agentcore_sessions", "agentcore_records", "agentcore_blobs", "agentcore_leases", "agentcore_schema")
+TABLES = ("agentcore_sessions", "agentcore_records", "agentcore_blobs", "agentcore_leases", "agentcore_schema",
+          "agentcore_checkpoints")
 
 
 async def test_no_secret_in_any_table(pg_url, server, http_client, state_dir, work):

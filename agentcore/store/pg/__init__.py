@@ -5,7 +5,8 @@
 - :mod:`~agentcore.store.pg.recorder` — the journal recorder, writing there;
 - :mod:`~agentcore.store.pg.schema` — tables and versioned migrations;
 - :mod:`~agentcore.store.pg.leases` — which server may write a session;
-- :mod:`~agentcore.store.pg.blobs` — images in a table;
+- :mod:`~agentcore.store.pg.blobs` — images (and checkpointed file contents) in a table;
+- :mod:`~agentcore.store.pg.checkpoints` — checkpoint records copied in, for other machines;
 - :mod:`~agentcore.store.pg.migrate` — copying journal sessions in.
 
 psycopg is imported only when a store is built.

@@ -1,10 +1,12 @@
-"""Images kept out of the records, in the ``agentcore_blobs`` table.
+"""Images kept out of the records and checkpointed file contents, in the
+``agentcore_blobs`` table.
 
 Invariant: the row ``id`` holds exactly the bytes whose SHA-256 is the id
 (``sha256:`` + 64 hex, checked before any query), verified on every read; a
 blob is written (committed) before the record naming it is queued, so a
-committed record never names a blob the database lacks. Checkpoints are not
-here: they stay in each session's private git store on the server's disk.
+committed record never names a blob the database lacks. A blob is kept while
+a session record or a checkpoint record (:mod:`agentcore.store.pg.checkpoints`)
+names it.
 """
 
 from __future__ import annotations
@@ -67,7 +69,8 @@ class PgBlobs:
         """Delete blobs no record names (of ``candidates``, or all older than ``min_age_s``)."""
         sql = (
             "DELETE FROM agentcore_blobs b WHERE {where} AND NOT EXISTS "
-            "(SELECT 1 FROM agentcore_records r WHERE strpos(r.body, b.id) > 0) RETURNING b.id"
+            "(SELECT 1 FROM agentcore_records r WHERE strpos(r.body, b.id) > 0) AND NOT EXISTS "
+            "(SELECT 1 FROM agentcore_checkpoints c WHERE strpos(c.record, b.id) > 0) RETURNING b.id"
         )
         with self._pool.connection() as conn:
             if candidates is not None:

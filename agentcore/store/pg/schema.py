@@ -19,9 +19,12 @@ Tables (all prefixed ``agentcore_``):
   records a fork still needs.
 * ``records`` — the journal's records (agentcore/store/format.py), one JSON
   text per row, append-only, ``seq`` counting from 0 (the ``session`` header).
-* ``blobs`` — images kept out of the records (content-addressed).
+* ``blobs`` — images kept out of the records and the file contents of
+  checkpoints (content-addressed).
 * ``leases`` — which server has a session open for writing, until when, and
   the URL it serves on (v2; null outside ``agent serve``).
+* ``checkpoints`` — each session's checkpoint call records, ``seq`` from 0, the
+  bytes they name in ``blobs`` (v3; :mod:`agentcore.store.pg.checkpoints`).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from typing import Any
 
 from agentcore.store.format import JournalError
 
-SCHEMA_VERSION = 2  # the newest migration this code knows
+SCHEMA_VERSION = 3  # the newest migration this code knows
 _LOCK_KEY = 0x61676E74  # pg_advisory_xact_lock key serialising migrations ("agnt")
 
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -72,6 +75,15 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
     # 2: a lease names where its owner serves (agent serve's /acp URL), so another server can send clients there.
     2: ("ALTER TABLE agentcore_leases ADD COLUMN url text",),
+    # 3: checkpoints in the database, so a job that moves to another machine gets its file changes back.
+    3: (
+        """CREATE TABLE agentcore_checkpoints (
+            session_id text NOT NULL,
+            seq bigint NOT NULL,
+            record text NOT NULL,
+            PRIMARY KEY (session_id, seq)
+        )""",
+    ),
 }
 
 

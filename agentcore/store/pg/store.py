@@ -47,6 +47,7 @@ from agentcore.store.format import (
 from agentcore.store.fork_records import fork_start
 from agentcore.store.journal import SessionScan, StoredSession
 from agentcore.store.pg.blobs import PgBlobs
+from agentcore.store.pg.checkpoints import PgCheckpoints
 from agentcore.store.pg.leases import Leases, SessionLeased
 from agentcore.store.pg.recorder import LEASE_HELD_BY_STORE, PgRecorder
 from agentcore.store.pg.schema import PgStoreError, migrate
@@ -288,6 +289,9 @@ class PgSessionStore:
         self._reserved.pop(session_id, None)
         with self._pool.connection() as conn:
             bodies = conn.execute("SELECT body FROM agentcore_records WHERE session_id = %s", (session_id,)).fetchall()
+            bodies += conn.execute(
+                "DELETE FROM agentcore_checkpoints WHERE session_id = %s RETURNING record", (session_id,)
+            ).fetchall()  # the session's files go with it (a fork has checkpoints of its own)
             conn.execute("UPDATE agentcore_sessions SET deleted = true WHERE id = %s", (session_id,))
             while conn.execute(
                 "DELETE FROM agentcore_sessions s WHERE s.deleted AND NOT EXISTS "
@@ -311,6 +315,11 @@ class PgSessionStore:
 
     def check_blob(self, blob_id: str, size: int) -> None:
         self.blobs.check_blob(blob_id, size)
+
+    def checkpoint_copy(self, session_id: str) -> PgCheckpoints:
+        """The session's checkpoints in the database: written by its checkpointer
+        (``save``), read to rebuild its workspace on another machine."""
+        return PgCheckpoints(self._pool, self.blobs, session_id)
 
     def open_read_only(self, session_id: str) -> StoredSession:
         self._row(session_id)
