@@ -24,7 +24,7 @@ AREA = "blobs"
 IMAGE_BYTES = 1024 * 1024
 RUNS = 20  # writes and reads measured (each write a new image: nothing deduplicated)
 SCREENSHOTS = 30  # images in the resumed session and in the memory figure
-WRITE_BUDGET_MS = 20.0  # includes an fsync of the file and its directory
+WRITE_BUDGET_MS = 20.0  # the event loop's part; the fsync moved to the turn's end (BlobStore.sync)
 READ_BUDGET_MS = 10.0
 RECORD_BUDGET_BYTES = 1024
 
@@ -39,18 +39,26 @@ def _message(seed: int) -> UserMessage:
 
 def _write_read(blobs: BlobStore) -> tuple[float, float, float]:
     images = [_image(1000 + i) for i in range(RUNS)]
-    writes, reads, checks = [], [], []
+    writes, reads, checks, syncs = [], [], [], []
     for data in images:
         start = time.perf_counter()
         blob = blobs.write_blob(data)
         writes.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        blobs.sync()  # what the turn's end adds, beside the journal's own fsync
+        syncs.append(time.perf_counter() - start)
         start = time.perf_counter()
         assert blobs.read_blob(blob) == data
         reads.append(time.perf_counter() - start)
         start = time.perf_counter()
         blobs.check_blob(blob, len(data))
         checks.append(time.perf_counter() - start)
+    global LAST_SYNC_S
+    LAST_SYNC_S = statistics.median(syncs)
     return statistics.median(writes), statistics.median(reads), statistics.median(checks)
+
+
+LAST_SYNC_S = 0.0  # median of the turn-end sync in the last _write_read
 
 
 def _record_sizes(blobs: MediaStore) -> tuple[int, int]:
@@ -100,7 +108,8 @@ def run() -> list[tuple[str, str, str, str]]:
         memory_refs = _history_memory(BlobStore(root / "blobs-memory"))
     mb = IMAGE_BYTES // (1024 * 1024)
     return [
-        (AREA, f"write a {mb} MB image (temp + fsync + rename)", f"{write_s * 1e3:.2f} ms", f"< {WRITE_BUDGET_MS:.0f} ms"),
+        (AREA, f"write a {mb} MB image in history.append (temp + rename, on the event loop)", f"{write_s * 1e3:.2f} ms", f"< {WRITE_BUDGET_MS:.0f} ms"),
+        (AREA, "its fsync at the turn's end (file + directory)", f"{LAST_SYNC_S * 1e3:.2f} ms", "off the append path"),
         (AREA, f"read a {mb} MB image (hash verified)", f"{read_s * 1e3:.2f} ms", f"< {READ_BUDGET_MS:.0f} ms"),
         (AREA, f"check a {mb} MB image on load (streamed hash)", f"{check_s * 1e3:.2f} ms", "informational"),
         (AREA, f"journal record of a {mb} MB image: inline base64", f"{inline:,} bytes", "before"),

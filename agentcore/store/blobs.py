@@ -2,8 +2,13 @@
 
 Invariant: the file ``<root>/sha256/<2 hex>/<62 hex>`` holds exactly the bytes
 whose SHA-256 is its name. It is written to a temporary file in the same
-directory, fsynced and renamed into place (a reader sees all of it or nothing),
-and verified against its name on every read. A blob id is ``sha256:`` and 64
+directory and renamed into place (a reader sees all of it or nothing), and
+verified against its name on every read. Durability follows the journal's:
+``write_blob`` (called from ``history.append``, on the event loop) does not
+wait for the disk; :meth:`BlobStore.sync` makes every blob written since
+durable and is called right before the journal's own fsync at the end of a
+turn (and at close), so a record that survived a power loss names a blob that
+did too. A blob id is ``sha256:`` and 64
 lowercase hex digits, checked *before* any path is built, so an id read from a
 journal can never name a file outside ``root``. Blobs are shared: forks and
 resumed sessions name the same blob, the bytes exist once, and a blob is
@@ -63,6 +68,22 @@ class BlobStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._unsynced: dict[Path, None] = {}  # written since the last sync(), in order
+
+    def sync(self) -> None:
+        """fsync every blob written since the last call, then their directories. Raises ``OSError``."""
+        pending, self._unsynced = self._unsynced, {}
+        for path in pending:
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                continue  # removed since (a delete of its only session): nothing to keep
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        for directory in dict.fromkeys(path.parent for path in pending):
+            sync_dir(directory)
 
     def path_of(self, blob_id: str) -> Path:
         """The file of ``blob_id``; :class:`InvalidBlobId` for anything but a well-formed id."""
@@ -91,14 +112,13 @@ class BlobStore:
                 view = memoryview(data)
                 while view:
                     view = view[os.write(fd, view) :]
-                os.fsync(fd)
             finally:
                 os.close(fd)
             os.replace(tmp, path)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        sync_dir(path.parent)
+        self._unsynced[path] = None  # made durable by sync(), before the journal that names it
         return blob_id
 
     # ----------------------------------------------------------- reading

@@ -337,6 +337,7 @@ class JournalStore:
     ) -> Reservation:
         now = self._clock()
         start = fork_start(source, messages, servers, now=now, reason=reason, replaced=replaced, media=self.blobs)
+        self.blobs.sync()  # images it moved out of line are on disk before the journal naming them
         new_session, header, recs, fork_revision = start.session_id, start.header, start.records, start.revision
         path = self._recorder.make_dir(self.session_dir(new_session))
         writer = JournalWriter.create(path / JOURNAL_FILE)

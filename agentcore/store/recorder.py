@@ -405,8 +405,15 @@ class SessionRecorder:
         live.meta["usage"] = usage_to_dict(usage_from_dict(live.meta["usage"]) + usage)
         live.meta["cost_usd"] = float(live.meta["cost_usd"]) + cost
 
+    def _sync_media(self) -> None:
+        """Blobs written this turn reach the disk before the journal records naming them."""
+        sync = getattr(self.media, "sync", None)
+        if sync is not None:
+            sync()
+
     def _end_turn(self, live: LiveJournal) -> None:
         live.turn = None
+        self._sync_media()
         live.writer.sync()
         # meta.json is a cache checked against the journal's size: no fsync needed.
         self._save_meta(live, sync=False)
@@ -493,6 +500,7 @@ class SessionRecorder:
             live.turn = None
         else:
             self._sync_history(session, live, strategy="resync")
+        self._sync_media()
         live.writer.sync()
         self._save_meta(live, sync=True)
 

@@ -74,6 +74,8 @@ async def _session_with_image(store, server, http_client, state_dir, work, data:
         prompt = session.history[0]
         assert isinstance(prompt, UserMessage)
         assert isinstance(prompt.content[1], ImageRef)  # history holds a reference, not the bytes
+        if isinstance(store, JournalStore):
+            assert store.blobs._unsynced == {}  # made durable at the turn's end, with the journal
     return session.id
 
 
@@ -403,3 +405,19 @@ async def test_sessions_commands_read_journals_with_blobs(server, http_client, w
     assert b64(data)[:100] not in out
     code, out = run("rm", sid)
     assert code == 0 and blob_files(store) == []  # its only image went with it
+
+
+def test_blob_writes_wait_for_the_disk_only_when_the_journal_does(tmp_path: Path) -> None:
+    """write_blob (on the event loop, inside history.append) does not fsync; sync()
+    — called right before the journal's own fsync at turn end — makes every blob
+    written since durable, once."""
+    from agentcore.store.blobs import BlobStore
+
+    store = BlobStore(tmp_path / "blobs")
+    first, second = store.write_blob(b"a" * 10_000), store.write_blob(b"b" * 10_000)
+    assert list(store._unsynced) == [store.path_of(first), store.path_of(second)]
+    store.write_blob(b"a" * 10_000)  # already stored: nothing new to sync
+    assert len(store._unsynced) == 2
+    store.path_of(second).unlink()  # deleted before the turn ended: skipped, not an error
+    store.sync()
+    assert store._unsynced == {} and store.read_blob(first) == b"a" * 10_000
