@@ -62,7 +62,7 @@ async def _on_asyncio(call: Callable[[Any], Awaitable[Any]], address: str) -> An
 
 
 async def answer_list(params: Mapping[str, Any], *, env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """``{"jobs": [{jobId, status, started, phase?, turn?, sessionId?, pending?: [{callId, tool, title}]}]}``;
+    """``{"jobs": [{jobId, status, started, goal?, phase?, turn?, sessionId?, pending?: [{callId, tool, title}]}]}``;
     ``jobId`` in ``params``: that job only. A running job's phase and pending approvals come from its workflow."""
     address = _address(env)
     only = params.get("jobId")
@@ -76,7 +76,7 @@ async def answer_list(params: Mapping[str, Any], *, env: Mapping[str, str] | Non
             entry: dict[str, Any] = {"jobId": summary.job_id, "status": summary.status, "started": summary.started}
             if summary.status == "running":
                 _, state = await jobs_client.describe(client, summary.job_id)
-                entry.update(phase=state.phase, turn=state.turn, sessionId=state.session_id,
+                entry.update(goal=state.goal, phase=state.phase, turn=state.turn, sessionId=state.session_id,
                              pending=[{"callId": p.call_id, "tool": p.tool, "title": p.title} for p in state.pending])  # fmt: skip
             jobs.append(entry)
         return {"jobs": jobs}

@@ -117,6 +117,7 @@ class JobState:
     """What ``agent jobs show`` reads through the workflow's query."""
 
     phase: str = "claiming"  # claiming, running, waiting_approval, done
+    goal: str = ""  # the job's goal (what a list shows beside its id)
     turn: int = 0
     session_id: str | None = None
     worker: str | None = None

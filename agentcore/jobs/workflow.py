@@ -65,6 +65,7 @@ class AgentJobWorkflow:
     @workflow.run
     async def run(self, spec: s.JobSpec) -> s.JobOutcome:
         self.spec = spec
+        self.state.goal = spec.goal
         claim: s.Claim | None = None
         last_text = ""
         turn = 1

@@ -62,7 +62,8 @@ async def test_an_approval_is_answered_through_the_server(temporal_server, worke
         acp = Acp(ws)
         assert "result" in await acp.call("initialize", ss.INITIALIZE_PARAMS)
         listed = (await acp.call("_agentcore/jobs/list", {"jobId": job_id}))["result"]["jobs"]
-        assert listed == [{"jobId": job_id, "status": "running", "started": listed[0]["started"], "phase": "waiting_approval",
+        assert listed == [{"jobId": job_id, "status": "running", "started": listed[0]["started"], "goal": "append a step line to log.txt",
+                           "phase": "waiting_approval",
                            "turn": state.turn, "sessionId": state.session_id,
                            "pending": [{"callId": pending.call_id, "tool": "bash", "title": pending.title}]}]  # fmt: skip
         wrong = (await acp.call("_agentcore/jobs/approve", {"jobId": job_id, "callId": "call_nope", "decision": "allow"}))
