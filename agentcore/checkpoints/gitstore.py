@@ -250,16 +250,17 @@ class PrivateGitStore:
             self._forget(skipped)
         return Snapshot(self._write_tree(), tuple(skipped))
 
-    def snapshot_workspace(self, skip: Callable[[str], bool] | None = None) -> Snapshot:
+    def snapshot_workspace(self, skip: Callable[[str], bool] | None = None, *, max_new: int = MAX_NEW_FILES) -> Snapshot:
         """Refresh every file git would see (untracked and not ignored, tracked by the
         user's index even if ignored, and what the private index already holds), then
         write the tree. Only new, changed and deleted files are handed to git: the
         private index's stat cache finds them, so an unchanged file costs one stat in
-        git. ``skip(path)`` leaves a path out (and drops it from the store)."""
+        git. ``skip(path)`` leaves a path out (and drops it from the store); more than
+        ``max_new`` files new to the store is :class:`TooManyFiles`, before any is hashed."""
         self.ensure()
         new = _split(self._run(["ls-files", "-z", "--others", "--exclude-standard"]))
         changed = _split(self._run(["ls-files", "-z", "--modified", "--deleted"]))
-        if len(new) > MAX_NEW_FILES:
+        if len(new) > max_new:
             raise TooManyFiles(f"{len(new):,} new files in {self.workspace}: too many to checkpoint")
         unique = dict.fromkeys([*new, *changed, *self._user_tracked_ignored()])
         refused = [p for p in unique if skip(p)] if skip is not None else []

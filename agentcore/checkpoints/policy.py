@@ -25,6 +25,7 @@ nothing touches the store.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -48,6 +49,9 @@ from agentcore.tools.base import ToolKind
 log = logging.getLogger(__name__)
 
 _ONE_PATH_KINDS = frozenset({ToolKind.EDIT, ToolKind.DELETE})  # the subject is the only file touched
+# The warm-up hashes at most this many files new to the store (a project, not a home
+# directory): a chat that never changes a file must not read a whole disk in the background.
+WARM_MAX_NEW_FILES = 20_000
 
 
 class CheckpointMirror(Protocol):
@@ -69,9 +73,11 @@ class TurnCheckpointer:
         refuse: Callable[[Path], str | None] | None = None,
         start_soon: Callable[..., object] | None = None,
         mirror: CheckpointMirror | None = None,
+        warm_max_new: int = WARM_MAX_NEW_FILES,
     ) -> None:
         self.cwd = Path(cwd).resolve()
         self._start_soon = start_soon  # the session's nursery: the warm-up lives no longer than the session
+        self._warm_max_new = warm_max_new
         self.store = PrivateGitStore(directory, self.cwd)
         self.log = CheckpointLog(directory)
         self._refuse = refuse
@@ -103,7 +109,13 @@ class TurnCheckpointer:
         assert self._warming is not None
         try:
             async with self._lock:
-                await self._snapshot(None)
+                if self._scans:
+                    scan = functools.partial(self.store.snapshot_workspace, self._refused, max_new=self._warm_max_new)
+                    await trio.to_thread.run_sync(scan)
+        except TooManyFiles:
+            pass  # a big folder is not hashed in the background; the first call that changes files scans it
+        except (CheckpointError, OSError) as exc:
+            self._failed(exc)
         except Exception as exc:  # a bug here must not end the run (Cancelled passes: the run is ending)
             log.exception("checkpoint warm-up failed")
             self._failed(exc)

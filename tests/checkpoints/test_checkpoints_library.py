@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import trio
 
 from agentcore import AgentCoreBuilder, SessionCreateInfo
 from agentcore.checkpoints import LiveRewind, RewindError, RewindScope
@@ -117,3 +118,26 @@ async def test_the_first_prompt_warms_the_store_while_the_model_thinks(tmp_path,
         tree = checkpointer.store.snapshot_paths([])  # the index as the warm-up left it
         stored = checkpointer.store._run(["ls-tree", "-r", "--name-only", tree.tree]).decode().split()
     assert sorted(stored) == sorted(f"pkg/m{n}.py" for n in range(20))
+
+
+async def test_the_warm_up_leaves_a_big_folder_to_the_first_call_that_changes_files(tmp_path: Path) -> None:
+    """More files than the warm-up's limit: nothing is hashed in the background, no
+    problem is reported, and a later call's scan (with the normal limit) still works."""
+    from agentcore.checkpoints.policy import TurnCheckpointer
+    from agentcore.events import PromptCommitted
+    from agentcore.messages import TextBlock, UserMessage
+
+    work = tmp_path / "work"
+    work.mkdir()
+    for n in range(12):
+        (work / f"f{n}.txt").write_text(f"{n}\n")
+    async with trio.open_nursery() as nursery:
+        checkpointer = TurnCheckpointer(tmp_path / "cp", work, start_soon=nursery.start_soon, warm_max_new=10)
+        checkpointer.observe(PromptCommitted("turn_1", UserMessage((TextBlock("hi"),))))
+        await checkpointer.warmed()
+        assert checkpointer.problem is None
+        assert not (tmp_path / "cp" / "index").exists()  # nothing hashed
+        snap = await trio.to_thread.run_sync(checkpointer.store.snapshot_workspace)  # the call's scan
+        listed = checkpointer.store._run(["ls-tree", "--name-only", snap.tree]).decode().split()
+        assert len(listed) == 12
+        await checkpointer.aclose()
