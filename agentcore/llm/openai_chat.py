@@ -186,14 +186,11 @@ def build_body(
     return body
 
 
-class OpenAiChatProvider(HttpProviderBase):
-    """An :class:`LlmProvider` for the chat-completions protocol."""
+class OpenAiHttpProvider(HttpProviderBase):
+    """What OpenAI's two APIs share: bearer auth, the request-id header, ``/models``."""
 
-    def __init__(self, *, max_tokens_field: str = "max_tokens", **kwargs: Any) -> None:
-        # OpenAI itself wants "max_completion_tokens" (reasoning models reject
-        # "max_tokens"); most compatible servers only know "max_tokens".
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(request_id_header="x-request-id", **kwargs)
-        self.max_tokens_field = max_tokens_field
 
     def _headers(self) -> dict[str, str]:
         headers = {"content-type": "application/json", "accept": "text/event-stream"}
@@ -201,6 +198,28 @@ class OpenAiChatProvider(HttpProviderBase):
             headers["authorization"] = f"Bearer {self._key.reveal()}"
         headers.update(self.extra_headers)
         return headers
+
+    async def list_models(self) -> list[ModelInfo]:
+        data = await get_json(
+            self._client,
+            f"{self.base_url}/models",
+            {k: v for k, v in self._headers().items() if k != "accept"},
+            provider=self.name,
+            api_key_env=self.api_key_env,
+            secret=self._key,
+            timeouts=self.timeouts,
+        )
+        return [self.model_info(m["id"]) for m in _listed(data)]
+
+
+class OpenAiChatProvider(OpenAiHttpProvider):
+    """An :class:`LlmProvider` for the chat-completions protocol."""
+
+    def __init__(self, *, max_tokens_field: str = "max_tokens", **kwargs: Any) -> None:
+        # OpenAI itself wants "max_completion_tokens" (reasoning models reject
+        # "max_tokens"); most compatible servers only know "max_tokens".
+        super().__init__(**kwargs)
+        self.max_tokens_field = max_tokens_field
 
     def complete(self, request: LlmRequest) -> AsyncIterator[Chunk]:
         caps = self.model_info(request.model).capabilities
@@ -219,18 +238,6 @@ class OpenAiChatProvider(HttpProviderBase):
         """Chat completions has no hosted search tool (request.web_search is never sent)."""
         return (f"{model} is served through chat completions ({self.base_url}), which has no hosted web search; "
                 "a provider with protocol = \"openai-responses\" or \"anthropic-messages\" has it")  # fmt: skip
-
-    async def list_models(self) -> list[ModelInfo]:
-        data = await get_json(
-            self._client,
-            f"{self.base_url}/models",
-            {k: v for k, v in self._headers().items() if k != "accept"},
-            provider=self.name,
-            api_key_env=self.api_key_env,
-            secret=self._key,
-            timeouts=self.timeouts,
-        )
-        return [self.model_info(m["id"]) for m in _listed(data)]
 
 
 def _listed(data: Any) -> list[Mapping[str, Any]]:

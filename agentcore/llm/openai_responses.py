@@ -35,12 +35,10 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any, assert_never
 
-from agentcore.llm.base import API_RESPONSES, Capabilities, Chunk, LlmRequest, ModelInfo, ToolSpec, WebSearch
+from agentcore.llm.base import API_RESPONSES, Capabilities, Chunk, LlmRequest, ToolSpec, WebSearch
 from agentcore.llm.capabilities import fit_request, nearest_effort, takes_reasoning
-from agentcore.llm.http_base import HttpProviderBase
-from agentcore.llm.openai_chat import image_data_url, tool_result_parts
+from agentcore.llm.openai_chat import OpenAiHttpProvider, image_data_url, tool_result_parts
 from agentcore.llm.responses_stream import ResponsesStreamDecoder, decode_reasoning
-from agentcore.llm.transport import get_json
 from agentcore.llm.web_search import caps_web_search_problem
 from agentcore.messages import (
     AssistantMessage,
@@ -207,18 +205,8 @@ def build_body(request: LlmRequest, caps: Capabilities) -> dict[str, Any]:
     return body
 
 
-class OpenAiResponsesProvider(HttpProviderBase):
+class OpenAiResponsesProvider(OpenAiHttpProvider):
     """An :class:`LlmProvider` for the OpenAI Responses API."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(request_id_header="x-request-id", **kwargs)
-
-    def _headers(self) -> dict[str, str]:
-        headers = {"content-type": "application/json", "accept": "text/event-stream"}
-        if self._key is not None:
-            headers["authorization"] = f"Bearer {self._key.reveal()}"
-        headers.update(self.extra_headers)
-        return headers
 
     def complete(self, request: LlmRequest) -> AsyncIterator[Chunk]:
         caps = self.model_info(request.model).capabilities
@@ -233,16 +221,3 @@ class OpenAiResponsesProvider(HttpProviderBase):
 
     def web_search_problem(self, model: str, spec: WebSearch) -> str | None:
         return caps_web_search_problem(self.model_info(model), spec, api=API_RESPONSES, blocked_domains=False)
-
-    async def list_models(self) -> list[ModelInfo]:
-        data = await get_json(
-            self._client,
-            f"{self.base_url}/models",
-            {k: v for k, v in self._headers().items() if k != "accept"},
-            provider=self.name,
-            api_key_env=self.api_key_env,
-            secret=self._key,
-            timeouts=self.timeouts,
-        )
-        items = data.get("data") if isinstance(data, dict) else None
-        return [self.model_info(m["id"]) for m in items or () if isinstance(m, dict) and isinstance(m.get("id"), str)]
