@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-import attrs
 import trio
+from fakes.modules import load_module
 from pg_support import (
     ECHO_TOOL,
     info,
@@ -26,31 +26,11 @@ from agentcore.store import MessageFate, SessionLocked
 from agentcore.store.pg import PgSessionStore
 
 CHILD = Path(__file__).resolve().parent / "pg_child.py"
+# the store tests' child watcher (reads its stdout lines, fails with its stderr)
+_store_proc = load_module("store_proc", Path(__file__).resolve().parent.parent / "store" / "store_proc.py")
 CHILD_TIMEOUT_S = 60
 CHILD_LEASE_S = 1.0
 FIRST_TURN = ["first prompt", "", "echo: hi", "The tool said hi."]
-
-
-@attrs.define
-class _Child:
-    process: trio.Process
-    stderr_path: Path
-    buffer: bytearray = attrs.field(factory=bytearray)
-
-    async def wait_for_line(self, prefix: str) -> str:
-        assert self.process.stdout is not None
-        with trio.fail_after(CHILD_TIMEOUT_S):
-            while True:
-                while b"\n" in self.buffer:
-                    raw, _, rest = bytes(self.buffer).partition(b"\n")
-                    self.buffer[:] = rest
-                    if raw.decode().startswith(prefix):
-                        return raw.decode()
-                data = await self.process.stdout.receive_some(4096)
-                if not data:
-                    await self.process.wait()
-                    raise AssertionError(f"child exited before {prefix!r}:\n{self.stderr_path.read_text()}")
-                self.buffer += data
 
 
 def _wait_for_lease_expiry(store: PgSessionStore, sid: str) -> None:
@@ -70,7 +50,7 @@ async def test_sigkill_mid_tool_keeps_the_completed_turn_and_the_next_server_res
             [sys.executable, str(CHILD), pg_url, str(state_dir), str(work), server.url, str(CHILD_LEASE_S)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr,
         )
-    child = _Child(process, stderr_path)
+    child = _store_proc.Child(process, stderr_path)
     try:
         sid = (await child.wait_for_line("SESSION ")).split()[1]
         await child.wait_for_line("TURN1 DONE")
