@@ -7,6 +7,9 @@ Messages never contain API keys.
 
 from __future__ import annotations
 
+from typing import Any
+
+from agentcore.bounded_json import loads_bounded
 from agentcore.errors import AgentcoreError
 from agentcore.messages import Usage
 
@@ -81,6 +84,16 @@ class StreamError(ProviderError):
 class MalformedResponseError(ProviderError):
     """The server answered with something that is not the protocol (bad JSON,
     an unexpected content type). Usually a proxy or a misconfigured base URL."""
+
+
+def event_object(data: str, provider: str) -> dict[str, Any] | None:
+    """A stream event's JSON object (nesting bounded); None for JSON that is not an
+    object (ignored by every decoder); :class:`MalformedResponseError` for no JSON at all."""
+    try:
+        obj = loads_bounded(data)
+    except ValueError as exc:
+        raise MalformedResponseError(f"{provider} sent an event that is not JSON", provider=provider) from exc
+    return obj if isinstance(obj, dict) else None
 
 
 REDACTED = "***"

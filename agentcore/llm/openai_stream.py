@@ -18,7 +18,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from agentcore.bounded_json import loads_bounded
 from agentcore.llm.base import (
     Chunk,
     ProviderStop,
@@ -30,7 +29,7 @@ from agentcore.llm.base import (
     ToolCallStart,
     UsageChunk,
 )
-from agentcore.llm.errors import MalformedResponseError, NetworkError, ProviderError
+from agentcore.llm.errors import event_object, NetworkError, ProviderError
 from agentcore.llm.http_errors import error_from_object
 from agentcore.llm.sse import SseEvent
 from agentcore.messages import Usage
@@ -97,13 +96,8 @@ class OpenAiStreamDecoder:
             return self._end()
         if not data or data.isspace():
             return []
-        try:
-            obj = loads_bounded(data)
-        except ValueError as exc:
-            raise MalformedResponseError(
-                f"{self._provider} sent an event that is not JSON", provider=self._provider
-            ) from exc
-        if not isinstance(obj, dict):
+        obj = event_object(data, self._provider)
+        if obj is None:
             return []
         if obj.get("error"):
             raise self._stream_error(obj)

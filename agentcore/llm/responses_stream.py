@@ -32,7 +32,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from agentcore.bounded_json import loads_bounded
 import attrs
 
 from agentcore.llm.base import (
@@ -47,7 +46,7 @@ from agentcore.llm.base import (
     ToolCallStart,
     UsageChunk,
 )
-from agentcore.llm.errors import MalformedResponseError, NetworkError, ProviderError
+from agentcore.llm.errors import event_object, NetworkError, ProviderError
 from agentcore.llm.http_errors import error_from_object
 from agentcore.llm.sse import SseEvent
 from agentcore.messages import Citation, Usage
@@ -111,13 +110,8 @@ class ResponsesStreamDecoder:
         self.done = False
 
     def feed(self, event: SseEvent) -> list[Chunk]:
-        try:
-            obj = loads_bounded(event.data)
-        except ValueError as exc:
-            raise MalformedResponseError(
-                f"{self._provider} sent an event that is not JSON", provider=self._provider
-            ) from exc
-        if not isinstance(obj, dict):
+        obj = event_object(event.data, self._provider)
+        if obj is None:
             return []
         kind = obj.get("type") or event.event
         match kind:
